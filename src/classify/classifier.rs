@@ -1,0 +1,299 @@
+//! A trained model loaded from `models/<profile>/`, ready to predict and explain.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use serde::Serialize;
+
+use super::calibrate::softmax;
+use super::labels::Labels;
+use super::model::{ComplaintModel, Head, IDF, ModelConfig, batch_tensors, tfidf_weights};
+use super::tokenizer::{UnitBag, UnitTokenizer};
+use crate::error::{Error, Result};
+use crate::text::PreparedText;
+
+/// Complaints scored per forward pass in batch paths (eval, import): large enough to amortise
+/// candle's per-call overhead, small enough to keep the padded batch in cache.
+pub const BATCH_SIZE: usize = 64;
+/// Alternatives listed beside a head's top label.
+pub const ALTERNATIVES: usize = 3;
+/// Phrases listed as the drivers of a prediction.
+pub const DRIVERS: usize = 5;
+
+/// One alternative label and its calibrated probability.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alternative {
+    /// The label.
+    pub label: String,
+    /// Calibrated probability.
+    pub confidence: f32,
+}
+
+/// A head's answer for one complaint.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeadPrediction {
+    /// The most probable label.
+    pub label: String,
+    /// Its class id.
+    #[serde(skip)]
+    pub class: usize,
+    /// Its calibrated probability (temperature-scaled on dev).
+    pub confidence: f32,
+    /// The next most probable labels, best first (at most [`ALTERNATIVES`]).
+    pub alternatives: Vec<Alternative>,
+    /// Calibrated probability of every class, in class-id order.
+    #[serde(skip)]
+    pub probabilities: Vec<f32>,
+}
+
+/// Both heads' answers for one complaint.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    /// Category, when the model has a category head.
+    pub category: Option<HeadPrediction>,
+    /// Grade as the model alone sees it, when the model has a grade head.
+    pub grade: Option<HeadPrediction>,
+}
+
+/// A phrase of the complaint that pushed a prediction towards its label.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Driver {
+    /// The phrase (a character n-gram or word of the masked text).
+    pub phrase: String,
+    /// Its contribution to the label's logit (higher pushes more).
+    pub weight: f32,
+    /// Character offset of its first occurrence in the masked text.
+    pub start: usize,
+}
+
+/// A loaded model: tokenizer, weights, labels and calibration. Immutable and `Send + Sync`;
+/// share it behind an `Arc`.
+#[derive(Debug)]
+pub struct Classifier {
+    config: ModelConfig,
+    labels: Labels,
+    tokenizer: UnitTokenizer,
+    idf: Vec<f32>,
+    model: ComplaintModel,
+    device: Device,
+}
+
+/// Files of a model directory.
+pub(crate) const TOKENIZER_FILE: &str = "tokenizer.json";
+pub(crate) const WEIGHTS_FILE: &str = "model.safetensors";
+pub(crate) const CONFIG_FILE: &str = "config.json";
+pub(crate) const LABELS_FILE: &str = "labels.json";
+pub(crate) const CARD_FILE: &str = "README.md";
+
+impl Classifier {
+    /// Loads `dir/{config.json, labels.json, tokenizer.json, model.safetensors}`. Blocking;
+    /// well under a second for a shipped profile.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let path = |f: &str| -> PathBuf { dir.join(f) };
+        if !dir.is_dir() {
+            return Err(Error::bad_file(
+                dir,
+                "model directory not found: pass --model models/<profile> (trained by `tousu train`)",
+            ));
+        }
+        let cfg_path = path(CONFIG_FILE);
+        let cfg_text = std::fs::read_to_string(&cfg_path).map_err(|e| Error::io(&cfg_path, e))?;
+        let config: ModelConfig = serde_json::from_str(&cfg_text)
+            .map_err(|e| Error::bad_file(&cfg_path, e.to_string()))?;
+        let labels = Labels::load(&path(LABELS_FILE))?;
+        let tokenizer = UnitTokenizer::load(&path(TOKENIZER_FILE), config.units)?;
+        let device = Device::Cpu;
+        let weights_path = path(WEIGHTS_FILE);
+        let tensors = candle_core::safetensors::load(&weights_path, &device)
+            .map_err(|e| Error::bad_file(&weights_path, e.to_string()))?;
+        Self::from_parts(config, labels, tokenizer, tensors)
+            .map_err(|e| Error::bad_file(&weights_path, e.to_string()))
+    }
+
+    /// Assembles a classifier from in-memory parts (used by training for dev scoring).
+    pub(crate) fn from_parts(
+        config: ModelConfig,
+        labels: Labels,
+        tokenizer: UnitTokenizer,
+        tensors: HashMap<String, Tensor>,
+    ) -> Result<Self> {
+        let device = Device::Cpu;
+        let model_err = |e: candle_core::Error| Error::Model(e.to_string());
+        let idf = tensors
+            .get(IDF)
+            .ok_or_else(|| Error::Model(format!("tensor {IDF} missing")))?
+            .to_vec1::<f32>()
+            .map_err(model_err)?;
+        if idf.len() != config.vocab_size || tokenizer.vocab_size() != config.vocab_size {
+            return Err(Error::Model(format!(
+                "vocabulary sizes disagree: config {}, tokenizer {}, idf {}",
+                config.vocab_size,
+                tokenizer.vocab_size(),
+                idf.len()
+            )));
+        }
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
+        let model = ComplaintModel::new(vb, &config).map_err(model_err)?;
+        Ok(Classifier {
+            config,
+            labels,
+            tokenizer,
+            idf,
+            model,
+            device,
+        })
+    }
+
+    /// The model's configuration.
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    /// The model's labels.
+    pub fn labels(&self) -> &Labels {
+        &self.labels
+    }
+
+    /// The unit tokenizer.
+    pub fn tokenizer(&self) -> &UnitTokenizer {
+        &self.tokenizer
+    }
+
+    /// Predicts category and grade for each text, batching internally by [`BATCH_SIZE`].
+    pub fn predict(&self, texts: &[PreparedText]) -> Result<Vec<Prediction>> {
+        let bags: Vec<UnitBag> = texts.iter().map(|t| self.tokenizer.encode(t)).collect();
+        let (cat, grade) = self.logits(&bags)?;
+        let head = |logits: Option<&Vec<f32>>, labels: &[String], t: f32| {
+            logits.map(|l| head_prediction(l, labels, t))
+        };
+        Ok((0..texts.len())
+            .map(|i| Prediction {
+                category: head(
+                    cat.as_ref().map(|c| &c[i]),
+                    &self.labels.category,
+                    self.config.category_temperature,
+                ),
+                grade: head(
+                    grade.as_ref().map(|g| &g[i]),
+                    &self.labels.grade,
+                    self.config.grade_temperature,
+                ),
+            })
+            .collect())
+    }
+
+    /// Raw (uncalibrated) logits of both heads, one row per bag.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn logits(
+        &self,
+        bags: &[UnitBag],
+    ) -> Result<(Option<Vec<Vec<f32>>>, Option<Vec<Vec<f32>>>)> {
+        let model_err = |e: candle_core::Error| Error::Model(e.to_string());
+        let mut cat = self.model_has(Head::Category).then(Vec::new);
+        let mut grade = self.model_has(Head::Grade).then(Vec::new);
+        for chunk in bags.chunks(BATCH_SIZE) {
+            let weighted: Vec<(&[u32], Vec<f32>)> = chunk
+                .iter()
+                .map(|b| (b.ids.as_slice(), tfidf_weights(&b.ids, &b.counts, &self.idf)))
+                .collect();
+            let (ids, ws) = batch_tensors(&weighted, &self.device).map_err(model_err)?;
+            let out = self.model.forward(&ids, &ws).map_err(model_err)?;
+            if let (Some(acc), Some(l)) = (cat.as_mut(), out.category) {
+                acc.extend(l.to_vec2::<f32>().map_err(model_err)?);
+            }
+            if let (Some(acc), Some(l)) = (grade.as_mut(), out.grade) {
+                acc.extend(l.to_vec2::<f32>().map_err(model_err)?);
+            }
+        }
+        Ok((cat, grade))
+    }
+
+    fn model_has(&self, head: Head) -> bool {
+        match head {
+            Head::Category => self.config.num_categories > 0,
+            Head::Grade => self.config.grade_head,
+        }
+    }
+
+    /// The phrases that pushed `head` towards class `class` most, strongest first, at most
+    /// [`DRIVERS`]; overlapping n-grams are reported once, as the strongest.
+    pub fn explain(&self, text: &PreparedText, head: Head, class: usize) -> Result<Vec<Driver>> {
+        let model_err = |e: candle_core::Error| Error::Model(e.to_string());
+        let bag = self.tokenizer.encode(text);
+        if bag.ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let w = tfidf_weights(&bag.ids, &bag.counts, &self.idf);
+        let ids = Tensor::new(bag.ids.as_slice(), &self.device).map_err(model_err)?;
+        let ws = Tensor::new(w.as_slice(), &self.device).map_err(model_err)?;
+        let Some(contrib) = self
+            .model
+            .contributions(head, &ids, &ws)
+            .map_err(model_err)?
+        else {
+            return Ok(Vec::new());
+        };
+        let contrib = contrib.to_vec2::<f32>().map_err(model_err)?;
+        let mut scored: Vec<(f32, u32)> = contrib
+            .iter()
+            .zip(&bag.ids)
+            .map(|(row, &id)| (row[class], id))
+            .filter(|(c, _)| *c > 0.0)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+
+        let mut drivers: Vec<Driver> = Vec::new();
+        for (weight, id) in scored {
+            let Some(phrase) = self.tokenizer.unit(id) else {
+                continue;
+            };
+            // Single characters and punctuation explain nothing to an analyst.
+            if phrase.chars().count() < 2 || !phrase.chars().any(char::is_alphanumeric) {
+                continue;
+            }
+            if drivers
+                .iter()
+                .any(|d| d.phrase.contains(&phrase) || phrase.contains(&d.phrase))
+            {
+                continue;
+            }
+            let start = text
+                .masked
+                .find(&phrase)
+                .map_or(0, |b| text.masked[..b].chars().count());
+            drivers.push(Driver {
+                phrase,
+                weight,
+                start,
+            });
+            if drivers.len() == DRIVERS {
+                break;
+            }
+        }
+        Ok(drivers)
+    }
+}
+
+/// Top label, calibrated confidence and alternatives from one row of logits.
+pub(crate) fn head_prediction(logits: &[f32], labels: &[String], t: f32) -> HeadPrediction {
+    let probabilities = softmax(logits, t);
+    let mut order: Vec<usize> = (0..probabilities.len()).collect();
+    order.sort_by(|&a, &b| probabilities[b].total_cmp(&probabilities[a]));
+    let class = order[0];
+    HeadPrediction {
+        label: labels[class].clone(),
+        class,
+        confidence: probabilities[class],
+        alternatives: order[1..]
+            .iter()
+            .take(ALTERNATIVES)
+            .map(|&c| Alternative {
+                label: labels[c].clone(),
+                confidence: probabilities[c],
+            })
+            .collect(),
+        probabilities,
+    }
+}

@@ -1,0 +1,28 @@
+//! The category and grade model: unit tokenizer (`tokenizers`), candle model, training,
+//! evaluation metrics, calibration and explanations. Nothing else in the crate touches candle
+//! or tokenizers.
+
+mod calibrate;
+mod classifier;
+mod dataset;
+mod labels;
+mod metrics;
+mod model;
+mod tokenizer;
+mod train;
+mod units;
+
+pub use self::calibrate::{fit_temperature, softmax};
+pub use self::classifier::{
+    ALTERNATIVES, Alternative, BATCH_SIZE, Classifier, DRIVERS, Driver, HeadPrediction, Prediction,
+};
+pub use self::dataset::{DevRule, Example, Loaded, load_jsonl, load_many, merge_by_key, split, write_jsonl};
+pub use self::labels::Labels;
+pub use self::metrics::{ClassScores, ECE_BINS, HeadMetrics, expected_calibration_error};
+pub use self::model::{ComplaintModel, Head, Logits, ModelConfig};
+pub use self::tokenizer::{UNK, UnitBag, UnitTokenizer};
+pub use self::train::{TrainOptions, TrainReport, train};
+pub use self::units::{UnitConfig, for_each_unit};
+
+/// The model card's file name inside a model directory.
+pub const MODEL_CARD_FILE: &str = classifier::CARD_FILE;

@@ -1,0 +1,86 @@
+//! The crate's error type: what went wrong, said so that a user can fix it.
+
+use std::path::PathBuf;
+
+/// Everything the library can fail with.
+///
+/// User errors (bad input, bad files, unknown labels) carry a message that says what to fix;
+/// internal errors (tensor maths, tokenizer internals) carry the library's own text.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The complaint text is empty or only whitespace.
+    #[error("complaint text is empty: send the complaint's words in `text`")]
+    EmptyText,
+
+    /// A JSONL line could not be read as a case.
+    #[error("{path}:{line}: {message}")]
+    BadLine {
+        /// File the line came from.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with it and what is expected.
+        message: String,
+    },
+
+    /// A label in evaluation or training data that the model or profile does not know.
+    #[error("unknown {head} label {label:?}{location}; the model knows: {known}")]
+    UnknownLabel {
+        /// `category` or `grade`.
+        head: &'static str,
+        /// The label as written.
+        label: String,
+        /// ` at path:line`, or empty.
+        location: String,
+        /// The labels the model has, comma separated.
+        known: String,
+    },
+
+    /// A configuration, profile or model file is missing or malformed.
+    #[error("{path}: {message}")]
+    BadFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// The request or command asks for something that cannot be done as asked.
+    #[error("{0}")]
+    Invalid(String),
+
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A failure inside the model runtime (candle) or the tokenizer.
+    #[error("model runtime: {0}")]
+    Model(String),
+}
+
+impl Error {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A malformed or missing file.
+    pub fn bad_file(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::BadFile {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

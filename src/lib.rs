@@ -1,0 +1,20 @@
+//! # tousu (投诉)
+//!
+//! Triage and analysis of Chinese customer complaints.
+//!
+//! Data flows one way: `text` (normalise, mask PII, segment) → `classify` (category and grade
+//! model) → `triage` (grade rules with reason codes) → the CLI. The engine never imports HTTP.
+//!
+//! - [`domain`]: plain types shared by every layer (grades, reason codes, PII kinds).
+//! - [`text`]: normalisation, PII masking, jieba segmentation, keywords.
+//! - [`classify`]: the unit tokenizer, the candle model, training, evaluation, explanations.
+//! - [`triage`]: profiles, auditable grade rules, and the engine that runs it all.
+#![warn(missing_docs)]
+
+pub mod classify;
+pub mod domain;
+mod error;
+pub mod text;
+pub mod triage;
+
+pub use self::error::{Error, Result};

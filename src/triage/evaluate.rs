@@ -1,0 +1,173 @@
+//! Evaluation of a model (grade rules included) on labelled JSONL, and of a baseline's
+//! predictions with the same metrics.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use super::engine::Engine;
+use crate::classify::{Example, HeadMetrics, Labels};
+use crate::domain::Grade;
+use crate::error::{Error, Result};
+use crate::text::PreparedText;
+
+/// Grade metrics, with the 重大 figures the policy cares most about.
+#[derive(Debug, Clone, Serialize)]
+pub struct GradeMetrics {
+    /// Metrics of the final grade (model raised by rules).
+    #[serde(flatten)]
+    pub metrics: HeadMetrics,
+    /// Recall of 重大: the share of major complaints graded 重大.
+    pub major_recall: f64,
+    /// Precision of 重大.
+    pub major_precision: f64,
+    /// Macro-F1 of the model alone, before rules (for comparison).
+    pub model_only_macro_f1: Option<f64>,
+}
+
+/// What `tousu eval` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    /// Rows evaluated.
+    pub rows: usize,
+    /// Category metrics, when the data has category labels.
+    pub category: Option<HeadMetrics>,
+    /// Grade metrics, when the data has grade labels.
+    pub grade: Option<GradeMetrics>,
+}
+
+/// Evaluates `engine` on `examples`. Fails before predicting anything if a category label is
+/// unknown to the model (the error lists the model's labels), or if the data has labels for a
+/// head the model lacks.
+pub fn evaluate(engine: &Engine, examples: &[Example]) -> Result<EvalReport> {
+    let labels = engine.classifier().labels();
+    let mut cat_truth = Vec::new();
+    for e in examples {
+        if let Some(c) = &e.category {
+            if labels.category.is_empty() {
+                return Err(Error::Invalid(format!(
+                    "the data has `category` labels but the model has no category head (line {})",
+                    e.line
+                )));
+            }
+            cat_truth.push(Some(labels.category_id(c, &format!(" at line {}", e.line))?));
+        } else {
+            cat_truth.push(None);
+        }
+    }
+    if examples.iter().any(|e| e.grade.is_some()) && labels.grade.is_empty() {
+        return Err(Error::Invalid(
+            "the data has `grade` labels but the model has no grade head".into(),
+        ));
+    }
+
+    let texts: Vec<PreparedText> = examples
+        .iter()
+        .map(|e| {
+            engine
+                .pipeline()
+                .prepare(e.title.as_deref(), &e.text)
+                .map_err(|err| Error::Invalid(format!("line {}: {err}", e.line)))
+        })
+        .collect::<Result<_>>()?;
+    let predictions = engine.classifier().predict(&texts)?;
+
+    let mut cat = Scores::default();
+    let mut grade = Scores::default();
+    let mut grade_model = Scores::default();
+    for ((e, truth), (text, p)) in examples.iter().zip(&cat_truth).zip(texts.iter().zip(predictions)) {
+        if let (Some(y), Some(pc)) = (truth, &p.category) {
+            cat.push(*y, pc.class, pc.confidence);
+        }
+        if let (Some(y), Some(pg)) = (e.grade, p.grade) {
+            grade_model.push(y.index(), pg.class, pg.confidence);
+            let g = engine.grade(text, pg, Vec::new());
+            grade.push(y.index(), g.label.index(), g.confidence);
+        }
+    }
+    Ok(EvalReport {
+        rows: examples.len(),
+        category: cat.metrics(&labels.category),
+        grade: grade.metrics(&labels.grade).map(|m| GradeMetrics {
+            model_only_macro_f1: grade_model.metrics(&labels.grade).map(|x| x.macro_f1),
+            ..with_major(m)
+        }),
+    })
+}
+
+/// A baseline's prediction for one row, joined to the data by `id`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BaselinePrediction {
+    /// The data row's id.
+    pub id: String,
+    /// Predicted category.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Predicted grade.
+    #[serde(default)]
+    pub grade: Option<Grade>,
+}
+
+/// Scores another system's predictions (e.g. the TF-IDF + SVM baseline) against `examples`
+/// with the same metrics as [`evaluate`]. Every labelled row must have a prediction.
+pub fn evaluate_predictions(examples: &[Example], predictions: &[BaselinePrediction]) -> Result<EvalReport> {
+    let by_id: HashMap<&str, &BaselinePrediction> =
+        predictions.iter().map(|p| (p.id.as_str(), p)).collect();
+    let cat_labels: Vec<String> = examples
+        .iter()
+        .filter_map(|e| e.category.clone())
+        .chain(predictions.iter().filter_map(|p| p.category.clone()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut cat = Scores::default();
+    let mut grade = Scores::default();
+    for e in examples {
+        let key = e.key();
+        let missing = || Error::Invalid(format!("no prediction for id {key} (line {})", e.line));
+        if let Some(c) = &e.category {
+            let p = by_id.get(key.as_str()).and_then(|p| p.category.as_ref()).ok_or_else(missing)?;
+            let idx = |l: &str| cat_labels.iter().position(|x| x == l).expect("label collected");
+            cat.push(idx(c), idx(p), 1.0);
+        }
+        if let Some(g) = e.grade {
+            let p = by_id.get(key.as_str()).and_then(|p| p.grade).ok_or_else(missing)?;
+            grade.push(g.index(), p.index(), 1.0);
+        }
+    }
+    Ok(EvalReport {
+        rows: examples.len(),
+        category: cat.metrics(&cat_labels),
+        grade: grade.metrics(&Labels::grades()).map(with_major),
+    })
+}
+
+fn with_major(m: HeadMetrics) -> GradeMetrics {
+    let major = m.per_class.get(Grade::Major.label()).copied();
+    GradeMetrics {
+        major_recall: major.map_or(0.0, |s| s.recall),
+        major_precision: major.map_or(0.0, |s| s.precision),
+        model_only_macro_f1: None,
+        metrics: m,
+    }
+}
+
+#[derive(Default)]
+struct Scores {
+    truth: Vec<usize>,
+    predicted: Vec<usize>,
+    confidence: Vec<f32>,
+}
+
+impl Scores {
+    fn push(&mut self, truth: usize, predicted: usize, confidence: f32) {
+        self.truth.push(truth);
+        self.predicted.push(predicted);
+        self.confidence.push(confidence);
+    }
+
+    fn metrics(&self, labels: &[String]) -> Option<HeadMetrics> {
+        (!self.truth.is_empty())
+            .then(|| HeadMetrics::compute(labels, &self.truth, &self.predicted, &self.confidence))
+    }
+}

@@ -1,0 +1,14 @@
+//! The HTTP-free triage engine: profiles, auditable grade rules, the engine that runs text →
+//! model → rules, evaluation, and model cards.
+
+mod card;
+mod engine;
+mod evaluate;
+mod profile;
+mod rules;
+
+pub use self::card::{ModelCard, write_model_card};
+pub use self::engine::{CategoryTriage, Complaint, DecidedBy, Engine, GradeTriage, Triage};
+pub use self::evaluate::{BaselinePrediction, EvalReport, GradeMetrics, evaluate, evaluate_predictions};
+pub use self::profile::Profile;
+pub use self::rules::{GradeRules, RuleHit, RulesSpec, raise};

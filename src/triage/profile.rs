@@ -1,0 +1,122 @@
+//! Profiles: a deployment's taxonomy and policy. For now: its name, the terms of its training
+//! data, and its grade rules (`data/profiles/<name>.toml` + `common-rules.toml`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::rules::{GradeRules, RulesSpec};
+use crate::domain::Reason;
+use crate::error::{Error, Result};
+
+/// The shipped profiles, embedded so that the binary runs from any directory.
+const BUILTIN: [(&str, &str); 2] = [
+    ("telecom", include_str!("../../data/profiles/telecom.toml")),
+    ("gov", include_str!("../../data/profiles/gov.toml")),
+];
+/// Grade rules every profile starts from.
+const COMMON_RULES: &str = include_str!("../../data/profiles/common-rules.toml");
+
+/// A profile file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileFile {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    data_terms: String,
+    /// Phrases added to the common rules, per reason.
+    #[serde(default)]
+    extra_phrases: BTreeMap<Reason, Vec<String>>,
+    /// Replaces the common rules entirely when present.
+    #[serde(default)]
+    rules: Option<RulesSpec>,
+}
+
+/// A loaded profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// Profile name (`telecom`, `gov`, …).
+    pub name: String,
+    /// One line on what the profile is for.
+    pub description: String,
+    /// Where the training data comes from and its terms (for the model card).
+    pub data_terms: String,
+    /// The grade rules.
+    pub rules: GradeRules,
+}
+
+impl Profile {
+    /// The names of the profiles built into the binary.
+    pub fn builtin_names() -> Vec<&'static str> {
+        BUILTIN.iter().map(|(n, _)| *n).collect()
+    }
+
+    /// A built-in profile by name, or a profile named like a model's that has no built-in
+    /// file: the common rules alone.
+    pub fn builtin(name: &str) -> Result<Profile> {
+        match BUILTIN.iter().find(|(n, _)| *n == name) {
+            Some((n, text)) => Self::parse(text, Path::new(&format!("data/profiles/{n}.toml"))),
+            None => Ok(Profile {
+                name: name.to_string(),
+                description: String::new(),
+                data_terms: String::new(),
+                rules: GradeRules::from_spec(common_rules()?, &BTreeMap::new())?,
+            }),
+        }
+    }
+
+    /// Reads a profile file.
+    pub fn load(path: &Path) -> Result<Profile> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::parse(&text, path)
+    }
+
+    fn parse(text: &str, path: &Path) -> Result<Profile> {
+        let file: ProfileFile =
+            toml::from_str(text).map_err(|e| Error::bad_file(path, e.to_string()))?;
+        let spec = match file.rules {
+            Some(r) => r,
+            None => common_rules()?,
+        };
+        let rules = GradeRules::from_spec(spec, &file.extra_phrases)
+            .map_err(|e| Error::bad_file(path, e.to_string()))?;
+        Ok(Profile {
+            name: file.name,
+            description: file.description,
+            data_terms: file.data_terms.trim().to_string(),
+            rules,
+        })
+    }
+}
+
+fn common_rules() -> Result<RulesSpec> {
+    toml::from_str(COMMON_RULES)
+        .map_err(|e| Error::bad_file("data/profiles/common-rules.toml", e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_profiles_load() {
+        for name in Profile::builtin_names() {
+            let p = Profile::builtin(name).unwrap();
+            assert_eq!(p.name, name);
+            assert!(!p.data_terms.is_empty());
+        }
+        assert_eq!(Profile::builtin("custom").unwrap().name, "custom");
+    }
+
+    #[test]
+    fn bad_profile_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "name = \"x\"\nextra_phrases = { urgent = [\"a\"] }\n").unwrap();
+        let err = Profile::load(&path).unwrap_err().to_string();
+        assert!(err.contains("p.toml"), "{err}");
+    }
+}
