@@ -15,7 +15,11 @@ use tousu::triage::{
 };
 
 #[derive(Parser)]
-#[command(name = "tousu", version, about = "Triage and analysis of Chinese complaints (投诉)")]
+#[command(
+    name = "tousu",
+    version,
+    about = "Triage and analysis of Chinese complaints (投诉)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -214,7 +218,9 @@ fn run_triage(a: TriageArgs) -> anyhow::Result<()> {
                 eprintln!("reading the complaint from stdin; end with Ctrl-D");
             }
             let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s).context("reading stdin")?;
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("reading stdin")?;
             s
         }
     };
@@ -255,7 +261,10 @@ fn run_train(a: TrainArgs) -> anyhow::Result<()> {
     let loaded = load_many(&a.train, a.source.as_deref(), a.skip_bad)?;
     report_skipped(&loaded.skipped);
     let (train_rows, dev_rows) = if a.dev.is_empty() {
-        eprintln!("no --dev given: holding out {:.0}% of the training rows", a.dev_fraction * 100.0);
+        eprintln!(
+            "no --dev given: holding out {:.0}% of the training rows",
+            a.dev_fraction * 100.0
+        );
         split(loaded.examples, &DevRule::Fraction(a.dev_fraction))
     } else {
         let dev = load_many(&a.dev, a.source.as_deref(), a.skip_bad)?;
@@ -265,7 +274,10 @@ fn run_train(a: TrainArgs) -> anyhow::Result<()> {
         let (train_rows, _) = split(loaded.examples, &DevRule::Keys(dev_keys));
         (train_rows, dev.examples)
     };
-    let out = a.out.clone().unwrap_or_else(|| Path::new("models").join(&a.profile));
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("models").join(&a.profile));
     let pipeline = TextPipeline::new(Segmenter::new(SegmentConfig { hmm: !h.no_hmm }));
     eprintln!(
         "training `{}` on {} rows, dev {} rows → {}",
@@ -323,13 +335,20 @@ fn run_eval(a: EvalArgs) -> anyhow::Result<()> {
         None => evaluate(&a.model.engine()?, &loaded.examples)?,
     };
     if report.category.is_none() && report.grade.is_none() {
-        bail!("{}: no row has a `category` or `grade` label", a.data.display());
+        bail!(
+            "{}: no row has a `category` or `grade` label",
+            a.data.display()
+        );
     }
     if a.json {
         let mut v = serde_json::to_value(&report)?;
         // The headline figures of the head evaluated (category when both) also stand at the
         // top level, so a script can read `macro_f1` without knowing which head it asked for.
-        let primary = v.get("category").filter(|c| !c.is_null()).or_else(|| v.get("grade")).cloned();
+        let primary = v
+            .get("category")
+            .filter(|c| !c.is_null())
+            .or_else(|| v.get("grade"))
+            .cloned();
         if let (Some(serde_json::Value::Object(head)), Some(top)) = (primary, v.as_object_mut()) {
             for key in ["macro_f1", "accuracy", "ece", "per_class"] {
                 if let Some(x) = head.get(key) {
@@ -374,12 +393,14 @@ fn run_split(a: SplitArgs) -> anyhow::Result<()> {
 }
 
 fn read_predictions(path: &Path) -> anyhow::Result<Vec<BaselinePrediction>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
-            serde_json::from_str(l).with_context(|| format!("{}:{}: not a prediction", path.display(), i + 1))
+            serde_json::from_str(l)
+                .with_context(|| format!("{}:{}: not a prediction", path.display(), i + 1))
         })
         .collect()
 }
@@ -399,14 +420,20 @@ fn print_report(r: &EvalReport, baseline: Option<&EvalReport>) {
             "{name}: macro-F1 {:.4}  accuracy {:.4}  ECE {:.4}  ({} rows)",
             m.macro_f1, m.accuracy, m.ece, m.count
         );
-        println!("  {:<16} {:>9} {:>9} {:>9} {:>8}", "class", "precision", "recall", "F1", "support");
+        println!(
+            "  {:<16} {:>9} {:>9} {:>9} {:>8}",
+            "class", "precision", "recall", "F1", "support"
+        );
         for (label, c) in &m.per_class {
             println!(
                 "  {label:<16} {:>9.3} {:>9.3} {:>9.3} {:>8}",
                 c.precision, c.recall, c.f1, c.support
             );
         }
-        println!("  confusion (rows truth, columns predicted): {:?}", m.labels);
+        println!(
+            "  confusion (rows truth, columns predicted): {:?}",
+            m.labels
+        );
         for (label, row) in m.labels.iter().zip(&m.confusion) {
             println!("  {label:<16} {row:?}");
         }
@@ -420,10 +447,14 @@ fn print_report(r: &EvalReport, baseline: Option<&EvalReport>) {
             "  重大 recall {:.4}  重大 precision {:.4}  model alone macro-F1 {}",
             g.major_recall,
             g.major_precision,
-            g.model_only_macro_f1.map_or("-".into(), |x| format!("{x:.4}"))
+            g.model_only_macro_f1
+                .map_or("-".into(), |x| format!("{x:.4}"))
         );
     }
     if let Some(b) = baseline.and_then(|b| b.category.as_ref()) {
-        println!("baseline category: macro-F1 {:.4}  accuracy {:.4}", b.macro_f1, b.accuracy);
+        println!(
+            "baseline category: macro-F1 {:.4}  accuracy {:.4}",
+            b.macro_f1, b.accuracy
+        );
     }
 }

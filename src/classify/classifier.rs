@@ -196,7 +196,12 @@ impl Classifier {
         for chunk in bags.chunks(BATCH_SIZE) {
             let weighted: Vec<(&[u32], Vec<f32>)> = chunk
                 .iter()
-                .map(|b| (b.ids.as_slice(), tfidf_weights(&b.ids, &b.counts, &self.idf)))
+                .map(|b| {
+                    (
+                        b.ids.as_slice(),
+                        tfidf_weights(&b.ids, &b.counts, &self.idf),
+                    )
+                })
                 .collect();
             let (ids, ws) = batch_tensors(&weighted, &self.device).map_err(model_err)?;
             let out = self.model.forward(&ids, &ws).map_err(model_err)?;

@@ -173,9 +173,9 @@ pub fn load_many(paths: &[PathBuf], source: Option<&str>, skip_bad: bool) -> Res
         let l = load_jsonl(p, skip_bad)?;
         all.skipped.extend(l.skipped);
         all.examples.extend(
-            l.examples
-                .into_iter()
-                .filter(|e| source.is_none() || e.source.is_none() || e.source.as_deref() == source),
+            l.examples.into_iter().filter(|e| {
+                source.is_none() || e.source.is_none() || e.source.as_deref() == source
+            }),
         );
     }
     all.examples = merge_by_key(all.examples);
@@ -198,7 +198,9 @@ mod tests {
 
     #[test]
     fn bad_line_is_named_or_skipped() {
-        let f = write("{\"text\":\"宽带坏了\",\"category\":\"网络问题\"}\n\n{not json}\n{\"text\":\"\"}\n");
+        let f = write(
+            "{\"text\":\"宽带坏了\",\"category\":\"网络问题\"}\n\n{not json}\n{\"text\":\"\"}\n",
+        );
         let err = load_jsonl(f.path(), false).unwrap_err().to_string();
         assert!(err.contains(":3:"), "{err}");
         let l = load_jsonl(f.path(), true).unwrap();
@@ -247,7 +249,9 @@ mod tests {
     #[test]
     fn fraction_split_is_stable() {
         let rule = DevRule::Fraction(0.2);
-        let n = (0..1000).filter(|i| rule.is_dev(&format!("id-{i}"))).count();
+        let n = (0..1000)
+            .filter(|i| rule.is_dev(&format!("id-{i}")))
+            .count();
         assert!((150..250).contains(&n), "{n}");
         assert_eq!(rule.is_dev("id-7"), DevRule::Fraction(0.2).is_dev("id-7"));
     }

@@ -16,7 +16,9 @@ pub use self::calibrate::{fit_temperature, softmax};
 pub use self::classifier::{
     ALTERNATIVES, Alternative, BATCH_SIZE, Classifier, DRIVERS, Driver, HeadPrediction, Prediction,
 };
-pub use self::dataset::{DevRule, Example, Loaded, load_jsonl, load_many, merge_by_key, split, write_jsonl};
+pub use self::dataset::{
+    DevRule, Example, Loaded, load_jsonl, load_many, merge_by_key, split, write_jsonl,
+};
 pub use self::labels::Labels;
 pub use self::metrics::{ClassScores, ECE_BINS, HeadMetrics, expected_calibration_error};
 pub use self::model::{ComplaintModel, Head, Logits, ModelConfig};

@@ -132,7 +132,12 @@ pub fn batch_tensors(
     bags: &[(&[u32], Vec<f32>)],
     device: &Device,
 ) -> candle_core::Result<(Tensor, Tensor)> {
-    let len = bags.iter().map(|(ids, _)| ids.len()).max().unwrap_or(0).max(1);
+    let len = bags
+        .iter()
+        .map(|(ids, _)| ids.len())
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let mut ids = vec![0u32; bags.len() * len];
     let mut ws = vec![0f32; bags.len() * len];
     for (row, (bag_ids, bag_w)) in bags.iter().enumerate() {

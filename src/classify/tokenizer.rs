@@ -151,14 +151,14 @@ mod tests {
             .map(|t| p.prepare(None, t).unwrap())
             .collect();
         let (tok, df) = UnitTokenizer::build(&texts, UnitConfig::default(), 2, 100).unwrap();
-        assert_eq!(tok.vocab_size(), 3, "[UNK], 宽, 宽带");
-        assert_eq!(df, vec![0, 2, 2]);
+        assert_eq!(tok.vocab_size(), 4, "[UNK], 宽, 带, 宽带");
+        assert_eq!(df, vec![0, 2, 2, 2]);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tokenizer.json");
         tok.save(&path).unwrap();
         let back = UnitTokenizer::load(&path, UnitConfig::default()).unwrap();
         let bag = back.encode(&p.prepare(None, "宽带宽带坏").unwrap());
-        assert_eq!(bag.counts, vec![2.0, 2.0]);
-        assert_eq!(bag.ids.len(), 2);
+        assert_eq!(bag.counts, vec![2.0, 2.0, 2.0], "坏 is unknown and dropped");
+        assert_eq!(bag.ids.len(), 3);
     }
 }

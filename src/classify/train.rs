@@ -149,28 +149,39 @@ pub fn train(
     }
     let labels = Labels {
         category: categories,
-        grade: if has_grade { Labels::grades() } else { Vec::new() },
+        grade: if has_grade {
+            Labels::grades()
+        } else {
+            Vec::new()
+        },
     };
 
     let prepare = |rows: &[Example], what: &str| -> Result<Vec<PreparedText>> {
         rows.iter()
             .map(|e| {
-                pipeline.prepare(e.title.as_deref(), &e.text).map_err(|err| {
-                    Error::Invalid(format!("{what} example {}: {err}", e.key()))
-                })
+                pipeline
+                    .prepare(e.title.as_deref(), &e.text)
+                    .map_err(|err| Error::Invalid(format!("{what} example {}: {err}", e.key())))
             })
             .collect()
     };
     let train_texts = prepare(train, "training")?;
     let dev_texts = prepare(dev, "dev")?;
 
-    let (tokenizer, df) = UnitTokenizer::build(&train_texts, opts.units, opts.min_df, opts.max_vocab)?;
+    let (tokenizer, df) =
+        UnitTokenizer::build(&train_texts, opts.units, opts.min_df, opts.max_vocab)?;
     let n_docs = train_texts.len() as f32;
     // Smoothed IDF, as scikit-learn's TfidfVectorizer; [UNK] gets 0 and so never counts.
     let idf: Vec<f32> = df
         .iter()
         .enumerate()
-        .map(|(i, &d)| if i == 0 { 0.0 } else { ((1.0 + n_docs) / (1.0 + d as f32)).ln() + 1.0 })
+        .map(|(i, &d)| {
+            if i == 0 {
+                0.0
+            } else {
+                ((1.0 + n_docs) / (1.0 + d as f32)).ln() + 1.0
+            }
+        })
         .collect();
 
     let items = |rows: &[Example], texts: &[PreparedText], side: &str| -> Result<Vec<Item>> {
@@ -212,8 +223,11 @@ pub fn train(
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let varmap = VarMap::new();
     init_weights(&varmap, &config, &mut rng, &device).map_err(model_err)?;
-    let model = ComplaintModel::new(VarBuilder::from_varmap(&varmap, DType::F32, &device), &config)
-        .map_err(model_err)?;
+    let model = ComplaintModel::new(
+        VarBuilder::from_varmap(&varmap, DType::F32, &device),
+        &config,
+    )
+    .map_err(model_err)?;
     let parameters: usize = varmap.all_vars().iter().map(|v| v.elem_count()).sum();
     let mut optimizer = AdamW::new(
         varmap.all_vars(),
@@ -228,9 +242,11 @@ pub fn train(
     let steps_per_epoch = train_items.len().div_ceil(opts.batch_size.max(1));
     let bar = ProgressBar::new((steps_per_epoch * opts.max_epochs) as u64);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} epoch {msg} [{bar:30}] {pos}/{len} steps, {elapsed}")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} epoch {msg} [{bar:30}] {pos}/{len} steps, {elapsed}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
 
     let mut order: Vec<usize> = (0..train_items.len()).collect();
@@ -253,11 +269,21 @@ pub fn train(
             let out = model.forward(&ids, &ws).map_err(model_err)?;
             let mut loss: Option<Tensor> = None;
             let heads = [
-                (out.category, rows.iter().map(|r| r.category).collect::<Vec<_>>(), 1.0),
-                (out.grade, rows.iter().map(|r| r.grade).collect(), opts.grade_loss_weight),
+                (
+                    out.category,
+                    rows.iter().map(|r| r.category).collect::<Vec<_>>(),
+                    1.0,
+                ),
+                (
+                    out.grade,
+                    rows.iter().map(|r| r.grade).collect(),
+                    opts.grade_loss_weight,
+                ),
             ];
             for (logits, targets, weight) in heads {
-                if let Some(l) = masked_loss(logits.as_ref(), &targets, &device).map_err(model_err)? {
+                if let Some(l) =
+                    masked_loss(logits.as_ref(), &targets, &device).map_err(model_err)?
+                {
                     let l = (l * f64::from(weight)).map_err(model_err)?;
                     loss = Some(match loss {
                         Some(acc) => (acc + l).map_err(model_err)?,
@@ -272,21 +298,34 @@ pub fn train(
         }
 
         let snapshot = snapshot(&varmap, &idf, &device).map_err(model_err)?;
-        let scorer = Classifier::from_parts(config.clone(), labels.clone(), tokenizer.clone(), snapshot.clone())?;
+        let scorer = Classifier::from_parts(
+            config.clone(),
+            labels.clone(),
+            tokenizer.clone(),
+            snapshot.clone(),
+        )?;
         let (cat, grade) = dev_metrics(&scorer, &dev_items, &labels, 1.0, 1.0)?;
         let scores: Vec<f64> = [cat.as_ref(), grade.as_ref()]
             .into_iter()
             .flatten()
             .map(|m| m.macro_f1)
             .collect();
-        let score = if scores.is_empty() { -(epoch as f64) } else { scores.iter().sum::<f64>() / scores.len() as f64 };
+        let score = if scores.is_empty() {
+            -(epoch as f64)
+        } else {
+            scores.iter().sum::<f64>() / scores.len() as f64
+        };
         bar.set_message(format!(
             "{epoch}: dev category F1 {} grade F1 {}",
-            cat.as_ref().map_or("-".into(), |m| format!("{:.3}", m.macro_f1)),
-            grade.as_ref().map_or("-".into(), |m| format!("{:.3}", m.macro_f1)),
+            cat.as_ref()
+                .map_or("-".into(), |m| format!("{:.3}", m.macro_f1)),
+            grade
+                .as_ref()
+                .map_or("-".into(), |m| format!("{:.3}", m.macro_f1)),
         ));
         // Without dev data there is nothing to stop on: keep the last epoch.
-        let improved = best.as_ref().is_none_or(|(b, _, _)| score > *b + 1e-6) || dev_items.is_empty();
+        let improved =
+            best.as_ref().is_none_or(|(b, _, _)| score > *b + 1e-6) || dev_items.is_empty();
         if improved {
             best = Some((score, epoch, snapshot));
         } else if epoch - best.as_ref().map_or(0, |b| b.1) >= opts.patience {
@@ -296,7 +335,12 @@ pub fn train(
     bar.finish_and_clear();
 
     let (_, best_epoch, tensors) = best.expect("at least one epoch ran");
-    let scorer = Classifier::from_parts(config.clone(), labels.clone(), tokenizer.clone(), tensors.clone())?;
+    let scorer = Classifier::from_parts(
+        config.clone(),
+        labels.clone(),
+        tokenizer.clone(),
+        tensors.clone(),
+    )?;
     let dev_bags: Vec<UnitBag> = dev_items.iter().map(|i| i.bag.clone()).collect();
     let (cat_logits, grade_logits) = scorer.logits(&dev_bags)?;
     let fit = |logits: Option<Vec<Vec<f32>>>, pick: fn(&Item) -> Option<u32>| -> f32 {
@@ -369,11 +413,20 @@ fn init_weights(
         (GRADE_HEAD, if cfg.grade_head { 3 } else { 0 }),
     ] {
         if classes > 0 {
-            vars.push((format!("{name}.weight"), uniform((classes, cfg.dim), head_bound)?));
-            vars.push((format!("{name}.bias"), Var::zeros(classes, DType::F32, device)?));
+            vars.push((
+                format!("{name}.weight"),
+                uniform((classes, cfg.dim), head_bound)?,
+            ));
+            vars.push((
+                format!("{name}.bias"),
+                Var::zeros(classes, DType::F32, device)?,
+            ));
         }
     }
-    let mut data = varmap.data().lock().expect("var map lock is never poisoned");
+    let mut data = varmap
+        .data()
+        .lock()
+        .expect("var map lock is never poisoned");
     data.extend(vars);
     Ok(())
 }
@@ -401,7 +454,9 @@ fn masked_loss(
     targets: &[Option<u32>],
     device: &Device,
 ) -> candle_core::Result<Option<Tensor>> {
-    let Some(logits) = logits else { return Ok(None) };
+    let Some(logits) = logits else {
+        return Ok(None);
+    };
     let (rows, ys): (Vec<u32>, Vec<u32>) = targets
         .iter()
         .enumerate()
@@ -416,8 +471,15 @@ fn masked_loss(
 }
 
 /// A copy of the current weights plus the IDF table: what `model.safetensors` holds.
-fn snapshot(varmap: &VarMap, idf: &[f32], device: &Device) -> candle_core::Result<HashMap<String, Tensor>> {
-    let data = varmap.data().lock().expect("var map lock is never poisoned");
+fn snapshot(
+    varmap: &VarMap,
+    idf: &[f32],
+    device: &Device,
+) -> candle_core::Result<HashMap<String, Tensor>> {
+    let data = varmap
+        .data()
+        .lock()
+        .expect("var map lock is never poisoned");
     let mut out: HashMap<String, Tensor> = data
         .iter()
         .map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?)))
@@ -439,7 +501,10 @@ fn dev_metrics(
     }
     let bags: Vec<UnitBag> = dev.iter().map(|i| i.bag.clone()).collect();
     let (cat, grade) = scorer.logits(&bags)?;
-    let score = |logits: Option<Vec<Vec<f32>>>, names: &[String], t: f32, pick: fn(&Item) -> Option<u32>| {
+    let score = |logits: Option<Vec<Vec<f32>>>,
+                 names: &[String],
+                 t: f32,
+                 pick: fn(&Item) -> Option<u32>| {
         let logits = logits?;
         let (mut truth, mut pred, mut conf) = (Vec::new(), Vec::new(), Vec::new());
         for (l, it) in logits.iter().zip(dev) {

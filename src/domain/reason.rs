@@ -75,9 +75,11 @@ impl Reason {
             | Reason::External
             | Reason::Security
             | Reason::BigLoss => Grade::Major,
-            Reason::Repeat | Reason::Money | Reason::Strong | Reason::Outage | Reason::Violation => {
-                Grade::Serious
-            }
+            Reason::Repeat
+            | Reason::Money
+            | Reason::Strong
+            | Reason::Outage
+            | Reason::Violation => Grade::Serious,
             Reason::None => Grade::General,
         }
     }

@@ -71,7 +71,10 @@ mod tests {
 
     #[test]
     fn folds_full_width_and_whitespace() {
-        assert_eq!(normalize("  手机号：１３８ ００１３\n\t８０００ "), "手机号:138 0013 8000");
+        assert_eq!(
+            normalize("  手机号：１３８ ００１３\n\t８０００ "),
+            "手机号:138 0013 8000"
+        );
         assert_eq!(normalize("ＡＢＣ，ｘｙｚ！"), "ABC,xyz!");
         assert_eq!(normalize("宽\u{200B}带"), "宽带");
         assert_eq!(normalize(" \n\t "), "");

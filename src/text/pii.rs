@@ -63,7 +63,9 @@ pub fn mask_pii(text: &str) -> Masked {
             let r = m.range();
             if digit_guarded(text, &r)
                 && valid(m.as_str())
-                && !found.iter().any(|(o, _)| o.start < r.end && r.start < o.end)
+                && !found
+                    .iter()
+                    .any(|(o, _)| o.start < r.end && r.start < o.end)
             {
                 found.push((r, kind));
             }
@@ -75,7 +77,10 @@ pub fn mask_pii(text: &str) -> Masked {
     take(&ID_CARD_15, PiiKind::IdCard, &id_card_15_valid);
     for m in EMAIL.find_iter(text) {
         let r = m.range();
-        if !found.iter().any(|(o, _)| o.start < r.end && r.start < o.end) {
+        if !found
+            .iter()
+            .any(|(o, _)| o.start < r.end && r.start < o.end)
+        {
             found.push((r, PiiKind::Email));
         }
     }
@@ -228,8 +233,14 @@ mod tests {
 
     #[test]
     fn bank_card_needs_luhn() {
-        assert_eq!(kinds("卡号6222020200112233445"), kinds("卡号6222020200112233445"));
-        assert_eq!(kinds("卡号4111 1111 1111 1111扣款"), vec![PiiKind::BankCard]);
+        assert_eq!(
+            kinds("卡号6222020200112233445"),
+            kinds("卡号6222020200112233445")
+        );
+        assert_eq!(
+            kinds("卡号4111 1111 1111 1111扣款"),
+            vec![PiiKind::BankCard]
+        );
         assert!(kinds("卡号4111111111111112").is_empty());
     }
 

@@ -107,7 +107,10 @@ mod tests {
     fn prepares_masked_segmented_text() {
         let p = TextPipeline::new(Segmenter::new(SegmentConfig::default()));
         let t = p
-            .prepare(Some("寬帶斷網"), "我的電話１３８１２３４５６７８，寬帶三天沒網")
+            .prepare(
+                Some("寬帶斷網"),
+                "我的電話１３８１２３４５６７８，寬帶三天沒網",
+            )
             .unwrap();
         assert_eq!(t.masked, "宽带断网。我的电话〔手机号〕,宽带三天没网");
         assert!(t.words().any(|w| w == "宽带"));

@@ -92,7 +92,10 @@ mod tests {
             seen.push(t.text.clone());
         }
         assert!(seen.contains(&"宽带".to_string()));
-        assert!(seen.contains(&"人民".to_string()), "search mode adds sub-words: {seen:?}");
+        assert!(
+            seen.contains(&"人民".to_string()),
+            "search mode adds sub-words: {seen:?}"
+        );
         assert!(!seen.iter().any(|w| w == "，" || w == "！"));
     }
 }

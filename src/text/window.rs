@@ -49,6 +49,9 @@ mod tests {
         let (w, cut) = head_tail_window(&text);
         assert!(cut);
         assert!(w.starts_with("开头") && w.ends_with("结尾"));
-        assert_eq!(w.chars().count(), MAX_TEXT_CHARS + WINDOW_JOIN.chars().count());
+        assert_eq!(
+            w.chars().count(),
+            MAX_TEXT_CHARS + WINDOW_JOIN.chars().count()
+        );
     }
 }

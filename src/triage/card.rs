@@ -45,7 +45,11 @@ fn render(c: &ModelCard<'_>) -> String {
          candle, CPU. {} units × {} dimensions, {} parameters ({:.1} MB of f32 weights). Grades \
          are raised (never lowered) by the profile's rules in `data/profiles/`.\n",
         c.options.units.ngram_max,
-        if c.options.units.words { " and words" } else { "" },
+        if c.options.units.words {
+            " and words"
+        } else {
+            ""
+        },
         r.vocab_size,
         c.options.dim,
         r.parameters,
@@ -78,12 +82,23 @@ fn render(c: &ModelCard<'_>) -> String {
     );
     if let Some(m) = &c.dev.category {
         let _ = writeln!(s, "### Category\n");
-        let _ = writeln!(s, "| system | macro-F1 | accuracy | ECE |\n|---|---|---|---|");
-        let _ = writeln!(s, "| this model | {:.4} | {:.4} | {:.4} |", m.macro_f1, m.accuracy, m.ece);
+        let _ = writeln!(
+            s,
+            "| system | macro-F1 | accuracy | ECE |\n|---|---|---|---|"
+        );
+        let _ = writeln!(
+            s,
+            "| this model | {:.4} | {:.4} | {:.4} |",
+            m.macro_f1, m.accuracy, m.ece
+        );
         if let Some((b, how)) = &c.baseline
             && let Some(bm) = &b.category
         {
-            let _ = writeln!(s, "| baseline: {how} | {:.4} | {:.4} | – |", bm.macro_f1, bm.accuracy);
+            let _ = writeln!(
+                s,
+                "| baseline: {how} | {:.4} | {:.4} | – |",
+                bm.macro_f1, bm.accuracy
+            );
         }
         let _ = writeln!(s);
         per_class(&mut s, m);
@@ -102,7 +117,8 @@ fn render(c: &ModelCard<'_>) -> String {
             g.metrics.ece,
             g.major_recall,
             g.major_precision,
-            g.model_only_macro_f1.map_or("–".into(), |x| format!("{x:.4}"))
+            g.model_only_macro_f1
+                .map_or("–".into(), |x| format!("{x:.4}"))
         );
         per_class(&mut s, &g.metrics);
     }
@@ -117,7 +133,10 @@ fn render(c: &ModelCard<'_>) -> String {
 }
 
 fn per_class(s: &mut String, m: &HeadMetrics) {
-    let _ = writeln!(s, "| class | precision | recall | F1 | support |\n|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| class | precision | recall | F1 | support |\n|---|---|---|---|---|"
+    );
     for (label, c) in &m.per_class {
         let _ = writeln!(
             s,
@@ -125,7 +144,10 @@ fn per_class(s: &mut String, m: &HeadMetrics) {
             c.precision, c.recall, c.f1, c.support
         );
     }
-    let _ = writeln!(s, "\nConfusion (rows: truth, columns: predicted, order as above):\n\n```");
+    let _ = writeln!(
+        s,
+        "\nConfusion (rows: truth, columns: predicted, order as above):\n\n```"
+    );
     for row in &m.confusion {
         let _ = writeln!(
             s,

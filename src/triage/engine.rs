@@ -160,7 +160,12 @@ impl Engine {
     }
 
     /// The final grade of a prepared text given the model's grade prediction.
-    pub fn grade(&self, text: &PreparedText, model: HeadPrediction, drivers: Vec<Driver>) -> GradeTriage {
+    pub fn grade(
+        &self,
+        text: &PreparedText,
+        model: HeadPrediction,
+        drivers: Vec<Driver>,
+    ) -> GradeTriage {
         let hits = self.profile.rules.apply(&text.masked);
         let model_grade = Grade::from_index(model.class).unwrap_or(Grade::General);
         let (label, decider) = raise(model_grade, &hits);

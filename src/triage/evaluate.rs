@@ -50,7 +50,9 @@ pub fn evaluate(engine: &Engine, examples: &[Example]) -> Result<EvalReport> {
                     e.line
                 )));
             }
-            cat_truth.push(Some(labels.category_id(c, &format!(" at line {}", e.line))?));
+            cat_truth.push(Some(
+                labels.category_id(c, &format!(" at line {}", e.line))?,
+            ));
         } else {
             cat_truth.push(None);
         }
@@ -75,7 +77,11 @@ pub fn evaluate(engine: &Engine, examples: &[Example]) -> Result<EvalReport> {
     let mut cat = Scores::default();
     let mut grade = Scores::default();
     let mut grade_model = Scores::default();
-    for ((e, truth), (text, p)) in examples.iter().zip(&cat_truth).zip(texts.iter().zip(predictions)) {
+    for ((e, truth), (text, p)) in examples
+        .iter()
+        .zip(&cat_truth)
+        .zip(texts.iter().zip(predictions))
+    {
         if let (Some(y), Some(pc)) = (truth, &p.category) {
             cat.push(*y, pc.class, pc.confidence);
         }
@@ -109,8 +115,12 @@ pub struct BaselinePrediction {
 }
 
 /// Scores another system's predictions (e.g. the TF-IDF + SVM baseline) against `examples`
-/// with the same metrics as [`evaluate`]. Every labelled row must have a prediction.
-pub fn evaluate_predictions(examples: &[Example], predictions: &[BaselinePrediction]) -> Result<EvalReport> {
+/// with the same metrics as [`evaluate`]. A head is scored when the predictions give it at
+/// all; then every row labelled for it must have a prediction.
+pub fn evaluate_predictions(
+    examples: &[Example],
+    predictions: &[BaselinePrediction],
+) -> Result<EvalReport> {
     let by_id: HashMap<&str, &BaselinePrediction> =
         predictions.iter().map(|p| (p.id.as_str(), p)).collect();
     let cat_labels: Vec<String> = examples
@@ -120,18 +130,31 @@ pub fn evaluate_predictions(examples: &[Example], predictions: &[BaselinePredict
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    let has_cat = predictions.iter().any(|p| p.category.is_some());
+    let has_grade = predictions.iter().any(|p| p.grade.is_some());
     let mut cat = Scores::default();
     let mut grade = Scores::default();
     for e in examples {
         let key = e.key();
         let missing = || Error::Invalid(format!("no prediction for id {key} (line {})", e.line));
-        if let Some(c) = &e.category {
-            let p = by_id.get(key.as_str()).and_then(|p| p.category.as_ref()).ok_or_else(missing)?;
-            let idx = |l: &str| cat_labels.iter().position(|x| x == l).expect("label collected");
+        if let Some(c) = e.category.as_ref().filter(|_| has_cat) {
+            let p = by_id
+                .get(key.as_str())
+                .and_then(|p| p.category.as_ref())
+                .ok_or_else(missing)?;
+            let idx = |l: &str| {
+                cat_labels
+                    .iter()
+                    .position(|x| x == l)
+                    .expect("label collected")
+            };
             cat.push(idx(c), idx(p), 1.0);
         }
-        if let Some(g) = e.grade {
-            let p = by_id.get(key.as_str()).and_then(|p| p.grade).ok_or_else(missing)?;
+        if let Some(g) = e.grade.filter(|_| has_grade) {
+            let p = by_id
+                .get(key.as_str())
+                .and_then(|p| p.grade)
+                .ok_or_else(missing)?;
             grade.push(g.index(), p.index(), 1.0);
         }
     }

@@ -9,6 +9,8 @@ mod rules;
 
 pub use self::card::{ModelCard, write_model_card};
 pub use self::engine::{CategoryTriage, Complaint, DecidedBy, Engine, GradeTriage, Triage};
-pub use self::evaluate::{BaselinePrediction, EvalReport, GradeMetrics, evaluate, evaluate_predictions};
+pub use self::evaluate::{
+    BaselinePrediction, EvalReport, GradeMetrics, evaluate, evaluate_predictions,
+};
 pub use self::profile::Profile;
 pub use self::rules::{GradeRules, RuleHit, RulesSpec, raise};

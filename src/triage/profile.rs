@@ -115,7 +115,11 @@ mod tests {
     fn bad_profile_names_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.toml");
-        std::fs::write(&path, "name = \"x\"\nextra_phrases = { urgent = [\"a\"] }\n").unwrap();
+        std::fs::write(
+            &path,
+            "name = \"x\"\nextra_phrases = { urgent = [\"a\"] }\n",
+        )
+        .unwrap();
         let err = Profile::load(&path).unwrap_err().to_string();
         assert!(err.contains("p.toml"), "{err}");
     }

@@ -76,9 +76,8 @@ impl GradeRules {
             if alternatives.is_empty() {
                 continue;
             }
-            let matcher = Regex::new(&format!("(?:{})", alternatives.join("|"))).map_err(|e| {
-                Error::Invalid(format!("rule `{}`: bad pattern: {e}", r.reason))
-            })?;
+            let matcher = Regex::new(&format!("(?:{})", alternatives.join("|")))
+                .map_err(|e| Error::Invalid(format!("rule `{}`: bad pattern: {e}", r.reason)))?;
             rules.push(Rule {
                 reason: r.reason,
                 grade: r.grade,
@@ -184,8 +183,15 @@ mod tests {
         let r = rules();
         for t in ["损失了3万元", "被骗走12000元", "花费九十多万元"] {
             let hits = r.apply(t);
-            assert!(hits.iter().any(|h| h.grade == Grade::Major), "{t}: {hits:?}");
+            assert!(
+                hits.iter().any(|h| h.grade == Grade::Major),
+                "{t}: {hits:?}"
+            );
         }
-        assert!(!r.apply("千万不要再扣费").iter().any(|h| h.reason == Reason::BigLoss));
+        assert!(
+            !r.apply("千万不要再扣费")
+                .iter()
+                .any(|h| h.reason == Reason::BigLoss)
+        );
     }
 }

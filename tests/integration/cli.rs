@@ -1,0 +1,212 @@
+//! The command line on the fixture model: triage, eval, and their errors.
+
+use std::io::Write;
+
+use serde_json::Value;
+
+use crate::support::{fixture, fixture_model, stderr, stdout, tousu};
+
+fn model_arg() -> String {
+    fixture_model().display().to_string()
+}
+
+#[test]
+fn triage_from_argument_masks_pii_and_explains() {
+    let o = tousu(
+        &[
+            "triage",
+            "--model",
+            &model_arg(),
+            "家里宽带断网三天了，电话13812345678，多次反映没人管",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(!stdout(&o).contains("13812345678"), "phone leaked");
+    assert_eq!(v["pii"][0]["kind"], "mobile");
+    assert_eq!(v["category"]["label"], "网络问题");
+    assert!(v["category"]["confidence"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["category"]["alternatives"].as_array().unwrap().len(), 2);
+    assert!(!v["category"]["drivers"].as_array().unwrap().is_empty());
+    // 多次反映 is a `repeat` rule: at least 严重, and the rule is named.
+    assert_ne!(v["grade"]["label"], "一般");
+    let rules = v["grade"]["rules"].as_array().unwrap();
+    assert!(
+        rules
+            .iter()
+            .any(|r| r["reason"] == "repeat" && r["phrase"] == "多次")
+    );
+}
+
+#[test]
+fn triage_reads_stdin_and_traditional_text() {
+    let o = tousu(
+        &["triage", "--compact", "--model", &model_arg()],
+        Some("本月話費多扣了50元，要求退費"),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["masked_text"], "本月话费多扣了50元,要求退费");
+    assert_eq!(v["category"]["label"], "费用问题");
+}
+
+#[test]
+fn triage_rejects_empty_text() {
+    let o = tousu(&["triage", "--model", &model_arg()], Some("  \n\t "));
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("empty"), "{}", stderr(&o));
+}
+
+#[test]
+fn triage_flags_very_long_text() {
+    let long = "宽带断网".repeat(6_000);
+    let o = tousu(
+        &["triage", "--compact", "--model", &model_arg()],
+        Some(&long),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["truncated"], true);
+}
+
+#[test]
+fn triage_handles_non_chinese_text() {
+    let o = tousu(
+        &[
+            "triage",
+            "--model",
+            &model_arg(),
+            "My broadband has been down for 3 days!",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn missing_model_says_how_to_get_one() {
+    let o = tousu(
+        &["triage", "--model", "/nonexistent/model", "宽带坏了"],
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("tousu train"), "{}", stderr(&o));
+}
+
+#[test]
+fn eval_json_has_the_documented_fields() {
+    let data = fixture("tiny-dev.jsonl");
+    let o = tousu(
+        &[
+            "eval",
+            "--json",
+            "--model",
+            &model_arg(),
+            "--data",
+            data.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    for head in ["category", "grade"] {
+        for key in ["macro_f1", "accuracy", "ece", "per_class"] {
+            assert!(!v[head][key].is_null(), "{head}.{key} missing");
+        }
+    }
+    assert!(v["grade"]["major_recall"].is_number());
+    assert!(v["category"]["per_class"]["网络问题"]["support"].is_number());
+    assert_eq!(
+        v["macro_f1"], v["category"]["macro_f1"],
+        "top level mirrors the category head"
+    );
+}
+
+fn temp_jsonl(lines: &[&str]) -> tempfile::NamedTempFile {
+    let mut f = tempfile::Builder::new()
+        .suffix(".jsonl")
+        .tempfile()
+        .unwrap();
+    for l in lines {
+        writeln!(f, "{l}").unwrap();
+    }
+    f
+}
+
+#[test]
+fn eval_names_the_bad_line_or_skips_it() {
+    let f = temp_jsonl(&[
+        r#"{"text":"宽带断网","category":"网络问题"}"#,
+        r#"{"text": 12}"#,
+        r#"{"text":"话费多扣了","category":"费用问题","extra":"ignored"}"#,
+    ]);
+    let path = f.path().to_str().unwrap();
+    let o = tousu(&["eval", "--model", &model_arg(), "--data", path], None);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains(&format!("{path}:2:")), "{}", stderr(&o));
+
+    let o = tousu(
+        &[
+            "eval",
+            "--json",
+            "--skip-bad",
+            "--model",
+            &model_arg(),
+            "--data",
+            path,
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["rows"], 2);
+    assert_eq!(v["skipped_lines"], 1);
+}
+
+#[test]
+fn eval_lists_the_models_labels_for_an_unknown_one() {
+    let f = temp_jsonl(&[r#"{"text":"宽带断网","category":"外星问题"}"#]);
+    let o = tousu(
+        &[
+            "eval",
+            "--model",
+            &model_arg(),
+            "--data",
+            f.path().to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    for label in ["外星问题", "网络问题", "费用问题", "服务问题"] {
+        assert!(err.contains(label), "{label} missing: {err}");
+    }
+}
+
+#[test]
+fn eval_grade_only_file() {
+    let f = temp_jsonl(&[
+        r#"{"text":"燃气泄漏了，很危险","grade":"重大"}"#,
+        r#"{"text":"想问一下套餐怎么改","grade":"一般"}"#,
+    ]);
+    let o = tousu(
+        &[
+            "eval",
+            "--json",
+            "--model",
+            &model_arg(),
+            "--data",
+            f.path().to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert!(v["category"].is_null());
+    assert_eq!(
+        v["grade"]["major_recall"], 1.0,
+        "the safety rule grades 燃气泄漏 重大"
+    );
+    assert_eq!(v["macro_f1"], v["grade"]["macro_f1"]);
+}

@@ -1,0 +1,12 @@
+//! tousu's integration tests, one binary organised by feature.
+//!
+//! Fast by default: they use the tiny fixture model in `tests/fixtures/model` (regenerate it
+//! with the command in `tests/fixtures/make_tiny.py`). Tests that need the real data sets in
+//! `../shared/datasets/` are `#[ignore]`d: run them with `cargo test -- --ignored`; they skip
+//! with a message when the data is absent.
+
+mod cli;
+mod datasets;
+mod properties;
+mod support;
+mod training;

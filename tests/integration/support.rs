@@ -1,0 +1,63 @@
+//! Paths and helpers shared by the tests.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The tiny fixture model.
+pub fn fixture_model() -> PathBuf {
+    root().join("tests/fixtures/model")
+}
+
+/// A fixture file.
+pub fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures").join(name)
+}
+
+/// `../shared/datasets`, or `None` (and a message) when it is absent.
+pub fn datasets() -> Option<PathBuf> {
+    let dir = std::env::var_os("TOUSU_DATASETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/datasets"));
+    if dir.join("cocc/dev.jsonl").exists() {
+        Some(dir)
+    } else {
+        eprintln!("skipped: {} not found (set TOUSU_DATASETS)", dir.display());
+        None
+    }
+}
+
+/// Runs the `tousu` binary with `args` and optional stdin.
+pub fn tousu(args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tousu"))
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tousu binary runs");
+    {
+        let mut input = child.stdin.take().expect("stdin piped");
+        if let Some(s) = stdin {
+            input.write_all(s.as_bytes()).expect("stdin written");
+        }
+    }
+    child.wait_with_output().expect("tousu finishes")
+}
+
+/// stdout as a string.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// stderr as a string.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}

@@ -1,0 +1,102 @@
+//! Training on the tiny fixture data: the model directory it writes, determinism, and bad input.
+
+use std::path::Path;
+
+use tousu::classify::{Classifier, TrainOptions, load_jsonl, train};
+use tousu::text::{SegmentConfig, Segmenter, TextPipeline};
+
+use crate::support::fixture;
+
+fn options() -> TrainOptions {
+    TrainOptions {
+        profile: "telecom".into(),
+        dim: 16,
+        min_df: 1,
+        max_epochs: 8,
+        patience: 8,
+        learning_rate: 0.05,
+        ..TrainOptions::default()
+    }
+}
+
+fn train_into(dir: &Path) -> tousu::classify::TrainReport {
+    let pipeline = TextPipeline::new(Segmenter::new(SegmentConfig::default()));
+    let tr = load_jsonl(&fixture("tiny-train.jsonl"), false)
+        .unwrap()
+        .examples;
+    let dev = load_jsonl(&fixture("tiny-dev.jsonl"), false)
+        .unwrap()
+        .examples;
+    train(&pipeline, &tr, &dev, &options(), dir).unwrap()
+}
+
+#[test]
+fn training_writes_a_loadable_model_and_is_deterministic() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let ra = train_into(a.path());
+    let rb = train_into(b.path());
+    for f in [
+        "tokenizer.json",
+        "model.safetensors",
+        "config.json",
+        "labels.json",
+    ] {
+        assert!(a.path().join(f).exists(), "{f} missing");
+    }
+    assert_eq!(ra.best_epoch, rb.best_epoch);
+    let (ca, cb) = (ra.dev_category.unwrap(), rb.dev_category.unwrap());
+    assert_eq!(ca.macro_f1, cb.macro_f1);
+    assert!(
+        ca.macro_f1 > 0.5,
+        "the fixture is easy; got {}",
+        ca.macro_f1
+    );
+
+    let ma = Classifier::load(a.path()).unwrap();
+    let mb = Classifier::load(b.path()).unwrap();
+    let pipeline = TextPipeline::new(Segmenter::new(SegmentConfig::default()));
+    let t = pipeline.prepare(None, "宽带断网了").unwrap();
+    let pa = ma.predict(std::slice::from_ref(&t)).unwrap();
+    let pb = mb.predict(std::slice::from_ref(&t)).unwrap();
+    assert_eq!(pa, pb, "same seed, same data: same model");
+    let size = std::fs::metadata(a.path().join("model.safetensors"))
+        .unwrap()
+        .len();
+    assert!(size < 20_000_000);
+}
+
+#[test]
+fn training_without_labels_says_so() {
+    let pipeline = TextPipeline::new(Segmenter::new(SegmentConfig::default()));
+    let mut rows = load_jsonl(&fixture("tiny-train.jsonl"), false)
+        .unwrap()
+        .examples;
+    for r in &mut rows {
+        r.category = None;
+        r.grade = None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let err = train(&pipeline, &rows, &[], &options(), dir.path()).unwrap_err();
+    assert!(err.to_string().contains("neither"), "{err}");
+}
+
+#[test]
+fn dev_label_unknown_to_training_is_named() {
+    let pipeline = TextPipeline::new(Segmenter::new(SegmentConfig::default()));
+    let tr = load_jsonl(&fixture("tiny-train.jsonl"), false)
+        .unwrap()
+        .examples;
+    let mut dev = load_jsonl(&fixture("tiny-dev.jsonl"), false)
+        .unwrap()
+        .examples;
+    dev[0].category = Some("外星问题".into());
+    let dir = tempfile::tempdir().unwrap();
+    let err = train(&pipeline, &tr, &dev, &options(), dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("外星问题") && err.contains("网络问题"),
+        "{err}"
+    );
+}
