@@ -35,13 +35,28 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("text");
     g.throughput(Throughput::Bytes(bytes as u64));
     g.bench_function("segment", |b| {
-        b.iter(|| COMPLAINTS.iter().map(|t| segmenter.cut(black_box(t)).len()).sum::<usize>())
+        b.iter(|| {
+            COMPLAINTS
+                .iter()
+                .map(|t| segmenter.cut(black_box(t)).len())
+                .sum::<usize>()
+        })
     });
     g.bench_function("normalize", |b| {
-        b.iter(|| COMPLAINTS.iter().map(|t| normalize(black_box(t)).len()).sum::<usize>())
+        b.iter(|| {
+            COMPLAINTS
+                .iter()
+                .map(|t| normalize(black_box(t)).len())
+                .sum::<usize>()
+        })
     });
     g.bench_function("mask_pii", |b| {
-        b.iter(|| COMPLAINTS.iter().map(|t| mask_pii(black_box(t)).spans.len()).sum::<usize>())
+        b.iter(|| {
+            COMPLAINTS
+                .iter()
+                .map(|t| mask_pii(black_box(t)).spans.len())
+                .sum::<usize>()
+        })
     });
     g.bench_function("prepare", |b| {
         b.iter(|| {
@@ -86,7 +101,12 @@ fn bench(c: &mut Criterion) {
                 COMPLAINTS[i]
             },
             |t| {
-                let r = engine.triage(&Complaint { title: None, text: t }).unwrap();
+                let r = engine
+                    .triage(&Complaint {
+                        title: None,
+                        text: t,
+                    })
+                    .unwrap();
                 assert!(r.category.is_some());
                 r
             },
