@@ -234,8 +234,16 @@ fn run_triage(a: TriageArgs) -> anyhow::Result<()> {
     } else {
         serde_json::to_string_pretty(&triage)?
     };
-    println!("{out}");
-    Ok(())
+    emit(&out)
+}
+
+/// Prints a result line; a reader that closed the pipe early (`| head`) is not an error.
+fn emit(s: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match writeln!(std::io::stdout().lock(), "{s}") {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 fn run_train(a: TrainArgs) -> anyhow::Result<()> {
@@ -357,7 +365,7 @@ fn run_eval(a: EvalArgs) -> anyhow::Result<()> {
             }
             top.insert("skipped_lines".into(), loaded.skipped.len().into());
         }
-        println!("{}", serde_json::to_string(&v)?);
+        emit(&serde_json::to_string(&v)?)?;
     } else {
         print_report(&report, None);
     }

@@ -89,7 +89,9 @@ impl Segmenter {
         for w in &stop_words {
             kw = kw.add_stop_word(w.clone());
         }
-        let tfidf = TfIdf::new(None::<&mut BufReader<&[u8]>>, kw.build());
+        // jieba's embedded IDF table; `TfIdf::new(None, …)` would leave every weight 0.
+        let mut tfidf = TfIdf::default();
+        *tfidf.config_mut() = kw.build();
         Segmenter {
             jieba: Arc::new(jieba),
             tfidf: Arc::new(tfidf),
@@ -200,6 +202,10 @@ mod tests {
             3,
         );
         assert!(kws.iter().any(|k| k.word == "宽带"), "{kws:?}");
+        assert!(
+            kws.iter().all(|k| k.weight > 0.0),
+            "regression: IDF table missing: {kws:?}"
+        );
         assert!(kws.iter().all(|k| k.word != "客户" && k.word != "反映"));
     }
 }
