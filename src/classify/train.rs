@@ -111,6 +111,10 @@ pub struct TrainReport {
     pub dev_grade: Option<HeadMetrics>,
 }
 
+/// Weight budget of one profile's model: the embedding table dominates, so the vocabulary is
+/// capped at `MAX_WEIGHT_BYTES / (4 × (dim + 1))` units whatever `max_vocab` asks.
+pub const MAX_WEIGHT_BYTES: usize = 20_000_000;
+
 /// A prepared training example: its bag and its labels as class ids.
 struct Item {
     bag: UnitBag,
@@ -168,8 +172,9 @@ pub fn train(
     let train_texts = prepare(train, "training")?;
     let dev_texts = prepare(dev, "dev")?;
 
-    let (tokenizer, df) =
-        UnitTokenizer::build(&train_texts, opts.units, opts.min_df, opts.max_vocab)?;
+    // Each unit costs `dim` embedding floats plus its IDF float.
+    let max_vocab = opts.max_vocab.min(MAX_WEIGHT_BYTES / (4 * (opts.dim + 1)));
+    let (tokenizer, df) = UnitTokenizer::build(&train_texts, opts.units, opts.min_df, max_vocab)?;
     let n_docs = train_texts.len() as f32;
     // Smoothed IDF, as scikit-learn's TfidfVectorizer; [UNK] gets 0 and so never counts.
     let idf: Vec<f32> = df
