@@ -10,6 +10,17 @@ fn model_arg() -> String {
     fixture_model().display().to_string()
 }
 
+/// `tousu eval --json` on `data` with the fixture model; the parsed object, after checking success.
+fn eval_json(data: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["eval", "--json"];
+    args.extend_from_slice(extra);
+    let model = model_arg();
+    args.extend_from_slice(&["--model", &model, "--data", data]);
+    let o = tousu(&args, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_str(stdout(&o).trim()).unwrap()
+}
+
 #[test]
 fn triage_from_argument_masks_pii_and_explains() {
     let o = tousu(
@@ -97,19 +108,7 @@ fn missing_model_says_how_to_get_one() {
 #[test]
 fn eval_json_has_the_documented_fields() {
     let data = fixture("tiny-dev.jsonl");
-    let o = tousu(
-        &[
-            "eval",
-            "--json",
-            "--model",
-            &model_arg(),
-            "--data",
-            data.to_str().unwrap(),
-        ],
-        None,
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let v = eval_json(data.to_str().unwrap(), &[]);
     for head in ["category", "grade"] {
         for key in ["macro_f1", "accuracy", "ece", "per_class"] {
             assert!(!v[head][key].is_null(), "{head}.{key} missing");
@@ -146,20 +145,7 @@ fn eval_names_the_bad_line_or_skips_it() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains(&format!("{path}:2:")), "{}", stderr(&o));
 
-    let o = tousu(
-        &[
-            "eval",
-            "--json",
-            "--skip-bad",
-            "--model",
-            &model_arg(),
-            "--data",
-            path,
-        ],
-        None,
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let v = eval_json(path, &["--skip-bad"]);
     assert_eq!(v["rows"], 2);
     assert_eq!(v["skipped_lines"], 1);
 }
@@ -190,19 +176,7 @@ fn eval_grade_only_file() {
         r#"{"text":"燃气泄漏了，很危险","grade":"重大"}"#,
         r#"{"text":"想问一下套餐怎么改","grade":"一般"}"#,
     ]);
-    let o = tousu(
-        &[
-            "eval",
-            "--json",
-            "--model",
-            &model_arg(),
-            "--data",
-            f.path().to_str().unwrap(),
-        ],
-        None,
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let v = eval_json(f.path().to_str().unwrap(), &[]);
     assert!(v["category"].is_null());
     assert_eq!(
         v["grade"]["major_recall"], 1.0,
