@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use tousu::classify::{
-    DevRule, Example, TrainOptions, UnitConfig, load_jsonl, load_many, split, train, write_jsonl,
+    DevRule, Example, StopOn, TrainOptions, UnitConfig, load_jsonl, load_many, split, train,
+    write_jsonl,
 };
 use tousu::text::{SegmentConfig, Segmenter, TextPipeline};
 use tousu::triage::{
@@ -85,6 +86,10 @@ struct TrainArgs {
     /// Training JSONL (`text` + `category` and/or `grade`); repeat for several files.
     #[arg(long = "train", required = true)]
     train: Vec<PathBuf>,
+    /// Extra training JSONL whose rows teach the grade head only (their categories, from
+    /// another taxonomy, are ignored): urgency labels of another source; repeatable.
+    #[arg(long = "train-grades")]
+    train_grades: Vec<PathBuf>,
     /// Dev JSONL for early stopping and calibration; repeat for several files.
     #[arg(long = "dev")]
     dev: Vec<PathBuf>,
@@ -158,6 +163,24 @@ struct HyperArgs {
     /// Random seed.
     #[arg(long, default_value_t = TrainOptions::default().seed)]
     seed: u64,
+    /// Train this many models from different seeds and ship their average (one model of
+    /// `dim × ensemble` dimensions).
+    #[arg(long, default_value_t = TrainOptions::default().ensemble)]
+    ensemble: usize,
+    /// What early stopping watches on dev.
+    #[arg(long, value_enum, default_value_t = StopOnArg::Mean)]
+    stop_on: StopOnArg,
+}
+
+/// `--stop-on`: the dev figure early stopping watches.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum StopOnArg {
+    /// The mean of the heads' macro-F1.
+    Mean,
+    /// Category macro-F1.
+    Category,
+    /// Grade macro-F1.
+    Grade,
 }
 
 #[derive(Args)]
@@ -174,6 +197,9 @@ struct EvalArgs {
     /// Score these predictions (`id` + `category`/`grade` JSONL) instead of the model.
     #[arg(long)]
     predictions: Option<PathBuf>,
+    /// Write every misjudged row (labels, predictions, fired rules, masked text) to this JSONL.
+    #[arg(long)]
+    errors: Option<PathBuf>,
     #[command(flatten)]
     model: ModelArgs,
 }
@@ -265,9 +291,29 @@ fn run_train(a: TrainArgs) -> anyhow::Result<()> {
             words: !h.no_words,
         },
         seed: h.seed,
+        ensemble: h.ensemble,
+        stop_on: match h.stop_on {
+            StopOnArg::Mean => StopOn::Mean,
+            StopOnArg::Category => StopOn::Category,
+            StopOnArg::Grade => StopOn::Grade,
+        },
     };
-    let loaded = load_many(&a.train, a.source.as_deref(), a.skip_bad)?;
+    let mut loaded = load_many(&a.train, a.source.as_deref(), a.skip_bad)?;
     report_skipped(&loaded.skipped);
+    if !a.train_grades.is_empty() {
+        let extra = load_many(&a.train_grades, None, a.skip_bad)?;
+        report_skipped(&extra.skipped);
+        loaded.examples.extend(
+            extra
+                .examples
+                .into_iter()
+                .filter(|e| e.grade.is_some())
+                .map(|e| Example {
+                    category: None,
+                    ..e
+                }),
+        );
+    }
     let (train_rows, dev_rows) = if a.dev.is_empty() {
         eprintln!(
             "no --dev given: holding out {:.0}% of the training rows",
@@ -347,6 +393,14 @@ fn run_eval(a: EvalArgs) -> anyhow::Result<()> {
             "{}: no row has a `category` or `grade` label",
             a.data.display()
         );
+    }
+    if let Some(path) = &a.errors {
+        let mut out = String::new();
+        for e in &report.errors {
+            out.push_str(&serde_json::to_string(e)?);
+            out.push('\n');
+        }
+        std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))?;
     }
     if a.json {
         let mut v = serde_json::to_value(&report)?;
@@ -452,10 +506,12 @@ fn print_report(r: &EvalReport, baseline: Option<&EvalReport>) {
     if let Some(g) = &r.grade {
         head("grade (rules included)", &g.metrics);
         println!(
-            "  重大 recall {:.4}  重大 precision {:.4}  model alone macro-F1 {}",
+            "  重大 recall {:.4}  重大 precision {:.4}  model alone macro-F1 {}  rules alone {}",
             g.major_recall,
             g.major_precision,
             g.model_only_macro_f1
+                .map_or("-".into(), |x| format!("{x:.4}")),
+            g.rules_only_macro_f1
                 .map_or("-".into(), |x| format!("{x:.4}"))
         );
     }

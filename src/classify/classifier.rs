@@ -11,6 +11,7 @@ use super::calibrate::softmax;
 use super::labels::Labels;
 use super::model::{ComplaintModel, Head, IDF, ModelConfig, batch_tensors, tfidf_weights};
 use super::tokenizer::{UnitBag, UnitTokenizer};
+use crate::domain::PiiKind;
 use crate::error::{Error, Result};
 use crate::text::PreparedText;
 
@@ -254,8 +255,11 @@ impl Classifier {
             let Some(phrase) = self.tokenizer.unit(id) else {
                 continue;
             };
-            // Single characters and punctuation explain nothing to an analyst.
-            if phrase.chars().count() < 2 || !phrase.chars().any(char::is_alphanumeric) {
+            // Single characters, punctuation and masked values explain nothing to an analyst.
+            if phrase.chars().count() < 2
+                || !phrase.chars().any(char::is_alphanumeric)
+                || PiiKind::touches_mask(&phrase)
+            {
                 continue;
             }
             if drivers

@@ -58,6 +58,23 @@ pub struct TrainOptions {
     pub units: UnitConfig,
     /// Seed of initialisation, shuffling and dropout.
     pub seed: u64,
+    /// Models trained with different seeds and averaged. Because the heads are linear over a
+    /// bag, the average is itself one model of `dim × ensemble` dimensions.
+    pub ensemble: usize,
+    /// What early stopping watches on dev.
+    pub stop_on: StopOn,
+}
+
+/// The dev figure early stopping keeps the best epoch by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopOn {
+    /// The mean of the heads' macro-F1.
+    Mean,
+    /// Category macro-F1 only.
+    Category,
+    /// Grade macro-F1 only.
+    Grade,
 }
 
 impl Default for TrainOptions {
@@ -76,6 +93,8 @@ impl Default for TrainOptions {
             grade_loss_weight: 1.0,
             units: UnitConfig::default(),
             seed: 20261123,
+            ensemble: 1,
+            stop_on: StopOn::Mean,
         }
     }
 }
@@ -173,7 +192,9 @@ pub fn train(
     let dev_texts = prepare(dev, "dev")?;
 
     // Each unit costs `dim` embedding floats plus its IDF float.
-    let max_vocab = opts.max_vocab.min(MAX_WEIGHT_BYTES / (4 * (opts.dim + 1)));
+    let max_vocab = opts
+        .max_vocab
+        .min(MAX_WEIGHT_BYTES / (4 * (opts.dim * opts.ensemble.max(1) + 1)));
     let (tokenizer, df) = UnitTokenizer::build(&train_texts, opts.units, opts.min_df, max_vocab)?;
     let n_docs = train_texts.len() as f32;
     // Smoothed IDF, as scikit-learn's TfidfVectorizer; [UNK] gets 0 and so never counts.
@@ -225,27 +246,9 @@ pub fn train(
 
     let device = Device::Cpu;
     let model_err = |e: candle_core::Error| Error::Model(e.to_string());
-    let mut rng = StdRng::seed_from_u64(opts.seed);
-    let varmap = VarMap::new();
-    init_weights(&varmap, &config, &mut rng, &device).map_err(model_err)?;
-    let model = ComplaintModel::new(
-        VarBuilder::from_varmap(&varmap, DType::F32, &device),
-        &config,
-    )
-    .map_err(model_err)?;
-    let parameters: usize = varmap.all_vars().iter().map(|v| v.elem_count()).sum();
-    let mut optimizer = AdamW::new(
-        varmap.all_vars(),
-        ParamsAdamW {
-            lr: opts.learning_rate,
-            weight_decay: opts.weight_decay,
-            ..Default::default()
-        },
-    )
-    .map_err(model_err)?;
-
+    let members = opts.ensemble.max(1);
     let steps_per_epoch = train_items.len().div_ceil(opts.batch_size.max(1));
-    let bar = ProgressBar::new((steps_per_epoch * opts.max_epochs) as u64);
+    let bar = ProgressBar::new((steps_per_epoch * opts.max_epochs * members) as u64);
     bar.set_style(
         ProgressStyle::with_template(
             "{spinner} epoch {msg} [{bar:30}] {pos}/{len} steps, {elapsed}",
@@ -253,100 +256,41 @@ pub fn train(
         .expect("valid template")
         .progress_chars("=> "),
     );
-
-    let mut order: Vec<usize> = (0..train_items.len()).collect();
-    let mut best: Option<(f64, usize, HashMap<String, Tensor>)> = None;
-    let mut epochs_run = 0;
-    for epoch in 1..=opts.max_epochs {
-        epochs_run = epoch;
-        order.shuffle(&mut rng);
-        for batch in order.chunks(opts.batch_size.max(1)) {
-            let rows: Vec<&Item> = batch.iter().map(|&i| &train_items[i]).collect();
-            let dropped: Vec<(Vec<u32>, Vec<f32>)> = rows
-                .iter()
-                .map(|it| drop_units(&it.bag, opts.unit_dropout, &mut rng))
-                .collect();
-            let weighted: Vec<(&[u32], Vec<f32>)> = dropped
-                .iter()
-                .map(|(ids, counts)| (ids.as_slice(), tfidf_weights(ids, counts, &idf)))
-                .collect();
-            let (ids, ws) = batch_tensors(&weighted, &device).map_err(model_err)?;
-            let out = model.forward(&ids, &ws).map_err(model_err)?;
-            let mut loss: Option<Tensor> = None;
-            let heads = [
-                (
-                    out.category,
-                    rows.iter().map(|r| r.category).collect::<Vec<_>>(),
-                    1.0,
-                ),
-                (
-                    out.grade,
-                    rows.iter().map(|r| r.grade).collect(),
-                    opts.grade_loss_weight,
-                ),
-            ];
-            for (logits, targets, weight) in heads {
-                if let Some(l) =
-                    masked_loss(logits.as_ref(), &targets, &device).map_err(model_err)?
-                {
-                    let l = (l * f64::from(weight)).map_err(model_err)?;
-                    loss = Some(match loss {
-                        Some(acc) => (acc + l).map_err(model_err)?,
-                        None => l,
-                    });
-                }
-            }
-            if let Some(loss) = loss {
-                optimizer.backward_step(&loss).map_err(model_err)?;
-            }
-            bar.inc(1);
-        }
-
-        let snapshot = snapshot(&varmap, &idf, &device).map_err(model_err)?;
-        let scorer = Classifier::from_parts(
-            config.clone(),
-            labels.clone(),
-            tokenizer.clone(),
-            snapshot.clone(),
-        )?;
-        let (cat, grade) = dev_metrics(&scorer, &dev_items, &labels, 1.0, 1.0)?;
-        let scores: Vec<f64> = [cat.as_ref(), grade.as_ref()]
-            .into_iter()
-            .flatten()
-            .map(|m| m.macro_f1)
-            .collect();
-        let score = if scores.is_empty() {
-            -(epoch as f64)
-        } else {
-            scores.iter().sum::<f64>() / scores.len() as f64
-        };
-        bar.set_message(format!(
-            "{epoch}: dev category F1 {} grade F1 {}",
-            cat.as_ref()
-                .map_or("-".into(), |m| format!("{:.3}", m.macro_f1)),
-            grade
-                .as_ref()
-                .map_or("-".into(), |m| format!("{:.3}", m.macro_f1)),
-        ));
-        // Without dev data there is nothing to stop on: keep the last epoch.
-        let improved =
-            best.as_ref().is_none_or(|(b, _, _)| score > *b + 1e-6) || dev_items.is_empty();
-        if improved {
-            best = Some((score, epoch, snapshot));
-        } else if epoch - best.as_ref().map_or(0, |b| b.1) >= opts.patience {
-            break;
-        }
+    let dev_bags: Vec<UnitBag> = dev_items.iter().map(|i| i.bag.clone()).collect();
+    let fitting = Fitting {
+        opts,
+        labels: &labels,
+        tokenizer: &tokenizer,
+        idf: &idf,
+        train: &train_items,
+        dev: &dev_items,
+        dev_bags: &dev_bags,
+        device: &device,
+        bar: &bar,
+    };
+    let mut fitted = Vec::with_capacity(members);
+    for member in 0..members {
+        // Members differ only by seed: initialisation, shuffling and dropout.
+        let seed = opts.seed.wrapping_add(member as u64 * 7919);
+        fitted.push(fitting.fit_member(&config, seed, member, members)?);
     }
     bar.finish_and_clear();
+    let parameters: usize = fitted.iter().map(|f| f.parameters).sum();
+    let epochs_run = fitted.iter().map(|f| f.epochs_run).max().unwrap_or(0);
+    let best_epoch = fitted.iter().map(|f| f.best_epoch).max().unwrap_or(0);
+    let tensors = if members == 1 {
+        fitted.pop().expect("one member").tensors
+    } else {
+        config.dim = opts.dim * members;
+        merge_members(&fitted, &idf, &device).map_err(model_err)?
+    };
 
-    let (_, best_epoch, tensors) = best.expect("at least one epoch ran");
     let scorer = Classifier::from_parts(
         config.clone(),
         labels.clone(),
         tokenizer.clone(),
         tensors.clone(),
     )?;
-    let dev_bags: Vec<UnitBag> = dev_items.iter().map(|i| i.bag.clone()).collect();
     let (cat_logits, grade_logits) = scorer.logits(&dev_bags)?;
     let fit = |logits: Option<Vec<Vec<f32>>>, pick: fn(&Item) -> Option<u32>| -> f32 {
         let Some(logits) = logits else { return 1.0 };
@@ -359,9 +303,16 @@ pub fn train(
     };
     config.category_temperature = fit(cat_logits, |i| i.category);
     config.grade_temperature = fit(grade_logits, |i| i.grade);
+    let scorer = Classifier::from_parts(
+        config.clone(),
+        labels.clone(),
+        tokenizer.clone(),
+        tensors.clone(),
+    )?;
     let (dev_category, dev_grade) = dev_metrics(
         &scorer,
         &dev_items,
+        &dev_bags,
         &labels,
         config.category_temperature,
         config.grade_temperature,
@@ -391,6 +342,194 @@ pub fn train(
         dev_category,
         dev_grade,
     })
+}
+
+/// What one member's training needs.
+struct Fitting<'a> {
+    opts: &'a TrainOptions,
+    labels: &'a Labels,
+    tokenizer: &'a UnitTokenizer,
+    idf: &'a [f32],
+    train: &'a [Item],
+    dev: &'a [Item],
+    dev_bags: &'a [UnitBag],
+    device: &'a Device,
+    bar: &'a ProgressBar,
+}
+
+/// One trained member: its best weights and how it got there.
+struct Member {
+    tensors: HashMap<String, Tensor>,
+    parameters: usize,
+    epochs_run: usize,
+    best_epoch: usize,
+}
+
+impl Fitting<'_> {
+    /// Trains one model from `seed`, keeping the epoch with the best dev score.
+    fn fit_member(
+        &self,
+        config: &ModelConfig,
+        seed: u64,
+        member: usize,
+        members: usize,
+    ) -> Result<Member> {
+        let (opts, device) = (self.opts, self.device);
+        let model_err = |e: candle_core::Error| Error::Model(e.to_string());
+        let mut rng = StdRng::seed_from_u64(seed);
+        let varmap = VarMap::new();
+        init_weights(&varmap, config, &mut rng, device).map_err(model_err)?;
+        let model =
+            ComplaintModel::new(VarBuilder::from_varmap(&varmap, DType::F32, device), config)
+                .map_err(model_err)?;
+        let parameters: usize = varmap.all_vars().iter().map(|v| v.elem_count()).sum();
+        let mut optimizer = AdamW::new(
+            varmap.all_vars(),
+            ParamsAdamW {
+                lr: opts.learning_rate,
+                weight_decay: opts.weight_decay,
+                ..Default::default()
+            },
+        )
+        .map_err(model_err)?;
+        let steps_per_epoch = self.train.len().div_ceil(opts.batch_size.max(1));
+        let mut order: Vec<usize> = (0..self.train.len()).collect();
+        let mut best: Option<(f64, usize, HashMap<String, Tensor>)> = None;
+        let mut epochs_run = 0;
+        for epoch in 1..=opts.max_epochs {
+            epochs_run = epoch;
+            order.shuffle(&mut rng);
+            for batch in order.chunks(opts.batch_size.max(1)) {
+                let rows: Vec<&Item> = batch.iter().map(|&i| &self.train[i]).collect();
+                let dropped: Vec<(Vec<u32>, Vec<f32>)> = rows
+                    .iter()
+                    .map(|it| drop_units(&it.bag, opts.unit_dropout, &mut rng))
+                    .collect();
+                let weighted: Vec<(&[u32], Vec<f32>)> = dropped
+                    .iter()
+                    .map(|(ids, counts)| (ids.as_slice(), tfidf_weights(ids, counts, self.idf)))
+                    .collect();
+                let (ids, ws) = batch_tensors(&weighted, device).map_err(model_err)?;
+                let out = model.forward(&ids, &ws).map_err(model_err)?;
+                let mut loss: Option<Tensor> = None;
+                let heads = [
+                    (
+                        out.category,
+                        rows.iter().map(|r| r.category).collect::<Vec<_>>(),
+                        1.0,
+                    ),
+                    (
+                        out.grade,
+                        rows.iter().map(|r| r.grade).collect(),
+                        opts.grade_loss_weight,
+                    ),
+                ];
+                for (logits, targets, weight) in heads {
+                    if let Some(l) =
+                        masked_loss(logits.as_ref(), &targets, device).map_err(model_err)?
+                    {
+                        let l = (l * f64::from(weight)).map_err(model_err)?;
+                        loss = Some(match loss {
+                            Some(acc) => (acc + l).map_err(model_err)?,
+                            None => l,
+                        });
+                    }
+                }
+                if let Some(loss) = loss {
+                    optimizer.backward_step(&loss).map_err(model_err)?;
+                }
+                self.bar.inc(1);
+            }
+
+            let snapshot = snapshot(&varmap, self.idf, device).map_err(model_err)?;
+            let scorer = Classifier::from_parts(
+                config.clone(),
+                self.labels.clone(),
+                self.tokenizer.clone(),
+                snapshot.clone(),
+            )?;
+            let (cat, grade) =
+                dev_metrics(&scorer, self.dev, self.dev_bags, self.labels, 1.0, 1.0)?;
+            let f1 = |m: &Option<HeadMetrics>| m.as_ref().map(|m| m.macro_f1);
+            let watched: Vec<f64> = match opts.stop_on {
+                StopOn::Mean => [f1(&cat), f1(&grade)].into_iter().flatten().collect(),
+                StopOn::Category => f1(&cat).or(f1(&grade)).into_iter().collect(),
+                StopOn::Grade => f1(&grade).or(f1(&cat)).into_iter().collect(),
+            };
+            let score = if watched.is_empty() {
+                -(epoch as f64)
+            } else {
+                watched.iter().sum::<f64>() / watched.len() as f64
+            };
+            let member_tag = if members > 1 {
+                format!(" (model {}/{members})", member + 1)
+            } else {
+                String::new()
+            };
+            self.bar.set_message(format!(
+                "{epoch}{member_tag}: dev category F1 {} grade F1 {}",
+                f1(&cat).map_or("-".into(), |x| format!("{x:.3}")),
+                f1(&grade).map_or("-".into(), |x| format!("{x:.3}")),
+            ));
+            // Without dev data there is nothing to stop on: keep the last epoch.
+            let improved =
+                best.as_ref().is_none_or(|(b, _, _)| score > *b + 1e-6) || self.dev.is_empty();
+            if improved {
+                best = Some((score, epoch, snapshot));
+            } else if epoch - best.as_ref().map_or(0, |b| b.1) >= opts.patience {
+                break;
+            }
+        }
+        // Steps of epochs not run still count on the bar, so the next member starts aligned.
+        self.bar
+            .set_position((steps_per_epoch * opts.max_epochs * (member + 1)) as u64);
+        let (_, best_epoch, tensors) = best.expect("at least one epoch ran");
+        Ok(Member {
+            tensors,
+            parameters,
+            epochs_run,
+            best_epoch,
+        })
+    }
+}
+
+/// The average of the members' predictions as one model: embeddings side by side, each head's
+/// weights side by side and divided by the member count, biases averaged. Logits of the merged
+/// model are exactly the mean of the members' logits.
+fn merge_members(
+    members: &[Member],
+    idf: &[f32],
+    device: &Device,
+) -> candle_core::Result<HashMap<String, Tensor>> {
+    let k = members.len() as f64;
+    let gather = |name: &str| -> candle_core::Result<Vec<Tensor>> {
+        members
+            .iter()
+            .map(|m| {
+                m.tensors
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| candle_core::Error::Msg(format!("member lacks tensor {name}")))
+            })
+            .collect()
+    };
+    let mut out = HashMap::new();
+    let emb = format!("{EMBEDDING}.weight");
+    out.insert(emb.clone(), Tensor::cat(&gather(&emb)?, 1)?);
+    for head in [CATEGORY_HEAD, GRADE_HEAD] {
+        let weight = format!("{head}.weight");
+        if !members[0].tensors.contains_key(&weight) {
+            continue;
+        }
+        out.insert(weight.clone(), (Tensor::cat(&gather(&weight)?, 1)? / k)?);
+        let bias = format!("{head}.bias");
+        out.insert(
+            bias.clone(),
+            (Tensor::stack(&gather(&bias)?, 0)?.sum(0)? / k)?,
+        );
+    }
+    out.insert(IDF.to_string(), Tensor::new(idf, device)?);
+    Ok(out)
 }
 
 /// Seeded initialisation (candle's own initialisers draw from an unseeded generator):
@@ -497,6 +636,7 @@ fn snapshot(
 fn dev_metrics(
     scorer: &Classifier,
     dev: &[Item],
+    bags: &[UnitBag],
     labels: &Labels,
     cat_t: f32,
     grade_t: f32,
@@ -504,8 +644,7 @@ fn dev_metrics(
     if dev.is_empty() {
         return Ok((None, None));
     }
-    let bags: Vec<UnitBag> = dev.iter().map(|i| i.bag.clone()).collect();
-    let (cat, grade) = scorer.logits(&bags)?;
+    let (cat, grade) = scorer.logits(bags)?;
     let score = |logits: Option<Vec<Vec<f32>>>,
                  names: &[String],
                  t: f32,
@@ -531,4 +670,97 @@ fn dev_metrics(
 fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
     let s = serde_json::to_string_pretty(value).map_err(|e| Error::Invalid(e.to_string()))?;
     std::fs::write(path, s + "\n").map_err(|e| Error::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::{SegmentConfig, Segmenter};
+
+    /// A random member over `cfg`'s shapes, seeded.
+    fn member(cfg: &ModelConfig, idf: &[f32], seed: u64) -> Member {
+        let varmap = VarMap::new();
+        let mut rng = StdRng::seed_from_u64(seed);
+        init_weights(&varmap, cfg, &mut rng, &Device::Cpu).unwrap();
+        // Non-zero biases so that their averaging is checked too.
+        for (name, v) in varmap.data().lock().unwrap().iter() {
+            if name.ends_with(".bias") {
+                let b: Vec<f32> = (0..v.elem_count()).map(|_| rng.random()).collect();
+                v.set(&Tensor::new(b.as_slice(), &Device::Cpu).unwrap())
+                    .unwrap();
+            }
+        }
+        Member {
+            tensors: snapshot(&varmap, idf, &Device::Cpu).unwrap(),
+            parameters: 0,
+            epochs_run: 1,
+            best_epoch: 1,
+        }
+    }
+
+    #[test]
+    fn merged_ensemble_logits_are_the_members_mean() {
+        let pipeline = TextPipeline::new(Segmenter::new(SegmentConfig::default()));
+        let texts: Vec<PreparedText> = ["宽带断网三天了", "话费被多扣了二十元", "营业员态度很差"]
+            .iter()
+            .map(|t| pipeline.prepare(None, t).unwrap())
+            .collect();
+        let (tokenizer, _) = UnitTokenizer::build(&texts, UnitConfig::default(), 1, 1000).unwrap();
+        let idf = vec![1.0; tokenizer.vocab_size()];
+        let labels = Labels {
+            category: vec!["网络".into(), "费用".into(), "服务".into()],
+            grade: Labels::grades(),
+        };
+        let cfg = ModelConfig {
+            profile: "t".into(),
+            vocab_size: tokenizer.vocab_size(),
+            dim: 4,
+            num_categories: 3,
+            grade_head: true,
+            units: UnitConfig::default(),
+            segment: SegmentConfig::default(),
+            category_temperature: 1.0,
+            grade_temperature: 1.0,
+        };
+        let members: Vec<Member> = (0..3).map(|s| member(&cfg, &idf, s)).collect();
+        let bags: Vec<UnitBag> = texts.iter().map(|t| tokenizer.encode(t)).collect();
+        let logits = |cfg: &ModelConfig, tensors: HashMap<String, Tensor>| {
+            Classifier::from_parts(cfg.clone(), labels.clone(), tokenizer.clone(), tensors)
+                .unwrap()
+                .logits(&bags)
+                .unwrap()
+        };
+        let merged_cfg = ModelConfig {
+            dim: 12,
+            ..cfg.clone()
+        };
+        let (merged_cat, merged_grade) = logits(
+            &merged_cfg,
+            merge_members(&members, &idf, &Device::Cpu).unwrap(),
+        );
+        let each: Vec<_> = members
+            .iter()
+            .map(|m| logits(&cfg, m.tensors.clone()))
+            .collect();
+        for (row, merged) in merged_cat.unwrap().iter().enumerate() {
+            for (class, &got) in merged.iter().enumerate() {
+                let mean: f32 = each
+                    .iter()
+                    .map(|(c, _)| c.as_ref().unwrap()[row][class])
+                    .sum::<f32>()
+                    / 3.0;
+                assert!(
+                    (got - mean).abs() < 1e-5,
+                    "category {row}/{class}: {got} vs {mean}"
+                );
+            }
+        }
+        let grade = merged_grade.unwrap();
+        let mean0: f32 = each
+            .iter()
+            .map(|(_, g)| g.as_ref().unwrap()[0][0])
+            .sum::<f32>()
+            / 3.0;
+        assert!((grade[0][0] - mean0).abs() < 1e-5);
+    }
 }

@@ -24,4 +24,10 @@ impl PiiKind {
             PiiKind::Email => "〔邮箱〕",
         }
     }
+
+    /// Whether `phrase` touches a placeholder or an upstream mask (`******`): such units say
+    /// that something was masked, not why a complaint was judged as it was.
+    pub fn touches_mask(phrase: &str) -> bool {
+        phrase.contains(['〔', '〕', '*'])
+    }
 }

@@ -107,17 +107,19 @@ fn render(c: &ModelCard<'_>) -> String {
         let _ = writeln!(s, "### Grade (rules included)\n");
         let _ = writeln!(
             s,
-            "| macro-F1 | accuracy | ECE | 重大 recall | 重大 precision | model alone macro-F1 |\n|---|---|---|---|---|---|"
+            "| macro-F1 | accuracy | ECE | 重大 recall | 重大 precision | model alone macro-F1 | rules alone macro-F1 |\n|---|---|---|---|---|---|---|"
         );
         let _ = writeln!(
             s,
-            "| {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {} |\n",
+            "| {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {} | {} |\n",
             g.metrics.macro_f1,
             g.metrics.accuracy,
             g.metrics.ece,
             g.major_recall,
             g.major_precision,
             g.model_only_macro_f1
+                .map_or("–".into(), |x| format!("{x:.4}")),
+            g.rules_only_macro_f1
                 .map_or("–".into(), |x| format!("{x:.4}"))
         );
         per_class(&mut s, &g.metrics);

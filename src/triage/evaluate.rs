@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::engine::Engine;
+use super::rules::raise;
 use crate::classify::{Example, HeadMetrics, Labels};
 use crate::domain::Grade;
 use crate::error::{Error, Result};
@@ -23,6 +24,8 @@ pub struct GradeMetrics {
     pub major_precision: f64,
     /// Macro-F1 of the model alone, before rules (for comparison).
     pub model_only_macro_f1: Option<f64>,
+    /// Macro-F1 of the rules alone (一般 unless a rule fires), the policy without a model.
+    pub rules_only_macro_f1: Option<f64>,
 }
 
 /// What `tousu eval` reports.
@@ -34,6 +37,41 @@ pub struct EvalReport {
     pub category: Option<HeadMetrics>,
     /// Grade metrics, when the data has grade labels.
     pub grade: Option<GradeMetrics>,
+    /// Every row whose category or final grade was wrong (empty for baseline predictions),
+    /// for error analysis; `tousu eval --errors FILE` writes them as JSONL.
+    #[serde(skip)]
+    pub errors: Vec<EvalError>,
+}
+
+/// One misjudged row: what the data says, what tousu said, and who decided the grade.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalError {
+    /// The row's id (or its text hash).
+    pub id: String,
+    /// Line in the data file.
+    pub line: usize,
+    /// Labelled category, when it was wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Predicted category, when it was wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicted_category: Option<String>,
+    /// Labelled grade, when it was wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grade: Option<Grade>,
+    /// Labelled reason code, when the data has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Final predicted grade, when it was wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicted_grade: Option<Grade>,
+    /// The model's grade before rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_grade: Option<Grade>,
+    /// Rules that fired: `reason:phrase`.
+    pub rules: Vec<String>,
+    /// The masked text, for reading.
+    pub text: String,
 }
 
 /// Evaluates `engine` on `examples`. Fails before predicting anything if a category label is
@@ -77,18 +115,51 @@ pub fn evaluate(engine: &Engine, examples: &[Example]) -> Result<EvalReport> {
     let mut cat = Scores::default();
     let mut grade = Scores::default();
     let mut grade_model = Scores::default();
+    let mut grade_rules = Scores::default();
+    let mut errors = Vec::new();
     for ((e, truth), (text, p)) in examples
         .iter()
         .zip(&cat_truth)
         .zip(texts.iter().zip(predictions))
     {
+        let mut error = EvalError {
+            id: e.key(),
+            line: e.line,
+            category: None,
+            predicted_category: None,
+            grade: None,
+            reason: e.reason.clone(),
+            predicted_grade: None,
+            model_grade: None,
+            rules: Vec::new(),
+            text: text.masked.clone(),
+        };
         if let (Some(y), Some(pc)) = (truth, &p.category) {
             cat.push(*y, pc.class, pc.confidence);
+            if *y != pc.class {
+                error.category = Some(labels.category[*y].clone());
+                error.predicted_category = Some(labels.category[pc.class].clone());
+            }
         }
         if let (Some(y), Some(pg)) = (e.grade, p.grade) {
             grade_model.push(y.index(), pg.class, pg.confidence);
             let g = engine.grade(text, pg, Vec::new());
             grade.push(y.index(), g.label.index(), g.confidence);
+            let by_rules = raise(Grade::General, &g.rules).0;
+            grade_rules.push(y.index(), by_rules.index(), 1.0);
+            if y != g.label {
+                error.grade = Some(y);
+                error.predicted_grade = Some(g.label);
+                error.model_grade = Grade::from_index(g.model.class);
+                error.rules = g
+                    .rules
+                    .iter()
+                    .map(|h| format!("{}:{}", h.reason, h.phrase))
+                    .collect();
+            }
+        }
+        if error.predicted_category.is_some() || error.predicted_grade.is_some() {
+            errors.push(error);
         }
     }
     Ok(EvalReport {
@@ -96,8 +167,10 @@ pub fn evaluate(engine: &Engine, examples: &[Example]) -> Result<EvalReport> {
         category: cat.metrics(&labels.category),
         grade: grade.metrics(&labels.grade).map(|m| GradeMetrics {
             model_only_macro_f1: grade_model.metrics(&labels.grade).map(|x| x.macro_f1),
+            rules_only_macro_f1: grade_rules.metrics(&labels.grade).map(|x| x.macro_f1),
             ..with_major(m)
         }),
+        errors,
     })
 }
 
@@ -162,6 +235,7 @@ pub fn evaluate_predictions(
         rows: examples.len(),
         category: cat.metrics(&cat_labels),
         grade: grade.metrics(&Labels::grades()).map(with_major),
+        errors: Vec::new(),
     })
 }
 
@@ -171,6 +245,7 @@ fn with_major(m: HeadMetrics) -> GradeMetrics {
         major_recall: major.map_or(0.0, |s| s.recall),
         major_precision: major.map_or(0.0, |s| s.precision),
         model_only_macro_f1: None,
+        rules_only_macro_f1: None,
         metrics: m,
     }
 }

@@ -30,6 +30,9 @@ struct ProfileFile {
     /// Phrases added to the common rules, per reason.
     #[serde(default)]
     extra_phrases: BTreeMap<Reason, Vec<String>>,
+    /// Patterns (Rust `regex`) added to the common rules, per reason.
+    #[serde(default)]
+    extra_patterns: BTreeMap<Reason, Vec<String>>,
     /// Replaces the common rules entirely when present.
     #[serde(default)]
     rules: Option<RulesSpec>,
@@ -63,7 +66,7 @@ impl Profile {
                 name: name.to_string(),
                 description: String::new(),
                 data_terms: String::new(),
-                rules: GradeRules::from_spec(common_rules()?, &BTreeMap::new())?,
+                rules: GradeRules::from_spec(common_rules()?, &BTreeMap::new(), &BTreeMap::new())?,
             }),
         }
     }
@@ -81,7 +84,7 @@ impl Profile {
             Some(r) => r,
             None => common_rules()?,
         };
-        let rules = GradeRules::from_spec(spec, &file.extra_phrases)
+        let rules = GradeRules::from_spec(spec, &file.extra_phrases, &file.extra_patterns)
             .map_err(|e| Error::bad_file(path, e.to_string()))?;
         Ok(Profile {
             name: file.name,

@@ -62,8 +62,13 @@ pub struct GradeRules {
 }
 
 impl GradeRules {
-    /// Compiles a rules section; `extra` adds phrases to the rule of each named reason.
-    pub fn from_spec(spec: RulesSpec, extra: &BTreeMap<Reason, Vec<String>>) -> Result<Self> {
+    /// Compiles a rules section; `extra` and `extra_patterns` add phrases and patterns to the
+    /// rule of each named reason.
+    pub fn from_spec(
+        spec: RulesSpec,
+        extra: &BTreeMap<Reason, Vec<String>>,
+        extra_patterns: &BTreeMap<Reason, Vec<String>>,
+    ) -> Result<Self> {
         let mut rules = Vec::with_capacity(spec.rules.len());
         for r in spec.rules {
             let phrases = r
@@ -72,7 +77,10 @@ impl GradeRules {
                 .chain(extra.get(&r.reason).into_iter().flatten())
                 .filter(|p| !p.trim().is_empty())
                 .map(|p| regex::escape(p.trim()));
-            let alternatives: Vec<String> = phrases.chain(r.patterns.iter().cloned()).collect();
+            let alternatives: Vec<String> = phrases
+                .chain(r.patterns.iter().cloned())
+                .chain(extra_patterns.get(&r.reason).into_iter().flatten().cloned())
+                .collect();
             if alternatives.is_empty() {
                 continue;
             }

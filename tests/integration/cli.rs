@@ -184,3 +184,77 @@ fn eval_grade_only_file() {
     );
     assert_eq!(v["macro_f1"], v["grade"]["macro_f1"]);
 }
+
+#[test]
+fn eval_writes_the_misjudged_rows_with_the_rules_that_fired() {
+    // 想问 is a question (一般) but its grade is given as 重大; the gas leak is graded 重大 by
+    // the safety rule whatever the tiny model says, so it is not an error.
+    let f = temp_jsonl(&[
+        r#"{"id":"q1","text":"想问一下套餐怎么改","grade":"重大","reason":"safety"}"#,
+        r#"{"id":"g1","text":"家里燃气泄漏了，很危险","grade":"重大","reason":"safety"}"#,
+    ]);
+    let errors = tempfile::Builder::new()
+        .suffix(".jsonl")
+        .tempfile()
+        .unwrap();
+    let v = eval_json(
+        f.path().to_str().unwrap(),
+        &["--errors", errors.path().to_str().unwrap()],
+    );
+    assert!(v["grade"]["rules_only_macro_f1"].is_number());
+    let written = std::fs::read_to_string(errors.path()).unwrap();
+    let rows: Vec<Value> = written
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1, "{written}");
+    assert_eq!(rows[0]["id"], "q1");
+    assert_eq!(rows[0]["grade"], "重大");
+    assert_eq!(rows[0]["reason"], "safety");
+    assert_ne!(rows[0]["predicted_grade"], "重大");
+    assert_eq!(rows[0]["line"], 1);
+}
+
+#[test]
+fn train_grades_rows_teach_the_grade_head_only() {
+    let out = tempfile::tempdir().unwrap();
+    // Rows of another taxonomy: their categories must not enter this model's labels.
+    let other = temp_jsonl(&[
+        r#"{"id":"x1","text":"小区停水三天了没人管","category":"城乡建设","grade":"严重"}"#,
+        r#"{"id":"x2","text":"工厂排放毒气，多人中毒","category":"环境保护","grade":"重大"}"#,
+    ]);
+    let o = tousu(
+        &[
+            "train",
+            "--profile",
+            "telecom",
+            "--train",
+            fixture("tiny-train.jsonl").to_str().unwrap(),
+            "--train-grades",
+            other.path().to_str().unwrap(),
+            "--dev",
+            fixture("tiny-dev.jsonl").to_str().unwrap(),
+            "--out",
+            out.path().to_str().unwrap(),
+            "--dim",
+            "8",
+            "--min-df",
+            "1",
+            "--epochs",
+            "2",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let labels: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("labels.json")).unwrap())
+            .unwrap();
+    let categories: Vec<&str> = labels["category"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(!categories.contains(&"城乡建设"), "{categories:?}");
+    assert!(categories.contains(&"网络问题"), "{categories:?}");
+}
