@@ -170,6 +170,9 @@ struct HyperArgs {
     /// What early stopping watches on dev.
     #[arg(long, value_enum, default_value_t = StopOnArg::Mean)]
     stop_on: StopOnArg,
+    /// Weight each class's loss inversely to its training frequency.
+    #[arg(long)]
+    balance_classes: bool,
 }
 
 /// `--stop-on`: the dev figure early stopping watches.
@@ -292,6 +295,7 @@ fn run_train(a: TrainArgs) -> anyhow::Result<()> {
         },
         seed: h.seed,
         ensemble: h.ensemble,
+        balance_classes: h.balance_classes,
         stop_on: match h.stop_on {
             StopOnArg::Mean => StopOn::Mean,
             StopOnArg::Category => StopOn::Category,

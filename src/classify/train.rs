@@ -63,6 +63,9 @@ pub struct TrainOptions {
     pub ensemble: usize,
     /// What early stopping watches on dev.
     pub stop_on: StopOn,
+    /// Weight each class's loss inversely to its frequency in training, so that a rare class
+    /// (严重 among government messages) counts as much as a common one, as macro-F1 does.
+    pub balance_classes: bool,
 }
 
 /// The dev figure early stopping keeps the best epoch by.
@@ -95,6 +98,7 @@ impl Default for TrainOptions {
             seed: 20261123,
             ensemble: 1,
             stop_on: StopOn::Mean,
+            balance_classes: false,
         }
     }
 }
@@ -267,6 +271,18 @@ pub fn train(
         dev_bags: &dev_bags,
         device: &device,
         bar: &bar,
+        category_weights: opts.balance_classes.then(|| {
+            balanced_weights(
+                train_items.iter().filter_map(|i| i.category),
+                labels.category.len(),
+            )
+        }),
+        grade_weights: opts.balance_classes.then(|| {
+            balanced_weights(
+                train_items.iter().filter_map(|i| i.grade),
+                labels.grade.len(),
+            )
+        }),
     };
     let mut fitted = Vec::with_capacity(members);
     for member in 0..members {
@@ -355,6 +371,9 @@ struct Fitting<'a> {
     dev_bags: &'a [UnitBag],
     device: &'a Device,
     bar: &'a ProgressBar,
+    /// Per-class loss weights, when balancing.
+    category_weights: Option<Vec<f32>>,
+    grade_weights: Option<Vec<f32>>,
 }
 
 /// One trained member: its best weights and how it got there.
@@ -417,16 +436,18 @@ impl Fitting<'_> {
                         out.category,
                         rows.iter().map(|r| r.category).collect::<Vec<_>>(),
                         1.0,
+                        self.category_weights.as_deref(),
                     ),
                     (
                         out.grade,
                         rows.iter().map(|r| r.grade).collect(),
                         opts.grade_loss_weight,
+                        self.grade_weights.as_deref(),
                     ),
                 ];
-                for (logits, targets, weight) in heads {
-                    if let Some(l) =
-                        masked_loss(logits.as_ref(), &targets, device).map_err(model_err)?
+                for (logits, targets, weight, class_weights) in heads {
+                    if let Some(l) = masked_loss(logits.as_ref(), &targets, class_weights, device)
+                        .map_err(model_err)?
                     {
                         let l = (l * f64::from(weight)).map_err(model_err)?;
                         loss = Some(match loss {
@@ -592,10 +613,12 @@ fn drop_units(bag: &UnitBag, p: f32, rng: &mut StdRng) -> (Vec<u32>, Vec<f32>) {
     (ids, counts)
 }
 
-/// Cross-entropy over the rows that have a label for this head; `None` if none has.
+/// Cross-entropy over the rows that have a label for this head, each row weighted by its
+/// class's weight (`None`: all 1); `None` if no row has a label.
 fn masked_loss(
     logits: Option<&Tensor>,
     targets: &[Option<u32>],
+    class_weights: Option<&[f32]>,
     device: &Device,
 ) -> candle_core::Result<Option<Tensor>> {
     let Some(logits) = logits else {
@@ -610,8 +633,39 @@ fn masked_loss(
         return Ok(None);
     }
     let picked = logits.index_select(&Tensor::new(rows.as_slice(), device)?, 0)?;
-    let ys = Tensor::new(ys.as_slice(), device)?;
-    Ok(Some(candle_nn::loss::cross_entropy(&picked, &ys)?))
+    let ys_t = Tensor::new(ys.as_slice(), device)?;
+    let Some(weights) = class_weights else {
+        return Ok(Some(candle_nn::loss::cross_entropy(&picked, &ys_t)?));
+    };
+    let w: Vec<f32> = ys.iter().map(|&y| weights[y as usize]).collect();
+    let w = Tensor::new(w.as_slice(), device)?;
+    let nll = candle_nn::ops::log_softmax(&picked, 1)?
+        .gather(&ys_t.unsqueeze(1)?, 1)?
+        .squeeze(1)?
+        .neg()?;
+    Ok(Some(
+        (nll.mul(&w)?.sum_all()? / f64::from(w.sum_all()?.to_scalar::<f32>()?))?,
+    ))
+}
+
+/// Balanced class weights, `n / (classes × count)`, as scikit-learn's `class_weight="balanced"`;
+/// a class absent from training gets 0 weight (it has no rows anyway).
+fn balanced_weights(labels: impl Iterator<Item = u32>, classes: usize) -> Vec<f32> {
+    let mut counts = vec![0usize; classes];
+    for y in labels {
+        counts[y as usize] += 1;
+    }
+    let n: usize = counts.iter().sum();
+    counts
+        .iter()
+        .map(|&c| {
+            if c == 0 {
+                0.0
+            } else {
+                n as f32 / (classes * c) as f32
+            }
+        })
+        .collect()
 }
 
 /// A copy of the current weights plus the IDF table: what `model.safetensors` holds.
@@ -762,5 +816,45 @@ mod tests {
             .sum::<f32>()
             / 3.0;
         assert!((grade[0][0] - mean0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn balanced_weights_follow_scikit_learn() {
+        // 3 rows of class 0, 1 of class 1, none of class 2.
+        let w = balanced_weights([0, 0, 0, 1].into_iter(), 3);
+        assert!((w[0] - 4.0 / 9.0).abs() < 1e-6);
+        assert!((w[1] - 4.0 / 3.0).abs() < 1e-6);
+        assert_eq!(w[2], 0.0);
+    }
+
+    #[test]
+    fn weighted_loss_with_equal_weights_is_cross_entropy() {
+        let d = Device::Cpu;
+        let logits =
+            Tensor::new(&[[2.0f32, 0.5, -1.0], [0.1, 0.2, 0.3], [1.0, 1.0, 5.0]], &d).unwrap();
+        let targets = [Some(0), None, Some(2)];
+        let plain = masked_loss(Some(&logits), &targets, None, &d)
+            .unwrap()
+            .unwrap();
+        let ones = masked_loss(Some(&logits), &targets, Some(&[1.0, 1.0, 1.0]), &d)
+            .unwrap()
+            .unwrap();
+        let (a, b) = (
+            plain.to_scalar::<f32>().unwrap(),
+            ones.to_scalar::<f32>().unwrap(),
+        );
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+        // Weighting row 2's class up pulls the loss towards its (smaller) loss.
+        let skewed = masked_loss(Some(&logits), &targets, Some(&[1.0, 1.0, 9.0]), &d)
+            .unwrap()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(skewed < a, "{skewed} vs {a}");
+        assert!(
+            masked_loss(Some(&logits), &[None, None, None], None, &d)
+                .unwrap()
+                .is_none()
+        );
     }
 }
