@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use super::calibrate::softmax;
 use super::labels::Labels;
-use super::model::{ComplaintModel, Head, IDF, ModelConfig, batch_tensors, tfidf_weights};
+use super::model::{
+    ComplaintModel, FoldedModel, Head, IDF, ModelConfig, batch_tensors, tfidf_weights,
+};
 use super::tokenizer::{UnitBag, UnitTokenizer};
 use crate::domain::PiiKind;
 use crate::error::{Error, Result};
@@ -77,7 +79,7 @@ pub struct Classifier {
     labels: Labels,
     tokenizer: UnitTokenizer,
     idf: Vec<f32>,
-    model: ComplaintModel,
+    model: FoldedModel,
     device: Device,
 }
 
@@ -136,7 +138,9 @@ impl Classifier {
             )));
         }
         let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
-        let model = ComplaintModel::new(vb, &config).map_err(model_err)?;
+        let model = ComplaintModel::new(vb, &config)
+            .and_then(|m| FoldedModel::new(&m))
+            .map_err(model_err)?;
         Ok(Classifier {
             config,
             labels,

@@ -21,7 +21,7 @@ pub use self::dataset::{
 };
 pub use self::labels::Labels;
 pub use self::metrics::{ClassScores, ECE_BINS, HeadMetrics, expected_calibration_error};
-pub use self::model::{ComplaintModel, Head, Logits, ModelConfig};
+pub use self::model::{ComplaintModel, FoldedModel, Head, Logits, ModelConfig};
 pub use self::tokenizer::{UNK, UnitBag, UnitTokenizer};
 pub use self::train::{MAX_WEIGHT_BYTES, StopOn, TrainOptions, TrainReport, train};
 pub use self::units::{UnitConfig, for_each_unit};

@@ -94,24 +94,96 @@ impl ComplaintModel {
             grade: self.grade.as_ref().map(|l| l.forward(&h)).transpose()?,
         })
     }
+}
 
-    /// Per-unit contribution to every class of a head: `[len, classes]` for one complaint's
-    /// `ids` `[len]` and `weights` `[len]`. Because the heads are linear over a weighted sum, a
-    /// class's logit is exactly the sum of these rows plus the head's bias.
+/// The model for inference: each head folded into the embedding table. A head is linear over
+/// a weighted sum of embeddings, so `logit_c = Σ w_i · (E[id_i] · W_c) + b_c`; precomputing
+/// `E · Wᵀ` once at load leaves a `[vocab, classes]` table (11 floats per unit instead of 128),
+/// and a prediction becomes a weighted lookup: the same logits, an order of magnitude less
+/// memory traffic per complaint.
+#[derive(Debug, Clone)]
+pub struct FoldedModel {
+    /// `[vocab, num_categories + 3 if grade]`: category columns first, then grade.
+    table: Embedding,
+    /// `[classes]`, in the table's column order.
+    bias: Tensor,
+    num_categories: usize,
+    grade: bool,
+}
+
+impl FoldedModel {
+    /// Folds `model`'s heads into its embedding table.
+    pub fn new(model: &ComplaintModel) -> candle_core::Result<Self> {
+        let mut weights = Vec::new();
+        let mut biases = Vec::new();
+        for linear in [&model.category, &model.grade].into_iter().flatten() {
+            weights.push(linear.weight().clone());
+            biases.push(match linear.bias() {
+                Some(b) => b.clone(),
+                None => Tensor::zeros(
+                    linear.weight().dim(0)?,
+                    DType::F32,
+                    linear.weight().device(),
+                )?,
+            });
+        }
+        let emb = model.embedding.embeddings();
+        let (table, bias) = if weights.is_empty() {
+            (
+                Tensor::zeros((emb.dim(0)?, 0), DType::F32, emb.device())?,
+                Tensor::zeros(0, DType::F32, emb.device())?,
+            )
+        } else {
+            let w = Tensor::cat(&weights, 0)?; // [classes, dim]
+            (emb.matmul(&w.t()?)?.contiguous()?, Tensor::cat(&biases, 0)?)
+        };
+        let classes = table.dim(1)?;
+        Ok(FoldedModel {
+            table: Embedding::new(table, classes),
+            bias,
+            num_categories: model
+                .category
+                .as_ref()
+                .map_or(Ok(0), |l| l.weight().dim(0))?,
+            grade: model.grade.is_some(),
+        })
+    }
+
+    /// Both heads' logits for a batch: `ids` `[batch, len]` (u32), `weights` `[batch, len]`
+    /// (f32, 0 for padding).
+    pub fn forward(&self, ids: &Tensor, weights: &Tensor) -> candle_core::Result<Logits> {
+        let logits = self
+            .table
+            .forward(ids)?
+            .broadcast_mul(&weights.unsqueeze(D::Minus1)?)?
+            .sum(1)?
+            .broadcast_add(&self.bias)?;
+        Ok(Logits {
+            category: (self.num_categories > 0)
+                .then(|| logits.narrow(1, 0, self.num_categories))
+                .transpose()?,
+            grade: self
+                .grade
+                .then(|| logits.narrow(1, self.num_categories, 3))
+                .transpose()?,
+        })
+    }
+
+    /// Per-unit contribution to every class of a head, `[len, classes]`, for one complaint's
+    /// `ids` `[len]` and `weights` `[len]`: a class's logit is exactly the sum of its column
+    /// plus the head's bias.
     pub fn contributions(
         &self,
         head: Head,
         ids: &Tensor,
         weights: &Tensor,
     ) -> candle_core::Result<Option<Tensor>> {
-        let Some(linear) = (match head {
-            Head::Category => &self.category,
-            Head::Grade => &self.grade,
-        }) else {
-            return Ok(None);
+        let (start, len) = match head {
+            Head::Category if self.num_categories > 0 => (0, self.num_categories),
+            Head::Grade if self.grade => (self.num_categories, 3),
+            _ => return Ok(None),
         };
-        let emb = self.embedding.forward(ids)?; // [len, dim]
-        let per_unit = emb.matmul(&linear.weight().t()?)?; // [len, classes]
+        let per_unit = self.table.forward(ids)?.narrow(1, start, len)?;
         Ok(Some(per_unit.broadcast_mul(&weights.unsqueeze(1)?)?))
     }
 }
@@ -195,18 +267,40 @@ mod tests {
         assert_eq!(out.category.as_ref().unwrap().dims(), &[2, 3]);
         assert_eq!(out.grade.as_ref().unwrap().dims(), &[2, 3]);
 
-        let c = m
-            .contributions(
-                Head::Category,
-                &Tensor::new(&bag_ids, &Device::Cpu)?,
-                &Tensor::new(w.as_slice(), &Device::Cpu)?,
-            )?
-            .unwrap();
-        let bias = m.category.as_ref().unwrap().bias().unwrap();
-        let rebuilt = c.sum(0)?.add(bias)?.to_vec1::<f32>()?;
-        let logits = out.category.unwrap().get(0)?.to_vec1::<f32>()?;
-        for (a, b) in rebuilt.iter().zip(&logits) {
-            assert!((a - b).abs() < 1e-5, "{rebuilt:?} vs {logits:?}");
+        // Folding the heads into the table changes nothing but speed.
+        let folded = FoldedModel::new(&m)?;
+        let fast = folded.forward(&ids, &ws)?;
+        for (full, fold) in [
+            (out.category.as_ref(), fast.category.as_ref()),
+            (out.grade.as_ref(), fast.grade.as_ref()),
+        ] {
+            let (full, fold) = (
+                full.unwrap().to_vec2::<f32>()?,
+                fold.unwrap().to_vec2::<f32>()?,
+            );
+            for (a, b) in full.iter().flatten().zip(fold.iter().flatten()) {
+                assert!((a - b).abs() < 1e-5, "{full:?} vs {fold:?}");
+            }
+        }
+
+        for (head, logits) in [(Head::Category, &out.category), (Head::Grade, &out.grade)] {
+            let c = folded
+                .contributions(
+                    head,
+                    &Tensor::new(&bag_ids, &Device::Cpu)?,
+                    &Tensor::new(w.as_slice(), &Device::Cpu)?,
+                )?
+                .unwrap();
+            let linear = match head {
+                Head::Category => m.category.as_ref(),
+                Head::Grade => m.grade.as_ref(),
+            };
+            let bias = linear.unwrap().bias().unwrap();
+            let rebuilt = c.sum(0)?.add(bias)?.to_vec1::<f32>()?;
+            let logits = logits.as_ref().unwrap().get(0)?.to_vec1::<f32>()?;
+            for (a, b) in rebuilt.iter().zip(&logits) {
+                assert!((a - b).abs() < 1e-5, "{rebuilt:?} vs {logits:?}");
+            }
         }
         Ok(())
     }

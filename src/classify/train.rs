@@ -135,8 +135,11 @@ pub struct TrainReport {
 }
 
 /// Weight budget of one profile's model: the embedding table dominates, so the vocabulary is
-/// capped at `MAX_WEIGHT_BYTES / (4 × (dim + 1))` units whatever `max_vocab` asks.
+/// capped at `(MAX_WEIGHT_BYTES − HEADS_RESERVE) / (4 × (dim + 1))` units whatever `max_vocab`
+/// asks.
 pub const MAX_WEIGHT_BYTES: usize = 20_000_000;
+/// Bytes kept for the heads and the safetensors header (a few kilobytes in practice).
+const HEADS_RESERVE: usize = 64 * 1024;
 
 /// A prepared training example: its bag and its labels as class ids.
 struct Item {
@@ -198,7 +201,7 @@ pub fn train(
     // Each unit costs `dim` embedding floats plus its IDF float.
     let max_vocab = opts
         .max_vocab
-        .min(MAX_WEIGHT_BYTES / (4 * (opts.dim * opts.ensemble.max(1) + 1)));
+        .min((MAX_WEIGHT_BYTES - HEADS_RESERVE) / (4 * (opts.dim * opts.ensemble.max(1) + 1)));
     let (tokenizer, df) = UnitTokenizer::build(&train_texts, opts.units, opts.min_df, max_vocab)?;
     let n_docs = train_texts.len() as f32;
     // Smoothed IDF, as scikit-learn's TfidfVectorizer; [UNK] gets 0 and so never counts.

@@ -42,8 +42,8 @@ fn render(c: &ModelCard<'_>) -> String {
         s,
         "Trained {date} by `tousu train`. A TF-IDF-weighted bag of unit embeddings (character \
          1–{}-grams{} from jieba) shared by a category head and a grade head (一般 / 严重 / 重大); \
-         candle, CPU. {} units × {} dimensions, {} parameters ({:.1} MB of f32 weights). Grades \
-         are raised (never lowered) by the profile's rules in `data/profiles/`.\n",
+         candle, CPU. {} units × {} dimensions{}, {} parameters ({:.1} MB of f32 weights). \
+         Grades are raised (never lowered) by the profile's rules in `data/profiles/`.\n",
         c.options.units.ngram_max,
         if c.options.units.words {
             " and words"
@@ -51,7 +51,15 @@ fn render(c: &ModelCard<'_>) -> String {
             ""
         },
         r.vocab_size,
-        c.options.dim,
+        c.options.dim * c.options.ensemble.max(1),
+        if c.options.ensemble > 1 {
+            format!(
+                " (the average of {} models of {} dimensions trained from different seeds)",
+                c.options.ensemble, c.options.dim
+            )
+        } else {
+            String::new()
+        },
         r.parameters,
         (r.parameters + r.vocab_size) as f64 * 4.0 / 1e6,
     );
@@ -131,6 +139,43 @@ fn render(c: &ModelCard<'_>) -> String {
          taxonomy: texts from other domains get the nearest of these labels. Confidences are \
          calibrated on the same dev set they are reported on."
     );
+    // Say plainly where the dev figures stand against the project's targets.
+    let mut verdicts = Vec::new();
+    if let (Some(m), Some(b)) = (
+        c.dev.category.as_ref(),
+        c.baseline.as_ref().and_then(|(b, _)| b.category.as_ref()),
+    ) {
+        verdicts.push(format!(
+            "category macro-F1 {:.4} is {} the baseline's {:.4}",
+            m.macro_f1,
+            if m.macro_f1 > b.macro_f1 {
+                "above"
+            } else {
+                "not above"
+            },
+            b.macro_f1
+        ));
+    }
+    if let Some(g) = &c.dev.grade {
+        verdicts.push(format!(
+            "grade macro-F1 {:.4} is {} the 0.80 target and 重大 recall {:.4} {} the 0.90 target",
+            g.metrics.macro_f1,
+            if g.metrics.macro_f1 >= 0.80 {
+                "at or above"
+            } else {
+                "below"
+            },
+            g.major_recall,
+            if g.major_recall >= 0.90 {
+                "meets"
+            } else {
+                "misses"
+            },
+        ));
+    }
+    if !verdicts.is_empty() {
+        let _ = writeln!(s, "\nOn dev, {}.", verdicts.join("; "));
+    }
     s
 }
 

@@ -100,3 +100,19 @@ fn dev_label_unknown_to_training_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn shipped_models_fit_the_weight_budget() {
+    for profile in ["telecom", "gov"] {
+        let path = crate::support::root()
+            .join("models")
+            .join(profile)
+            .join("model.safetensors");
+        let bytes = std::fs::metadata(&path).unwrap().len();
+        assert!(
+            bytes <= tousu::classify::MAX_WEIGHT_BYTES as u64,
+            "{}: {bytes} bytes",
+            path.display()
+        );
+    }
+}
