@@ -1,12 +1,14 @@
 //! The HTTP-free triage engine: profiles, auditable grade rules, the engine that runs text →
 //! model → rules, evaluation, and model cards.
 
+mod calendar;
 mod card;
 mod engine;
 mod evaluate;
 mod profile;
 mod rules;
 
+pub use self::calendar::{Deadline, WorkCalendar};
 pub use self::card::{ModelCard, write_model_card};
 pub use self::engine::{CategoryTriage, Complaint, DecidedBy, Engine, GradeTriage, Triage};
 pub use self::evaluate::{

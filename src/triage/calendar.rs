@@ -1,0 +1,279 @@
+//! Mainland China's working-day calendar, for SLA deadlines ("N 个工作日内答复"): weekends,
+//! statutory holidays and the weekend days worked in exchange (调休上班), per year, from the
+//! State Council's notices transcribed in `data/calendar/cn.toml`.
+//!
+//! Deadlines are counted in Beijing time (UTC+8 all year: no daylight saving since 1991), so
+//! no time-zone database is needed. The day of receipt is not counted: a case received on any
+//! day is due by the end of the Nth working day after it, as "自受理之日起 N 个工作日" reads.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use jiff::Timestamp;
+use jiff::civil::{Date, Weekday};
+use jiff::tz::{Offset, TimeZone};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The calendar built into the binary.
+const BUILTIN: &str = include_str!("../../data/calendar/cn.toml");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarFile {
+    year: Vec<YearSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct YearSpec {
+    year: i16,
+    /// Which notice the dates come from: required, so that every year names its source.
+    #[allow(dead_code)]
+    source: String,
+    holidays: Vec<String>,
+    workdays: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+struct YearDays {
+    holidays: HashSet<Date>,
+    workdays: HashSet<Date>,
+}
+
+/// Which days are working days. Immutable; share it.
+#[derive(Debug)]
+pub struct WorkCalendar {
+    years: BTreeMap<i16, YearDays>,
+}
+
+/// A deadline some working days after a case was received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deadline {
+    /// Working days allowed.
+    pub working_days: u32,
+    /// The last day, in Beijing time.
+    pub due_date: Date,
+    /// The last instant: the end of `due_date` in Beijing time.
+    pub due: Timestamp,
+    /// False when the count passed through a year the calendar has no notice for, where only
+    /// weekends are known: the deadline may fall on a holiday.
+    pub calendar_complete: bool,
+}
+
+impl WorkCalendar {
+    /// The built-in calendar (`data/calendar/cn.toml`).
+    pub fn builtin() -> Result<Self> {
+        Self::parse(BUILTIN, Path::new("data/calendar/cn.toml"))
+    }
+
+    /// Parses a calendar file; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let bad = |m: String| Error::bad_file(path, m);
+        let file: CalendarFile = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let mut years = BTreeMap::new();
+        for spec in file.year {
+            let mut days = YearDays::default();
+            for entry in &spec.holidays {
+                let (from, to) = match entry.split_once("..") {
+                    Some((a, b)) => (parse_date(a, path)?, parse_date(b, path)?),
+                    None => {
+                        let d = parse_date(entry, path)?;
+                        (d, d)
+                    }
+                };
+                if to < from || to.since(from).map_or(true, |s| s.get_days() > 31) {
+                    return Err(bad(format!(
+                        "holiday range `{entry}` must run forwards and last at most a month"
+                    )));
+                }
+                let mut d = from;
+                while d <= to {
+                    days.holidays.insert(d);
+                    d = d.tomorrow().map_err(|e| bad(e.to_string()))?;
+                }
+            }
+            for entry in &spec.workdays {
+                let d = parse_date(entry, path)?;
+                // A make-up working day is always a Saturday or Sunday: anything else is a typo.
+                if !is_weekend(d) {
+                    return Err(bad(format!(
+                        "make-up working day {d} is a {:?}, not a weekend day",
+                        d.weekday()
+                    )));
+                }
+                days.workdays.insert(d);
+            }
+            if let Some(d) = days
+                .holidays
+                .iter()
+                .chain(&days.workdays)
+                .find(|d| d.year() != spec.year)
+            {
+                return Err(bad(format!("{d} is listed under year {}", spec.year)));
+            }
+            if years.insert(spec.year, days).is_some() {
+                return Err(bad(format!("year {} is listed twice", spec.year)));
+            }
+        }
+        Ok(WorkCalendar { years })
+    }
+
+    /// The years the calendar has a notice for.
+    pub fn years(&self) -> impl Iterator<Item = i16> + '_ {
+        self.years.keys().copied()
+    }
+
+    /// Whether `date` is a working day, and whether the calendar knows its year (if not, only
+    /// weekends count as days off).
+    pub fn is_working_day(&self, date: Date) -> (bool, bool) {
+        match self.years.get(&date.year()) {
+            Some(y) if y.holidays.contains(&date) => (false, true),
+            Some(y) if y.workdays.contains(&date) => (true, true),
+            Some(_) => (!is_weekend(date), true),
+            None => (!is_weekend(date), false),
+        }
+    }
+
+    /// The deadline `working_days` working days after `received`.
+    pub fn deadline(&self, received: Timestamp, working_days: u32) -> Result<Deadline> {
+        let beijing = TimeZone::fixed(Offset::constant(8));
+        let mut day = received.to_zoned(beijing.clone()).date();
+        let mut complete = true;
+        let mut counted = 0;
+        while counted < working_days {
+            day = day
+                .tomorrow()
+                .map_err(|e| Error::Invalid(format!("deadline out of range: {e}")))?;
+            let (working, known) = self.is_working_day(day);
+            complete &= known;
+            if working {
+                counted += 1;
+            }
+        }
+        let end = day
+            .to_datetime(jiff::civil::time(23, 59, 59, 0))
+            .to_zoned(beijing)
+            .map_err(|e| Error::Invalid(format!("deadline out of range: {e}")))?;
+        Ok(Deadline {
+            working_days,
+            due_date: day,
+            due: end.timestamp(),
+            calendar_complete: complete,
+        })
+    }
+}
+
+fn is_weekend(d: Date) -> bool {
+    matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday)
+}
+
+fn parse_date(s: &str, path: &Path) -> Result<Date> {
+    s.trim()
+        .parse()
+        .map_err(|e| Error::bad_file(path, format!("`{s}` is not a date (YYYY-MM-DD): {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cal() -> WorkCalendar {
+        WorkCalendar::builtin().unwrap()
+    }
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn due(received: &str, n: u32) -> (String, bool) {
+        let d = cal().deadline(at(received), n).unwrap();
+        (d.due_date.to_string(), d.calendar_complete)
+    }
+
+    #[test]
+    fn knows_2025_and_2026() {
+        assert_eq!(cal().years().collect::<Vec<_>>(), vec![2025, 2026]);
+    }
+
+    #[test]
+    fn national_day_week_is_skipped() {
+        // Tue 30 Sep 2025 + 1: 1–8 Oct are holidays, Thu 9 Oct is the first working day.
+        assert_eq!(due("2025-09-30T02:00:00Z", 1), ("2025-10-09".into(), true));
+    }
+
+    #[test]
+    fn make_up_sunday_counts() {
+        // Fri 26 Sep 2025 + 1: Sat 27 is off, Sun 28 Sep is worked (调休上班).
+        assert_eq!(due("2025-09-26T02:00:00Z", 1), ("2025-09-28".into(), true));
+    }
+
+    #[test]
+    fn spring_festival_2026() {
+        // Fri 13 Feb + 1 = Sat 14 Feb (worked); + 2 jumps the 15–23 Feb holiday to Tue 24 Feb.
+        assert_eq!(due("2026-02-13T02:00:00Z", 1), ("2026-02-14".into(), true));
+        assert_eq!(due("2026-02-13T02:00:00Z", 2), ("2026-02-24".into(), true));
+    }
+
+    #[test]
+    fn days_are_counted_in_beijing_time() {
+        // 17:00 UTC on Fri 13 Feb is 01:00 on Sat 14 Feb in Beijing: the receipt day is the
+        // 14th, so one working day later is Tue 24 Feb.
+        let d = cal().deadline(at("2026-02-13T17:00:00Z"), 1).unwrap();
+        assert_eq!(d.due_date.to_string(), "2026-02-24");
+        assert_eq!(d.due, at("2026-02-24T15:59:59Z"), "23:59:59 +08:00");
+    }
+
+    #[test]
+    fn zero_days_is_the_end_of_the_receipt_day() {
+        assert_eq!(due("2026-03-02T01:00:00Z", 0), ("2026-03-02".into(), true));
+    }
+
+    #[test]
+    fn a_year_without_a_notice_is_flagged() {
+        // 30 Dec 2026 (Wed) + 5 reaches into 2027, whose holidays are not in the file.
+        assert_eq!(due("2026-12-30T02:00:00Z", 5), ("2027-01-06".into(), false));
+        assert_eq!(due("2026-12-01T02:00:00Z", 5), ("2026-12-08".into(), true));
+    }
+
+    #[test]
+    fn bad_files_say_what_is_wrong() {
+        let p = Path::new("cal.toml");
+        let weekday_workday =
+            "[[year]]\nyear = 2026\nsource = \"x\"\nholidays = []\nworkdays = [\"2026-03-04\"]\n";
+        let e = WorkCalendar::parse(weekday_workday, p)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("2026-03-04") && e.contains("not a weekend"),
+            "{e}"
+        );
+        let wrong_year =
+            "[[year]]\nyear = 2026\nsource = \"x\"\nholidays = [\"2025-10-01\"]\nworkdays = []\n";
+        let e = WorkCalendar::parse(wrong_year, p).unwrap_err().to_string();
+        assert!(e.contains("listed under year 2026"), "{e}");
+        let not_a_date =
+            "[[year]]\nyear = 2026\nsource = \"x\"\nholidays = [\"2026-13-01\"]\nworkdays = []\n";
+        let e = WorkCalendar::parse(not_a_date, p).unwrap_err().to_string();
+        assert!(e.contains("2026-13-01") && e.contains("cal.toml"), "{e}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn deadline_is_the_nth_working_day(secs in 1_735_660_800i64..1_798_000_000, n in 1u32..40) {
+            // Receipts from 2025-01-01 to late 2026 (Beijing); counts stay inside known years.
+            let c = cal();
+            let received = Timestamp::from_second(secs).unwrap();
+            let d = c.deadline(received, n).unwrap();
+            proptest::prop_assert!(c.is_working_day(d.due_date).0);
+            let mut day = received.to_zoned(TimeZone::fixed(Offset::constant(8))).date();
+            let mut seen = 0;
+            while day < d.due_date {
+                day = day.tomorrow().unwrap();
+                seen += u32::from(c.is_working_day(day).0);
+            }
+            proptest::prop_assert_eq!(seen, n);
+        }
+    }
+}
