@@ -35,7 +35,11 @@ fn main() {
         let text = complaints::COMPLAINTS[i % complaints::COMPLAINTS.len()];
         let t = Instant::now();
         let r = engine
-            .triage(&Complaint { title: None, text })
+            .triage(&Complaint {
+                title: None,
+                text,
+                received_at: None,
+            })
             .expect("triage");
         let elapsed = t.elapsed();
         assert!(r.category.is_some());

@@ -99,6 +99,7 @@ fn bench(c: &mut Criterion) {
                     .triage(&Complaint {
                         title: None,
                         text: t,
+                        received_at: None,
                     })
                     .unwrap();
                 assert!(r.category.is_some());

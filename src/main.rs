@@ -71,6 +71,10 @@ struct TriageArgs {
     /// Optional subject line.
     #[arg(long)]
     title: Option<String>,
+    /// When the complaint was received (RFC 3339, e.g. 2026-11-23T09:30:00+08:00); SLA
+    /// deadlines count from here. Default: now.
+    #[arg(long)]
+    received_at: Option<jiff::Timestamp>,
     /// One line of JSON instead of pretty-printed.
     #[arg(long)]
     compact: bool,
@@ -257,6 +261,7 @@ fn run_triage(a: TriageArgs) -> anyhow::Result<()> {
     let triage = engine.triage(&Complaint {
         title: a.title.as_deref(),
         text: &text,
+        received_at: a.received_at,
     })?;
     let out = if a.compact {
         serde_json::to_string(&triage)?

@@ -2,8 +2,11 @@
 
 use std::path::Path;
 
+use jiff::Timestamp;
 use serde::Serialize;
 
+use super::calendar::WorkCalendar;
+use super::policy::{Routing, Sla};
 use super::profile::Profile;
 use super::rules::{RuleHit, raise};
 use crate::classify::{Alternative, Classifier, Driver, Head, HeadPrediction};
@@ -21,6 +24,8 @@ pub struct Complaint<'a> {
     pub title: Option<&'a str>,
     /// The complaint's words.
     pub text: &'a str,
+    /// When it was received; SLA deadlines count from here (now when not given).
+    pub received_at: Option<Timestamp>,
 }
 
 /// The category part of a triage.
@@ -78,6 +83,10 @@ pub struct Triage {
     pub category: Option<CategoryTriage>,
     /// Grade, when the model has a grade head.
     pub grade: Option<GradeTriage>,
+    /// Tier and department, when the profile has a policy and the model a grade head.
+    pub routing: Option<Routing>,
+    /// Confirm / reply / close deadlines on the working-day calendar, likewise.
+    pub sla: Option<Sla>,
     /// The complaint's keywords (TF-IDF), for explanations and topics.
     pub keywords: Vec<Keyword>,
 }
@@ -89,6 +98,7 @@ pub struct Engine {
     pipeline: TextPipeline,
     classifier: Classifier,
     profile: Profile,
+    calendar: WorkCalendar,
 }
 
 impl Engine {
@@ -105,6 +115,7 @@ impl Engine {
             pipeline,
             classifier,
             profile,
+            calendar: WorkCalendar::builtin()?,
         })
     }
 
@@ -149,12 +160,25 @@ impl Engine {
             })
             .transpose()?;
         let keywords = self.pipeline.segmenter().keywords(&text.masked, KEYWORDS);
+        let (routing, sla) = match (&self.profile.policy, &grade) {
+            (Some(policy), Some(g)) => {
+                let label = category.as_ref().map(|c| c.prediction.label.as_str());
+                let received = complaint.received_at.unwrap_or_else(Timestamp::now);
+                (
+                    Some(policy.route(g.label, label)),
+                    Some(policy.sla(&self.calendar, g.label, received)?),
+                )
+            }
+            _ => (None, None),
+        };
         Ok(Triage {
             masked_text: text.masked,
             pii: text.pii,
             truncated: text.truncated,
             category,
             grade,
+            routing,
+            sla,
             keywords,
         })
     }

@@ -5,6 +5,7 @@ mod calendar;
 mod card;
 mod engine;
 mod evaluate;
+mod policy;
 mod profile;
 mod rules;
 
@@ -14,5 +15,6 @@ pub use self::engine::{CategoryTriage, Complaint, DecidedBy, Engine, GradeTriage
 pub use self::evaluate::{
     BaselinePrediction, EvalReport, GradeMetrics, evaluate, evaluate_predictions,
 };
+pub use self::policy::{Policy, PolicySpec, Routing, Sla, SlaDays};
 pub use self::profile::Profile;
 pub use self::rules::{GradeRules, RuleHit, RulesSpec, raise};

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::policy::{Policy, PolicySpec};
 use super::rules::{GradeRules, RulesSpec};
 use crate::domain::Reason;
 use crate::error::{Error, Result};
@@ -36,6 +37,9 @@ struct ProfileFile {
     /// Replaces the common rules entirely when present.
     #[serde(default)]
     rules: Option<RulesSpec>,
+    /// SLA and routing.
+    #[serde(default)]
+    policy: Option<PolicySpec>,
 }
 
 /// A loaded profile.
@@ -49,6 +53,8 @@ pub struct Profile {
     pub data_terms: String,
     /// The grade rules.
     pub rules: GradeRules,
+    /// SLA and routing, when the profile sets them.
+    pub policy: Option<Policy>,
 }
 
 impl Profile {
@@ -67,6 +73,7 @@ impl Profile {
                 description: String::new(),
                 data_terms: String::new(),
                 rules: GradeRules::from_spec(common_rules()?, &BTreeMap::new(), &BTreeMap::new())?,
+                policy: None,
             }),
         }
     }
@@ -86,11 +93,17 @@ impl Profile {
         };
         let rules = GradeRules::from_spec(spec, &file.extra_phrases, &file.extra_patterns)
             .map_err(|e| Error::bad_file(path, e.to_string()))?;
+        let policy = file
+            .policy
+            .map(Policy::from_spec)
+            .transpose()
+            .map_err(|e| Error::bad_file(path, e.to_string()))?;
         Ok(Profile {
             name: file.name,
             description: file.description,
             data_terms: file.data_terms.trim().to_string(),
             rules,
+            policy,
         })
     }
 }

@@ -258,3 +258,63 @@ fn train_grades_rows_teach_the_grade_head_only() {
     assert!(!categories.contains(&"城乡建设"), "{categories:?}");
     assert!(categories.contains(&"网络问题"), "{categories:?}");
 }
+
+#[test]
+fn triage_routes_and_sets_working_day_deadlines() {
+    // Received Fri 30 Sep 2025, 10:00 Beijing: the National Day week (1–8 Oct) is skipped and
+    // Sat 11 Oct is a make-up working day.
+    let o = tousu(
+        &[
+            "triage",
+            "--model",
+            &model_arg(),
+            "--received-at",
+            "2025-09-30T10:00:00+08:00",
+            "家里宽带断网三天了，多次反映没人管",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["routing"]["department"], "网络运维中心");
+    let grade = v["grade"]["label"].as_str().unwrap();
+    let tier = v["routing"]["tier"].as_str().unwrap();
+    assert!(!tier.is_empty());
+    let (confirm, reply) = (
+        v["sla"]["confirm"]["due_date"].as_str().unwrap(),
+        v["sla"]["reply"]["due_date"].as_str().unwrap(),
+    );
+    match grade {
+        // 严重: confirm in 1 working day (Thu 9 Oct), reply in 3 (Thu 9, Fri 10, Sat 11).
+        "严重" => assert_eq!((confirm, reply), ("2025-10-09", "2025-10-11")),
+        // 重大: confirm the same day, reply in 1 working day.
+        "重大" => assert_eq!((confirm, reply), ("2025-09-30", "2025-10-09")),
+        other => panic!("多次反映 is at least 严重, got {other}"),
+    }
+    assert_eq!(v["sla"]["reply"]["calendar_complete"], true);
+}
+
+#[test]
+fn shipped_policies_route_every_category_of_their_model() {
+    for profile in ["telecom", "gov"] {
+        let p = tousu::triage::Profile::builtin(profile).unwrap();
+        let policy = p.policy.expect("shipped profiles have a policy");
+        let labels: Value = serde_json::from_str(
+            &std::fs::read_to_string(
+                crate::support::root()
+                    .join("models")
+                    .join(profile)
+                    .join("labels.json"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let routed: Vec<&str> = policy.routed_categories().collect();
+        for c in labels["category"].as_array().unwrap() {
+            assert!(
+                routed.contains(&c.as_str().unwrap()),
+                "{profile}: {c} unrouted"
+            );
+        }
+    }
+}
