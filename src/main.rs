@@ -205,7 +205,7 @@ struct EvalArgs {
     #[arg(long)]
     predictions: Option<PathBuf>,
     /// Write every misjudged row (labels, predictions, fired rules, masked text) to this JSONL.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "predictions")]
     errors: Option<PathBuf>,
     #[command(flatten)]
     model: ModelArgs,
@@ -307,23 +307,9 @@ fn run_train(a: TrainArgs) -> anyhow::Result<()> {
             StopOnArg::Grade => StopOn::Grade,
         },
     };
-    let mut loaded = load_many(&a.train, a.source.as_deref(), a.skip_bad)?;
+    let loaded = load_many(&a.train, a.source.as_deref(), a.skip_bad)?;
     report_skipped(&loaded.skipped);
-    if !a.train_grades.is_empty() {
-        let extra = load_many(&a.train_grades, None, a.skip_bad)?;
-        report_skipped(&extra.skipped);
-        loaded.examples.extend(
-            extra
-                .examples
-                .into_iter()
-                .filter(|e| e.grade.is_some())
-                .map(|e| Example {
-                    category: None,
-                    ..e
-                }),
-        );
-    }
-    let (train_rows, dev_rows) = if a.dev.is_empty() {
+    let (mut train_rows, dev_rows) = if a.dev.is_empty() {
         eprintln!(
             "no --dev given: holding out {:.0}% of the training rows",
             a.dev_fraction * 100.0
@@ -337,6 +323,34 @@ fn run_train(a: TrainArgs) -> anyhow::Result<()> {
         let (train_rows, _) = split(loaded.examples, &DevRule::Keys(dev_keys));
         (train_rows, dev.examples)
     };
+    if !a.train_grades.is_empty() {
+        // Grade-only rows always train (never dev, so dev stays one source), and a row whose
+        // text or id is already in train or dev is dropped whatever its id says.
+        let extra = load_many(&a.train_grades, None, a.skip_bad)?;
+        report_skipped(&extra.skipped);
+        let seen: std::collections::HashSet<String> = train_rows
+            .iter()
+            .chain(&dev_rows)
+            .flat_map(|e| [e.key(), e.text.trim().to_string()])
+            .collect();
+        let before = train_rows.len();
+        train_rows.extend(
+            extra
+                .examples
+                .into_iter()
+                .filter(|e| {
+                    e.grade.is_some() && !seen.contains(&e.key()) && !seen.contains(e.text.trim())
+                })
+                .map(|e| Example {
+                    category: None,
+                    ..e
+                }),
+        );
+        eprintln!(
+            "--train-grades: {} grade-only rows added",
+            train_rows.len() - before
+        );
+    }
     let out = a
         .out
         .clone()

@@ -105,6 +105,11 @@ impl WorkCalendar {
                 }
                 days.workdays.insert(d);
             }
+            if let Some(d) = days.holidays.intersection(&days.workdays).next() {
+                return Err(bad(format!(
+                    "{d} is listed both as a holiday and as a working day"
+                )));
+            }
             if let Some(d) = days
                 .holidays
                 .iter()
@@ -125,14 +130,15 @@ impl WorkCalendar {
         self.years.keys().copied()
     }
 
-    /// Whether `date` is a working day, and whether the calendar knows its year (if not, only
-    /// weekends count as days off).
+    /// Whether `date` is a working day, and whether the calendar knows its year. For a year
+    /// without a notice, weekends and the fixed-date holidays of the law are days off; the
+    /// lunar holidays (春节, 清明, 端午, 中秋) and the 调休 swaps are unknown.
     pub fn is_working_day(&self, date: Date) -> (bool, bool) {
         match self.years.get(&date.year()) {
             Some(y) if y.holidays.contains(&date) => (false, true),
             Some(y) if y.workdays.contains(&date) => (true, true),
             Some(_) => (!is_weekend(date), true),
-            None => (!is_weekend(date), false),
+            None => (!is_weekend(date) && !is_fixed_holiday(date), false),
         }
     }
 
@@ -163,6 +169,14 @@ impl WorkCalendar {
             calendar_complete: complete,
         })
     }
+}
+
+/// 《全国年节及纪念日放假办法》 (as amended 2024): 元旦 1 Jan, 劳动节 1–2 May, 国庆节 1–3 Oct.
+fn is_fixed_holiday(d: Date) -> bool {
+    matches!(
+        (d.month(), d.day()),
+        (1, 1) | (5, 1) | (5, 2) | (10, 1) | (10, 2) | (10, 3)
+    )
 }
 
 fn is_weekend(d: Date) -> bool {
@@ -232,8 +246,9 @@ mod tests {
 
     #[test]
     fn a_year_without_a_notice_is_flagged() {
-        // 30 Dec 2026 (Wed) + 5 reaches into 2027, whose holidays are not in the file.
-        assert_eq!(due("2026-12-30T02:00:00Z", 5), ("2027-01-06".into(), false));
+        // 30 Dec 2026 (Wed) + 5 reaches into 2027, whose notice is not in the file: 1 Jan is
+        // still known to be off (fixed by law), the rest is weekends only.
+        assert_eq!(due("2026-12-30T02:00:00Z", 5), ("2027-01-07".into(), false));
         assert_eq!(due("2026-12-01T02:00:00Z", 5), ("2026-12-08".into(), true));
     }
 
@@ -262,7 +277,8 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn deadline_is_the_nth_working_day(secs in 1_735_660_800i64..1_798_000_000, n in 1u32..40) {
-            // Receipts from 2025-01-01 to late 2026 (Beijing); counts stay inside known years.
+            // Receipts from 2025-01-01 to late December 2026; a count may run into 2027. Checks
+            // the counting (the due date is the nth working day), not the dates in the file.
             let c = cal();
             let received = Timestamp::from_second(secs).unwrap();
             let d = c.deadline(received, n).unwrap();

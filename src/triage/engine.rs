@@ -110,6 +110,13 @@ impl Engine {
             Some(p) => Profile::load(p)?,
             None => Profile::builtin(&classifier.config().profile)?,
         };
+        if let Some(policy) = &profile.policy
+            && !classifier.labels().category.is_empty()
+        {
+            policy
+                .check_categories(&classifier.labels().category)
+                .map_err(|e| Error::Invalid(format!("profile `{}`: {e}", profile.name)))?;
+        }
         let pipeline = TextPipeline::new(Segmenter::new(classifier.config().segment));
         Ok(Engine {
             pipeline,

@@ -79,6 +79,12 @@ impl Policy {
                 .sla
                 .get(&g)
                 .ok_or_else(|| Error::Invalid(format!("policy.sla has no entry for grade {g}")))?;
+            if days.close > 365 {
+                return Err(Error::Invalid(format!(
+                    "policy.sla.{g}.close is {} working days: more than a year is surely a typo",
+                    days.close
+                )));
+            }
             if !(days.confirm <= days.reply && days.reply <= days.close) {
                 return Err(Error::Invalid(format!(
                     "policy.sla.{g}: need confirm ≤ reply ≤ close, got {} / {} / {}",
@@ -92,12 +98,17 @@ impl Policy {
                     "policy.sla.{g} allows more days than {lower}: a higher grade must not wait longer"
                 )));
             }
-            if !spec.tiers.contains_key(&g) {
+            if spec.tiers.get(&g).is_none_or(|t| t.trim().is_empty()) {
                 return Err(Error::Invalid(format!(
-                    "policy.tiers has no entry for grade {g}"
+                    "policy.tiers needs a non-empty tier for grade {g}"
                 )));
             }
             previous = Some((g, days));
+        }
+        if let Some((c, _)) = spec.departments.iter().find(|(_, d)| d.trim().is_empty()) {
+            return Err(Error::Invalid(format!(
+                "policy.departments.{c} must name a department"
+            )));
         }
         if spec.default_department.trim().is_empty() {
             return Err(Error::Invalid(
@@ -110,6 +121,32 @@ impl Policy {
             departments: spec.departments,
             default_department: spec.default_department,
         })
+    }
+
+    /// Catches a misspelt category: fails when the policy routes a category the model does not
+    /// have while one of the model's categories is left to the default department. (A policy
+    /// that routes more categories than a model knows, or a model with categories the policy
+    /// leaves to the default, is fine on its own.)
+    pub fn check_categories(&self, categories: &[String]) -> Result<()> {
+        let unknown: Vec<&str> = self
+            .routed_categories()
+            .filter(|c| !categories.iter().any(|k| k == c))
+            .collect();
+        let unrouted: Vec<&str> = categories
+            .iter()
+            .map(String::as_str)
+            .filter(|c| !self.departments.contains_key(*c))
+            .collect();
+        if unknown.is_empty() || unrouted.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(format!(
+                "policy.departments routes {}, which the model does not have, while the model's \
+                 {} would go to the default department: is a category misspelt?",
+                unknown.join(", "),
+                unrouted.join(", ")
+            )))
+        }
     }
 
     /// The categories the policy routes explicitly.
@@ -196,6 +233,19 @@ mod tests {
         let laxer = GOOD.replace("close = 5 }", "close = 30 }");
         let e = spec(&laxer).unwrap_err().to_string();
         assert!(e.contains("higher grade"), "{e}");
+        let p = spec(GOOD).unwrap();
+        let typo = p
+            .check_categories(&["网络".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            typo.contains("网络问题") && typo.contains("misspelt"),
+            "{typo}"
+        );
+        p.check_categories(&["网络问题".into(), "费用问题".into()])
+            .unwrap();
+        let empty_tier = GOOD.replace(r#""二线""#, r#""""#);
+        assert!(spec(&empty_tier).unwrap_err().to_string().contains("严重"));
         let unordered = GOOD.replace(
             "confirm = 1, reply = 5, close = 15",
             "confirm = 6, reply = 5, close = 15",

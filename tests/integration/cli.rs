@@ -222,6 +222,8 @@ fn train_grades_rows_teach_the_grade_head_only() {
     let other = temp_jsonl(&[
         r#"{"id":"x1","text":"小区停水三天了没人管","category":"城乡建设","grade":"严重"}"#,
         r#"{"id":"x2","text":"工厂排放毒气，多人中毒","category":"环境保护","grade":"重大"}"#,
+        // A dev text under another id: dropped, or dev would be trained on.
+        r#"{"id":"x3","text":"装维师傅约好上门却没来20","grade":"一般"}"#,
     ]);
     let o = tousu(
         &[
@@ -257,11 +259,16 @@ fn train_grades_rows_teach_the_grade_head_only() {
         .collect();
     assert!(!categories.contains(&"城乡建设"), "{categories:?}");
     assert!(categories.contains(&"网络问题"), "{categories:?}");
+    assert!(
+        stderr(&o).contains("2 grade-only rows added"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn triage_routes_and_sets_working_day_deadlines() {
-    // Received Fri 30 Sep 2025, 10:00 Beijing: the National Day week (1–8 Oct) is skipped and
+    // Received Tue 30 Sep 2025, 10:00 Beijing: the National Day week (1–8 Oct) is skipped and
     // Sat 11 Oct is a make-up working day.
     let o = tousu(
         &[
