@@ -110,6 +110,25 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
+    let calendar = tousu::triage::WorkCalendar::builtin().unwrap();
+    let policy = engine
+        .profile()
+        .policy
+        .clone()
+        .expect("telecom has a policy");
+    let received: jiff::Timestamp = "2026-09-30T02:00:00Z".parse().unwrap();
+    c.bench_function("sla_deadlines", |b| {
+        b.iter(|| {
+            policy
+                .sla(
+                    &calendar,
+                    tousu::domain::Grade::General,
+                    black_box(received),
+                )
+                .unwrap()
+        })
+    });
+
     c.bench_function("model_load", |b| {
         b.iter(|| tousu::classify::Classifier::load(model_dir()).unwrap())
     });
