@@ -305,7 +305,6 @@ pub fn train(
         fitted.push(fitting.fit_member(&config, seed, member, members)?);
     }
     bar.finish_and_clear();
-    let parameters: usize = fitted.iter().map(|f| f.parameters).sum();
     let epochs_run = fitted.iter().map(|f| f.epochs_run).max().unwrap_or(0);
     let best_epoch = fitted.iter().map(|f| f.best_epoch).max().unwrap_or(0);
     let tensors = if members == 1 {
@@ -321,6 +320,12 @@ pub fn train(
         tokenizer.clone(),
         tensors.clone(),
     )?;
+    // Of the shipped model (a merged ensemble shares one bias per class), IDF excluded.
+    let parameters: usize = tensors
+        .iter()
+        .filter(|(name, _)| name.as_str() != IDF)
+        .map(|(_, t)| t.elem_count())
+        .sum();
     let (cat_logits, grade_logits) = scorer.logits(&dev_bags)?;
     let fit = |logits: Option<Vec<Vec<f32>>>, pick: fn(&Item) -> Option<u32>| -> f32 {
         let Some(logits) = logits else { return 1.0 };
@@ -393,7 +398,6 @@ struct Fitting<'a> {
 /// One trained member: its best weights and how it got there.
 struct Member {
     tensors: HashMap<String, Tensor>,
-    parameters: usize,
     epochs_run: usize,
     best_epoch: usize,
 }
@@ -415,7 +419,6 @@ impl Fitting<'_> {
         let model =
             ComplaintModel::new(VarBuilder::from_varmap(&varmap, DType::F32, device), config)
                 .map_err(model_err)?;
-        let parameters: usize = varmap.all_vars().iter().map(|v| v.elem_count()).sum();
         let mut optimizer = AdamW::new(
             varmap.all_vars(),
             ParamsAdamW {
@@ -521,7 +524,6 @@ impl Fitting<'_> {
         let (_, best_epoch, tensors) = best.expect("at least one epoch ran");
         Ok(Member {
             tensors,
-            parameters,
             epochs_run,
             best_epoch,
         })
@@ -760,7 +762,6 @@ mod tests {
         }
         Member {
             tensors: snapshot(&varmap, idf, &Device::Cpu).unwrap(),
-            parameters: 0,
             epochs_run: 1,
             best_epoch: 1,
         }
