@@ -418,12 +418,7 @@ fn run_eval(a: EvalArgs) -> anyhow::Result<()> {
         );
     }
     if let Some(path) = &a.errors {
-        let mut out = String::new();
-        for e in &report.errors {
-            out.push_str(&serde_json::to_string(e)?);
-            out.push('\n');
-        }
-        std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))?;
+        write_jsonl(path, &report.errors)?;
     }
     if a.json {
         let mut v = serde_json::to_value(&report)?;

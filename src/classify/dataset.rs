@@ -154,11 +154,11 @@ pub fn split(examples: Vec<Example>, rule: &DevRule) -> (Vec<Example>, Vec<Examp
     examples.into_iter().partition(|e| !rule.is_dev(&e.key()))
 }
 
-/// Writes examples as JSON Lines.
-pub fn write_jsonl(path: &Path, examples: &[Example]) -> Result<()> {
+/// Writes rows (examples, eval errors) as JSON Lines.
+pub fn write_jsonl<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
     let file = File::create(path).map_err(|e| Error::io(path, e))?;
     let mut w = BufWriter::new(file);
-    for e in examples {
+    for e in rows {
         serde_json::to_writer(&mut w, e).map_err(|e| Error::Invalid(e.to_string()))?;
         w.write_all(b"\n").map_err(|e| Error::io(path, e))?;
     }

@@ -116,27 +116,19 @@ impl FoldedModel {
     pub fn new(model: &ComplaintModel) -> candle_core::Result<Self> {
         let mut weights = Vec::new();
         let mut biases = Vec::new();
+        // `ComplaintModel::new` builds every head with a bias.
         for linear in [&model.category, &model.grade].into_iter().flatten() {
             weights.push(linear.weight().clone());
-            biases.push(match linear.bias() {
-                Some(b) => b.clone(),
-                None => Tensor::zeros(
-                    linear.weight().dim(0)?,
-                    DType::F32,
-                    linear.weight().device(),
-                )?,
-            });
+            biases.push(linear.bias().expect("heads have a bias").clone());
         }
-        let emb = model.embedding.embeddings();
-        let (table, bias) = if weights.is_empty() {
-            (
-                Tensor::zeros((emb.dim(0)?, 0), DType::F32, emb.device())?,
-                Tensor::zeros(0, DType::F32, emb.device())?,
-            )
-        } else {
-            let w = Tensor::cat(&weights, 0)?; // [classes, dim]
-            (emb.matmul(&w.t()?)?.contiguous()?, Tensor::cat(&biases, 0)?)
-        };
+        if weights.is_empty() {
+            return Err(candle_core::Error::Msg(
+                "the model has neither a category nor a grade head".into(),
+            ));
+        }
+        let w = Tensor::cat(&weights, 0)?; // [classes, dim]
+        let table = model.embedding.embeddings().matmul(&w.t()?)?.contiguous()?;
+        let bias = Tensor::cat(&biases, 0)?;
         let classes = table.dim(1)?;
         Ok(FoldedModel {
             table: Embedding::new(table, classes),

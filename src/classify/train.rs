@@ -198,7 +198,8 @@ pub fn train(
     let train_texts = prepare(train, "training")?;
     let dev_texts = prepare(dev, "dev")?;
 
-    let total_dim = opts.dim * opts.ensemble.max(1);
+    let members = opts.ensemble.max(1);
+    let total_dim = opts.dim * members;
     let head_bytes = 4 * (labels.category.len() + labels.grade.len()) * (total_dim + 1);
     let budget = MAX_WEIGHT_BYTES
         .checked_sub(head_bytes + HEADER_RESERVE)
@@ -264,7 +265,6 @@ pub fn train(
 
     let device = Device::Cpu;
     let model_err = |e: candle_core::Error| Error::Model(e.to_string());
-    let members = opts.ensemble.max(1);
     let steps_per_epoch = train_items.len().div_ceil(opts.batch_size.max(1));
     let bar = ProgressBar::new((steps_per_epoch * opts.max_epochs * members) as u64);
     bar.set_style(
@@ -310,7 +310,7 @@ pub fn train(
     let tensors = if members == 1 {
         fitted.pop().expect("one member").tensors
     } else {
-        config.dim = opts.dim * members;
+        config.dim = total_dim;
         merge_members(&fitted, &idf, &device).map_err(model_err)?
     };
 
@@ -338,12 +338,7 @@ pub fn train(
     };
     config.category_temperature = fit(cat_logits, |i| i.category);
     config.grade_temperature = fit(grade_logits, |i| i.grade);
-    let scorer = Classifier::from_parts(
-        config.clone(),
-        labels.clone(),
-        tokenizer.clone(),
-        tensors.clone(),
-    )?;
+    // The temperatures are passed in, so the scorer built before fitting them serves.
     let (dev_category, dev_grade) = dev_metrics(
         &scorer,
         &dev_items,
@@ -811,32 +806,25 @@ mod tests {
             .iter()
             .map(|m| logits(&cfg, m.tensors.clone()))
             .collect();
-        for (row, merged) in merged_cat.unwrap().iter().enumerate() {
-            for (class, &got) in merged.iter().enumerate() {
-                let mean: f32 = each
-                    .iter()
-                    .map(|(c, _)| c.as_ref().unwrap()[row][class])
-                    .sum::<f32>()
-                    / 3.0;
-                assert!(
-                    (got - mean).abs() < 1e-5,
-                    "category {row}/{class}: {got} vs {mean}"
-                );
-            }
-        }
-        for (row, merged) in merged_grade.unwrap().iter().enumerate() {
-            for (class, &got) in merged.iter().enumerate() {
-                let mean: f32 = each
-                    .iter()
-                    .map(|(_, g)| g.as_ref().unwrap()[row][class])
-                    .sum::<f32>()
-                    / 3.0;
-                assert!(
-                    (got - mean).abs() < 1e-5,
-                    "grade {row}/{class}: {got} vs {mean}"
-                );
-            }
-        }
+        type HeadLogits = Option<Vec<Vec<f32>>>;
+        let check =
+            |head: &str, merged: HeadLogits, pick: fn(&(HeadLogits, HeadLogits)) -> &HeadLogits| {
+                for (row, merged) in merged.unwrap().iter().enumerate() {
+                    for (class, &got) in merged.iter().enumerate() {
+                        let mean: f32 = each
+                            .iter()
+                            .map(|m| pick(m).as_ref().unwrap()[row][class])
+                            .sum::<f32>()
+                            / 3.0;
+                        assert!(
+                            (got - mean).abs() < 1e-5,
+                            "{head} {row}/{class}: {got} vs {mean}"
+                        );
+                    }
+                }
+            };
+        check("category", merged_cat, |m| &m.0);
+        check("grade", merged_grade, |m| &m.1);
     }
 
     #[test]

@@ -144,8 +144,7 @@ impl WorkCalendar {
 
     /// The deadline `working_days` working days after `received`.
     pub fn deadline(&self, received: Timestamp, working_days: u32) -> Result<Deadline> {
-        let beijing = TimeZone::fixed(Offset::constant(8));
-        let mut day = received.to_zoned(beijing.clone()).date();
+        let mut day = received.to_zoned(beijing()).date();
         let mut complete = true;
         let mut counted = 0;
         while counted < working_days {
@@ -160,7 +159,7 @@ impl WorkCalendar {
         }
         let end = day
             .to_datetime(jiff::civil::time(23, 59, 59, 0))
-            .to_zoned(beijing)
+            .to_zoned(beijing())
             .map_err(|e| Error::Invalid(format!("deadline out of range: {e}")))?;
         Ok(Deadline {
             working_days,
@@ -169,6 +168,11 @@ impl WorkCalendar {
             calendar_complete: complete,
         })
     }
+}
+
+/// UTC+8, all year.
+fn beijing() -> TimeZone {
+    TimeZone::fixed(Offset::constant(8))
 }
 
 /// 《全国年节及纪念日放假办法》 (as amended 2024): 元旦 1 Jan, 劳动节 1–2 May, 国庆节 1–3 Oct.
@@ -283,7 +287,7 @@ mod tests {
             let received = Timestamp::from_second(secs).unwrap();
             let d = c.deadline(received, n).unwrap();
             proptest::prop_assert!(c.is_working_day(d.due_date).0);
-            let mut day = received.to_zoned(TimeZone::fixed(Offset::constant(8))).date();
+            let mut day = received.to_zoned(beijing()).date();
             let mut seen = 0;
             while day < d.due_date {
                 day = day.tomorrow().unwrap();

@@ -110,9 +110,7 @@ impl Engine {
             Some(p) => Profile::load(p)?,
             None => Profile::builtin(&classifier.config().profile)?,
         };
-        if let Some(policy) = &profile.policy
-            && !classifier.labels().category.is_empty()
-        {
+        if let Some(policy) = &profile.policy {
             policy
                 .check_categories(&classifier.labels().category)
                 .map_err(|e| Error::Invalid(format!("profile `{}`: {e}", profile.name)))?;
