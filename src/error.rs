@@ -59,6 +59,27 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The thing asked for does not exist (e.g. `case TS20261122-000001`).
+    #[error("{0} not found")]
+    NotFound(String),
+
+    /// The request conflicts with the current state (a reused idempotency key, a case in a
+    /// status that does not allow the change).
+    #[error("{0}")]
+    Conflict(String),
+
+    /// An idempotency key was reused with a different request.
+    #[error("{0}")]
+    IdempotencyMismatch(String),
+
+    /// The system of record failed (disk full, corrupt file, writer stopped).
+    #[error("store: {0}")]
+    Store(String),
+
+    /// The search index failed.
+    #[error("index: {0}")]
+    Index(String),
+
     /// A failure inside the model runtime (candle) or the tokenizer.
     #[error("model runtime: {0}")]
     Model(String),

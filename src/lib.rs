@@ -12,8 +12,13 @@
 #![warn(missing_docs)]
 
 pub mod classify;
+pub mod config;
 pub mod domain;
 mod error;
+pub mod http;
+pub mod index;
+pub mod service;
+pub mod store;
 pub mod text;
 pub mod triage;
 

@@ -3,6 +3,8 @@
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
+mod cli;
+
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use tousu::classify::{
@@ -36,6 +38,14 @@ enum Command {
     Eval(EvalArgs),
     /// Split labelled JSONL into train.jsonl and dev.jsonl, joining labels of one text by id.
     Split(SplitArgs),
+    /// Run the HTTP API on the embedded store (SQLite) and index (tantivy).
+    Serve(cli::service::ServeArgs),
+    /// Import cases from JSONL into the store and index (resumable).
+    Import(cli::service::ImportArgs),
+    /// Export cases as JSONL or CSV, or analysts' corrections as training JSONL.
+    Export(cli::service::ExportArgs),
+    /// Rebuild the search index from the store.
+    Reindex(cli::service::ReindexArgs),
 }
 
 #[derive(Args)]
@@ -240,6 +250,10 @@ fn main() -> anyhow::Result<()> {
         Command::Train(a) => run_train(*a),
         Command::Eval(a) => run_eval(a),
         Command::Split(a) => run_split(a),
+        Command::Serve(a) => cli::service::serve(a),
+        Command::Import(a) => cli::service::import(a),
+        Command::Export(a) => cli::service::export(a),
+        Command::Reindex(a) => cli::service::reindex(a),
     }
 }
 

@@ -1,9 +1,16 @@
-//! Plain data types shared by every layer: grades, reason codes, PII kinds.
+//! Plain data types shared by every layer: grades, reason codes, PII kinds, cases and the
+//! vocabulary of handling them.
 
+mod case;
 mod grade;
+mod handling;
 mod pii_kind;
 mod reason;
+mod time;
 
+pub use self::case::{AuditEvent, Case, CaseId, CasePatch, Correction, Corrections, Intake, Links};
 pub use self::grade::Grade;
+pub use self::handling::{Channel, Remedy, Status};
 pub use self::pii_kind::PiiKind;
 pub use self::reason::Reason;
+pub use self::time::{beijing, beijing_day_code, parse_time};

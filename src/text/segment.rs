@@ -155,6 +155,11 @@ impl Segmenter {
             .collect()
     }
 
+    /// A tantivy tokenizer that segments as this segmenter does (search mode).
+    pub fn search_tokenizer(&self) -> super::ChineseTokenizer {
+        super::ChineseTokenizer::new(self.jieba(), self.config().hmm)
+    }
+
     /// The shared jieba instance, for adapters (the search index tokenizer) that must segment
     /// the same way.
     pub fn jieba(&self) -> Arc<Jieba> {

@@ -11,9 +11,9 @@ use std::path::Path;
 
 use jiff::Timestamp;
 use jiff::civil::{Date, Weekday};
-use jiff::tz::{Offset, TimeZone};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::beijing;
 use crate::error::{Error, Result};
 
 /// The calendar built into the binary.
@@ -168,11 +168,6 @@ impl WorkCalendar {
             calendar_complete: complete,
         })
     }
-}
-
-/// UTC+8, all year.
-fn beijing() -> TimeZone {
-    TimeZone::fixed(Offset::constant(8))
 }
 
 /// 《全国年节及纪念日放假办法》 (as amended 2024): 元旦 1 Jan, 劳动节 1–2 May, 国庆节 1–3 Oct.

@@ -141,6 +141,16 @@ impl Engine {
 
     /// Triages one complaint, with explanations and keywords.
     pub fn triage(&self, complaint: &Complaint<'_>) -> Result<Triage> {
+        self.triage_with(complaint, true)
+    }
+
+    /// Triages one complaint without the phrases behind each prediction (bulk import: the
+    /// explanations cost as much as the prediction). Rule hits and keywords are kept.
+    pub fn triage_lean(&self, complaint: &Complaint<'_>) -> Result<Triage> {
+        self.triage_with(complaint, false)
+    }
+
+    fn triage_with(&self, complaint: &Complaint<'_>, explain: bool) -> Result<Triage> {
         let text = self.pipeline.prepare(complaint.title, complaint.text)?;
         let prediction = self
             .classifier
@@ -150,7 +160,11 @@ impl Engine {
         let category = prediction
             .category
             .map(|p| -> Result<_> {
-                let drivers = self.classifier.explain(&text, Head::Category, p.class)?;
+                let drivers = if explain {
+                    self.classifier.explain(&text, Head::Category, p.class)?
+                } else {
+                    Vec::new()
+                };
                 Ok(CategoryTriage {
                     prediction: p,
                     drivers,
@@ -160,7 +174,11 @@ impl Engine {
         let grade = prediction
             .grade
             .map(|p| -> Result<_> {
-                let drivers = self.classifier.explain(&text, Head::Grade, p.class)?;
+                let drivers = if explain {
+                    self.classifier.explain(&text, Head::Grade, p.class)?
+                } else {
+                    Vec::new()
+                };
                 Ok(self.grade(&text, p, drivers))
             })
             .transpose()?;
@@ -186,6 +204,46 @@ impl Engine {
             sla,
             keywords,
         })
+    }
+
+    /// Raises a triage's grade for a signal found outside the text (a repeat, a group
+    /// complaint), never lowering it. The signal is recorded as a rule hit whose phrase is
+    /// `evidence`; routing and deadlines follow the new grade.
+    pub fn escalate(
+        &self,
+        triage: &mut Triage,
+        reason: Reason,
+        evidence: String,
+        received: Timestamp,
+    ) -> Result<()> {
+        let Some(g) = triage.grade.as_mut() else {
+            return Ok(());
+        };
+        let grade = reason.guideline_grade();
+        g.rules.push(RuleHit {
+            reason,
+            grade,
+            phrase: evidence,
+            start: None,
+        });
+        if grade <= g.label {
+            return Ok(());
+        }
+        g.label = grade;
+        g.decided_by = DecidedBy::Rule;
+        g.reason = Some(reason);
+        // The link is a fact, not a model guess: the raised grade is certain.
+        g.confidence = 1.0;
+        g.alternatives.clear();
+        if let Some(policy) = &self.profile.policy {
+            let category = triage
+                .category
+                .as_ref()
+                .map(|c| c.prediction.label.as_str());
+            triage.routing = Some(policy.route(grade, category));
+            triage.sla = Some(policy.sla(&self.calendar, grade, received)?);
+        }
+        Ok(())
     }
 
     /// The final grade of a prepared text given the model's grade prediction.

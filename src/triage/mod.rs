@@ -7,6 +7,7 @@ mod engine;
 mod evaluate;
 mod policy;
 mod profile;
+pub mod reply;
 mod rules;
 
 pub use self::calendar::{Deadline, WorkCalendar};

@@ -42,8 +42,10 @@ pub struct RuleHit {
     pub grade: Grade,
     /// The words of the complaint that matched.
     pub phrase: String,
-    /// Character offset of the match in the text the rules ran on.
-    pub start: usize,
+    /// Character offset of the match in the text the rules ran on; absent for a signal found
+    /// outside the text (a repeat or group link), whose `phrase` then names the linked cases.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -112,7 +114,7 @@ impl GradeRules {
                         reason: rule.reason,
                         grade: rule.grade,
                         phrase: m.as_str().to_string(),
-                        start: text[..m.start()].chars().count(),
+                        start: Some(text[..m.start()].chars().count()),
                     })
             })
             .collect()
@@ -155,7 +157,7 @@ mod tests {
         let hits = rules().apply("家里燃气泄漏，已经多次反映");
         assert_eq!(hits[0].reason, Reason::Safety);
         assert_eq!(hits[0].phrase, "燃气泄漏");
-        assert_eq!(hits[0].start, 2);
+        assert_eq!(hits[0].start, Some(2));
         assert!(hits.iter().any(|h| h.reason == Reason::Repeat));
     }
 

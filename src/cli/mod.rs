@@ -1,0 +1,3 @@
+//! The service commands: serve, import, export, reindex.
+
+pub mod service;

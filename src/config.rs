@@ -1,0 +1,250 @@
+//! One typed configuration: defaults < `tousu.toml` < environment (`TOUSU_*`) < flags, checked
+//! at start so that a typo stops the service with a message instead of a surprise later.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::service::{DuplicateSettings, IntakeLimits, ServiceSettings, SuggestionSettings};
+
+/// What an API key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Intake systems: triage and create cases.
+    Intake,
+    /// Analysts: read, search, patch, export.
+    Analyst,
+    /// Administrators: everything, and keys and re-indexing.
+    Admin,
+}
+
+impl Role {
+    /// The role's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Intake => "intake",
+            Role::Analyst => "analyst",
+            Role::Admin => "admin",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Role> {
+        [Role::Intake, Role::Analyst, Role::Admin]
+            .into_iter()
+            .find(|r| r.name() == s)
+    }
+}
+
+/// One API key.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKey {
+    /// Who holds it; shown in audit trails and logs (the key never is).
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// The secret.
+    pub key: String,
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKey")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("key", &"***")
+            .finish()
+    }
+}
+
+/// Limits on requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest request body, in bytes (the batch endpoint allows `max_batch` times this, up
+    /// to 64 MiB).
+    pub body_bytes: usize,
+    /// Longest complaint text, in characters.
+    pub text_chars: usize,
+    /// Most cases in one batch.
+    pub max_batch: usize,
+    /// Seconds before a request is answered 503 `timeout`.
+    pub request_timeout_secs: u64,
+    /// Requests running the model at once.
+    pub inference_concurrency: usize,
+    /// Requests that may wait for a model slot; past this, 503 with `Retry-After`.
+    pub inference_queue: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            body_bytes: 256 * 1024,
+            text_chars: 50_000,
+            max_batch: 1000,
+            request_timeout_secs: 30,
+            inference_concurrency: 4,
+            inference_queue: 64,
+        }
+    }
+}
+
+impl Limits {
+    /// The intake limits these imply.
+    pub fn intake(&self) -> IntakeLimits {
+        IntakeLimits {
+            max_text_chars: self.text_chars,
+            ..IntakeLimits::default()
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// Where the store and the index live.
+    pub data_dir: PathBuf,
+    /// The profile to serve (a folder under `models_dir`).
+    pub profile: String,
+    /// Where trained profiles live.
+    pub models_dir: PathBuf,
+    /// A profile file to use instead of the model's built-in one.
+    pub profile_file: Option<PathBuf>,
+    /// API keys. With none, the service binds to 127.0.0.1 only and needs no key.
+    pub api_keys: Vec<ApiKey>,
+    /// Request limits.
+    pub limits: Limits,
+    /// Duplicate detection.
+    pub duplicates: DuplicateSettings,
+    /// Similar cases and suggestions.
+    pub suggestions: SuggestionSettings,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("tousu-data"),
+            profile: "telecom".into(),
+            models_dir: PathBuf::from("models"),
+            profile_file: None,
+            api_keys: Vec::new(),
+            limits: Limits::default(),
+            duplicates: DuplicateSettings::default(),
+            suggestions: SuggestionSettings::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path` over the defaults.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        toml::from_str(&text).map_err(|e| Error::bad_file(path, e.to_string()))
+    }
+
+    /// Adds keys given as `name:role:key` items separated by commas (`TOUSU_API_KEYS`).
+    pub fn add_keys(&mut self, spec: &str) -> Result<()> {
+        for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let mut parts = item.splitn(3, ':');
+            let (Some(name), Some(role), Some(key)) = (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(Error::Invalid(
+                    "TOUSU_API_KEYS items are name:role:key, separated by commas".into(),
+                ));
+            };
+            let role = Role::parse(role).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "API key {name:?}: role {role:?} is not one of intake, analyst, admin"
+                ))
+            })?;
+            self.api_keys.push(ApiKey {
+                name: name.into(),
+                role,
+                key: key.into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks the whole configuration.
+    pub fn validate(&self) -> Result<()> {
+        self.duplicates.validate()?;
+        let mut names = std::collections::HashSet::new();
+        let mut keys = std::collections::HashSet::new();
+        for k in &self.api_keys {
+            if k.key.len() < 16 {
+                return Err(Error::Invalid(format!(
+                    "API key {:?} is shorter than 16 characters: use a long random key",
+                    k.name
+                )));
+            }
+            if !names.insert(&k.name) || !keys.insert(&k.key) {
+                return Err(Error::Invalid(format!(
+                    "API key {:?} is listed twice (names and keys must be unique)",
+                    k.name
+                )));
+            }
+        }
+        let l = &self.limits;
+        if l.inference_concurrency == 0 || l.max_batch == 0 || l.request_timeout_secs == 0 {
+            return Err(Error::Invalid(
+                "limits.inference_concurrency, max_batch and request_timeout_secs must be positive"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The model folder of the configured profile.
+    pub fn model_dir(&self) -> PathBuf {
+        self.models_dir.join(&self.profile)
+    }
+
+    /// The service settings.
+    pub fn service(&self) -> ServiceSettings {
+        ServiceSettings {
+            duplicates: self.duplicates.clone(),
+            suggestions: self.suggestions.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_toml_and_key_specs_and_rejects_typos() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("tousu.toml");
+        std::fs::write(
+            &p,
+            "profile = \"gov\"\n[limits]\ntext_chars = 1000\n[duplicates]\ngroup_min_complainants = 3\n",
+        )
+        .unwrap();
+        let mut c = Config::load(&p).unwrap();
+        assert_eq!(c.profile, "gov");
+        assert_eq!(c.limits.text_chars, 1000);
+        assert_eq!(c.duplicates.group_min_complainants, 3);
+        c.add_keys("crm:intake:0123456789abcdef0123, ana:analyst:abcdef0123456789abcd")
+            .unwrap();
+        assert_eq!(c.api_keys[1].role, Role::Analyst);
+        c.validate().unwrap();
+        assert!(!format!("{:?}", c.api_keys[0]).contains("0123456789"));
+        assert!(c.add_keys("x:boss:0123456789abcdef").is_err());
+
+        std::fs::write(&p, "profil = \"gov\"\n").unwrap();
+        let err = Config::load(&p).unwrap_err().to_string();
+        assert!(err.contains("profil"), "{err}");
+        let mut short = Config::default();
+        short.add_keys("a:admin:short").unwrap();
+        assert!(short.validate().is_err());
+    }
+}

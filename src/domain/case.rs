@@ -1,0 +1,295 @@
+//! A stored complaint case and the requests that create and change it.
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{Channel, Grade, Reason, Remedy, Status};
+
+/// A case number: `TS` + the Beijing date of intake + a per-day sequence, e.g.
+/// `TS20261122-000123`. Case numbers are what citizens and staff quote on the phone, so they
+/// are short, dated and never reused.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CaseId(pub String);
+
+impl CaseId {
+    /// The case number for the `n`th case (1-based) of the Beijing day `yyyymmdd`.
+    pub fn new(yyyymmdd: &str, n: u64) -> Self {
+        CaseId(format!("TS{yyyymmdd}-{n:06}"))
+    }
+
+    /// Whether `s` looks like a case number (so that a typo gets a clear 404, not a scan).
+    pub fn is_well_formed(s: &str) -> bool {
+        let b = s.as_bytes();
+        b.len() >= 17
+            && s.starts_with("TS")
+            && b[2..10].iter().all(u8::is_ascii_digit)
+            && b[10] == b'-'
+            && b[11..].iter().all(u8::is_ascii_digit)
+    }
+
+    /// The case number as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CaseId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A complaint as an intake system sends it (`POST /v1/triage`, `POST /v1/cases`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Intake {
+    /// The complaint's words (required).
+    pub text: String,
+    /// Subject line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Where it came in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    /// The complainant's phone, id number or e-mail. Never stored: only its salted hash, for
+    /// repeat detection. When absent, the first phone or id number in the text is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    /// When the problem happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<Timestamp>,
+    /// When the organisation received it (SLA deadlines count from here); now when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received_at: Option<Timestamp>,
+    /// The intake system's own fields (ticket number, region, …), kept as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Map<String, Value>>,
+}
+
+/// How a case relates to earlier ones. Links, never merges: every case keeps its own record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Links {
+    /// Earlier cases from the same complainant on a similar matter (newest first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repeat_of: Vec<CaseId>,
+    /// The earliest case with (nearly) the same text, e.g. the same complaint sent through two
+    /// channels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<CaseId>,
+    /// The group complaint this case belongs to (群体投诉).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+}
+
+impl Links {
+    /// Whether the case has no links.
+    pub fn is_empty(&self) -> bool {
+        self.repeat_of.is_empty() && self.duplicate_of.is_none() && self.group_id.is_none()
+    }
+}
+
+/// An analyst's correction of a prediction: what the model said, what the analyst set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Correction {
+    /// The value before the correction.
+    pub from: Option<String>,
+    /// The corrected value.
+    pub to: String,
+    /// Who corrected it (the API key's name).
+    pub by: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// Analysts' corrections of a case's category and grade, kept as training data.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Corrections {
+    /// Category correction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Correction>,
+    /// Grade correction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grade: Option<Correction>,
+}
+
+impl Corrections {
+    /// Whether nothing was corrected.
+    pub fn is_empty(&self) -> bool {
+        self.category.is_none() && self.grade.is_none()
+    }
+}
+
+/// A stored case: the intake, its triage, and what handling has done since.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    /// Case number.
+    pub id: CaseId,
+    /// Order of creation in the store (1, 2, …).
+    pub seq: u64,
+    /// Store-wide change sequence of the last write to this case; the index follows it.
+    pub version: u64,
+    /// When the case was stored.
+    pub created_at: Timestamp,
+    /// When it was last changed.
+    pub updated_at: Timestamp,
+    /// When the organisation received it.
+    pub received_at: Timestamp,
+    /// When the problem happened, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<Timestamp>,
+    /// Intake channel.
+    pub channel: Channel,
+    /// Subject line, PII masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The complaint, normalised with PII masked: what is indexed, shown and logged.
+    pub text: String,
+    /// Salted hash of the complainant's contact, for repeat detection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_hash: Option<String>,
+    /// Category (the analyst's correction when there is one, else the model's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// The model's confidence in its category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_confidence: Option<f32>,
+    /// Grade (correction, else model raised by rules and links).
+    pub grade: Grade,
+    /// Reason codes behind the grade, deciding one first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<Reason>,
+    /// Handling tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    /// Department handling the case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// Person handling the case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    /// Where the case is in the handling process.
+    pub status: Status,
+    /// The reply or resolution given to the complainant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+    /// What remedy was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<Remedy>,
+    /// When the resolution was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<Timestamp>,
+    /// Keywords of the text (TF-IDF), for topics and explanations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
+    /// Repeat, duplicate and group links.
+    #[serde(default, skip_serializing_if = "Links::is_empty")]
+    pub links: Links,
+    /// Analysts' corrections of category and grade.
+    #[serde(default, skip_serializing_if = "Corrections::is_empty")]
+    pub corrections: Corrections,
+    /// The intake system's own fields.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub metadata: Map<String, Value>,
+    /// The triage as computed at intake (model output, rules, deadlines), for audit.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub triage: Value,
+}
+
+impl Case {
+    /// A case as the store receives it, for tests: phone intake, contact hash `h1`, 网络问题,
+    /// 一般, triaged.
+    #[cfg(test)]
+    pub(crate) fn test_case(text: &str, received_at: &str) -> Case {
+        Case {
+            id: CaseId(String::new()),
+            seq: 0,
+            version: 0,
+            created_at: Timestamp::UNIX_EPOCH,
+            updated_at: Timestamp::UNIX_EPOCH,
+            received_at: received_at.parse().expect("test timestamp"),
+            occurred_at: None,
+            channel: Channel::Phone,
+            title: None,
+            text: text.into(),
+            contact_hash: Some("h1".into()),
+            category: Some("网络问题".into()),
+            category_confidence: Some(0.9),
+            grade: Grade::General,
+            reasons: vec![],
+            tier: None,
+            department: None,
+            assignee: None,
+            status: Status::Triaged,
+            resolution: None,
+            remedy: None,
+            resolved_at: None,
+            keywords: vec![],
+            links: Links::default(),
+            corrections: Corrections::default(),
+            metadata: Map::new(),
+            triage: Value::Null,
+        }
+    }
+
+    /// Whether the case carries a resolution that can be suggested for similar cases.
+    pub fn is_resolved(&self) -> bool {
+        self.resolution
+            .as_deref()
+            .is_some_and(|r| !r.trim().is_empty())
+    }
+}
+
+/// A change to a case (`PATCH /v1/cases/{id}`). Absent fields are left as they are.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CasePatch {
+    /// New status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    /// New department.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// New assignee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    /// The resolution text given to the complainant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+    /// The remedy given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<Remedy>,
+    /// A corrected category (kept as training data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// A corrected grade (kept as training data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grade: Option<Grade>,
+}
+
+impl CasePatch {
+    /// Whether the patch changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == CasePatch::default()
+    }
+}
+
+/// One entry of a case's audit trail: who changed what, when, from what to what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// The case.
+    pub case_id: CaseId,
+    /// When.
+    pub at: Timestamp,
+    /// Who (an API key's name, `import`, or `system` for automatic links).
+    pub actor: String,
+    /// What: `create`, `update`, `link`, `import`.
+    pub action: String,
+    /// The changed fields before, as JSON (null on create).
+    pub before: Value,
+    /// The changed fields after.
+    pub after: Value,
+}

@@ -1,0 +1,211 @@
+//! `/v1/triage` and `/v1/cases…`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::auth::{Caller, Permission};
+use super::error::ApiError;
+use super::json::{Body, Params};
+use super::{AppState, blocking};
+use crate::domain::{AuditEvent, CaseId, CasePatch, Intake};
+use crate::service::{Assessment, CreateOutcome, SimilarCase};
+
+/// `POST /v1/triage`: everything about a complaint, nothing stored.
+pub async fn triage(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(intake): Body<Intake>,
+) -> Result<Json<Assessment>, ApiError> {
+    caller.require(Permission::Intake)?;
+    let _slot = state.gate.enter().await?;
+    let s = state.clone();
+    let a = blocking(move || Ok(s.service.assess(&intake, &s.intake)?)).await?;
+    Ok(Json(a))
+}
+
+/// `POST /v1/cases`: triage and store; 201 with the case once it is durable.
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Body(intake): Body<Intake>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Intake)?;
+    let key = headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str().map(str::to_string).map_err(|_| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_request",
+                    "Idempotency-Key must be visible ASCII",
+                )
+            })
+        })
+        .transpose()?;
+    let _slot = state.gate.enter().await?;
+    let s = state.clone();
+    let outcome = blocking(move || {
+        Ok(s.service
+            .create(&intake, &s.intake, &caller.name, key.as_deref())?)
+    })
+    .await?;
+    let (body, replayed) = match outcome {
+        CreateOutcome::Created(c) => (c.body, false),
+        CreateOutcome::Replayed(body) => (body, true),
+    };
+    let mut response = (
+        StatusCode::CREATED,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response();
+    if replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+/// One item's result in a batch.
+#[derive(Serialize)]
+pub struct BatchItem {
+    /// Position in the request.
+    index: usize,
+    /// HTTP status this item would have had alone.
+    status: u16,
+    /// The stored case, on success.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    case: Option<Value>,
+    /// The error, on failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<Value>,
+}
+
+/// A batch of intakes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Batch {
+    cases: Vec<Intake>,
+}
+
+/// `POST /v1/cases/batch`: up to `max_batch` cases, committed together, a result per item.
+pub async fn create_batch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(batch): Body<Batch>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Intake)?;
+    let max = state.limits.max_batch;
+    if batch.cases.is_empty() || batch.cases.len() > max {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            format!(
+                "a batch holds 1 to {max} cases in `cases`; this one has {}",
+                batch.cases.len()
+            ),
+        ));
+    }
+    let _slot = state.gate.enter().await?;
+    let s = state.clone();
+    let results = blocking(move || {
+        Ok(s.service
+            .create_batch(&batch.cases, &s.intake, &caller.name)?)
+    })
+    .await?;
+    let items: Vec<BatchItem> = results
+        .into_iter()
+        .enumerate()
+        .map(|(index, r)| match r {
+            Ok(c) => BatchItem {
+                index,
+                status: 201,
+                case: serde_json::from_str(&c.body).ok(),
+                error: None,
+            },
+            Err(e) => {
+                let e = ApiError::from(e);
+                BatchItem {
+                    index,
+                    status: e.status().as_u16(),
+                    case: None,
+                    error: Some(e.to_json()),
+                }
+            }
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "results": items })).into_response())
+}
+
+/// `GET /v1/cases/{id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Analyse)?;
+    let s = state.clone();
+    let case = blocking(move || Ok(s.service.get(&CaseId(id))?)).await?;
+    Ok(Json(case).into_response())
+}
+
+/// `PATCH /v1/cases/{id}`: status, department, assignee, resolution, remedy, corrections.
+pub async fn patch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(patch): Body<CasePatch>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Analyse)?;
+    let s = state.clone();
+    let case = blocking(move || Ok(s.service.patch(&CaseId(id), patch, &caller.name)?)).await?;
+    Ok(Json(case).into_response())
+}
+
+/// `?limit=` of similar cases.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimilarParams {
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+/// `GET /v1/cases/{id}/similar`.
+pub async fn similar(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Params(p): Params<SimilarParams>,
+) -> Result<Json<Vec<SimilarCase>>, ApiError> {
+    caller.require(Permission::Analyse)?;
+    let limit = p.limit.unwrap_or(10).clamp(1, 50);
+    let s = state.clone();
+    let hits = blocking(move || Ok(s.service.similar_to(&CaseId(id), limit)?)).await?;
+    Ok(Json(hits))
+}
+
+/// `GET /v1/cases/{id}/audit`: who changed what, when.
+pub async fn audit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<AuditEvent>>, ApiError> {
+    caller.require(Permission::Analyse)?;
+    let s = state.clone();
+    let events = blocking(move || {
+        let id = CaseId(id);
+        s.service.get(&id)?;
+        Ok(s.service.store().audit(&id)?)
+    })
+    .await?;
+    Ok(Json(events))
+}

@@ -1,0 +1,163 @@
+//! The HTTP API (axum): `/v1` routes, auth, limits, metrics and the OpenAPI document. The only
+//! module that knows about HTTP; it drives the [`Service`](crate::service::Service).
+
+mod auth;
+mod cases;
+mod error;
+mod gate;
+mod json;
+mod metrics;
+mod ops;
+mod search;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+
+pub use self::auth::{Caller, KeyRing, Permission};
+pub use self::error::ApiError;
+use self::gate::InferenceGate;
+use self::metrics::Metrics;
+use crate::config::Limits;
+use crate::service::{IntakeLimits, Service};
+
+/// Largest batch body, whatever `max_batch` says.
+const MAX_BATCH_BODY: usize = 64 * 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The shared parts.
+pub struct Inner {
+    service: Arc<Service>,
+    keys: KeyRing,
+    limits: Limits,
+    intake: IntakeLimits,
+    gate: InferenceGate,
+    metrics: Metrics,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// State over `service` with these keys and limits.
+    pub fn new(service: Arc<Service>, keys: KeyRing, limits: Limits) -> Self {
+        AppState(Arc::new(Inner {
+            service,
+            keys,
+            intake: limits.intake(),
+            gate: InferenceGate::new(limits.inference_concurrency, limits.inference_queue),
+            limits,
+            metrics: Metrics::default(),
+        }))
+    }
+}
+
+/// The API's routes.
+pub fn router(state: AppState) -> Router {
+    let batch_body = state
+        .limits
+        .body_bytes
+        .saturating_mul(state.limits.max_batch)
+        .min(MAX_BATCH_BODY);
+    let v1 = Router::new()
+        .route("/triage", post(cases::triage))
+        .route("/cases", post(cases::create))
+        .route(
+            "/cases/batch",
+            post(cases::create_batch).layer(DefaultBodyLimit::max(batch_body)),
+        )
+        .route("/cases/{id}", get(cases::get).patch(cases::patch))
+        .route("/cases/{id}/similar", get(cases::similar))
+        .route("/cases/{id}/audit", get(cases::audit))
+        .route("/search", get(search::search))
+        .route("/admin/reindex", post(ops::reindex))
+        .route("/admin/keys", get(ops::keys))
+        .route("/openapi.json", get(ops::openapi));
+    Router::new()
+        .nest("/v1", v1)
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .fallback(|| async { ApiError::no_route() })
+        .layer(DefaultBodyLimit::max(state.limits.body_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// Times out slow requests with a JSON 503 and records latency by route.
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let secs = state.limits.request_timeout_secs;
+    let response = match tokio::time::timeout(Duration::from_secs(secs), next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => axum::response::IntoResponse::into_response(ApiError::timeout(secs)),
+    };
+    state.metrics.observe(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
+/// Runs blocking service work (model, store, index) off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        tracing::error!(error = %e, "a blocking task failed");
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; the operator's log has the details",
+        )
+    })?
+}
+
+/// Serves the API on `listener` until SIGTERM or Ctrl-C, then stops accepting connections and
+/// lets in-flight requests finish.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,116 @@
+//! `GET /v1/search`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use super::auth::{Caller, Permission};
+use super::error::ApiError;
+use super::json::Params;
+use super::{AppState, blocking};
+use crate::index::{SearchRequest, Sort};
+use crate::service::SearchPage;
+
+/// The query string. Filters take comma-separated values (any of them matches).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParams {
+    /// The query: words (ANDed), `"phrases"`, `OR`, `NOT` / `-word`.
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    grade: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
+    department: Option<String>,
+    /// Received at or after (RFC 3339).
+    #[serde(default)]
+    from: Option<Timestamp>,
+    /// Received before (RFC 3339).
+    #[serde(default)]
+    to: Option<Timestamp>,
+    /// `relevance` (default), `newest` or `oldest`.
+    #[serde(default)]
+    sort: Option<String>,
+    /// Hits per page (1–100, default 20).
+    #[serde(default)]
+    limit: Option<usize>,
+    /// From the previous page's `next_cursor`.
+    #[serde(default)]
+    cursor: Option<String>,
+    /// `false` to skip facet counts.
+    #[serde(default)]
+    facets: Option<bool>,
+}
+
+fn invalid(message: String) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query", message)
+}
+
+impl SearchParams {
+    fn request(self) -> Result<SearchRequest, ApiError> {
+        let sort = match self.sort.as_deref() {
+            None | Some("relevance") => Sort::Relevance,
+            Some("newest") => Sort::Newest,
+            Some("oldest") => Sort::Oldest,
+            Some(other) => {
+                return Err(invalid(format!(
+                    "sort={other:?}: use relevance, newest or oldest"
+                )));
+            }
+        };
+        let offset = match self.cursor.as_deref() {
+            None | Some("") => 0,
+            Some(c) => c
+                .parse()
+                .map_err(|_| invalid(format!("cursor={c:?} is not a cursor this API gave")))?,
+        };
+        let mut filters = Vec::new();
+        for (name, value) in [
+            ("category", self.category),
+            ("grade", self.grade),
+            ("status", self.status),
+            ("channel", self.channel),
+            ("department", self.department),
+        ] {
+            for v in value.iter().flat_map(|v| v.split(',')).map(str::trim) {
+                if !v.is_empty() {
+                    filters.push((name.to_string(), v.to_string()));
+                }
+            }
+        }
+        if self.q.chars().count() > 1000 {
+            return Err(invalid("q is longer than 1000 characters".into()));
+        }
+        Ok(SearchRequest {
+            query: self.q,
+            filters,
+            from: self.from,
+            to: self.to,
+            sort,
+            limit: self.limit.unwrap_or(20).clamp(1, 100),
+            offset,
+            facets: self.facets.unwrap_or(true),
+        })
+    }
+}
+
+/// `GET /v1/search`.
+pub async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(params): Params<SearchParams>,
+) -> Result<Json<SearchPage>, ApiError> {
+    caller.require(Permission::Analyse)?;
+    let req = params.request()?;
+    let s = state.clone();
+    let page = blocking(move || Ok(s.service.search(&req)?)).await?;
+    Ok(Json(page))
+}

@@ -1,0 +1,216 @@
+//! The search index (tantivy): Chinese full-text search over masked case text, filters and
+//! facet counts, highlighted snippets, and similar-case lookups.
+//!
+//! The index is derived from the store. Each commit carries, as its payload, the highest store
+//! version it contains; on start the service re-indexes whatever the store has beyond it, and a
+//! missing or unreadable index is rebuilt from the store.
+
+mod schema;
+mod search;
+mod similar;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tantivy::schema::{Facet, TantivyDocument};
+use tantivy::{DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
+
+pub use self::schema::FACETS;
+use self::schema::{Fields, TOKENIZER};
+pub use self::search::{FacetCount, SearchHit, SearchRequest, SearchResults, Sort};
+pub use self::similar::{SimilarHit, SimilarRequest};
+use crate::domain::Case;
+use crate::error::{Error, Result};
+use crate::text::ChineseTokenizer;
+
+/// Indexing memory budget, shared by the writer's threads.
+const WRITER_MEMORY: usize = 96 * 1024 * 1024;
+
+/// A case index in one directory.
+pub struct CaseIndex {
+    dir: PathBuf,
+    index: Index,
+    fields: Fields,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    tokenizer: ChineseTokenizer,
+    /// Highest store version added to the writer.
+    added_version: AtomicU64,
+    /// Highest store version in the last commit (the commit payload).
+    committed_version: AtomicU64,
+    rebuilt: bool,
+}
+
+impl std::fmt::Debug for CaseIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaseIndex").field("dir", &self.dir).finish()
+    }
+}
+
+impl CaseIndex {
+    /// Opens the index in `dir`, or creates an empty one when it is missing, unreadable or of
+    /// another schema ([`CaseIndex::was_rebuilt`] then says so: the caller re-indexes from the
+    /// store). `tokenizer` must segment as the rest of the pipeline does.
+    pub fn open(dir: &Path, tokenizer: ChineseTokenizer) -> Result<Self> {
+        let (schema, fields) = Fields::schema();
+        let existing = dir.join("meta.json").exists();
+        let opened = if existing {
+            match Index::open_in_dir(dir) {
+                Ok(i) if i.schema() == schema => Some(i),
+                Ok(_) => {
+                    tracing::warn!(dir = %dir.display(), "index has another schema; rebuilding it from the store");
+                    None
+                }
+                Err(e) => {
+                    tracing::warn!(dir = %dir.display(), error = %e, "index is unreadable; rebuilding it from the store");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let rebuilt = opened.is_none();
+        let index = match opened {
+            Some(i) => i,
+            None => {
+                if dir.exists() {
+                    std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                }
+                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                Index::create_in_dir(dir, schema).map_err(index_err)?
+            }
+        };
+        index.tokenizers().register(TOKENIZER, tokenizer.clone());
+        let committed: u64 = index
+            .load_metas()
+            .map_err(index_err)?
+            .payload
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        let writer = index
+            .writer_with_num_threads(2, WRITER_MEMORY)
+            .map_err(index_err)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(index_err)?;
+        Ok(CaseIndex {
+            dir: dir.to_path_buf(),
+            index,
+            fields,
+            reader,
+            writer: Mutex::new(writer),
+            tokenizer,
+            added_version: AtomicU64::new(committed),
+            committed_version: AtomicU64::new(committed),
+            rebuilt,
+        })
+    }
+
+    /// Whether `open` found no usable index and started an empty one.
+    pub fn was_rebuilt(&self) -> bool {
+        self.rebuilt
+    }
+
+    /// The highest store version the last commit holds.
+    pub fn committed_version(&self) -> u64 {
+        self.committed_version.load(Ordering::Acquire)
+    }
+
+    /// The highest store version added (committed or not).
+    pub fn added_version(&self) -> u64 {
+        self.added_version.load(Ordering::Acquire)
+    }
+
+    /// Documents searchable now.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Adds or replaces cases. Call in store version order: the index remembers the highest
+    /// version added, and commits record it.
+    pub fn upsert(&self, cases: &[Case]) -> Result<()> {
+        let writer = self.writer.lock().expect("index writer lock");
+        for case in cases {
+            writer.delete_term(Term::from_field_text(self.fields.id, case.id.as_str()));
+            writer
+                .add_document(self.document(case))
+                .map_err(index_err)?;
+            self.added_version.fetch_max(case.version, Ordering::AcqRel);
+        }
+        Ok(())
+    }
+
+    /// Commits what was added (if anything) with the highest added version as payload, and
+    /// makes it searchable. Returns whether there was anything to commit.
+    pub fn commit(&self) -> Result<bool> {
+        let mut writer = self.writer.lock().expect("index writer lock");
+        let version = self.added_version();
+        if version == self.committed_version() {
+            return Ok(false);
+        }
+        let mut prepared = writer.prepare_commit().map_err(index_err)?;
+        prepared.set_payload(&version.to_string());
+        prepared.commit().map_err(index_err)?;
+        drop(writer);
+        self.committed_version.store(version, Ordering::Release);
+        self.reader.reload().map_err(index_err)?;
+        Ok(true)
+    }
+
+    /// Empties the index (for a full re-index) and commits that, with version 0.
+    pub fn clear(&self) -> Result<()> {
+        let mut writer = self.writer.lock().expect("index writer lock");
+        writer.delete_all_documents().map_err(index_err)?;
+        let mut prepared = writer.prepare_commit().map_err(index_err)?;
+        prepared.set_payload("0");
+        prepared.commit().map_err(index_err)?;
+        drop(writer);
+        self.added_version.store(0, Ordering::Release);
+        self.committed_version.store(0, Ordering::Release);
+        self.reader.reload().map_err(index_err)
+    }
+
+    fn document(&self, case: &Case) -> TantivyDocument {
+        let f = &self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, case.id.as_str());
+        if let Some(t) = &case.title {
+            doc.add_text(f.title, t);
+        }
+        doc.add_text(f.text, &case.text);
+        doc.add_date(
+            f.received_at,
+            DateTime::from_timestamp_millis(case.received_at.as_millisecond()),
+        );
+        doc.add_u64(f.resolved, u64::from(case.is_resolved()));
+        let values = [
+            case.category.as_deref(),
+            Some(case.grade.label()),
+            Some(case.status.code()),
+            Some(case.channel.code()),
+            case.department.as_deref(),
+        ];
+        for (field, value) in f.facets.iter().zip(values) {
+            if let Some(v) = value {
+                doc.add_facet(*field, facet_value(v));
+            }
+        }
+        doc
+    }
+}
+
+/// The facet for a value: one level under the root, with `/` (which would start a sub-level)
+/// replaced.
+fn facet_value(value: &str) -> Facet {
+    Facet::from_path([value.replace('/', "／")])
+}
+
+fn index_err(e: impl std::fmt::Display) -> Error {
+    Error::Index(e.to_string())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,65 @@
+//! The index schema: masked text and title for Chinese full-text search, facets for filters and
+//! counts, the receipt time for ranges and sorting.
+
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+
+/// Name under which the jieba tokenizer is registered (after every open: tantivy does not
+/// persist tokenizers).
+pub const TOKENIZER: &str = "zh";
+
+/// The facet fields, in the order facet counts are reported.
+pub const FACETS: [&str; 5] = ["category", "grade", "status", "channel", "department"];
+
+/// Handles to the schema's fields.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub id: Field,
+    pub title: Field,
+    pub text: Field,
+    pub received_at: Field,
+    pub resolved: Field,
+    /// Facet fields, as [`FACETS`].
+    pub facets: [Field; 5],
+}
+
+impl Fields {
+    /// Builds the schema.
+    pub fn schema() -> (Schema, Fields) {
+        let mut b = Schema::builder();
+        let zh = TextOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(TOKENIZER)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            )
+            .set_stored();
+        let id = b.add_text_field("id", STRING | STORED);
+        let title = b.add_text_field("title", zh.clone());
+        let text = b.add_text_field("text", zh);
+        let received_at = b.add_date_field("received_at", INDEXED | FAST | STORED);
+        let resolved = b.add_u64_field("resolved", INDEXED | FAST);
+        let facets =
+            FACETS.map(|name| b.add_facet_field(name, tantivy::schema::FacetOptions::default()));
+        (
+            b.build(),
+            Fields {
+                id,
+                title,
+                text,
+                received_at,
+                resolved,
+                facets,
+            },
+        )
+    }
+
+    /// The facet field called `name`.
+    pub fn facet(&self, name: &str) -> Option<Field> {
+        FACETS
+            .iter()
+            .position(|f| *f == name)
+            .map(|i| self.facets[i])
+    }
+}

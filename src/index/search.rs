@@ -1,0 +1,288 @@
+//! Analysts' search: a Chinese query (words, phrases, AND / OR / NOT), filters, facet counts,
+//! highlighted snippets, sorting by relevance or time, and offset cursors.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::schema::{IndexRecordOption, TantivyDocument, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DateTime, DocAddress, Order, Term};
+
+use super::schema::FACETS;
+use super::{CaseIndex, facet_value, index_err};
+use crate::domain::CaseId;
+use crate::error::{Error, Result};
+
+/// Deepest result reachable by paging: deeper pages cost more than they are worth to an
+/// analyst; narrow the query or export instead.
+pub const MAX_OFFSET: usize = 10_000;
+/// Most hits per page.
+pub const MAX_LIMIT: usize = 100;
+/// Snippet length, in bytes of UTF-8 (about 80 Chinese characters).
+const SNIPPET_BYTES: usize = 240;
+
+/// How to order hits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Best match first (BM25).
+    #[default]
+    Relevance,
+    /// Most recently received first.
+    Newest,
+    /// Earliest received first.
+    Oldest,
+}
+
+/// A search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    /// The query; empty matches every case. Words are ANDed; `OR`, `NOT` / `-`, `"phrases"` and
+    /// parentheses work as in tantivy's query language.
+    pub query: String,
+    /// Filters as (facet, value); several values of one facet match any of them.
+    pub filters: Vec<(String, String)>,
+    /// Received at or after.
+    pub from: Option<Timestamp>,
+    /// Received before.
+    pub to: Option<Timestamp>,
+    /// Order.
+    pub sort: Sort,
+    /// Hits per page.
+    pub limit: usize,
+    /// Hits to skip (from the cursor).
+    pub offset: usize,
+    /// Whether to count facets.
+    pub facets: bool,
+}
+
+/// One hit.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchHit {
+    /// Case number.
+    pub id: CaseId,
+    /// BM25 score (0 when sorted by time).
+    pub score: f32,
+    /// When received.
+    pub received_at: Timestamp,
+    /// Best fragment of the text, HTML-escaped, matches in `<em>…</em>`.
+    pub snippet: String,
+}
+
+/// A count of hits with one facet value.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FacetCount {
+    /// The value.
+    pub value: String,
+    /// Hits with it.
+    pub count: u64,
+}
+
+/// A page of hits.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResults {
+    /// Hits in all pages.
+    pub total: usize,
+    /// This page.
+    pub hits: Vec<SearchHit>,
+    /// Counts per facet value over all hits, when asked for.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub facets: BTreeMap<String, Vec<FacetCount>>,
+    /// Offset of the next page, if there is one.
+    #[serde(skip)]
+    pub next_offset: Option<usize>,
+}
+
+impl CaseIndex {
+    /// Runs a search.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResults> {
+        if req.offset > MAX_OFFSET {
+            return Err(Error::Invalid(format!(
+                "cannot page past {MAX_OFFSET} hits: narrow the query or the filters, or use export"
+            )));
+        }
+        let limit = req.limit.clamp(1, MAX_LIMIT);
+        let searcher = self.reader.searcher();
+        let text_query = self.parse(&req.query)?;
+        let query = self.with_filters(text_query.box_clone(), req)?;
+
+        let mut multi = MultiCollector::new();
+        let count = multi.add_collector(Count);
+        let facet_handles: Vec<_> = if req.facets {
+            FACETS
+                .iter()
+                .map(|name| {
+                    let mut c = FacetCollector::for_field(*name);
+                    c.add_facet("/");
+                    (*name, multi.add_collector(c))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let top = TopDocs::with_limit(limit).and_offset(req.offset);
+        let (docs, mut fruit): (Vec<(f32, DocAddress)>, _) = match req.sort {
+            Sort::Relevance => {
+                let (docs, fruit) = searcher
+                    .search(&query, &(top.order_by_score(), multi))
+                    .map_err(index_err)?;
+                (docs, fruit)
+            }
+            Sort::Newest | Sort::Oldest => {
+                let order = if req.sort == Sort::Newest {
+                    Order::Desc
+                } else {
+                    Order::Asc
+                };
+                let (docs, fruit): (Vec<(Option<DateTime>, DocAddress)>, _) = searcher
+                    .search(
+                        &query,
+                        &(
+                            top.order_by_fast_field::<DateTime>("received_at", order),
+                            multi,
+                        ),
+                    )
+                    .map_err(index_err)?;
+                (docs.into_iter().map(|(_, d)| (0.0, d)).collect(), fruit)
+            }
+        };
+        let total = count.extract(&mut fruit);
+        let mut facets = BTreeMap::new();
+        for (name, handle) in facet_handles {
+            let counts = handle.extract(&mut fruit);
+            let mut values: Vec<FacetCount> = counts
+                .get("/")
+                .map(|(facet, count)| FacetCount {
+                    value: facet
+                        .to_path()
+                        .last()
+                        .map(|s| s.to_string())
+                        .unwrap_or_default(),
+                    count,
+                })
+                .collect();
+            values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            facets.insert(name.to_string(), values);
+        }
+
+        let mut snippets = SnippetGenerator::create(&searcher, &*text_query, self.fields.text)
+            .map_err(index_err)?;
+        snippets.set_max_num_chars(SNIPPET_BYTES);
+        let mut hits = Vec::with_capacity(docs.len());
+        for (score, address) in docs {
+            let doc: TantivyDocument = searcher.doc(address).map_err(index_err)?;
+            let id = doc
+                .get_first(self.fields.id)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string();
+            let received = doc
+                .get_first(self.fields.received_at)
+                .and_then(|v| v.as_datetime())
+                .map(|d| d.into_timestamp_millis())
+                .unwrap_or(0);
+            let text = doc
+                .get_first(self.fields.text)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            let mut snippet = snippets.snippet(text);
+            snippet.set_snippet_prefix_postfix("<em>", "</em>");
+            let snippet = if snippet.is_empty() {
+                html_escape(&text.chars().take(SNIPPET_BYTES / 3).collect::<String>())
+            } else {
+                snippet.to_html()
+            };
+            hits.push(SearchHit {
+                id: CaseId(id),
+                score,
+                received_at: Timestamp::from_millisecond(received).unwrap_or(Timestamp::UNIX_EPOCH),
+                snippet,
+            });
+        }
+        let next = req.offset + hits.len();
+        Ok(SearchResults {
+            total,
+            next_offset: (next < total && next <= MAX_OFFSET && !hits.is_empty()).then_some(next),
+            hits,
+            facets,
+        })
+    }
+
+    fn parse(&self, query: &str) -> Result<Box<dyn Query>> {
+        if query.trim().is_empty() {
+            return Ok(Box::new(AllQuery));
+        }
+        let mut parser =
+            QueryParser::for_index(&self.index, vec![self.fields.title, self.fields.text]);
+        parser.set_conjunction_by_default();
+        parser.set_field_boost(self.fields.title, 1.5);
+        parser
+            .parse_query(query)
+            .map_err(|e| Error::Invalid(format!("cannot read the query {query:?}: {e}")))
+    }
+
+    fn with_filters(&self, text: Box<dyn Query>, req: &SearchRequest) -> Result<Box<dyn Query>> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text)];
+        let mut by_facet: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (name, value) in &req.filters {
+            by_facet
+                .entry(name.as_str())
+                .or_default()
+                .push(value.as_str());
+        }
+        for (name, values) in by_facet {
+            let field = self.fields.facet(name).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "cannot filter on {name:?}: filters are {}",
+                    FACETS.join(", ")
+                ))
+            })?;
+            let any: Vec<(Occur, Box<dyn Query>)> = values
+                .into_iter()
+                .map(|v| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_facet(field, &facet_value(v)),
+                        IndexRecordOption::Basic,
+                    ));
+                    (Occur::Should, q)
+                })
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        if req.from.is_some() || req.to.is_some() {
+            clauses.push((Occur::Must, Box::new(self.received_range(req.from, req.to))));
+        }
+        Ok(if clauses.len() == 1 {
+            clauses.pop().expect("one clause").1
+        } else {
+            Box::new(BooleanQuery::new(clauses))
+        })
+    }
+
+    /// Cases received in `[from, to)`.
+    pub(super) fn received_range(
+        &self,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> RangeQuery {
+        let term = |t: Timestamp| {
+            Term::from_field_date(
+                self.fields.received_at,
+                DateTime::from_timestamp_millis(t.as_millisecond()),
+            )
+        };
+        RangeQuery::new(
+            from.map_or(Bound::Unbounded, |t| Bound::Included(term(t))),
+            to.map_or(Bound::Unbounded, |t| Bound::Excluded(term(t))),
+        )
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

@@ -1,0 +1,204 @@
+use super::*;
+use crate::domain::{CaseId, Grade, Status};
+use crate::text::{SegmentConfig, Segmenter};
+
+fn tokenizer() -> ChineseTokenizer {
+    let seg = Segmenter::new(SegmentConfig::default());
+    ChineseTokenizer::new(seg.jieba(), true)
+}
+
+fn case(n: u64, text: &str, at: &str) -> Case {
+    let mut c = Case::test_case(text, at);
+    c.id = CaseId(format!("TS20261122-{n:06}"));
+    c.seq = n;
+    c.version = n;
+    c
+}
+
+fn corpus() -> Vec<Case> {
+    let mut cases = vec![
+        case(1, "家里宽带断网三天，报修无人处理", "2026-11-01T02:00:00Z"),
+        case(2, "话费被多扣了二十元，要求退还", "2026-11-02T02:00:00Z"),
+        case(3, "小区宽带经常断网，网速很慢", "2026-11-03T02:00:00Z"),
+        case(
+            4,
+            "营业员态度恶劣，办理携号转网被拒",
+            "2026-11-04T02:00:00Z",
+        ),
+    ];
+    cases[1].category = Some("费用问题".into());
+    cases[1].grade = Grade::Serious;
+    cases[2].resolution = Some("已派维修人员上门更换光猫，网络恢复。".into());
+    cases[2].status = Status::Replied;
+    cases
+}
+
+fn index_of(cases: &[Case]) -> (tempfile::TempDir, CaseIndex) {
+    let dir = tempfile::tempdir().unwrap();
+    let index = CaseIndex::open(&dir.path().join("index"), tokenizer()).unwrap();
+    assert!(index.was_rebuilt());
+    index.upsert(cases).unwrap();
+    assert!(index.commit().unwrap());
+    (dir, index)
+}
+
+#[test]
+fn searches_chinese_words_with_filters_facets_and_snippets() {
+    let (_dir, index) = index_of(&corpus());
+    let r = index
+        .search(&SearchRequest {
+            query: "断网".into(),
+            limit: 10,
+            facets: true,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(r.total, 2);
+    assert!(r.hits.iter().all(|h| h.snippet.contains("<em>断网</em>")));
+    assert_eq!(
+        r.facets["category"],
+        vec![FacetCount {
+            value: "网络问题".into(),
+            count: 2
+        }]
+    );
+
+    let r = index
+        .search(&SearchRequest {
+            query: "断网 OR 话费".into(),
+            filters: vec![("grade".into(), "严重".into())],
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        r.hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+        ["TS20261122-000002"]
+    );
+
+    let r = index
+        .search(&SearchRequest {
+            query: "宽带 -报修".into(),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        r.hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+        ["TS20261122-000003"]
+    );
+}
+
+#[test]
+fn sorts_by_time_pages_with_offsets_and_filters_dates() {
+    let (_dir, index) = index_of(&corpus());
+    let page = |offset| {
+        index
+            .search(&SearchRequest {
+                sort: Sort::Newest,
+                limit: 3,
+                offset,
+                ..Default::default()
+            })
+            .unwrap()
+    };
+    let first = page(0);
+    assert_eq!(first.total, 4);
+    assert_eq!(first.hits[0].id.as_str(), "TS20261122-000004");
+    assert_eq!(first.next_offset, Some(3));
+    let second = page(3);
+    assert_eq!(second.hits[0].id.as_str(), "TS20261122-000001");
+    assert_eq!(second.next_offset, None);
+    let r = index
+        .search(&SearchRequest {
+            from: Some("2026-11-02T00:00:00Z".parse().unwrap()),
+            to: Some("2026-11-04T00:00:00Z".parse().unwrap()),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(r.total, 2);
+    assert!(
+        index
+            .search(&SearchRequest {
+                filters: vec![("colour".into(), "red".into())],
+                ..Default::default()
+            })
+            .is_err()
+    );
+}
+
+#[test]
+fn upsert_replaces_and_commit_records_the_version_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("index");
+    {
+        let index = CaseIndex::open(&path, tokenizer()).unwrap();
+        let mut cases = corpus();
+        index.upsert(&cases).unwrap();
+        cases[0].status = Status::Archived;
+        cases[0].version = 9;
+        index.upsert(&cases[..1]).unwrap();
+        index.commit().unwrap();
+        assert_eq!(index.num_docs(), 4);
+        assert!(!index.commit().unwrap(), "nothing new to commit");
+    }
+    let index = CaseIndex::open(&path, tokenizer()).unwrap();
+    assert!(!index.was_rebuilt());
+    assert_eq!(index.committed_version(), 9);
+    let r = index
+        .search(&SearchRequest {
+            filters: vec![("status".into(), "archived".into())],
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(r.total, 1);
+    index.clear().unwrap();
+    assert_eq!(index.num_docs(), 0);
+}
+
+#[test]
+fn a_corrupt_index_is_started_afresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("index");
+    std::fs::create_dir_all(&path).unwrap();
+    std::fs::write(path.join("meta.json"), "{not json").unwrap();
+    let index = CaseIndex::open(&path, tokenizer()).unwrap();
+    assert!(index.was_rebuilt());
+    assert_eq!(index.committed_version(), 0);
+}
+
+#[test]
+fn similar_finds_the_same_topic_and_filters_resolved() {
+    let (_dir, index) = index_of(&corpus());
+    let hits = index
+        .similar(
+            "我家宽带老是断网",
+            &SimilarRequest {
+                limit: 5,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let ids: Vec<_> = hits.iter().map(|h| h.id.as_str()).collect();
+    assert!(
+        ids.len() >= 2 && ids[..2].contains(&"TS20261122-000001"),
+        "{ids:?}"
+    );
+    let resolved = index
+        .similar(
+            "我家宽带老是断网",
+            &SimilarRequest {
+                limit: 5,
+                resolved_only: true,
+                exclude: Some(CaseId("TS20261122-000001".into())),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        resolved.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+        ["TS20261122-000003"]
+    );
+}

@@ -1,0 +1,127 @@
+//! Keeps the index current: a thread that follows the store's change sequence.
+//!
+//! The index pulls changes from the store instead of being handed cases by request handlers:
+//! versions become visible in the store in commit order, so following them never skips a
+//! case, whatever order concurrent requests finish in, and a crash loses nothing the store has.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::index::CaseIndex;
+use crate::store::CaseStore;
+
+/// Cases read from the store per step.
+const STEP: usize = 1000;
+/// Longest wait before looking at the store without being told of a change (a second process
+/// may write to it).
+const POLL: Duration = Duration::from_millis(500);
+/// Shortest time between commits under load; a commit makes a segment, and many tiny
+/// segments slow search down until merged. Cases are searchable within this plus a step.
+const COMMIT_EVERY: Duration = Duration::from_millis(200);
+
+/// Brings `index` up to the store's latest version, committing at the end. Returns the
+/// number of cases (re)indexed; `progress` is told the running count.
+pub fn catch_up(
+    store: &dyn CaseStore,
+    index: &CaseIndex,
+    mut progress: impl FnMut(u64),
+) -> Result<u64> {
+    let mut done = 0u64;
+    loop {
+        let batch = store.changed_since(index.added_version(), STEP)?;
+        if batch.is_empty() {
+            break;
+        }
+        index.upsert(&batch)?;
+        done += batch.len() as u64;
+        progress(done);
+    }
+    index.commit()?;
+    Ok(done)
+}
+
+/// The follower thread's handle. Dropping it commits what is pending and stops the thread.
+pub struct IndexFollower {
+    wake: Mutex<Option<Sender<()>>>,
+    gate: Arc<Mutex<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl IndexFollower {
+    /// Starts following `store` into `index`.
+    pub fn start(store: Arc<dyn CaseStore>, index: Arc<CaseIndex>) -> Result<Self> {
+        let (tx, rx) = channel();
+        let gate = Arc::new(Mutex::new(()));
+        let g = Arc::clone(&gate);
+        let thread = std::thread::Builder::new()
+            .name("tousu-index-follower".into())
+            .spawn(move || follow(&*store, &index, &rx, &g))
+            .map_err(|e| Error::Index(format!("cannot start the index follower: {e}")))?;
+        Ok(IndexFollower {
+            wake: Mutex::new(Some(tx)),
+            gate,
+            thread: Some(thread),
+        })
+    }
+
+    /// Tells the follower the store changed.
+    pub fn notify(&self) {
+        if let Some(tx) = &*self.wake.lock().expect("follower lock") {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Runs `f` while the follower is held off (a full re-index).
+    pub fn pause<T>(&self, f: impl FnOnce() -> T) -> T {
+        let _held = self.gate.lock().expect("follower gate");
+        f()
+    }
+}
+
+impl Drop for IndexFollower {
+    fn drop(&mut self) {
+        self.wake.lock().expect("follower lock").take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn follow(store: &dyn CaseStore, index: &CaseIndex, wake: &Receiver<()>, gate: &Mutex<()>) {
+    let mut last_commit = Instant::now();
+    let mut stopping = false;
+    while !stopping {
+        let wait = if index.added_version() != index.committed_version() {
+            COMMIT_EVERY.saturating_sub(last_commit.elapsed())
+        } else {
+            POLL
+        };
+        match wake.recv_timeout(wait) {
+            Ok(()) => while wake.try_recv().is_ok() {},
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => stopping = true,
+        }
+        let _held = gate.lock().expect("follower gate");
+        let step = (|| -> Result<()> {
+            loop {
+                let batch = store.changed_since(index.added_version(), STEP)?;
+                if batch.is_empty() {
+                    break;
+                }
+                index.upsert(&batch)?;
+            }
+            if (stopping || last_commit.elapsed() >= COMMIT_EVERY) && index.commit()? {
+                last_commit = Instant::now();
+            }
+            Ok(())
+        })();
+        if let Err(e) = step {
+            // The store stays the truth: log, back off, and try again from the last version.
+            tracing::error!(error = %e, "index follower step failed; retrying");
+            std::thread::sleep(POLL);
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! Intake: triage a complaint, link it to earlier cases, suggest resolutions, and (for
+//! `create`) store it durably before answering.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::Service;
+use super::signals::{Probe, Signals};
+use super::suggest::{SimilarCase, Suggestion};
+use crate::domain::{Case, CaseId, Corrections, Grade, Intake, Links, PiiKind, Reason, Status};
+use crate::error::{Error, Result};
+use crate::store::{Created, IdempotencyRecord, NewCase};
+use crate::text::{Signature, contact_hash, mask_pii, normalize};
+use crate::triage::{Complaint, Triage};
+
+/// Limits on one intake. Texts over the engine's window are still accepted and processed on
+/// its head + tail; past `max_text_chars` the request is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntakeLimits {
+    /// Longest text, in characters.
+    pub max_text_chars: usize,
+    /// Longest title, in characters.
+    pub max_title_chars: usize,
+    /// Longest contact, in characters.
+    pub max_contact_chars: usize,
+    /// Largest metadata object, in bytes of JSON.
+    pub max_metadata_bytes: usize,
+}
+
+impl Default for IntakeLimits {
+    fn default() -> Self {
+        IntakeLimits {
+            max_text_chars: 50_000,
+            max_title_chars: 500,
+            max_contact_chars: 100,
+            max_metadata_bytes: 16 * 1024,
+        }
+    }
+}
+
+impl IntakeLimits {
+    /// Checks an intake against the limits, naming the field to fix.
+    pub fn check(&self, intake: &Intake) -> Result<()> {
+        let too_long = |field: &str, n: usize, max: usize| {
+            Error::Invalid(format!(
+                "`{field}` has {n} characters; at most {max} are accepted"
+            ))
+        };
+        let n = intake.text.chars().count();
+        if n > self.max_text_chars {
+            return Err(too_long("text", n, self.max_text_chars));
+        }
+        if let Some(t) = &intake.title {
+            let n = t.chars().count();
+            if n > self.max_title_chars {
+                return Err(too_long("title", n, self.max_title_chars));
+            }
+        }
+        if let Some(c) = &intake.contact {
+            let n = c.chars().count();
+            if n > self.max_contact_chars {
+                return Err(too_long("contact", n, self.max_contact_chars));
+            }
+        }
+        if let Some(m) = &intake.metadata {
+            let n = Value::Object(m.clone()).to_string().len();
+            if n > self.max_metadata_bytes {
+                return Err(Error::Invalid(format!(
+                    "`metadata` is {n} bytes of JSON; at most {} are accepted",
+                    self.max_metadata_bytes
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Everything said about a complaint at intake.
+#[derive(Debug, Clone, Serialize)]
+pub struct Assessment {
+    /// The engine's triage (grade raised by repeat and group links where they apply).
+    #[serde(flatten)]
+    pub triage: Triage,
+    /// Repeat, duplicate and group links.
+    pub signals: Signals,
+    /// Most similar earlier cases.
+    pub similar: Vec<SimilarCase>,
+    /// Resolutions of similar resolved cases.
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// What `create` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateOutcome {
+    /// Stored now; the body to answer with.
+    Created(Box<Created>),
+    /// A retry of a request already done: the first answer's body.
+    Replayed(String),
+}
+
+/// An assessment with what storing it needs.
+struct Prepared {
+    assessment: Assessment,
+    received_at: Timestamp,
+    contact_hash: Option<String>,
+    signature: Signature,
+    masked_title: Option<String>,
+    masked_text: String,
+}
+
+impl Service {
+    /// Triages a complaint with links and suggestions; stores nothing.
+    pub fn assess(&self, intake: &Intake, limits: &IntakeLimits) -> Result<Assessment> {
+        Ok(self.prepare(intake, limits)?.assessment)
+    }
+
+    /// Triages and stores a complaint. Answers only after the case, its audit event and its
+    /// idempotency record have committed. With an idempotency key: a retry with the same body
+    /// gets the first answer; another body under the key is refused; a retry while the first
+    /// is still running is a conflict.
+    pub fn create(
+        &self,
+        intake: &Intake,
+        limits: &IntakeLimits,
+        actor: &str,
+        idempotency_key: Option<&str>,
+    ) -> Result<CreateOutcome> {
+        let Some(key) = idempotency_key else {
+            return self
+                .create_now(intake, limits, actor, None)
+                .map(|c| CreateOutcome::Created(Box::new(c)));
+        };
+        if key.is_empty() || key.len() > 200 {
+            return Err(Error::Invalid(
+                "Idempotency-Key must be 1 to 200 characters".into(),
+            ));
+        }
+        let request_hash = request_hash(intake);
+        if !self
+            .in_flight
+            .lock()
+            .expect("in-flight lock")
+            .insert(key.to_string())
+        {
+            return Err(Error::Conflict(format!(
+                "a request with Idempotency-Key {key:?} is still being processed; retry shortly"
+            )));
+        }
+        let result = (|| {
+            if let Some(stored) = self.store.idempotency(key)? {
+                return if stored.request_hash == request_hash {
+                    Ok(CreateOutcome::Replayed(stored.body))
+                } else {
+                    Err(Error::IdempotencyMismatch(format!(
+                        "Idempotency-Key {key:?} was used for a different request (case {}); use a new key for a new complaint",
+                        stored.case_id
+                    )))
+                };
+            }
+            let record = IdempotencyRecord {
+                key: key.to_string(),
+                request_hash: request_hash.clone(),
+            };
+            self.create_now(intake, limits, actor, Some(record))
+                .map(|c| CreateOutcome::Created(Box::new(c)))
+        })();
+        self.in_flight.lock().expect("in-flight lock").remove(key);
+        result
+    }
+
+    /// Triages and stores up to `max` complaints; a result per item, in order. Items are
+    /// committed together: one transaction, one `fsync`.
+    pub fn create_batch(
+        &self,
+        intakes: &[Intake],
+        limits: &IntakeLimits,
+        actor: &str,
+    ) -> Result<Vec<Result<Created>>> {
+        let mut results: Vec<Option<Result<Created>>> = Vec::with_capacity(intakes.len());
+        let mut new = Vec::new();
+        let mut slots = Vec::new();
+        for (i, intake) in intakes.iter().enumerate() {
+            match self.prepare(intake, limits) {
+                Ok(p) => {
+                    new.push(self.new_case(intake, p, actor, None)?);
+                    slots.push(i);
+                    results.push(None);
+                }
+                Err(e) => results.push(Some(Err(e))),
+            }
+        }
+        let stored = self.store.create_many(new, None)?;
+        for (slot, r) in slots.into_iter().zip(stored) {
+            results[slot] = Some(r);
+        }
+        self.follower.notify();
+        Ok(results
+            .into_iter()
+            .map(|r| r.expect("every item answered"))
+            .collect())
+    }
+
+    fn create_now(
+        &self,
+        intake: &Intake,
+        limits: &IntakeLimits,
+        actor: &str,
+        idempotency: Option<IdempotencyRecord>,
+    ) -> Result<Created> {
+        let prepared = self.prepare(intake, limits)?;
+        let new = self.new_case(intake, prepared, actor, idempotency)?;
+        let created = self.store.create(new)?;
+        self.follower.notify();
+        Ok(created)
+    }
+
+    fn prepare(&self, intake: &Intake, limits: &IntakeLimits) -> Result<Prepared> {
+        limits.check(intake)?;
+        let received_at = intake.received_at.unwrap_or_else(Timestamp::now);
+        let mut triage = self.engine.triage(&Complaint {
+            title: intake.title.as_deref(),
+            text: &intake.text,
+            received_at: Some(received_at),
+        })?;
+        let masked_text = mask_pii(&normalize(&intake.text)).text;
+        let masked_title = intake
+            .title
+            .as_deref()
+            .map(|t| mask_pii(&normalize(t)).text)
+            .filter(|t| !t.is_empty());
+        let contact_hash = contact(intake).map(|c| contact_hash(&c, self.store.contact_salt()));
+        let signature = Signature::of(&masked_text);
+        let signals = self.signals(&Probe {
+            masked: &masked_text,
+            contact_hash: contact_hash.as_deref(),
+            received_at,
+            signature: &signature,
+        })?;
+        if !signals.repeat_of.is_empty() {
+            let ids: Vec<&str> = signals.repeat_of.iter().map(CaseId::as_str).collect();
+            let evidence = format!(
+                "同一投诉人 {} 天内再次投诉: {}",
+                self.settings.duplicates.repeat_days,
+                ids.join(", ")
+            );
+            self.engine
+                .escalate(&mut triage, Reason::Repeat, evidence, received_at)?;
+        }
+        if let Some(g) = &signals.group {
+            let evidence = format!("群体投诉 {}: {} 位投诉人", g.group_id, g.complainants);
+            self.engine
+                .escalate(&mut triage, Reason::Group, evidence, received_at)?;
+        }
+        let k = &self.settings.suggestions;
+        let similar = self.similar_cases(&masked_text, None, k.similar)?;
+        let suggestions = self.suggestions(&masked_text, Some(received_at), k.suggestions)?;
+        Ok(Prepared {
+            assessment: Assessment {
+                triage,
+                signals,
+                similar,
+                suggestions,
+            },
+            received_at,
+            contact_hash,
+            signature,
+            masked_title,
+            masked_text,
+        })
+    }
+
+    fn new_case(
+        &self,
+        intake: &Intake,
+        p: Prepared,
+        actor: &str,
+        idempotency: Option<IdempotencyRecord>,
+    ) -> Result<NewCase> {
+        let Assessment {
+            triage,
+            signals,
+            similar,
+            suggestions,
+        } = p.assessment;
+        let grade = triage.grade.as_ref();
+        let mut reasons: Vec<Reason> = grade.and_then(|g| g.reason).into_iter().collect();
+        for hit in grade.map(|g| g.rules.as_slice()).unwrap_or_default() {
+            if !reasons.contains(&hit.reason) {
+                reasons.push(hit.reason);
+            }
+        }
+        let group_members = signals
+            .group
+            .as_ref()
+            .map(|g| g.cases.clone())
+            .unwrap_or_default();
+        let mut response_extra = Map::new();
+        response_extra.insert("signals".into(), json(&signals)?);
+        response_extra.insert("similar".into(), json(&similar)?);
+        response_extra.insert("suggestions".into(), json(&suggestions)?);
+        let case = Case {
+            id: CaseId(String::new()),
+            seq: 0,
+            version: 0,
+            created_at: Timestamp::UNIX_EPOCH,
+            updated_at: Timestamp::UNIX_EPOCH,
+            received_at: p.received_at,
+            occurred_at: intake.occurred_at,
+            channel: intake.channel.unwrap_or_default(),
+            title: p.masked_title,
+            text: p.masked_text,
+            contact_hash: p.contact_hash,
+            category: triage.category.as_ref().map(|c| c.prediction.label.clone()),
+            category_confidence: triage.category.as_ref().map(|c| c.prediction.confidence),
+            grade: grade.map_or(Grade::General, |g| g.label),
+            reasons,
+            tier: triage.routing.as_ref().map(|r| r.tier.clone()),
+            department: triage.routing.as_ref().map(|r| r.department.clone()),
+            assignee: None,
+            status: Status::Triaged,
+            resolution: None,
+            remedy: None,
+            resolved_at: None,
+            keywords: triage.keywords.iter().map(|k| k.word.clone()).collect(),
+            links: Links {
+                repeat_of: signals.repeat_of,
+                duplicate_of: signals.duplicate_of,
+                group_id: signals.group.map(|g| g.group_id),
+            },
+            corrections: Corrections::default(),
+            metadata: intake.metadata.clone().unwrap_or_default(),
+            triage: json(&triage)?,
+        };
+        Ok(NewCase {
+            case,
+            original_text: intake.text.clone(),
+            signature: p.signature,
+            actor: actor.to_string(),
+            idempotency,
+            response_extra,
+            group_members,
+        })
+    }
+}
+
+fn json(v: &impl Serialize) -> Result<Value> {
+    serde_json::to_value(v).map_err(|e| Error::Invalid(format!("cannot serialise the answer: {e}")))
+}
+
+/// The complainant's contact: as given, else the first mobile or id number in the text.
+pub(super) fn contact(intake: &Intake) -> Option<String> {
+    if let Some(c) = intake
+        .contact
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        return Some(c.to_string());
+    }
+    let normalized = normalize(&intake.text);
+    mask_pii(&normalized)
+        .spans
+        .into_iter()
+        .find(|s| matches!(s.kind, PiiKind::Mobile | PiiKind::IdCard))
+        .map(|s| normalized[s.byte_start..s.byte_end].to_string())
+}
+
+/// SHA-256 of the request as parsed (so that key order and whitespace do not matter).
+fn request_hash(intake: &Intake) -> String {
+    let canonical = serde_json::to_string(intake).unwrap_or_default();
+    Sha256::digest(canonical.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

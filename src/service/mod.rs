@@ -1,0 +1,131 @@
+//! The case service: intake (triage, links, suggestions, durable storage), handling (patches
+//! and corrections), search and similar cases, and the follower that keeps the index current.
+//! HTTP-free: the API and the CLI both drive it.
+
+mod export;
+mod follower;
+mod handling;
+mod import;
+mod intake;
+mod search;
+mod settings;
+mod signals;
+mod suggest;
+
+use std::sync::Arc;
+
+pub use self::export::ExportFormat;
+pub use self::follower::IndexFollower;
+pub use self::import::ImportReport;
+pub use self::intake::{Assessment, CreateOutcome, IntakeLimits};
+pub use self::search::{SearchItem, SearchPage};
+pub use self::settings::{DuplicateSettings, SuggestionSettings};
+pub use self::signals::{GroupSignal, Signals};
+pub use self::suggest::{SimilarCase, Suggestion};
+use crate::domain::{Case, CaseId};
+use crate::error::{Error, Result};
+use crate::index::CaseIndex;
+use crate::store::CaseStore;
+use crate::triage::Engine;
+
+/// The service's settings.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceSettings {
+    /// Duplicate detection thresholds.
+    pub duplicates: DuplicateSettings,
+    /// How many similar cases and suggestions to return.
+    pub suggestions: SuggestionSettings,
+}
+
+/// Engine, store and index, wired together. `Send + Sync`: share behind an `Arc`.
+pub struct Service {
+    engine: Arc<Engine>,
+    store: Arc<dyn CaseStore>,
+    index: Arc<CaseIndex>,
+    settings: ServiceSettings,
+    follower: IndexFollower,
+    in_flight: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("index", &self.index)
+            .finish()
+    }
+}
+
+impl Service {
+    /// Wires the parts together: brings the index up to date with the store (blocking: a
+    /// rebuilt index re-reads every case) and starts the follower that keeps it so.
+    pub fn start(
+        engine: Arc<Engine>,
+        store: Arc<dyn CaseStore>,
+        index: Arc<CaseIndex>,
+        settings: ServiceSettings,
+    ) -> Result<Self> {
+        settings.duplicates.validate()?;
+        let caught_up = follower::catch_up(&*store, &index, |_| {})?;
+        if caught_up > 0 {
+            tracing::info!(cases = caught_up, "index caught up with the store");
+        }
+        let follower = IndexFollower::start(Arc::clone(&store), Arc::clone(&index))?;
+        Ok(Service {
+            engine,
+            store,
+            index,
+            settings,
+            follower,
+            in_flight: Default::default(),
+        })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The store.
+    pub fn store(&self) -> &dyn CaseStore {
+        &*self.store
+    }
+
+    /// The index.
+    pub fn index(&self) -> &CaseIndex {
+        &self.index
+    }
+
+    /// A case by number.
+    pub fn get(&self, id: &CaseId) -> Result<Case> {
+        if !CaseId::is_well_formed(id.as_str()) {
+            return Err(Error::NotFound(format!(
+                "case {id:?} (case numbers look like TS20261122-000123)"
+            )));
+        }
+        self.store
+            .get(id)?
+            .ok_or_else(|| Error::NotFound(format!("case {id}")))
+    }
+
+    /// Store versions not yet searchable: how far the index lags behind the store.
+    pub fn index_lag(&self) -> Result<u64> {
+        Ok(self
+            .store
+            .max_version()?
+            .saturating_sub(self.index.committed_version()))
+    }
+
+    /// Waits until everything stored so far is searchable (tests, import, shutdown).
+    pub fn sync_index(&self) -> Result<()> {
+        follower::catch_up(&*self.store, &self.index, |_| {})?;
+        Ok(())
+    }
+
+    /// Drops the index's content and rebuilds it from the store, reporting cases indexed.
+    pub fn reindex(&self, progress: impl FnMut(u64)) -> Result<u64> {
+        self.follower.pause(|| {
+            self.index.clear()?;
+            follower::catch_up(&*self.store, &self.index, progress)
+        })
+    }
+}

@@ -1,0 +1,102 @@
+//! Search for analysts: index hits joined with the store's current view of each case.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::Service;
+use super::suggest::SimilarCase;
+use crate::domain::{CaseId, Channel, Grade, Status};
+use crate::error::Result;
+use crate::index::{FacetCount, SearchRequest};
+
+/// A hit with the case's current fields.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchItem {
+    /// Case number.
+    pub id: CaseId,
+    /// Relevance (0 when sorted by time).
+    pub score: f32,
+    /// Highlighted fragment (HTML-escaped; matches in `<em>`).
+    pub snippet: String,
+    /// Title, masked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Grade.
+    pub grade: Grade,
+    /// Status.
+    pub status: Status,
+    /// Channel.
+    pub channel: Channel,
+    /// Department.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// When received.
+    pub received_at: Timestamp,
+}
+
+/// A page of search results.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchPage {
+    /// Hits in all pages.
+    pub total: usize,
+    /// This page.
+    pub hits: Vec<SearchItem>,
+    /// Facet counts over all hits.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub facets: BTreeMap<String, Vec<FacetCount>>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+impl Service {
+    /// Searches the case history.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchPage> {
+        let results = self.index.search(req)?;
+        let ids: Vec<CaseId> = results.hits.iter().map(|h| h.id.clone()).collect();
+        let mut cases: BTreeMap<CaseId, _> = self
+            .store
+            .get_many(&ids)?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect();
+        let hits = results
+            .hits
+            .into_iter()
+            .filter_map(|h| {
+                // A case the index knows but the store does not cannot happen unless the store
+                // was replaced under a running index; skip rather than show a ghost.
+                let c = cases.remove(&h.id)?;
+                Some(SearchItem {
+                    id: h.id,
+                    score: h.score,
+                    snippet: h.snippet,
+                    title: c.title,
+                    category: c.category,
+                    grade: c.grade,
+                    status: c.status,
+                    channel: c.channel,
+                    department: c.department,
+                    received_at: c.received_at,
+                })
+            })
+            .collect();
+        Ok(SearchPage {
+            total: results.total,
+            hits,
+            facets: results.facets,
+            next_cursor: results.next_offset.map(|o| o.to_string()),
+        })
+    }
+
+    /// Cases similar to case `id`.
+    pub fn similar_to(&self, id: &CaseId, limit: usize) -> Result<Vec<SimilarCase>> {
+        let case = self.get(id)?;
+        self.similar_cases(&case.text, Some(id), limit)
+    }
+}

@@ -1,0 +1,142 @@
+//! Links to earlier cases, three signals: repeat (same complainant, similar matter), near
+//! duplicate (same text again), group complaint (many complainants, same issue). Linked,
+//! never merged.
+
+use std::collections::HashSet;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+
+use super::Service;
+use crate::domain::CaseId;
+use crate::error::Result;
+use crate::index::SimilarRequest;
+use crate::text::{BigramProfile, Signature};
+
+/// Most repeat links kept on a case.
+const MAX_REPEATS: usize = 5;
+/// Candidates fetched from the index when looking for a group.
+const GROUP_CANDIDATES: usize = 50;
+
+/// A group complaint the case belongs to.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GroupSignal {
+    /// The group's id: an existing group's, or a new one named after its first case.
+    pub group_id: String,
+    /// Different complainants in the group, this one included.
+    pub complainants: usize,
+    /// Earlier cases in the group (those not yet linked are linked when the case is stored).
+    pub cases: Vec<CaseId>,
+}
+
+/// What links a complaint to earlier cases.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Signals {
+    /// Earlier cases of the same complainant on a similar matter, newest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub repeat_of: Vec<CaseId>,
+    /// The earliest case with nearly the same text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<CaseId>,
+    /// The group complaint it belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupSignal>,
+}
+
+/// What the detector needs to know of a new complaint.
+pub(super) struct Probe<'a> {
+    pub masked: &'a str,
+    pub contact_hash: Option<&'a str>,
+    pub received_at: Timestamp,
+    pub signature: &'a Signature,
+}
+
+fn days(n: u32) -> SignedDuration {
+    SignedDuration::from_hours(24 * i64::from(n))
+}
+
+impl Service {
+    /// All three signals.
+    pub(super) fn signals(&self, probe: &Probe<'_>) -> Result<Signals> {
+        let mut signals = self.link_signals(probe)?;
+        signals.group = self.group_signal(probe)?;
+        Ok(signals)
+    }
+
+    /// Near duplicate and repeat: store lookups only.
+    pub(super) fn link_signals(&self, probe: &Probe<'_>) -> Result<Signals> {
+        let s = &self.settings.duplicates;
+        let profile = BigramProfile::new(probe.masked);
+        let mut signals = Signals::default();
+
+        let since = probe.received_at - days(s.near_duplicate_days);
+        signals.duplicate_of = self
+            .store
+            .by_signature(probe.signature, since)?
+            .into_iter()
+            .find(|(_, sig)| sig.is_near_duplicate(probe.signature))
+            .map(|(c, _)| c.links.duplicate_of.unwrap_or(c.id));
+
+        if let Some(hash) = probe.contact_hash {
+            let since = probe.received_at - days(s.repeat_days);
+            signals.repeat_of = self
+                .store
+                .by_contact(hash, since, 50)?
+                .into_iter()
+                .filter(|c| c.received_at <= probe.received_at)
+                .filter(|c| profile.cosine(&BigramProfile::new(&c.text)) >= s.repeat_similarity)
+                .map(|c| c.id)
+                .take(MAX_REPEATS)
+                .collect();
+        }
+        Ok(signals)
+    }
+
+    /// A group complaint: enough different complainants with a similar case in the window.
+    fn group_signal(&self, probe: &Probe<'_>) -> Result<Option<GroupSignal>> {
+        let s = &self.settings.duplicates;
+        let profile = BigramProfile::new(probe.masked);
+        let window = SimilarRequest {
+            limit: GROUP_CANDIDATES,
+            from: Some(probe.received_at - days(s.group_window_days)),
+            to: Some(probe.received_at + SignedDuration::from_secs(1)),
+            ..Default::default()
+        };
+        let ids: Vec<CaseId> = self
+            .index
+            .similar(probe.masked, &window)?
+            .into_iter()
+            .map(|h| h.id)
+            .collect();
+        let mut members = Vec::new();
+        let mut complainants: HashSet<String> = HashSet::new();
+        let own = probe.contact_hash.map(str::to_string);
+        for c in self.store.get_many(&ids)? {
+            if profile.cosine(&BigramProfile::new(&c.text)) < s.group_similarity {
+                continue;
+            }
+            // Without a contact, each case counts as its own complainant; the same
+            // complainant writing again is a repeat, not a group.
+            let who = c.contact_hash.clone().unwrap_or_else(|| c.id.0.clone());
+            if own.as_deref() == Some(who.as_str()) {
+                continue;
+            }
+            complainants.insert(who);
+            members.push(c);
+        }
+        let total = complainants.len() + 1;
+        if total < s.group_min_complainants {
+            return Ok(None);
+        }
+        members.sort_by_key(|c| c.seq);
+        let group_id = members
+            .iter()
+            .find_map(|c| c.links.group_id.clone())
+            .unwrap_or_else(|| format!("G{}", members[0].id));
+        Ok(Some(GroupSignal {
+            group_id,
+            complainants: total,
+            cases: members.into_iter().map(|c| c.id).collect(),
+        }))
+    }
+}

@@ -1,0 +1,147 @@
+//! The system of record: cases, their audit trail, idempotency records and import checkpoints.
+//!
+//! [`CaseStore`] is what the service needs from a store; [`SqliteStore`] is the embedded
+//! default (SQLite in WAL mode with `synchronous=FULL`, one writer thread committing in small
+//! groups, a pool of readers). A PostgreSQL backend for several replicas implements the same
+//! trait. Everything else (search index, trend tables) is derived from the store and can be
+//! rebuilt from it.
+
+mod schema;
+mod sqlite;
+mod writer;
+
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+
+pub use self::sqlite::SqliteStore;
+use crate::domain::{AuditEvent, Case, CaseId};
+use crate::error::Result;
+use crate::text::Signature;
+
+/// A case to create. The store assigns `id`, `seq`, `version`, `created_at` and `updated_at`
+/// (whatever `case` holds there is ignored).
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    /// The case as triaged.
+    pub case: Case,
+    /// The text as received (before normalisation and masking). Kept only in the store: never
+    /// indexed, logged or returned.
+    pub original_text: String,
+    /// MinHash signature of the masked text, for near-duplicate lookups.
+    pub signature: Signature,
+    /// Who creates it (an API key's name, or `import`).
+    pub actor: String,
+    /// Idempotency record to commit with the case.
+    pub idempotency: Option<IdempotencyRecord>,
+    /// Fields to answer with beside the stored case (similar cases, suggestions); with an
+    /// idempotency record, the whole answer is kept so that a retry gets it verbatim.
+    pub response_extra: Map<String, Value>,
+    /// Earlier cases to put under this case's group id (`case.links.group_id`), raising them
+    /// to 重大 with reason `group`, in the same transaction.
+    pub group_members: Vec<CaseId>,
+}
+
+/// An `Idempotency-Key` and the hash of the request it came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// The client's key.
+    pub key: String,
+    /// SHA-256 of the request body, to tell a retry from a different request under the same key.
+    pub request_hash: String,
+}
+
+/// What a key was first answered with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    /// SHA-256 of the first request's body.
+    pub request_hash: String,
+    /// The case it created.
+    pub case_id: CaseId,
+    /// The first response's body.
+    pub body: String,
+}
+
+/// A stored case and the answer to give for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Created {
+    /// The case as stored.
+    pub case: Case,
+    /// The case's JSON with [`NewCase::response_extra`] merged in.
+    pub body: String,
+}
+
+/// A change to apply to a stored case inside the writer's transaction, so that read, check and
+/// write are atomic. Returns the action name for the audit trail, or an error to abort.
+pub type CaseUpdate = Box<dyn FnOnce(&mut Case) -> Result<&'static str> + Send>;
+
+/// Where an import stopped: the next line to read of the file with this key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportCheckpoint {
+    /// Identifies the file (its path and size).
+    pub file_key: String,
+    /// Lines done, counting bad ones.
+    pub lines_done: u64,
+}
+
+/// What the service needs from a system of record.
+pub trait CaseStore: Send + Sync + 'static {
+    /// Stores a case; returns it as stored. Returns only after the transaction holding the case,
+    /// its audit event and its idempotency record has committed durably.
+    fn create(&self, new: NewCase) -> Result<Created>;
+
+    /// Stores several cases in one transaction; a failure of one leaves the others stored.
+    /// With `checkpoint`, records import progress in the same transaction.
+    fn create_many(
+        &self,
+        new: Vec<NewCase>,
+        checkpoint: Option<ImportCheckpoint>,
+    ) -> Result<Vec<Result<Created>>>;
+
+    /// Applies `update` to case `id` and records it in the audit trail as `actor`.
+    fn update(&self, id: &CaseId, actor: &str, update: CaseUpdate) -> Result<Case>;
+
+    /// The case with this id.
+    fn get(&self, id: &CaseId) -> Result<Option<Case>>;
+
+    /// Cases by id, in the order given; unknown ids are skipped.
+    fn get_many(&self, ids: &[CaseId]) -> Result<Vec<Case>>;
+
+    /// What an idempotency key was first answered with.
+    fn idempotency(&self, key: &str) -> Result<Option<StoredResponse>>;
+
+    /// Cases of the complainant with this contact hash received at or after `since`, newest
+    /// first, at most `limit`.
+    fn by_contact(&self, contact_hash: &str, since: Timestamp, limit: usize) -> Result<Vec<Case>>;
+
+    /// Cases received at or after `since` whose signature shares a band with `signature`,
+    /// with their signatures, oldest first (at most 200).
+    fn by_signature(
+        &self,
+        signature: &Signature,
+        since: Timestamp,
+    ) -> Result<Vec<(Case, Signature)>>;
+
+    /// Cases changed after store version `version`, in version order, at most `limit`.
+    fn changed_since(&self, version: u64, limit: usize) -> Result<Vec<Case>>;
+
+    /// Cases in creation order after `seq`, at most `limit` (export, reindex).
+    fn scan(&self, after_seq: u64, limit: usize) -> Result<Vec<Case>>;
+
+    /// The highest version written (0 for an empty store).
+    fn max_version(&self) -> Result<u64>;
+
+    /// Number of cases.
+    fn count(&self) -> Result<u64>;
+
+    /// A case's audit trail, oldest first.
+    fn audit(&self, id: &CaseId) -> Result<Vec<AuditEvent>>;
+
+    /// Where the import of the file with this key stopped.
+    fn import_checkpoint(&self, file_key: &str) -> Result<Option<ImportCheckpoint>>;
+
+    /// Writes waiting for the writer (a gauge for `/metrics`).
+    fn write_queue_depth(&self) -> usize;
+
+    /// The salt for contact hashes, created once per store.
+    fn contact_salt(&self) -> &str;
+}

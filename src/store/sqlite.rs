@@ -1,0 +1,427 @@
+//! The embedded default store: one SQLite file in the data directory.
+
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use r2d2::Pool;
+use r2d2_sqlite::SqliteConnectionManager;
+use rand::RngCore;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::schema::{configure, migrate};
+use super::writer::{Command, Writer, audit_row, from_json, load, store_err};
+use super::{CaseStore, CaseUpdate, Created, ImportCheckpoint, NewCase, StoredResponse};
+use crate::domain::{AuditEvent, Case, CaseId};
+use crate::error::{Error, Result};
+use crate::text::Signature;
+
+/// Readers in the pool: enough for the request threads of a small machine.
+const READERS: u32 = 8;
+
+/// SQLite in WAL mode: readers never wait for the writer, and the writer is one thread.
+pub struct SqliteStore {
+    path: PathBuf,
+    readers: Pool<SqliteConnectionManager>,
+    writer: Writer,
+    salt: String,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let mut conn = Connection::open(path)
+            .map_err(|e| Error::bad_file(path, format!("cannot open the store: {e}")))?;
+        configure(&conn).map_err(store_err)?;
+        migrate(&mut conn)?;
+        let salt = ensure_salt(&conn)?;
+        let manager = SqliteConnectionManager::file(path)
+            .with_init(|c| c.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;"));
+        let readers = Pool::builder()
+            .max_size(READERS)
+            .min_idle(Some(1))
+            .build(manager)
+            .map_err(|e| Error::Store(format!("cannot open store readers: {e}")))?;
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            readers,
+            writer: Writer::start(conn)?,
+            salt,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self
+            .readers
+            .get()
+            .map_err(|e| Error::Store(format!("no store reader free: {e}")))?;
+        f(&conn)
+    }
+
+    fn cases(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<Case>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(sql).map_err(store_err)?;
+            let docs = st
+                .query_map(params, |r| r.get::<_, String>(0))
+                .map_err(store_err)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(store_err)?;
+            docs.iter().map(|d| from_json(d)).collect()
+        })
+    }
+}
+
+/// The per-store salt for contact hashes, made once from the OS's randomness.
+fn ensure_salt(conn: &Connection) -> Result<String> {
+    let existing: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'contact_salt'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(store_err)?;
+    if let Some(s) = existing {
+        return Ok(s);
+    }
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    let salt: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('contact_salt', ?1)",
+        [&salt],
+    )
+    .map_err(store_err)?;
+    Ok(salt)
+}
+
+impl CaseStore for SqliteStore {
+    fn create(&self, new: NewCase) -> Result<Created> {
+        self.writer
+            .call(|reply| Command::Create(Box::new(new), reply))
+    }
+
+    fn create_many(
+        &self,
+        new: Vec<NewCase>,
+        checkpoint: Option<ImportCheckpoint>,
+    ) -> Result<Vec<Result<Created>>> {
+        self.writer
+            .call(|reply| Command::CreateMany(new, checkpoint, reply))
+    }
+
+    fn update(&self, id: &CaseId, actor: &str, update: CaseUpdate) -> Result<Case> {
+        self.writer
+            .call(|reply| Command::Update(id.clone(), actor.to_string(), update, reply))
+    }
+
+    fn get(&self, id: &CaseId) -> Result<Option<Case>> {
+        self.read(|c| load(c, id))
+    }
+
+    fn get_many(&self, ids: &[CaseId]) -> Result<Vec<Case>> {
+        self.read(|c| {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(case) = load(c, id)? {
+                    out.push(case);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn idempotency(&self, key: &str) -> Result<Option<StoredResponse>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT request_hash, case_id, response FROM idempotency WHERE key = ?1",
+                [key],
+                |r| {
+                    Ok(StoredResponse {
+                        request_hash: r.get(0)?,
+                        case_id: CaseId(r.get(1)?),
+                        body: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(store_err)
+        })
+    }
+
+    fn by_contact(&self, contact_hash: &str, since: Timestamp, limit: usize) -> Result<Vec<Case>> {
+        self.cases(
+            "SELECT doc FROM cases WHERE contact_hash = ?1 AND received_at >= ?2
+             ORDER BY received_at DESC LIMIT ?3",
+            params![contact_hash, since.as_millisecond(), limit as i64],
+        )
+    }
+
+    fn by_signature(
+        &self,
+        signature: &Signature,
+        since: Timestamp,
+    ) -> Result<Vec<(Case, Signature)>> {
+        let b = signature.bands().map(|h| h as i64);
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT doc, signature FROM cases WHERE received_at >= ?9 AND
+                       (band0 = ?1 OR band1 = ?2 OR band2 = ?3 OR band3 = ?4 OR
+                        band4 = ?5 OR band5 = ?6 OR band6 = ?7 OR band7 = ?8)
+                     ORDER BY seq LIMIT 200",
+                )
+                .map_err(store_err)?;
+            let rows = st
+                .query_map(
+                    params![
+                        b[0],
+                        b[1],
+                        b[2],
+                        b[3],
+                        b[4],
+                        b[5],
+                        b[6],
+                        b[7],
+                        since.as_millisecond()
+                    ],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)),
+                )
+                .map_err(store_err)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(store_err)?;
+            rows.into_iter()
+                .filter_map(|(d, sig)| Some((d, Signature::from_bytes(&sig)?)))
+                .map(|(d, sig)| Ok((from_json(&d)?, sig)))
+                .collect()
+        })
+    }
+
+    fn changed_since(&self, version: u64, limit: usize) -> Result<Vec<Case>> {
+        self.cases(
+            "SELECT doc FROM cases WHERE version > ?1 ORDER BY version LIMIT ?2",
+            params![version as i64, limit as i64],
+        )
+    }
+
+    fn scan(&self, after_seq: u64, limit: usize) -> Result<Vec<Case>> {
+        self.cases(
+            "SELECT doc FROM cases WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            params![after_seq as i64, limit as i64],
+        )
+    }
+
+    fn max_version(&self) -> Result<u64> {
+        self.read(|c| {
+            c.query_row("SELECT COALESCE(MAX(version), 0) FROM cases", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|v| v as u64)
+            .map_err(store_err)
+        })
+    }
+
+    fn count(&self) -> Result<u64> {
+        self.read(|c| {
+            c.query_row("SELECT COUNT(*) FROM cases", [], |r| r.get::<_, i64>(0))
+                .map(|v| v as u64)
+                .map_err(store_err)
+        })
+    }
+
+    fn audit(&self, id: &CaseId) -> Result<Vec<AuditEvent>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT case_id, at, actor, action, before, after FROM audit
+                     WHERE case_id = ?1 ORDER BY seq",
+                )
+                .map_err(store_err)?;
+            st.query_map([id.as_str()], audit_row)
+                .map_err(store_err)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(store_err)
+        })
+    }
+
+    fn import_checkpoint(&self, file_key: &str) -> Result<Option<ImportCheckpoint>> {
+        self.read(|c| {
+            let v: Option<String> = c
+                .query_row(
+                    "SELECT value FROM meta WHERE key = ?1",
+                    [format!("import:{file_key}")],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(store_err)?;
+            Ok(v.and_then(|v| v.parse().ok())
+                .map(|lines_done| ImportCheckpoint {
+                    file_key: file_key.to_string(),
+                    lines_done,
+                }))
+        })
+    }
+
+    fn write_queue_depth(&self) -> usize {
+        self.writer.queue_depth()
+    }
+
+    fn contact_salt(&self) -> &str {
+        &self.salt
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Grade, Status};
+    use crate::store::IdempotencyRecord;
+
+    fn new_case(text: &str) -> NewCase {
+        NewCase {
+            case: Case::test_case(text, "2026-11-21T17:30:00Z"),
+            original_text: text.into(),
+            signature: Signature::of(text),
+            actor: "test".into(),
+            idempotency: None,
+            response_extra: Default::default(),
+            group_members: vec![],
+        }
+    }
+
+    #[test]
+    fn numbers_cases_per_beijing_day_and_reads_them_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
+        let a = store.create(new_case("宽带断网三天")).unwrap().case;
+        let b = store.create(new_case("话费多扣了二十元")).unwrap().case;
+        assert_eq!(a.id.as_str(), "TS20261122-000001");
+        assert_eq!(b.id.as_str(), "TS20261122-000002");
+        assert!(b.version > a.version && b.seq > a.seq);
+        assert_eq!(store.get(&a.id).unwrap().unwrap(), a);
+        assert_eq!(store.count().unwrap(), 2);
+        assert_eq!(store.audit(&a.id).unwrap()[0].action, "create");
+        let since: Timestamp = "2026-11-01T00:00:00Z".parse().unwrap();
+        assert_eq!(store.by_contact("h1", since, 10).unwrap().len(), 2);
+        let dup = store
+            .by_signature(&Signature::of("宽带断网三天"), since)
+            .unwrap();
+        assert_eq!(dup[0].0.id, a.id);
+        drop(store);
+        // Reopened, the counters continue.
+        let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
+        let c = store.create(new_case("营业厅态度差")).unwrap().case;
+        assert_eq!(c.id.as_str(), "TS20261122-000003");
+        assert!(c.version > b.version);
+        assert_eq!(store.changed_since(b.version, 10).unwrap(), vec![c]);
+    }
+
+    #[test]
+    fn updates_are_audited_and_a_failed_one_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
+        let a = store.create(new_case("宽带断网三天")).unwrap().case;
+        let updated = store
+            .update(
+                &a.id,
+                "alice",
+                Box::new(|c| {
+                    c.status = Status::Investigating;
+                    Ok("update")
+                }),
+            )
+            .unwrap();
+        assert_eq!(updated.status, Status::Investigating);
+        let trail = store.audit(&a.id).unwrap();
+        assert_eq!(trail.len(), 2);
+        assert_eq!(trail[1].actor, "alice");
+        assert_eq!(trail[1].after["status"], "investigating");
+        assert_eq!(trail[1].before["status"], "triaged");
+        let err = store
+            .update(&a.id, "bob", Box::new(|_| Err(Error::Invalid("no".into()))))
+            .unwrap_err();
+        assert!(matches!(err, Error::Invalid(_)));
+        assert_eq!(store.get(&a.id).unwrap().unwrap(), updated);
+        let missing = store
+            .update(
+                &CaseId("TS20260101-000009".into()),
+                "bob",
+                Box::new(|_| Ok("update")),
+            )
+            .unwrap_err();
+        assert!(matches!(missing, Error::NotFound(_)));
+    }
+
+    #[test]
+    fn idempotency_key_is_committed_with_the_case_and_cannot_be_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
+        let mut n = new_case("宽带断网三天");
+        n.idempotency = Some(IdempotencyRecord {
+            key: "k1".into(),
+            request_hash: "r1".into(),
+        });
+        let a = store.create(n.clone()).unwrap().case;
+        let stored = store.idempotency("k1").unwrap().unwrap();
+        assert_eq!(stored.case_id, a.id);
+        assert!(matches!(store.create(n), Err(Error::Conflict(_))));
+        assert_eq!(store.count().unwrap(), 1);
+    }
+
+    #[test]
+    fn group_members_are_raised_in_the_same_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
+        let a = store.create(new_case("小区停水三天")).unwrap().case;
+        let mut n = new_case("小区停水三天了");
+        n.case.links.group_id = Some("G1".into());
+        n.group_members = vec![a.id.clone()];
+        store.create(n).unwrap();
+        let a2 = store.get(&a.id).unwrap().unwrap();
+        assert_eq!(a2.grade, Grade::Major);
+        assert_eq!(a2.reasons, vec![crate::domain::Reason::Group]);
+        assert_eq!(a2.links.group_id.as_deref(), Some("G1"));
+        assert!(a2.version > a.version);
+    }
+
+    #[test]
+    fn batch_keeps_good_items_and_records_the_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
+        let mut bad = new_case("重复键");
+        bad.idempotency = Some(IdempotencyRecord {
+            key: "same".into(),
+            request_hash: "x".into(),
+        });
+        let items = vec![new_case("一"), bad.clone(), bad, new_case("二")];
+        let results = store
+            .create_many(
+                items,
+                Some(ImportCheckpoint {
+                    file_key: "f".into(),
+                    lines_done: 4,
+                }),
+            )
+            .unwrap();
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 3);
+        assert!(results[2].is_err());
+        assert_eq!(store.count().unwrap(), 3);
+        assert_eq!(store.import_checkpoint("f").unwrap().unwrap().lines_done, 4);
+        assert_eq!(store.scan(0, 10).unwrap().len(), 3);
+    }
+}

@@ -1,0 +1,487 @@
+//! The one writer: a thread that owns the write connection and commits commands in small
+//! groups. One `fsync` per group instead of per case is what lets durable intake keep up with
+//! many clients; every caller is answered only after its group has committed.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde_json::{Map, Value};
+
+use super::{CaseUpdate, Created, ImportCheckpoint, NewCase};
+use crate::domain::{AuditEvent, Case, CaseId, Grade, Reason, beijing_day_code};
+use crate::error::{Error, Result};
+
+/// Most commands committed in one transaction.
+const GROUP: usize = 64;
+/// Commands that may wait for the writer before callers block (back-pressure, not an
+/// unbounded queue).
+const QUEUE: usize = 4096;
+
+type Reply<T> = SyncSender<Result<T>>;
+
+pub(super) enum Command {
+    Create(Box<NewCase>, Reply<Created>),
+    CreateMany(
+        Vec<NewCase>,
+        Option<ImportCheckpoint>,
+        Reply<Vec<Result<Created>>>,
+    ),
+    Update(CaseId, String, CaseUpdate, Reply<Case>),
+}
+
+/// Handle to the writer thread; dropping it stops the thread after the queued commands.
+pub(super) struct Writer {
+    tx: Option<SyncSender<Command>>,
+    depth: Arc<AtomicUsize>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Writer {
+    pub fn start(conn: Connection) -> Result<Self> {
+        let (tx, rx) = sync_channel(QUEUE);
+        let depth = Arc::new(AtomicUsize::new(0));
+        let mut state = State::load(conn)?;
+        let d = Arc::clone(&depth);
+        let thread = std::thread::Builder::new()
+            .name("tousu-store-writer".into())
+            .spawn(move || state.run(rx, d))
+            .map_err(|e| Error::Store(format!("cannot start the writer thread: {e}")))?;
+        Ok(Writer {
+            tx: Some(tx),
+            depth,
+            thread: Some(thread),
+        })
+    }
+
+    /// Sends `cmd` and waits for its answer.
+    pub fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T> {
+        let (reply, answer) = sync_channel(1);
+        let tx = self.tx.as_ref().expect("writer is running until dropped");
+        self.depth.fetch_add(1, Ordering::Relaxed);
+        if tx.send(make(reply)).is_err() {
+            self.depth.fetch_sub(1, Ordering::Relaxed);
+            return Err(Error::Store("the store writer has stopped".into()));
+        }
+        answer
+            .recv()
+            .map_err(|_| Error::Store("the store writer stopped before answering".into()))?
+    }
+
+    pub fn queue_depth(&self) -> usize {
+        self.depth.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct State {
+    conn: Connection,
+    next_seq: u64,
+    next_version: u64,
+}
+
+/// A command's answer, sent once its group has committed.
+enum Pending {
+    Created(Reply<Created>, Result<Created>),
+    Many(Reply<Vec<Result<Created>>>, Result<Vec<Result<Created>>>),
+    Updated(Reply<Case>, Result<Case>),
+}
+
+impl State {
+    fn load(conn: Connection) -> Result<Self> {
+        let (seq, version): (i64, i64) = conn
+            .query_row(
+                "SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(version), 0) FROM cases",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(store_err)?;
+        Ok(State {
+            conn,
+            next_seq: seq as u64 + 1,
+            next_version: version as u64 + 1,
+        })
+    }
+
+    fn run(&mut self, rx: Receiver<Command>, depth: Arc<AtomicUsize>) {
+        while let Ok(first) = rx.recv() {
+            let mut group = vec![first];
+            while group.len() < GROUP {
+                match rx.try_recv() {
+                    Ok(c) => group.push(c),
+                    Err(_) => break,
+                }
+            }
+            depth.fetch_sub(group.len(), Ordering::Relaxed);
+            self.commit_group(group);
+        }
+    }
+
+    fn commit_group(&mut self, group: Vec<Command>) {
+        let (seq, version) = (self.next_seq, self.next_version);
+        let mut pending = Vec::with_capacity(group.len());
+        let outcome = (|| -> Result<()> {
+            let tx = self.conn.transaction().map_err(store_err)?;
+            for cmd in group {
+                pending.push(match cmd {
+                    Command::Create(new, reply) => {
+                        let r = in_savepoint(&tx, |t| {
+                            insert(t, &mut self.next_seq, &mut self.next_version, *new)
+                        });
+                        Pending::Created(reply, r)
+                    }
+                    Command::CreateMany(items, checkpoint, reply) => {
+                        let mut results = Vec::with_capacity(items.len());
+                        for new in items {
+                            results.push(in_savepoint(&tx, |t| {
+                                insert(t, &mut self.next_seq, &mut self.next_version, new)
+                            }));
+                        }
+                        let r = match checkpoint {
+                            Some(c) => save_checkpoint(&tx, &c).map(|()| results),
+                            None => Ok(results),
+                        };
+                        Pending::Many(reply, r)
+                    }
+                    Command::Update(id, actor, update, reply) => {
+                        let r = in_savepoint(&tx, |t| {
+                            apply_update(t, &mut self.next_version, &id, &actor, update)
+                        });
+                        Pending::Updated(reply, r)
+                    }
+                });
+            }
+            tx.commit().map_err(store_err)
+        })();
+        if let Err(e) = outcome {
+            // Nothing of this group is durable: every caller gets the error, and the counters
+            // go back to what the database holds.
+            self.next_seq = seq;
+            self.next_version = version;
+            let msg = format!("commit failed: {e}");
+            for p in pending {
+                let err = || Error::Store(msg.clone());
+                match p {
+                    Pending::Created(reply, _) => drop(reply.send(Err(err()))),
+                    Pending::Many(reply, _) => drop(reply.send(Err(err()))),
+                    Pending::Updated(reply, _) => drop(reply.send(Err(err()))),
+                }
+            }
+            return;
+        }
+        for p in pending {
+            // A caller that gave up waiting is no reason to stop.
+            match p {
+                Pending::Created(reply, r) => drop(reply.send(r)),
+                Pending::Many(reply, r) => drop(reply.send(r)),
+                Pending::Updated(reply, r) => drop(reply.send(r)),
+            }
+        }
+    }
+}
+
+/// Runs `f` in a savepoint: its writes are kept only if it succeeds, so one bad command does
+/// not undo the rest of its group.
+fn in_savepoint<T>(tx: &Transaction<'_>, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    tx.execute_batch("SAVEPOINT cmd").map_err(store_err)?;
+    match f(tx) {
+        Ok(v) => {
+            tx.execute_batch("RELEASE cmd").map_err(store_err)?;
+            Ok(v)
+        }
+        Err(e) => {
+            tx.execute_batch("ROLLBACK TO cmd; RELEASE cmd")
+                .map_err(store_err)?;
+            Err(e)
+        }
+    }
+}
+
+fn insert(
+    conn: &Connection,
+    next_seq: &mut u64,
+    next_version: &mut u64,
+    new: NewCase,
+) -> Result<Created> {
+    let NewCase {
+        mut case,
+        original_text,
+        signature,
+        actor,
+        idempotency,
+        response_extra,
+        group_members,
+    } = new;
+    if let Some(idem) = &idempotency {
+        let taken: Option<String> = conn
+            .query_row(
+                "SELECT case_id FROM idempotency WHERE key = ?1",
+                [&idem.key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(store_err)?;
+        if let Some(id) = taken {
+            return Err(Error::Conflict(format!(
+                "Idempotency-Key already used for case {id}"
+            )));
+        }
+    }
+    let now = Timestamp::now();
+    let day = beijing_day_code(case.received_at);
+    let n: i64 = conn
+        .query_row(
+            "INSERT INTO day_counters (day, n) VALUES (?1, 1)
+             ON CONFLICT(day) DO UPDATE SET n = n + 1 RETURNING n",
+            [&day],
+            |r| r.get(0),
+        )
+        .map_err(store_err)?;
+    case.id = CaseId::new(&day, n as u64);
+    case.seq = take(next_seq);
+    case.version = take(next_version);
+    case.created_at = now;
+    case.updated_at = now;
+    let b = signature.bands().map(|h| h as i64);
+    conn.prepare_cached(
+        "INSERT INTO cases (seq, id, version, received_at, contact_hash, signature,
+                            band0, band1, band2, band3, band4, band5, band6, band7,
+                            original_text, doc)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            case.seq as i64,
+            case.id.as_str(),
+            case.version as i64,
+            case.received_at.as_millisecond(),
+            case.contact_hash,
+            signature.to_bytes(),
+            b[0],
+            b[1],
+            b[2],
+            b[3],
+            b[4],
+            b[5],
+            b[6],
+            b[7],
+            original_text,
+            to_json(&case),
+        ])
+    })
+    .map_err(store_err)?;
+    let mut after = serde_json::to_value(&case).map_err(|e| Error::Store(e.to_string()))?;
+    if let Value::Object(m) = &mut after {
+        m.remove("triage");
+    }
+    audit(conn, &case.id, now, &actor, "create", Value::Null, after)?;
+    let mut response = serde_json::to_value(&case).map_err(|e| Error::Store(e.to_string()))?;
+    if let Value::Object(m) = &mut response {
+        m.extend(response_extra);
+    }
+    let body = response.to_string();
+    if let Some(idem) = idempotency {
+        conn.prepare_cached(
+            "INSERT INTO idempotency (key, request_hash, case_id, response, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .and_then(|mut st| {
+            st.execute(params![
+                idem.key,
+                idem.request_hash,
+                case.id.as_str(),
+                body,
+                now.as_millisecond()
+            ])
+        })
+        .map_err(store_err)?;
+    }
+    if let Some(group) = case.links.group_id.clone() {
+        for member in group_members {
+            join_group(conn, next_version, &member, &group, now)?;
+        }
+    }
+    Ok(Created { case, body })
+}
+
+/// Puts an earlier case under `group` and raises it to 重大 with reason `group`.
+fn join_group(
+    conn: &Connection,
+    next_version: &mut u64,
+    id: &CaseId,
+    group: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let Some(mut case) = load(conn, id)? else {
+        return Ok(());
+    };
+    if case.links.group_id.is_some() {
+        return Ok(());
+    }
+    let before =
+        serde_json::json!({"grade": case.grade, "reasons": case.reasons, "group_id": null});
+    case.links.group_id = Some(group.to_string());
+    if case.corrections.grade.is_none() {
+        case.grade = Grade::Major;
+        if !case.reasons.contains(&Reason::Group) {
+            case.reasons.insert(0, Reason::Group);
+        }
+    }
+    let after =
+        serde_json::json!({"grade": case.grade, "reasons": case.reasons, "group_id": group});
+    case.version = take(next_version);
+    case.updated_at = now;
+    save(conn, &case)?;
+    audit(conn, id, now, "system", "link", before, after)
+}
+
+fn apply_update(
+    conn: &Connection,
+    next_version: &mut u64,
+    id: &CaseId,
+    actor: &str,
+    update: CaseUpdate,
+) -> Result<Case> {
+    let mut case = load(conn, id)?.ok_or_else(|| Error::NotFound(format!("case {id}")))?;
+    let before = serde_json::to_value(&case).map_err(|e| Error::Store(e.to_string()))?;
+    let action = update(&mut case)?;
+    let now = Timestamp::now();
+    case.version = take(next_version);
+    case.updated_at = now;
+    let after = serde_json::to_value(&case).map_err(|e| Error::Store(e.to_string()))?;
+    let (before, after) = changed_fields(before, after);
+    if after.as_object().is_some_and(Map::is_empty) {
+        return Err(Error::Invalid(
+            "the patch changes nothing: every field already has the value sent".into(),
+        ));
+    }
+    save(conn, &case)?;
+    audit(conn, id, now, actor, action, before, after)?;
+    Ok(case)
+}
+
+/// The top-level fields that differ, as two objects (bookkeeping fields left out).
+fn changed_fields(before: Value, after: Value) -> (Value, Value) {
+    let (Value::Object(b), Value::Object(mut a)) = (before, after) else {
+        return (Value::Null, Value::Null);
+    };
+    let mut old = Map::new();
+    let mut new = Map::new();
+    for key in b
+        .keys()
+        .chain(a.keys())
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        if matches!(key.as_str(), "version" | "updated_at") {
+            continue;
+        }
+        let bv = b.get(&key).cloned().unwrap_or(Value::Null);
+        let av = a.remove(&key).unwrap_or(Value::Null);
+        if bv != av {
+            old.insert(key.clone(), bv);
+            new.insert(key, av);
+        }
+    }
+    (Value::Object(old), Value::Object(new))
+}
+
+fn save_checkpoint(conn: &Connection, c: &ImportCheckpoint) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![format!("import:{}", c.file_key), c.lines_done.to_string()],
+    )
+    .map_err(store_err)?;
+    Ok(())
+}
+
+pub(super) fn load(conn: &Connection, id: &CaseId) -> Result<Option<Case>> {
+    let doc: Option<String> = conn
+        .prepare_cached("SELECT doc FROM cases WHERE id = ?1")
+        .and_then(|mut st| st.query_row([id.as_str()], |r| r.get(0)).optional())
+        .map_err(store_err)?;
+    doc.map(|d| from_json(&d)).transpose()
+}
+
+fn save(conn: &Connection, case: &Case) -> Result<()> {
+    conn.prepare_cached("UPDATE cases SET version = ?1, doc = ?2 WHERE id = ?3")
+        .and_then(|mut st| {
+            st.execute(params![
+                case.version as i64,
+                to_json(case),
+                case.id.as_str()
+            ])
+        })
+        .map_err(store_err)?;
+    Ok(())
+}
+
+fn audit(
+    conn: &Connection,
+    id: &CaseId,
+    at: Timestamp,
+    actor: &str,
+    action: &str,
+    before: Value,
+    after: Value,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO audit (case_id, at, actor, action, before, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            id.as_str(),
+            at.as_millisecond(),
+            actor,
+            action,
+            before.to_string(),
+            after.to_string()
+        ])
+    })
+    .map_err(store_err)?;
+    Ok(())
+}
+
+pub(super) fn audit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEvent> {
+    let at: i64 = row.get(1)?;
+    let parse = |s: String| serde_json::from_str(&s).unwrap_or(Value::Null);
+    Ok(AuditEvent {
+        case_id: CaseId(row.get(0)?),
+        at: Timestamp::from_millisecond(at).unwrap_or(Timestamp::UNIX_EPOCH),
+        actor: row.get(2)?,
+        action: row.get(3)?,
+        before: parse(row.get(4)?),
+        after: parse(row.get(5)?),
+    })
+}
+
+fn take(counter: &mut u64) -> u64 {
+    let v = *counter;
+    *counter += 1;
+    v
+}
+
+pub(super) fn to_json(case: &Case) -> String {
+    serde_json::to_string(case).expect("a case always serialises")
+}
+
+pub(super) fn from_json(doc: &str) -> Result<Case> {
+    serde_json::from_str(doc)
+        .map_err(|e| Error::Store(format!("a stored case does not parse: {e}")))
+}
+
+pub(super) fn store_err(e: rusqlite::Error) -> Error {
+    Error::Store(e.to_string())
+}
