@@ -46,6 +46,8 @@ enum Command {
     Export(cli::service::ExportArgs),
     /// Rebuild the search index from the store.
     Reindex(cli::service::ReindexArgs),
+    /// Measure resolution suggestions on resolved history (time-ordered split) beside BM25.
+    EvalSuggestions(cli::service::EvalSuggestionsArgs),
 }
 
 #[derive(Args)]
@@ -254,6 +256,7 @@ fn main() -> anyhow::Result<()> {
         Command::Import(a) => cli::service::import(a),
         Command::Export(a) => cli::service::export(a),
         Command::Reindex(a) => cli::service::reindex(a),
+        Command::EvalSuggestions(a) => cli::service::eval_suggestions(a),
     }
 }
 

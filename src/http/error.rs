@@ -82,6 +82,15 @@ impl ApiError {
         )
     }
 
+    /// 405 for a route that exists but does not take the request's method.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this endpoint does not take this method; see /v1/openapi.json",
+        )
+    }
+
     /// The stable code.
     pub fn code(&self) -> &'static str {
         self.code

@@ -33,6 +33,9 @@ pub struct SimilarRequest {
     pub from: Option<Timestamp>,
     /// Received before.
     pub to: Option<Timestamp>,
+    /// Query words kept, by tf·idf; `None` for the default 16. (`usize::MAX` gives plain BM25
+    /// over every word: the baseline suggestions are measured against.)
+    pub max_terms: Option<usize>,
 }
 
 /// A similar case.
@@ -75,7 +78,7 @@ impl CaseIndex {
         weighted.sort_by(|a, b| b.0.total_cmp(&a.0));
         let mut should: Vec<(Occur, Box<dyn Query>)> = weighted
             .into_iter()
-            .take(QUERY_TERMS)
+            .take(req.max_terms.unwrap_or(QUERY_TERMS))
             .map(|(_, term)| {
                 let q: Box<dyn Query> =
                     Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::Service;
 use super::signals::{Probe, Signals};
-use super::suggest::{SimilarCase, Suggestion};
+use super::suggest::{Advice, SimilarCase};
 use crate::domain::{Case, CaseId, Corrections, Grade, Intake, Links, PiiKind, Reason, Status};
 use crate::error::{Error, Result};
 use crate::store::{Created, IdempotencyRecord, NewCase};
@@ -87,8 +87,9 @@ pub struct Assessment {
     pub signals: Signals,
     /// Most similar earlier cases.
     pub similar: Vec<SimilarCase>,
-    /// Resolutions of similar resolved cases.
-    pub suggestions: Vec<Suggestion>,
+    /// Resolutions of similar resolved cases, and who handled those cases.
+    #[serde(flatten)]
+    pub advice: Advice,
 }
 
 /// What `create` did.
@@ -255,13 +256,13 @@ impl Service {
         }
         let k = &self.settings.suggestions;
         let similar = self.similar_cases(&masked_text, None, k.similar)?;
-        let suggestions = self.suggestions(&masked_text, Some(received_at), k.suggestions)?;
+        let advice = self.advice(&masked_text, Some(received_at), k.suggestions)?;
         Ok(Prepared {
             assessment: Assessment {
                 triage,
                 signals,
                 similar,
-                suggestions,
+                advice,
             },
             received_at,
             contact_hash,
@@ -282,7 +283,7 @@ impl Service {
             triage,
             signals,
             similar,
-            suggestions,
+            advice,
         } = p.assessment;
         let grade = triage.grade.as_ref();
         let mut reasons: Vec<Reason> = grade.and_then(|g| g.reason).into_iter().collect();
@@ -299,7 +300,10 @@ impl Service {
         let mut response_extra = Map::new();
         response_extra.insert("signals".into(), json(&signals)?);
         response_extra.insert("similar".into(), json(&similar)?);
-        response_extra.insert("suggestions".into(), json(&suggestions)?);
+        response_extra.insert("suggestions".into(), json(&advice.suggestions)?);
+        if let Some(d) = &advice.department {
+            response_extra.insert("department".into(), json(d)?);
+        }
         let case = Case {
             id: CaseId(String::new()),
             seq: 0,

@@ -11,6 +11,7 @@ mod search;
 mod settings;
 mod signals;
 mod suggest;
+mod suggest_eval;
 
 use std::sync::Arc;
 
@@ -21,7 +22,10 @@ pub use self::intake::{Assessment, CreateOutcome, IntakeLimits};
 pub use self::search::{SearchItem, SearchPage};
 pub use self::settings::{DuplicateSettings, SuggestionSettings};
 pub use self::signals::{GroupSignal, Signals};
-pub use self::suggest::{SimilarCase, Suggestion};
+pub use self::suggest::{Advice, DepartmentHint, SimilarCase, Suggestion};
+pub use self::suggest_eval::{
+    ResolvedRow, SuggestionEval, SuggestionScores, char_f1, read_history, write_history,
+};
 use crate::domain::{Case, CaseId};
 use crate::error::{Error, Result};
 use crate::index::CaseIndex;

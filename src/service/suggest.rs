@@ -34,6 +34,30 @@ pub struct Suggestion {
     pub score: f32,
 }
 
+/// The department similar resolved cases were handled by: a vote of the closest ones, each
+/// weighted by how alike it reads.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DepartmentHint {
+    /// The department (as most of its voters name it).
+    pub department: String,
+    /// Share of the weighted vote (0–1).
+    pub share: f32,
+    /// Resolved cases that named it.
+    pub cases: usize,
+    /// Resolved cases that named any department.
+    pub of: usize,
+}
+
+/// Resolutions of similar resolved cases, and who handled them.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Advice {
+    /// Resolutions, best first.
+    pub suggestions: Vec<Suggestion>,
+    /// The department most of the similar resolved cases were handled by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department: Option<DepartmentHint>,
+}
+
 /// A similar case, summarised.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SimilarCase {
@@ -92,13 +116,9 @@ impl Service {
             .collect())
     }
 
-    /// Up to `k` resolutions of similar resolved cases received before `before`.
-    pub fn suggestions(
-        &self,
-        text: &str,
-        before: Option<Timestamp>,
-        k: usize,
-    ) -> Result<Vec<Suggestion>> {
+    /// Up to `k` resolutions of similar resolved cases received before `before`, and the
+    /// department those cases were handled by.
+    pub fn advice(&self, text: &str, before: Option<Timestamp>, k: usize) -> Result<Advice> {
         let mut ranked = self.ranked(
             text,
             &SimilarRequest {
@@ -108,26 +128,33 @@ impl Service {
                 ..Default::default()
             },
         )?;
+        ranked.retain(|(c, _)| c.is_resolved());
+        let department = department_vote(&ranked);
         ranked.sort_by(|(a, sa), (b, sb)| {
             let boiler = |c: &Case| reply::is_boilerplate(c.resolution.as_deref().unwrap_or(""));
             boiler(a).cmp(&boiler(b)).then(sb.total_cmp(sa))
         });
-        Ok(ranked
+        consensus_first(&mut ranked);
+        let suggestions = ranked
             .into_iter()
-            .filter(|(c, _)| c.is_resolved())
             .take(k)
             .map(|(c, score)| {
                 let text = c.resolution.clone().unwrap_or_default();
                 Suggestion {
                     remedy: c.remedy.unwrap_or_else(|| reply::remedy(&text)),
-                    // The department the reply names handled it; the routed one may have passed it on.
+                    // The department the reply names handled it; the routed one may have
+                    // passed it on.
                     department: reply::department(&text).or_else(|| c.department.clone()),
                     case_id: c.id,
                     resolution: text,
                     score,
                 }
             })
-            .collect())
+            .collect();
+        Ok(Advice {
+            suggestions,
+            department,
+        })
     }
 
     /// Index candidates loaded from the store and ordered by bigram cosine with `text`.
@@ -150,5 +177,75 @@ impl Service {
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         Ok(ranked)
+    }
+}
+
+/// Voters: the closest resolved cases.
+const VOTERS: usize = 10;
+
+/// The department named by the most (similarity-weighted) of the closest resolved cases.
+fn department_vote(ranked: &[(Case, f32)]) -> Option<DepartmentHint> {
+    use std::collections::HashMap;
+    let mut weight: HashMap<String, (f32, usize, HashMap<String, usize>)> = HashMap::new();
+    let mut voters = 0;
+    let mut total = 0.0;
+    for (c, score) in ranked.iter().take(VOTERS) {
+        let Some(name) = c.resolution.as_deref().and_then(reply::department) else {
+            continue;
+        };
+        voters += 1;
+        total += score;
+        let e =
+            weight
+                .entry(reply::canonical_department(&name))
+                .or_insert((0.0, 0, HashMap::new()));
+        e.0 += score;
+        e.1 += 1;
+        *e.2.entry(name).or_insert(0) += 1;
+    }
+    let (_, (w, cases, names)) = weight
+        .into_iter()
+        .max_by(|a, b| a.1.0.total_cmp(&b.1.0).then_with(|| b.0.cmp(&a.0)))?;
+    let department = names
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))?
+        .0;
+    Some(DepartmentHint {
+        department,
+        share: if total > 0.0 { w / total } else { 0.0 },
+        cases,
+        of: voters,
+    })
+}
+
+/// Replies weighed for consensus.
+const CONSENSUS: usize = 5;
+
+/// Moves to the front the reply among the closest few that best agrees with the others (by
+/// character F1), weighted by how alike its complaint reads: a reply much like its neighbours'
+/// is the typical answer to such a complaint, not one case's particulars.
+fn consensus_first(ranked: &mut [(Case, f32)]) {
+    let n = ranked.len().min(CONSENSUS);
+    if n < 3 {
+        return;
+    }
+    let replies: Vec<&str> = ranked[..n]
+        .iter()
+        .map(|(c, _)| c.resolution.as_deref().unwrap_or(""))
+        .collect();
+    let best = (0..n)
+        .filter(|&i| !reply::is_boilerplate(replies[i]))
+        .map(|i| {
+            let agreement: f64 = (0..n)
+                .filter(|&j| j != i)
+                .map(|j| super::suggest_eval::char_f1(replies[i], replies[j]))
+                .sum::<f64>()
+                / (n - 1) as f64;
+            (i, agreement as f32 + ranked[i].1)
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i);
+    if let Some(i) = best {
+        ranked[..=i].rotate_right(1);
     }
 }

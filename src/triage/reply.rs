@@ -18,14 +18,17 @@ const BOILERPLATE_CHARS: usize = 60;
 /// An organisation name: an optional place (`A市`, `A2区`, `长沙县`), then a body ending in
 /// an organisation suffix.
 /// Units repeat: “市公安局” + “交通警察支队”.
-const ORG: &str = r"(?:[A-Z][0-9]*(?:市|县|区)|[\p{Han}]{2,3}(?:市|县|区))?(?:[A-Z][0-9]*(?:市|县|区))?(?:[\p{Han}]{1,12}?(?:管理委员会|委员会|管委会|办事处|办公室|局|委|中心|支队|大队|中队|政府|公司|医院|厅|所|站))+";
+const ORG: &str = r"(?:[A-Z][0-9]*(?:市|县|区)|[\p{Han}]{2,3}(?:市|县|区))?(?:[A-Z][0-9]*(?:市|县|区))?(?:[\p{Han}]{1,12}?(?:管理委员会|委员会|管委会|办事处|办公室|指挥部|局|委|中心|支队|大队|中队|政府|街道|公司|医院|厅|所|站))+";
 
 static TRANSFERRED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?:转交?给?|转至|交由|责成|移交给?)({ORG})")).expect("valid regex")
+    Regex::new(&format!(
+        r"(?:转交?给?|转至|交由|责成|移交给?|要求|安排|督促|协调)({ORG})"
+    ))
+    .expect("valid regex")
 });
 static ACTED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?:^|[，。！：；\s])(?:经|由)?({ORG})(?:高度重视|迅速|立即|及时|组织|进行了?|经|对|已|现|派|调查|核实|回复)"
+        r"(?:^|[，。！：；\s])(?:经|由)?({ORG})(?:高度重视|迅速|立即|及时|组织|进行了?|经|对|已|现|派|调查|核实|回复|专题|依法|联合|牵头|会同)"
     ))
     .expect("valid regex")
 });
@@ -51,6 +54,24 @@ pub fn department(reply: &str) -> Option<String> {
     }
     // “我局”, “我办”: the reply's own office, not a name.
     (name.chars().count() >= 3).then(|| name.to_string())
+}
+
+/// The kind of department a name denotes, without its place (`A市`, `A2区`, `龙潭镇`, `市`)
+/// and leading function words, so that “市人社局” and “县人社局”, or “A5区教育局” and
+/// “市教育局”, compare equal: which office of that kind is set by the complainant's address.
+pub fn canonical_department(name: &str) -> String {
+    static PLACE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"^(?:至|了|原|其|对|入|将|由|向|到|给|和|与|及|根据|以上为)?(?:[A-Z][0-9]*[市县区]|[\p{Han}]{1,4}?[市县区镇乡](?:人民)?|市|县|区|省)*",
+        )
+        .expect("valid regex")
+    });
+    let rest = PLACE.replace(name, "");
+    if rest.is_empty() {
+        name.to_string()
+    } else {
+        rest.into_owned()
+    }
 }
 
 /// The remedy a reply describes, by its strongest wording; 解释说明 when it only explains.
@@ -95,6 +116,20 @@ mod tests {
             Some("A3区住建局")
         );
         assert_eq!(department("感谢您对我们工作的支持。"), None);
+        assert_eq!(
+            department("您的留言已收悉，我们要求市教育局进行了调查核实").as_deref(),
+            Some("市教育局")
+        );
+        assert_eq!(
+            canonical_department("A市教育局"),
+            canonical_department("市教育局")
+        );
+        assert_eq!(canonical_department("A2区住建局"), "住建局");
+        assert_eq!(
+            canonical_department("县人社局"),
+            canonical_department("市人社局")
+        );
+        assert_eq!(canonical_department("龙潭镇人民政府"), "政府");
     }
 
     #[test]

@@ -5,8 +5,10 @@
 //! `../shared/datasets/` are `#[ignore]`d: run them with `cargo test -- --ignored`; they skip
 //! with a message when the data is absent.
 
+mod api;
 mod cli;
 mod datasets;
+mod durability;
 mod properties;
 mod support;
 mod training;

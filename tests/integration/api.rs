@@ -1,0 +1,1728 @@
+//! The HTTP API in process: the axum router driven with `tower::ServiceExt::oneshot` over the
+//! fixture model, a temporary store and index. Every endpoint, role and error code.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tousu::config::{ApiKey, Limits, Role};
+use tousu::http::{AppState, KeyRing};
+use tousu::index::CaseIndex;
+use tousu::service::{Service, ServiceSettings};
+use tousu::store::SqliteStore;
+use tousu::triage::Engine;
+use tower::ServiceExt;
+
+use crate::support::fixture_model;
+
+const INTAKE_KEY: &str = "intake-key-0123456789abcdef";
+const ANALYST_KEY: &str = "analyst-key-0123456789abcdef";
+const ADMIN_KEY: &str = "admin-key-0123456789abcdef";
+
+const BROADBAND: &str = "家里宽带断网三天了，报修多次没人处理";
+const BROADBAND_SLOW: &str = "宽带网速特别慢，看视频一直卡顿，装维师傅约好上门却没来";
+const BILL: &str = "话费被多扣了二十元，要求退还";
+const VALUE_ADDED: &str = "账单里有不认识的增值业务，莫名其妙被扣费，要求返还";
+const SIGNAL: &str = "小区手机信号很差，打电话经常掉线";
+const COUNTER: &str = "营业厅工作人员态度很差，办理业务很慢，排队等了很久";
+
+/// An app over its own temporary store and index.
+struct TestApp {
+    app: Router,
+    service: Arc<Service>,
+    _dir: TempDir,
+}
+
+/// The three keys, one per role: `crm` (intake), `ana` (analyst), `root` (admin).
+fn keys() -> Vec<ApiKey> {
+    [
+        ("crm", Role::Intake, INTAKE_KEY),
+        ("ana", Role::Analyst, ANALYST_KEY),
+        ("root", Role::Admin, ADMIN_KEY),
+    ]
+    .into_iter()
+    .map(|(name, role, key)| ApiKey {
+        name: name.into(),
+        role,
+        key: key.into(),
+    })
+    .collect()
+}
+
+fn build(keys: Vec<ApiKey>, limits: Limits) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::load(&fixture_model(), None).unwrap();
+    let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
+    let index = CaseIndex::open(
+        &dir.path().join("index"),
+        engine.pipeline().segmenter().search_tokenizer(),
+    )
+    .unwrap();
+    let service = Arc::new(
+        Service::start(
+            Arc::new(engine),
+            Arc::new(store),
+            Arc::new(index),
+            ServiceSettings::default(),
+        )
+        .unwrap(),
+    );
+    let state = AppState::new(service.clone(), KeyRing::new(&keys), limits);
+    TestApp {
+        app: tousu::http::router(state),
+        service,
+        _dir: dir,
+    }
+}
+
+/// The usual app: the three keys, default limits.
+fn app() -> TestApp {
+    build(keys(), Limits::default())
+}
+
+/// A response, read whole.
+struct Resp {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "{} body is not JSON ({e}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Checks the status and that the body is JSON; returns it.
+    fn expect(&self, status: StatusCode) -> Value {
+        assert_eq!(self.status, status, "{}", self.text());
+        assert!(
+            self.header("content-type")
+                .is_some_and(|c| c.starts_with("application/json")),
+            "content-type {:?}",
+            self.header("content-type")
+        );
+        self.json()
+    }
+
+    /// Checks this is the API's error answer: `status`, a JSON body with exactly `code` and
+    /// `message`, and this code. Returns the message.
+    fn error(&self, status: StatusCode, code: &str) -> String {
+        let v = self.expect(status);
+        let obj = v.as_object().expect("error body is an object");
+        let mut fields: Vec<&str> = obj.keys().map(String::as_str).collect();
+        fields.sort_unstable();
+        assert_eq!(fields, ["code", "message"], "{v}");
+        assert_eq!(v["code"], code, "{v}");
+        let message = v["message"].as_str().expect("message is a string");
+        assert!(!message.is_empty());
+        message.to_string()
+    }
+}
+
+impl TestApp {
+    async fn send(&self, req: Request<Body>) -> Resp {
+        read(self.app.clone().oneshot(req).await.unwrap()).await
+    }
+
+    /// A request with the key as `Authorization: Bearer` and the body as JSON.
+    async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> Resp {
+        self.send(request(method, uri, key, body)).await
+    }
+
+    async fn get(&self, uri: &str, key: Option<&str>) -> Resp {
+        self.call(Method::GET, uri, key, None).await
+    }
+
+    async fn post(&self, uri: &str, key: Option<&str>, body: &Value) -> Resp {
+        self.call(Method::POST, uri, key, Some(body)).await
+    }
+
+    async fn patch(&self, id: &str, key: Option<&str>, body: &Value) -> Resp {
+        self.call(Method::PATCH, &format!("/v1/cases/{id}"), key, Some(body))
+            .await
+    }
+
+    /// Creates a case as the intake key; its JSON.
+    async fn create(&self, body: &Value) -> Value {
+        let r = self.post("/v1/cases", Some(INTAKE_KEY), body).await;
+        let v = r.expect(StatusCode::CREATED);
+        assert!(is_case_id(v["id"].as_str().unwrap_or_default()), "{v}");
+        v
+    }
+
+    /// Creates a case with this text; its id.
+    async fn create_text(&self, text: &str) -> String {
+        id_of(&self.create(&json!({ "text": text })).await)
+    }
+
+    fn count(&self) -> u64 {
+        self.service.store().count().unwrap()
+    }
+
+    fn sync(&self) {
+        self.service.sync_index().unwrap();
+    }
+}
+
+/// Reads a response whole.
+async fn read(r: axum::response::Response) -> Resp {
+    let (parts, body) = r.into_parts();
+    Resp {
+        status: parts.status,
+        headers: parts.headers,
+        body: body.collect().await.unwrap().to_bytes(),
+    }
+}
+
+fn request(method: Method, uri: &str, key: Option<&str>, body: Option<&Value>) -> Request<Body> {
+    let mut b = Request::builder().method(method).uri(uri);
+    if let Some(k) = key {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {k}"));
+    }
+    match body {
+        Some(v) => b
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(v.to_string()))
+            .unwrap(),
+        None => b.body(Body::empty()).unwrap(),
+    }
+}
+
+/// A POST with a raw body and headers of our choosing.
+fn raw_post(uri: &str, headers: &[(&str, &str)], body: impl Into<Body>) -> Request<Body> {
+    let mut b = Request::builder().method(Method::POST).uri(uri);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    b.body(body.into()).unwrap()
+}
+
+fn id_of(v: &Value) -> String {
+    v["id"].as_str().expect("an id").to_string()
+}
+
+/// `TS` + 8 digits + `-` + 6 digits.
+fn is_case_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 17
+        && s.starts_with("TS")
+        && b[2..10].iter().all(u8::is_ascii_digit)
+        && b[10] == b'-'
+        && b[11..].iter().all(u8::is_ascii_digit)
+}
+
+/// Percent-encodes a query value.
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn ids(hits: &Value) -> Vec<String> {
+    hits.as_array()
+        .expect("an array")
+        .iter()
+        .map(id_of)
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST /v1/triage
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn triage_answers_with_the_whole_assessment_and_stores_nothing() {
+    let t = app();
+    let r = t
+        .post(
+            "/v1/triage",
+            Some(INTAKE_KEY),
+            &json!({
+                "text": format!("{BROADBAND}，联系电话13812345678"),
+                "title": "宽带断网",
+                "channel": "hotline_12345",
+                "received_at": "2026-03-02T09:00:00Z",
+                "metadata": { "ticket": "A-1" }
+            }),
+        )
+        .await;
+    let v = r.expect(StatusCode::OK);
+    for key in [
+        "category",
+        "grade",
+        "sla",
+        "signals",
+        "similar",
+        "suggestions",
+    ] {
+        assert!(v.get(key).is_some_and(|x| !x.is_null()), "no {key}: {v}");
+    }
+    let labels = ["服务问题", "网络问题", "费用问题"];
+    assert!(
+        labels.contains(&v["category"]["label"].as_str().unwrap()),
+        "{v}"
+    );
+    assert!(["一般", "严重", "重大"].contains(&v["grade"]["label"].as_str().unwrap()));
+    assert!(
+        v["similar"].as_array().unwrap().is_empty(),
+        "nothing stored yet"
+    );
+    assert!(!r.text().contains("13812345678"), "the phone leaked");
+    assert_eq!(t.count(), 0, "triage stores nothing");
+
+    // Open to intake and admin; analysts may not triage.
+    let body = json!({ "text": BILL });
+    t.post("/v1/triage", Some(ADMIN_KEY), &body)
+        .await
+        .expect(StatusCode::OK);
+    t.post("/v1/triage", Some(ANALYST_KEY), &body)
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+
+    // Once earlier cases are stored and indexed, they are similar and their resolutions suggested.
+    let earlier = t.create_text(BROADBAND).await;
+    t.patch(
+        &earlier,
+        Some(ANALYST_KEY),
+        &json!({ "resolution": "已安排装维人员上门更换光猫，宽带恢复正常，向用户致歉", "remedy": "维修" }),
+    )
+    .await
+    .expect(StatusCode::OK);
+    t.sync();
+    let v = t
+        .post(
+            "/v1/triage",
+            Some(INTAKE_KEY),
+            &json!({ "text": "家里宽带又断网了，报修没人处理" }),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert!(ids(&v["similar"]).contains(&earlier), "{v}");
+    let suggestions = v["suggestions"].as_array().unwrap();
+    assert!(
+        suggestions.iter().any(|s| s["case_id"] == earlier.as_str()),
+        "{v}"
+    );
+    assert_eq!(t.count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn triage_rejects_bad_bodies_with_json_errors() {
+    let limits = Limits {
+        body_bytes: 1024,
+        text_chars: 10,
+        max_batch: 2,
+        ..Limits::default()
+    };
+    let t = build(keys(), limits);
+    let k = Some(INTAKE_KEY);
+
+    let m = t
+        .post("/v1/triage", k, &json!({ "text": "" }))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "empty_text");
+    assert!(m.contains("text"), "{m}");
+    t.post("/v1/triage", k, &json!({ "text": " \n\u{3000} " }))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "empty_text");
+
+    let m = t
+        .post(
+            "/v1/triage",
+            k,
+            &json!({ "text": BILL, "complainant": "张三" }),
+        )
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json");
+    assert!(m.contains("complainant"), "the field is named: {m}");
+    t.post("/v1/triage", k, &json!({ "title": "没有正文" }))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json");
+    t.post("/v1/triage", k, &json!({ "text": 42 }))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json");
+    t.post(
+        "/v1/triage",
+        k,
+        &json!({ "text": "话费", "channel": "pigeon" }),
+    )
+    .await
+    .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json");
+    let json_ct = [
+        ("content-type", "application/json"),
+        ("x-api-key", INTAKE_KEY),
+    ];
+    t.send(raw_post("/v1/triage", &json_ct, "{\"text\": \"话费"))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json");
+
+    // Longer than limits.text_chars (10): refused, naming the field.
+    let m = t
+        .post("/v1/triage", k, &json!({ "text": BROADBAND }))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+    assert!(m.contains("`text`") && m.contains("10"), "{m}");
+    t.post("/v1/triage", k, &json!({ "text": "话费多扣了" }))
+        .await
+        .expect(StatusCode::OK);
+
+    // Over limits.body_bytes (1024).
+    let big = json!({ "text": BILL.repeat(40) });
+    assert!(big.to_string().len() > 1024);
+    t.post("/v1/triage", k, &big)
+        .await
+        .error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
+    t.post("/v1/cases", k, &big)
+        .await
+        .error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
+
+    // A charset parameter is fine; no content type, or another one, is not.
+    t.send(raw_post(
+        "/v1/triage",
+        &[
+            ("x-api-key", INTAKE_KEY),
+            ("content-type", "application/json; charset=utf-8"),
+        ],
+        json!({ "text": "话费多扣了" }).to_string(),
+    ))
+    .await
+    .expect(StatusCode::OK);
+    let body = json!({ "text": BILL }).to_string();
+    t.send(raw_post(
+        "/v1/triage",
+        &[("x-api-key", INTAKE_KEY)],
+        body.clone(),
+    ))
+    .await
+    .error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    t.send(raw_post(
+        "/v1/triage",
+        &[("x-api-key", INTAKE_KEY), ("content-type", "text/plain")],
+        body,
+    ))
+    .await
+    .error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+
+    // The batch endpoint: at most max_batch (2) items, and max_batch × body_bytes of body.
+    let three =
+        json!({ "cases": [{ "text": "话费多扣" }, { "text": "宽带断网" }, { "text": "信号差" }] });
+    let m = t
+        .post("/v1/cases/batch", k, &three)
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+    assert!(m.contains("1 to 2"), "{m}");
+    let huge = json!({ "cases": [{ "text": BILL.repeat(60) }] });
+    assert!(huge.to_string().len() > 2 * 1024);
+    t.post("/v1/cases/batch", k, &huge)
+        .await
+        .error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
+    // Over body_bytes but within the batch's allowance: read, and each item judged alone.
+    let two = json!({ "cases": [{ "text": BILL.repeat(26) }, { "text": "话费多扣了" }] });
+    let n = two.to_string().len();
+    assert!(n > 1024 && n < 2 * 1024, "{n}");
+    let v = t
+        .post("/v1/cases/batch", k, &two)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(v["results"][0]["status"], 422, "{v}");
+    assert_eq!(v["results"][0]["error"]["code"], "invalid_request");
+    assert_eq!(v["results"][1]["status"], 201, "{v}");
+    assert_eq!(t.count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saturated_model_answers_503_with_retry_after() {
+    // No model slot, and room for one request to wait: the one that waits gives up after its
+    // 2 s; those that find the line full are turned away at once.
+    let limits = Limits {
+        inference_concurrency: 0,
+        inference_queue: 1,
+        ..Limits::default()
+    };
+    let t = build(keys(), limits);
+    let started = Instant::now();
+    let handles: Vec<_> = [
+        ("/v1/triage", json!({ "text": BILL })),
+        ("/v1/cases", json!({ "text": BILL })),
+        ("/v1/cases/batch", json!({ "cases": [{ "text": BILL }] })),
+    ]
+    .into_iter()
+    .map(|(uri, body)| {
+        let app = t.app.clone();
+        let req = request(Method::POST, uri, Some(INTAKE_KEY), Some(&body));
+        tokio::spawn(async move { read(app.oneshot(req).await.unwrap()).await })
+    })
+    .collect();
+    let mut messages = Vec::new();
+    for h in handles {
+        let r = h.await.unwrap();
+        messages.push(r.error(StatusCode::SERVICE_UNAVAILABLE, "overloaded"));
+        assert_eq!(r.header("retry-after"), Some("1"));
+    }
+    messages.sort();
+    assert!(
+        messages[0].contains("no model slot came free"),
+        "{messages:?}"
+    );
+    assert!(messages[1].contains("wait line is full"), "{messages:?}");
+    assert!(messages[2].contains("wait line is full"), "{messages:?}");
+    assert!(started.elapsed() >= Duration::from_secs(2));
+    // Reads do not need the model.
+    t.get("/v1/search", Some(ANALYST_KEY))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(t.count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_request_times_out_with_503() {
+    // A zero-second timeout: anything that has to wait (here a 60-case batch) times out.
+    let limits = Limits {
+        request_timeout_secs: 0,
+        ..Limits::default()
+    };
+    let t = build(keys(), limits);
+    let texts = [
+        BROADBAND,
+        BROADBAND_SLOW,
+        BILL,
+        VALUE_ADDED,
+        SIGNAL,
+        COUNTER,
+    ];
+    let cases: Vec<Value> = (0..60)
+        .map(|i| json!({ "text": format!("{}（第{i}次）", texts[i % texts.len()]) }))
+        .collect();
+    let r = t
+        .post(
+            "/v1/cases/batch",
+            Some(INTAKE_KEY),
+            &json!({ "cases": cases }),
+        )
+        .await;
+    let m = r.error(StatusCode::SERVICE_UNAVAILABLE, "timeout");
+    assert!(m.contains("0 s"), "{m}");
+    assert_eq!(r.header("retry-after"), Some("1"));
+    // What answers without waiting still works.
+    t.get("/healthz", None).await.expect(StatusCode::OK);
+    // The batch's work was already under way; let it finish before the store goes away.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while t.count() < 60 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST /v1/cases, GET /v1/cases/{id}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_answers_201_and_the_case_reads_back() {
+    let t = app();
+    let r = t
+        .post(
+            "/v1/cases",
+            Some(INTAKE_KEY),
+            &json!({
+                "text": format!("{BROADBAND}，电话13812345678"),
+                "title": "宽带故障",
+                "channel": "phone",
+                "contact": "13812345678",
+                "received_at": "2026-03-02T09:00:00Z",
+                "metadata": { "ticket": "CRM-20260302-1" }
+            }),
+        )
+        .await;
+    let created = r.expect(StatusCode::CREATED);
+    assert!(r.header("idempotent-replayed").is_none());
+    let id = id_of(&created);
+    assert!(is_case_id(&id), "{id}");
+    for key in [
+        "signals",
+        "similar",
+        "suggestions",
+        "category",
+        "grade",
+        "status",
+    ] {
+        assert!(created.get(key).is_some(), "no {key}: {created}");
+    }
+    assert_eq!(created["status"], "triaged");
+    assert!(!r.text().contains("13812345678"), "the phone leaked");
+    assert_eq!(t.count(), 1);
+
+    let got = t
+        .get(&format!("/v1/cases/{id}"), Some(ANALYST_KEY))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(got["id"], id.as_str());
+    assert_eq!(got["channel"], "phone");
+    assert_eq!(got["metadata"]["ticket"], "CRM-20260302-1");
+    assert_eq!(got["received_at"], "2026-03-02T09:00:00Z");
+    assert_eq!(got["category"], created["category"]);
+    assert_eq!(got["grade"], created["grade"]);
+    let text = got["text"].as_str().unwrap();
+    assert!(
+        text.contains("宽带") && !text.contains("13812345678"),
+        "{text}"
+    );
+    assert!(got.get("contact").is_none());
+
+    // A second case gets the next number of the day.
+    let second = t.create_text(BILL).await;
+    assert_ne!(second, id);
+
+    // Unknown and malformed numbers: 404, in the error format.
+    let m = t
+        .get("/v1/cases/TS20200101-999999", Some(ANALYST_KEY))
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
+    assert!(m.contains("TS20200101-999999"), "{m}");
+    for bad in [
+        "12345",
+        "TS2026-1",
+        "ts20260302-000001",
+        "TS20260302x000001",
+    ] {
+        t.get(&format!("/v1/cases/{bad}"), Some(ANALYST_KEY))
+            .await
+            .error(StatusCode::NOT_FOUND, "not_found");
+    }
+    t.get(&format!("/v1/cases/{}", enc("投诉单1")), Some(ANALYST_KEY))
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_key_replays_the_first_answer_and_refuses_another_body() {
+    let t = app();
+    let send = |body: String, key: &'static str| {
+        raw_post(
+            "/v1/cases",
+            &[
+                ("content-type", "application/json"),
+                ("authorization", &format!("Bearer {INTAKE_KEY}")),
+                ("idempotency-key", key),
+            ],
+            body,
+        )
+    };
+    let body = json!({ "text": BILL, "channel": "app" }).to_string();
+    let first = t.send(send(body.clone(), "crm-7f3a-0001")).await;
+    first.expect(StatusCode::CREATED);
+    assert!(first.header("idempotent-replayed").is_none());
+
+    let again = t.send(send(body, "crm-7f3a-0001")).await;
+    again.expect(StatusCode::CREATED);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.body, first.body, "the first answer, verbatim");
+
+    // The same request spelt differently (key order, spacing) is the same request.
+    let respelt = "{ \"channel\" : \"app\",\n  \"text\" : \"话费被多扣了二十元，要求退还\" }";
+    let r = t.send(send(respelt.into(), "crm-7f3a-0001")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.header("idempotent-replayed"), Some("true"));
+    assert_eq!(r.body, first.body);
+    assert_eq!(t.count(), 1, "one case for three tries");
+
+    // Another complaint under the same key.
+    let other = json!({ "text": SIGNAL }).to_string();
+    let m = t
+        .send(send(other.clone(), "crm-7f3a-0001"))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused");
+    assert!(
+        m.contains(&id_of(&first.json())),
+        "names the first case: {m}"
+    );
+    assert_eq!(t.count(), 1);
+
+    // A new key is a new case.
+    let r = t.send(send(other, "crm-7f3a-0002")).await;
+    r.expect(StatusCode::CREATED);
+    assert!(r.header("idempotent-replayed").is_none());
+    assert_eq!(t.count(), 2);
+
+    // Keys that cannot be used.
+    for bad in ["k".repeat(201), String::new()] {
+        let m = t
+            .send(raw_post(
+                "/v1/cases",
+                &[
+                    ("content-type", "application/json"),
+                    ("x-api-key", INTAKE_KEY),
+                    ("idempotency-key", &bad),
+                ],
+                json!({ "text": COUNTER }).to_string(),
+            ))
+            .await
+            .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+        assert!(m.contains("1 to 200"), "{m}");
+    }
+    let mut req = request(
+        Method::POST,
+        "/v1/cases",
+        Some(INTAKE_KEY),
+        Some(&json!({ "text": COUNTER })),
+    );
+    req.headers_mut().insert(
+        "idempotency-key",
+        HeaderValue::from_bytes("重试键".as_bytes()).unwrap(),
+    );
+    let m = t
+        .send(req)
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+    assert!(m.contains("Idempotency-Key"), "{m}");
+    assert_eq!(t.count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_while_the_first_request_runs_is_a_409_conflict() {
+    // Requests with one key sent at the same moment: one creates the case; the others either
+    // find it in flight (409) or, once it is done, get its answer replayed. Rounds with new keys
+    // until a 409 has been seen.
+    let t = app();
+    let mut conflicts = 0;
+    let mut rounds = 0;
+    while conflicts == 0 && rounds < 20 {
+        rounds += 1;
+        let key = format!("storm-{rounds}");
+        let body = json!({ "text": format!("{BROADBAND_SLOW}（工单{rounds}）") });
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let mut req = request(Method::POST, "/v1/cases", Some(INTAKE_KEY), Some(&body));
+                req.headers_mut()
+                    .insert("idempotency-key", HeaderValue::from_str(&key).unwrap());
+                let app = t.app.clone();
+                tokio::spawn(async move { read(app.oneshot(req).await.unwrap()).await })
+            })
+            .collect();
+        let mut fresh = 0;
+        for h in handles {
+            let r = h.await.unwrap();
+            match r.status {
+                StatusCode::CREATED if r.header("idempotent-replayed").is_none() => fresh += 1,
+                StatusCode::CREATED => {}
+                _ => {
+                    let m = r.error(StatusCode::CONFLICT, "conflict");
+                    assert!(m.contains("still being processed"), "{m}");
+                    conflicts += 1;
+                }
+            }
+        }
+        assert_eq!(
+            fresh, 1,
+            "round {rounds}: exactly one request creates the case"
+        );
+        assert_eq!(t.count(), rounds, "one case per key");
+    }
+    assert!(
+        conflicts > 0,
+        "no request ever overlapped in {rounds} rounds"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST /v1/cases/batch
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_answers_per_item_and_stores_the_good_ones() {
+    let t = app();
+    let r = t
+        .post(
+            "/v1/cases/batch",
+            Some(INTAKE_KEY),
+            &json!({ "cases": [
+                { "text": BROADBAND, "channel": "web" },
+                { "text": "   " },
+                { "text": BILL, "title": "话费争议" },
+                { "text": SIGNAL, "title": "标".repeat(501) },
+            ] }),
+        )
+        .await;
+    let v = r.expect(StatusCode::OK);
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    let statuses: Vec<u64> = results
+        .iter()
+        .map(|x| x["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [201, 422, 201, 422]);
+    for (i, item) in results.iter().enumerate() {
+        assert_eq!(item["index"], i);
+    }
+    let first = &results[0]["case"];
+    assert!(is_case_id(first["id"].as_str().unwrap()), "{v}");
+    assert_eq!(first["channel"], "web");
+    assert!(results[0].get("error").is_none());
+    assert_eq!(results[1]["error"]["code"], "empty_text");
+    assert!(results[1].get("case").is_none());
+    assert_eq!(results[3]["error"]["code"], "invalid_request");
+    assert!(
+        results[3]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("title")
+    );
+    assert_eq!(t.count(), 2);
+    let id = id_of(&results[2]["case"]);
+    let got = t
+        .get(&format!("/v1/cases/{id}"), Some(ANALYST_KEY))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(got["title"], "话费争议");
+
+    // An empty batch, a batch that is not a batch, an item with an unknown field.
+    let m = t
+        .post("/v1/cases/batch", Some(INTAKE_KEY), &json!({ "cases": [] }))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+    assert!(m.contains("cases"), "{m}");
+    t.post(
+        "/v1/cases/batch",
+        Some(INTAKE_KEY),
+        &json!([{ "text": BILL }]),
+    )
+    .await
+    .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json");
+    let m = t
+        .post(
+            "/v1/cases/batch",
+            Some(INTAKE_KEY),
+            &json!({ "cases": [{ "text": BILL, "priority": "high" }] }),
+        )
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json");
+    assert!(m.contains("priority"), "{m}");
+    t.post(
+        "/v1/cases/batch",
+        Some(ANALYST_KEY),
+        &json!({ "cases": [{ "text": BILL }] }),
+    )
+    .await
+    .error(StatusCode::FORBIDDEN, "forbidden");
+    assert_eq!(t.count(), 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PATCH /v1/cases/{id}, GET /v1/cases/{id}/audit
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patch_moves_the_case_through_handling_and_keeps_corrections() {
+    let t = app();
+    let id = t.create_text(BROADBAND).await;
+    let k = Some(ANALYST_KEY);
+
+    let v = t
+        .patch(
+            &id,
+            k,
+            &json!({ "status": "investigating", "department": "网络维护中心", "assignee": "王工" }),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(v["status"], "investigating");
+    assert_eq!(v["department"], "网络维护中心");
+    assert_eq!(v["assignee"], "王工");
+
+    let v = t
+        .patch(
+            &id,
+            k,
+            &json!({ "status": "replied", "resolution": "已更换光猫，宽带恢复正常", "remedy": "维修" }),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(v["status"], "replied");
+    assert_eq!(v["resolution"], "已更换光猫，宽带恢复正常");
+    assert_eq!(v["remedy"], "维修");
+    assert!(v["resolved_at"].is_string(), "{v}");
+    // 反馈 may reopen to 处理 (重办).
+    let v = t
+        .patch(&id, k, &json!({ "status": "handling" }))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(v["status"], "handling");
+
+    // Correct the category (to one the model did not say) and the grade.
+    let before = v["category"].as_str().unwrap().to_string();
+    let to = ["服务问题", "网络问题", "费用问题"]
+        .into_iter()
+        .find(|c| *c != before)
+        .unwrap();
+    let v = t
+        .patch(&id, k, &json!({ "category": to, "grade": "重大" }))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(v["category"], to);
+    assert_eq!(v["grade"], "重大");
+    let c = &v["corrections"]["category"];
+    assert_eq!(c["from"], before.as_str());
+    assert_eq!(c["to"], to);
+    assert_eq!(c["by"], "ana");
+    assert!(c["at"].is_string());
+    assert_eq!(v["corrections"]["grade"]["to"], "重大");
+    assert_eq!(v["corrections"]["grade"]["by"], "ana");
+    let got = t
+        .get(&format!("/v1/cases/{id}"), k)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(got["corrections"], v["corrections"], "kept");
+
+    // Admins may patch too; intake keys may not.
+    t.patch(&id, Some(ADMIN_KEY), &json!({ "assignee": "李工" }))
+        .await
+        .expect(StatusCode::OK);
+    t.patch(&id, Some(INTAKE_KEY), &json!({ "assignee": "赵工" }))
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+
+    // Audit trail: create, then the changes, each with the key's name.
+    let r = t.get(&format!("/v1/cases/{id}/audit"), k).await;
+    let events = r.expect(StatusCode::OK);
+    let events = events.as_array().unwrap();
+    let trail: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["actor"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            ("create", "crm"),
+            ("update", "ana"),
+            ("update", "ana"),
+            ("update", "ana"),
+            ("correct", "ana"),
+            ("update", "root"),
+        ],
+        "{events:?}"
+    );
+    for e in events {
+        assert_eq!(e["case_id"], id.as_str());
+        assert!(e["at"].is_string());
+    }
+    assert!(events[0]["before"].is_null());
+    assert_eq!(events[1]["after"]["status"], "investigating");
+    assert_eq!(events[1]["before"]["status"], "triaged");
+    // Audit of an unknown case, and by intake.
+    t.get("/v1/cases/TS20200101-000001/audit", k)
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
+    t.get(&format!("/v1/cases/{id}/audit"), Some(INTAKE_KEY))
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patch_refuses_what_cannot_be_done() {
+    let t = app();
+    let id = t.create_text(BILL).await;
+    let k = Some(ANALYST_KEY);
+    t.patch(&id, k, &json!({ "status": "handling" }))
+        .await
+        .expect(StatusCode::OK);
+
+    let m = t
+        .patch(&id, k, &json!({ "category": "天气问题" }))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "unknown_label");
+    assert!(m.contains("天气问题") && m.contains("费用问题"), "{m}");
+    let m = t
+        .patch(&id, k, &json!({ "status": "investigating" }))
+        .await
+        .error(StatusCode::CONFLICT, "conflict");
+    assert!(m.contains("cannot move back"), "{m}");
+    let m = t
+        .patch(&id, k, &json!({}))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+    assert!(m.contains("empty"), "{m}");
+    let m = t
+        .patch(&id, k, &json!({ "status": "handling", "priority": 1 }))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json");
+    assert!(m.contains("priority"), "{m}");
+    t.patch(&id, k, &json!({ "status": "closed" }))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json");
+    t.patch(&id, k, &json!({ "grade": "紧急" }))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json");
+    t.patch(&id, k, &json!({ "remedy": "赔钱" }))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json");
+    let m = t
+        .patch(&id, k, &json!({ "department": "  " }))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+    assert!(m.contains("department"), "{m}");
+    let m = t
+        .patch(&id, k, &json!({ "resolution": "退".repeat(20_001) }))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+    assert!(m.contains("resolution"), "{m}");
+    t.patch("TS20200101-000001", k, &json!({ "status": "handling" }))
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
+    t.patch("not-a-case", k, &json!({ "status": "handling" }))
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
+    let r = t
+        .send(raw_post(
+            &format!("/v1/cases/{id}"),
+            &[("x-api-key", ANALYST_KEY)],
+            "{\"status\":\"replied\"}",
+        ))
+        .await;
+    // POST is not PATCH.
+    r.error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    let mut req = request(
+        Method::PATCH,
+        &format!("/v1/cases/{id}"),
+        k,
+        Some(&json!({ "status": "replied" })),
+    );
+    req.headers_mut().remove(header::CONTENT_TYPE);
+    t.send(req)
+        .await
+        .error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+
+    // Archived is final.
+    t.patch(&id, k, &json!({ "status": "archived" }))
+        .await
+        .expect(StatusCode::OK);
+    let m = t
+        .patch(&id, k, &json!({ "assignee": "王工" }))
+        .await
+        .error(StatusCode::CONFLICT, "conflict");
+    assert!(m.contains("archived"), "{m}");
+
+    // None of the refused patches left a trace.
+    let events = t
+        .get(&format!("/v1/cases/{id}/audit"), k)
+        .await
+        .expect(StatusCode::OK);
+    let actions: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["create", "update", "update"]);
+    let got = t
+        .get(&format!("/v1/cases/{id}"), k)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(got["status"], "archived");
+    assert!(got.get("assignee").is_none());
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /v1/search, GET /v1/cases/{id}/similar
+
+/// Six cases received a day apart (BROADBAND oldest), indexed; their ids in that order.
+async fn seed(t: &TestApp) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, (text, channel)) in [
+        (BROADBAND, "phone"),
+        (BILL, "web"),
+        (BROADBAND_SLOW, "app"),
+        (VALUE_ADDED, "wechat"),
+        (SIGNAL, "phone"),
+        (COUNTER, "visit"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let v = t
+            .create(&json!({
+                "text": text,
+                "channel": channel,
+                "received_at": format!("2026-03-{:02}T02:00:00Z", i + 1),
+            }))
+            .await;
+        out.push(id_of(&v));
+    }
+    t.sync();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_finds_filters_counts_and_highlights() {
+    let t = app();
+    let ids_ = seed(&t).await;
+    let k = Some(ANALYST_KEY);
+
+    let v = t
+        .get(&format!("/v1/search?q={}", enc("宽带")), k)
+        .await
+        .expect(StatusCode::OK);
+    let found = ids(&v["hits"]);
+    assert_eq!(v["total"], 2, "{v}");
+    assert!(found.contains(&ids_[0]) && found.contains(&ids_[2]), "{v}");
+    for hit in v["hits"].as_array().unwrap() {
+        let snippet = hit["snippet"].as_str().unwrap();
+        assert!(snippet.contains("<em>宽带</em>"), "{snippet}");
+        assert!(hit["score"].as_f64().unwrap() > 0.0);
+        for key in ["grade", "status", "channel", "received_at"] {
+            assert!(hit.get(key).is_some(), "{hit}");
+        }
+    }
+    for facet in ["category", "grade", "status", "channel"] {
+        let counts = v["facets"][facet]
+            .as_array()
+            .unwrap_or_else(|| panic!("{v}"));
+        let total: u64 = counts.iter().map(|c| c["count"].as_u64().unwrap()).sum();
+        assert_eq!(total, 2, "{facet}: {v}");
+    }
+    assert!(v.get("next_cursor").is_none());
+
+    // An empty query matches everything; facets=false drops the counts.
+    let all = t
+        .get("/v1/search?facets=false", k)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(all["total"], 6);
+    assert!(all.get("facets").is_none(), "{all}");
+
+    // Filters: by grade (the one of the first case), by channel (any of several), by status,
+    // by category, by time.
+    let grade = all["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == ids_[0].as_str())
+        .unwrap()["grade"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v = t
+        .get(&format!("/v1/search?grade={}", enc(&grade)), k)
+        .await
+        .expect(StatusCode::OK);
+    assert!(ids(&v["hits"]).contains(&ids_[0]));
+    assert!(
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["grade"] == grade.as_str())
+    );
+    let v = t
+        .get("/v1/search?channel=web,wechat", k)
+        .await
+        .expect(StatusCode::OK);
+    let mut found = ids(&v["hits"]);
+    found.sort();
+    assert_eq!(found, [ids_[1].clone(), ids_[3].clone()]);
+    assert_eq!(v["facets"]["channel"].as_array().unwrap().len(), 2, "{v}");
+    let v = t
+        .get(&format!("/v1/search?q={}&channel=phone", enc("宽带")), k)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(ids(&v["hits"]), [ids_[0].clone()]);
+    t.patch(&ids_[4], k, &json!({ "status": "handling" }))
+        .await
+        .expect(StatusCode::OK);
+    t.sync();
+    let v = t
+        .get("/v1/search?status=handling", k)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(ids(&v["hits"]), [ids_[4].clone()]);
+    let cat = v["hits"][0]["category"].as_str().unwrap().to_string();
+    let v = t
+        .get(&format!("/v1/search?category={}", enc(&cat)), k)
+        .await
+        .expect(StatusCode::OK);
+    assert!(ids(&v["hits"]).contains(&ids_[4]));
+    assert!(
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["category"] == cat.as_str())
+    );
+    let v = t
+        .get(
+            &format!(
+                "/v1/search?from={}&to={}",
+                enc("2026-03-02T00:00:00Z"),
+                enc("2026-03-04T00:00:00Z")
+            ),
+            k,
+        )
+        .await
+        .expect(StatusCode::OK);
+    let mut found = ids(&v["hits"]);
+    found.sort();
+    assert_eq!(found, [ids_[1].clone(), ids_[2].clone()]);
+    // A word no case has.
+    let v = t
+        .get(&format!("/v1/search?q={}", enc("燃气泄漏")), k)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(v["total"], 0);
+    assert!(v["hits"].as_array().unwrap().is_empty());
+
+    // Search is for analysts and admins.
+    t.get("/v1/search", Some(ADMIN_KEY))
+        .await
+        .expect(StatusCode::OK);
+    t.get("/v1/search", Some(INTAKE_KEY))
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_sorts_pages_and_rejects_bad_parameters() {
+    let t = app();
+    let ids_ = seed(&t).await;
+    let k = Some(ANALYST_KEY);
+
+    let v = t
+        .get("/v1/search?sort=newest", k)
+        .await
+        .expect(StatusCode::OK);
+    let newest_first: Vec<String> = ids_.iter().rev().cloned().collect();
+    assert_eq!(ids(&v["hits"]), newest_first);
+    let v = t
+        .get("/v1/search?sort=oldest", k)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(ids(&v["hits"]), ids_);
+    t.get("/v1/search?sort=relevance", k)
+        .await
+        .expect(StatusCode::OK);
+
+    // Pages of two, following next_cursor to the end.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let uri = match &cursor {
+            Some(c) => format!("/v1/search?sort=newest&limit=2&cursor={}", enc(c)),
+            None => "/v1/search?sort=newest&limit=2".to_string(),
+        };
+        let v = t.get(&uri, k).await.expect(StatusCode::OK);
+        assert_eq!(v["total"], 6);
+        assert_eq!(v["hits"].as_array().unwrap().len(), 2);
+        seen.extend(ids(&v["hits"]));
+        pages += 1;
+        match v.get("next_cursor") {
+            Some(c) => cursor = Some(c.as_str().unwrap().to_string()),
+            None => break,
+        }
+        assert!(pages < 5, "paging does not end");
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, newest_first, "every case once, in order");
+
+    // Bad parameters: 422 invalid_query.
+    let m = t
+        .get("/v1/search?sort=loudest", k)
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
+    assert!(m.contains("loudest"), "{m}");
+    let m = t
+        .get("/v1/search?q=x&color=red", k)
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
+    assert!(m.contains("color"), "{m}");
+    for bad in ["cursor=abc", "limit=many", "facets=maybe", "from=yesterday"] {
+        t.get(&format!("/v1/search?{bad}"), k)
+            .await
+            .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
+    }
+    t.get(&format!("/v1/search?q={}", "长".repeat(1001)), k)
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
+    // Past the deepest page, and a query the parser cannot read: refused by the index.
+    t.get("/v1/search?cursor=10001", k)
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+    let m = t
+        .get(&format!("/v1/search?q={}", enc("(宽带 OR")), k)
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+    assert!(m.contains("query"), "{m}");
+    // Limits are clamped, not refused.
+    let v = t.get("/v1/search?limit=0", k).await.expect(StatusCode::OK);
+    assert_eq!(v["hits"].as_array().unwrap().len(), 1);
+    let v = t
+        .get("/v1/search?limit=1000", k)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(v["hits"].as_array().unwrap().len(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn similar_lists_other_cases_like_this_one() {
+    let t = app();
+    let ids_ = seed(&t).await;
+    let k = Some(ANALYST_KEY);
+
+    let v = t
+        .get(&format!("/v1/cases/{}/similar", ids_[0]), k)
+        .await
+        .expect(StatusCode::OK);
+    let found = ids(&v);
+    assert!(!found.contains(&ids_[0]), "not itself: {v}");
+    assert_eq!(
+        found.first(),
+        Some(&ids_[2]),
+        "the other broadband case first: {v}"
+    );
+    for s in v.as_array().unwrap() {
+        let score = s["score"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&score), "{s}");
+        assert!(s["excerpt"].is_string() && s["grade"].is_string());
+    }
+    let v = t
+        .get(&format!("/v1/cases/{}/similar?limit=1", ids_[0]), k)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(ids(&v), [ids_[2].clone()]);
+
+    t.get(&format!("/v1/cases/{}/similar?top=3", ids_[0]), k)
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
+    t.get(&format!("/v1/cases/{}/similar?limit=-1", ids_[0]), k)
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
+    t.get("/v1/cases/TS20200101-000001/similar", k)
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
+    t.get(&format!("/v1/cases/{}/similar", ids_[0]), Some(INTAKE_KEY))
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Health, readiness, metrics, the API description, unknown routes
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_endpoints_answer_without_a_key() {
+    let t = app();
+    let id = t.create_text(BILL).await;
+    t.get(&format!("/v1/cases/{id}"), Some(ANALYST_KEY))
+        .await
+        .expect(StatusCode::OK);
+    t.sync();
+
+    let v = t.get("/healthz", None).await.expect(StatusCode::OK);
+    assert_eq!(v["status"], "ok");
+    let v = t.get("/readyz", None).await.expect(StatusCode::OK);
+    assert_eq!(v["status"], "ready");
+    assert_eq!(v["cases"], 1);
+    assert_eq!(v["index_lag"], 0);
+
+    let r = t.get("/metrics", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .contains("openmetrics-text")
+    );
+    let text = r.text();
+    for needle in [
+        "tousu_http_request_duration_seconds",
+        "route=\"/v1/cases/{id}\"",
+        "route=\"/v1/cases\"",
+        "tousu_cases 1",
+        "tousu_index_lag_versions 0",
+        "tousu_inference_running",
+        "tousu_store_write_queue",
+    ] {
+        assert!(text.contains(needle), "no {needle} in\n{text}");
+    }
+    assert!(!text.contains(ANALYST_KEY) && !text.contains(INTAKE_KEY));
+
+    let r = t.get("/v1/openapi.json", None).await;
+    let v = r.expect(StatusCode::OK);
+    assert!(v["openapi"].is_string(), "{v}");
+    assert!(v.get("paths").is_some());
+
+    // Unknown routes, with or without a key.
+    for uri in ["/v2/cases", "/v1/nothing", "/v1/cases/x/y/z", "/", "/v1"] {
+        let m = t
+            .get(uri, None)
+            .await
+            .error(StatusCode::NOT_FOUND, "no_such_route");
+        assert!(m.contains("openapi"), "{m}");
+    }
+    t.post(
+        "/v1/cases/TS20200101-000001/close",
+        Some(ADMIN_KEY),
+        &json!({}),
+    )
+    .await
+    .error(StatusCode::NOT_FOUND, "no_such_route");
+    // A known route with a method it does not have.
+    for (method, uri) in [
+        (Method::DELETE, "/v1/cases/TS20200101-000001"),
+        (Method::GET, "/v1/triage"),
+        (Method::POST, "/healthz"),
+        (Method::GET, "/v1/admin/reindex"),
+    ] {
+        let r = t.call(method, uri, Some(ADMIN_KEY), None).await;
+        r.error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+        assert!(r.header("allow").is_some_and(|a| !a.is_empty()), "{uri}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Administration
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_reindexes_and_lists_keys_without_secrets() {
+    let t = app();
+    for text in [BROADBAND, BILL, SIGNAL] {
+        t.create_text(text).await;
+    }
+    let r = t
+        .call(Method::POST, "/v1/admin/reindex", Some(ADMIN_KEY), None)
+        .await;
+    let v = r.expect(StatusCode::OK);
+    assert_eq!(v["reindexed"], 3);
+    // Searchable straight after.
+    let v = t
+        .get("/v1/search", Some(ANALYST_KEY))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(v["total"], 3);
+
+    let r = t.get("/v1/admin/keys", Some(ADMIN_KEY)).await;
+    let v = r.expect(StatusCode::OK);
+    let mut listed: Vec<(String, String)> = v["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            assert_eq!(k.as_object().unwrap().len(), 2, "name and role only: {k}");
+            (
+                k["name"].as_str().unwrap().to_string(),
+                k["role"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            ("ana".to_string(), "analyst".to_string()),
+            ("crm".to_string(), "intake".to_string()),
+            ("root".to_string(), "admin".to_string()),
+        ]
+    );
+    let body = r.text();
+    for secret in [INTAKE_KEY, ANALYST_KEY, ADMIN_KEY, "0123456789abcdef"] {
+        assert!(!body.contains(secret), "a key leaked: {body}");
+    }
+
+    for key in [INTAKE_KEY, ANALYST_KEY] {
+        let m = t
+            .call(Method::POST, "/v1/admin/reindex", Some(key), None)
+            .await
+            .error(StatusCode::FORBIDDEN, "forbidden");
+        assert!(m.contains("admin"), "{m}");
+        t.get("/v1/admin/keys", Some(key))
+            .await
+            .error(StatusCode::FORBIDDEN, "forbidden");
+    }
+    t.get("/v1/admin/keys", None)
+        .await
+        .error(StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys and roles
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_without_a_valid_key_are_401() {
+    let t = app();
+    let body = json!({ "text": BILL });
+    for (method, uri, body) in [
+        (Method::POST, "/v1/triage", Some(&body)),
+        (Method::POST, "/v1/cases", Some(&body)),
+        (Method::POST, "/v1/cases/batch", Some(&body)),
+        (Method::GET, "/v1/cases/TS20260302-000001", None),
+        (Method::PATCH, "/v1/cases/TS20260302-000001", Some(&body)),
+        (Method::GET, "/v1/cases/TS20260302-000001/audit", None),
+        (Method::GET, "/v1/cases/TS20260302-000001/similar", None),
+        (Method::GET, "/v1/search?q=x", None),
+        (Method::POST, "/v1/admin/reindex", None),
+        (Method::GET, "/v1/admin/keys", None),
+    ] {
+        let m = t
+            .call(method.clone(), uri, None, body)
+            .await
+            .error(StatusCode::UNAUTHORIZED, "unauthorized");
+        assert!(m.contains("X-API-Key"), "{m}");
+        t.call(
+            method.clone(),
+            uri,
+            Some("wrong-key-0123456789abcdef"),
+            body,
+        )
+        .await
+        .error(StatusCode::UNAUTHORIZED, "unauthorized");
+        // The key is checked before the body: even a bad body is 401 first.
+        if method == Method::POST {
+            t.send(raw_post(uri, &[("x-api-key", "nope")], "not json"))
+                .await
+                .error(StatusCode::UNAUTHORIZED, "unauthorized");
+        }
+    }
+    // Near misses of a real key.
+    let near = [
+        ("authorization", format!("Basic {ADMIN_KEY}")),
+        ("authorization", format!("bearer {ADMIN_KEY}")),
+        ("authorization", ADMIN_KEY.to_string()),
+        ("x-api-key", format!("Bearer {ADMIN_KEY}")),
+        ("x-api-key", ADMIN_KEY.to_uppercase()),
+        ("x-api-key", ADMIN_KEY[..20].to_string()),
+        ("x-api-key", String::new()),
+    ];
+    for (name, value) in near {
+        let req = Request::builder()
+            .uri("/v1/admin/keys")
+            .header(name, value.as_str())
+            .body(Body::empty())
+            .unwrap();
+        t.send(req)
+            .await
+            .error(StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+    assert_eq!(t.count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_key_headers_work() {
+    let t = app();
+    for (name, value) in [
+        ("authorization", format!("Bearer {ADMIN_KEY}")),
+        ("x-api-key", ADMIN_KEY.to_string()),
+        ("x-api-key", format!("  {ADMIN_KEY} ")),
+    ] {
+        let req = Request::builder()
+            .uri("/v1/admin/keys")
+            .header(name, value.as_str())
+            .body(Body::empty())
+            .unwrap();
+        t.send(req).await.expect(StatusCode::OK);
+    }
+    // Both on one request: an unusable Authorization falls back to X-API-Key.
+    let req = Request::builder()
+        .uri("/v1/admin/keys")
+        .header("authorization", "Basic dXNlcjpwYXNz")
+        .header("x-api-key", ADMIN_KEY)
+        .body(Body::empty())
+        .unwrap();
+    t.send(req).await.expect(StatusCode::OK);
+    // Creating with X-API-Key records the key's name.
+    let r = t
+        .send(raw_post(
+            "/v1/cases",
+            &[
+                ("x-api-key", INTAKE_KEY),
+                ("content-type", "application/json"),
+            ],
+            json!({ "text": SIGNAL }).to_string(),
+        ))
+        .await;
+    let id = id_of(&r.expect(StatusCode::CREATED));
+    let events = t
+        .get(&format!("/v1/cases/{id}/audit"), Some(ADMIN_KEY))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(events[0]["actor"], "crm");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_may_do_its_own_work_only() {
+    let t = app();
+    let body = json!({ "text": BROADBAND });
+    let batch = json!({ "cases": [{ "text": BILL }] });
+
+    // Intake: triage and create, nothing else.
+    t.post("/v1/triage", Some(INTAKE_KEY), &body)
+        .await
+        .expect(StatusCode::OK);
+    let id = id_of(&t.create(&body).await);
+    t.post("/v1/cases/batch", Some(INTAKE_KEY), &batch)
+        .await
+        .expect(StatusCode::OK);
+    t.sync();
+    let case = format!("/v1/cases/{id}");
+    let m = t
+        .get(&case, Some(INTAKE_KEY))
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+    assert!(m.contains("intake") && m.contains("analyst"), "{m}");
+    for uri in [
+        format!("{case}/audit"),
+        format!("{case}/similar"),
+        "/v1/search".into(),
+        "/v1/admin/keys".into(),
+    ] {
+        t.get(&uri, Some(INTAKE_KEY))
+            .await
+            .error(StatusCode::FORBIDDEN, "forbidden");
+    }
+    t.call(Method::POST, "/v1/admin/reindex", Some(INTAKE_KEY), None)
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+
+    // Analyst: read, search, patch; not create, not administer.
+    for uri in [
+        case.clone(),
+        format!("{case}/audit"),
+        format!("{case}/similar"),
+        "/v1/search".into(),
+    ] {
+        t.get(&uri, Some(ANALYST_KEY)).await.expect(StatusCode::OK);
+    }
+    t.patch(
+        &id,
+        Some(ANALYST_KEY),
+        &json!({ "status": "investigating" }),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let m = t
+        .post("/v1/cases", Some(ANALYST_KEY), &body)
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+    assert!(m.contains("analyst") && m.contains("intake"), "{m}");
+    t.post("/v1/triage", Some(ANALYST_KEY), &body)
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+    t.post("/v1/cases/batch", Some(ANALYST_KEY), &batch)
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+    t.get("/v1/admin/keys", Some(ANALYST_KEY))
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+    t.call(Method::POST, "/v1/admin/reindex", Some(ANALYST_KEY), None)
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+    assert_eq!(t.count(), 2, "the analyst created nothing");
+
+    // Admin: everything.
+    let a = Some(ADMIN_KEY);
+    t.post("/v1/triage", a, &body).await.expect(StatusCode::OK);
+    let admin_case = id_of(
+        &t.post("/v1/cases", a, &json!({ "text": COUNTER }))
+            .await
+            .expect(StatusCode::CREATED),
+    );
+    t.post("/v1/cases/batch", a, &batch)
+        .await
+        .expect(StatusCode::OK);
+    t.sync();
+    for uri in [
+        case.clone(),
+        format!("{case}/audit"),
+        format!("{case}/similar"),
+        "/v1/search".into(),
+        "/v1/admin/keys".into(),
+    ] {
+        t.get(&uri, a).await.expect(StatusCode::OK);
+    }
+    t.patch(&id, a, &json!({ "status": "handling" }))
+        .await
+        .expect(StatusCode::OK);
+    t.call(Method::POST, "/v1/admin/reindex", a, None)
+        .await
+        .expect(StatusCode::OK);
+    let events = t
+        .get(&format!("/v1/cases/{admin_case}/audit"), a)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(events[0]["actor"], "root");
+    assert_eq!(t.count(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_keys_configured_everything_is_open() {
+    let t = build(Vec::new(), Limits::default());
+    let body = json!({ "text": VALUE_ADDED });
+    t.post("/v1/triage", None, &body)
+        .await
+        .expect(StatusCode::OK);
+    let id = id_of(
+        &t.post("/v1/cases", None, &body)
+            .await
+            .expect(StatusCode::CREATED),
+    );
+    t.post(
+        "/v1/cases/batch",
+        None,
+        &json!({ "cases": [{ "text": BILL }] }),
+    )
+    .await
+    .expect(StatusCode::OK);
+    t.sync();
+    t.get(&format!("/v1/cases/{id}"), None)
+        .await
+        .expect(StatusCode::OK);
+    t.patch(&id, None, &json!({ "status": "investigating" }))
+        .await
+        .expect(StatusCode::OK);
+    t.get(&format!("/v1/cases/{id}/similar"), None)
+        .await
+        .expect(StatusCode::OK);
+    let v = t.get("/v1/search", None).await.expect(StatusCode::OK);
+    assert_eq!(v["total"], 2);
+    t.call(Method::POST, "/v1/admin/reindex", None, None)
+        .await
+        .expect(StatusCode::OK);
+    let v = t.get("/v1/admin/keys", None).await.expect(StatusCode::OK);
+    assert_eq!(v["keys"], json!([]));
+    // Any key presented is ignored, and the actor is `local`.
+    t.get(&format!("/v1/cases/{id}"), Some("whatever-key-0123456789"))
+        .await
+        .expect(StatusCode::OK);
+    let events = t
+        .get(&format!("/v1/cases/{id}/audit"), None)
+        .await
+        .expect(StatusCode::OK);
+    let actors: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
+    assert_eq!(actors, ["local", "local"]);
+}
