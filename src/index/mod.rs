@@ -19,7 +19,7 @@ use tantivy::{DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 pub use self::schema::FACETS;
 use self::schema::{Fields, TOKENIZER};
 pub use self::search::{FacetCount, SearchHit, SearchRequest, SearchResults, Sort};
-pub use self::similar::{SimilarHit, SimilarRequest};
+pub use self::similar::{SimilarHit, SimilarQuery, SimilarRequest};
 use crate::domain::Case;
 use crate::error::{Error, Result};
 use crate::text::ChineseTokenizer;

@@ -39,7 +39,7 @@ impl Fields {
         let title = b.add_text_field("title", zh.clone());
         let text = b.add_text_field("text", zh);
         let received_at = b.add_date_field("received_at", INDEXED | FAST | STORED);
-        let resolved = b.add_u64_field("resolved", INDEXED | FAST);
+        let resolved = b.add_u64_field("resolved", INDEXED | FAST | STORED);
         let facets =
             FACETS.map(|name| b.add_facet_field(name, tantivy::schema::FacetOptions::default()));
         (

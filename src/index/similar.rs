@@ -19,6 +19,8 @@ use crate::error::Result;
 
 /// Query words taken from a complaint.
 const QUERY_TERMS: usize = 16;
+/// Hits fetched per hit wanted before filtering.
+const OVERFETCH: usize = 4;
 
 /// What to look for besides the text.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +40,12 @@ pub struct SimilarRequest {
     pub max_terms: Option<usize>,
 }
 
+/// A complaint's words weighted by tf·idf against the index, best first.
+#[derive(Debug, Clone, Default)]
+pub struct SimilarQuery {
+    weighted: Vec<(f64, Term)>,
+}
+
 /// A similar case.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SimilarHit {
@@ -45,16 +53,23 @@ pub struct SimilarHit {
     pub id: CaseId,
     /// BM25 score of the case against the query words.
     pub score: f32,
+    /// When it was received.
+    pub received_at: Timestamp,
+    /// Whether it has a resolution.
+    pub resolved: bool,
 }
 
 impl CaseIndex {
     /// Cases similar to `text`, best first.
     pub fn similar(&self, text: &str, req: &SimilarRequest) -> Result<Vec<SimilarHit>> {
+        let query = self.similar_query(text)?;
+        self.similar_to_query(&query, req)
+    }
+
+    /// The weighted words of `text`, to run several similar-case lookups with one analysis.
+    pub fn similar_query(&self, text: &str) -> Result<SimilarQuery> {
         let searcher = self.reader.searcher();
         let n = searcher.num_docs();
-        if n == 0 || req.limit == 0 {
-            return Ok(Vec::new());
-        }
         let mut tf: HashMap<String, u32> = HashMap::new();
         let mut tokenizer = self.tokenizer.clone();
         let mut stream = tokenizer.token_stream(text);
@@ -76,10 +91,25 @@ impl CaseIndex {
             weighted.push((count as f64 * idf, term));
         }
         weighted.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let mut should: Vec<(Occur, Box<dyn Query>)> = weighted
-            .into_iter()
+        Ok(SimilarQuery { weighted })
+    }
+
+    /// Cases similar to a prepared query, best first.
+    pub fn similar_to_query(
+        &self,
+        query: &SimilarQuery,
+        req: &SimilarRequest,
+    ) -> Result<Vec<SimilarHit>> {
+        let searcher = self.reader.searcher();
+        if searcher.num_docs() == 0 || req.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut should: Vec<(Occur, Box<dyn Query>)> = query
+            .weighted
+            .iter()
             .take(req.max_terms.unwrap_or(QUERY_TERMS))
             .map(|(_, term)| {
+                let term = term.clone();
                 let q: Box<dyn Query> =
                     Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
                 (Occur::Should, q)
@@ -88,41 +118,63 @@ impl CaseIndex {
         if should.is_empty() {
             return Ok(Vec::new());
         }
-        let words: Box<dyn Query> = Box::new(BooleanQuery::new(std::mem::take(&mut should)));
-        let mut clauses = vec![(Occur::Must, words)];
-        if req.resolved_only {
-            clauses.push((
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_u64(self.fields.resolved, 1),
-                    IndexRecordOption::Basic,
-                )),
-            ));
+        let words = BooleanQuery::new(std::mem::take(&mut should));
+        // The bare union of words is scored with block-WAND pruning; a filter nested beside
+        // it would make tantivy walk every posting of every word (hundreds of ms at 100k
+        // cases). So the filters apply to the best `limit × OVERFETCH` candidates: a case that
+        // is not among them is not similar enough to matter.
+        let filtered = req.resolved_only || req.from.is_some() || req.to.is_some();
+        let fetch = if filtered {
+            req.limit.saturating_mul(OVERFETCH)
+        } else {
+            req.limit
         }
-        if req.from.is_some() || req.to.is_some() {
-            clauses.push((Occur::Must, Box::new(self.received_range(req.from, req.to))));
-        }
-        if let Some(id) = &req.exclude {
-            clauses.push((
-                Occur::MustNot,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(self.fields.id, id.as_str()),
-                    IndexRecordOption::Basic,
-                )),
-            ));
-        }
-        let query = BooleanQuery::new(clauses);
+        .saturating_add(usize::from(req.exclude.is_some()));
         let top = searcher
-            .search(&query, &TopDocs::with_limit(req.limit).order_by_score())
+            .search(&words, &TopDocs::with_limit(fetch).order_by_score())
             .map_err(index_err)?;
-        let mut hits = Vec::with_capacity(top.len());
+        let hits = self.filtered(&searcher, top, req)?;
+        Ok(hits)
+    }
+
+    /// The hits that pass the request's filters, in order.
+    fn filtered(
+        &self,
+        searcher: &tantivy::Searcher,
+        top: Vec<(f32, tantivy::DocAddress)>,
+        req: &SimilarRequest,
+    ) -> Result<Vec<SimilarHit>> {
+        let mut hits = Vec::with_capacity(req.limit);
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address).map_err(index_err)?;
-            if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) {
-                hits.push(SimilarHit {
-                    id: CaseId(id.to_string()),
-                    score,
-                });
+            let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) else {
+                continue;
+            };
+            if req.exclude.as_ref().is_some_and(|e| e.as_str() == id) {
+                continue;
+            }
+            let resolved = doc.get_first(self.fields.resolved).and_then(|v| v.as_u64()) == Some(1);
+            if req.resolved_only && !resolved {
+                continue;
+            }
+            let at = doc
+                .get_first(self.fields.received_at)
+                .and_then(|v| v.as_datetime())
+                .map(|d| d.into_timestamp_millis())
+                .unwrap_or(0);
+            if req.from.is_some_and(|f| at < f.as_millisecond())
+                || req.to.is_some_and(|t| at >= t.as_millisecond())
+            {
+                continue;
+            }
+            hits.push(SimilarHit {
+                id: CaseId(id.to_string()),
+                score,
+                received_at: Timestamp::from_millisecond(at).unwrap_or(Timestamp::UNIX_EPOCH),
+                resolved,
+            });
+            if hits.len() == req.limit {
+                break;
             }
         }
         Ok(hits)

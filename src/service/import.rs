@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::Service;
-use super::intake::{IntakeLimits, contact};
+use super::intake::{IntakeLimits, masked_and_contact};
 use super::signals::Probe;
 use crate::domain::{
     Case, CaseId, Channel, Corrections, Grade, Intake, Links, Reason, Remedy, Status, parse_time,
@@ -118,38 +118,46 @@ impl Service {
             ..Default::default()
         };
         let limits = IntakeLimits::default();
-        let mut chunk: Vec<(u64, String)> = Vec::with_capacity(CHUNK);
+        let mut lines = reader.lines();
         let mut line_no = 0u64;
-        for line in reader.lines() {
-            line_no += 1;
-            let line = line.map_err(|e| Error::io(path, e))?;
-            if line_no <= start {
-                continue;
+        // Two stages overlap: while the writer commits one chunk, the next is triaged.
+        std::thread::scope(|scope| -> Result<()> {
+            let mut pending: Option<std::thread::ScopedJoinHandle<'_, Result<Stored>>> = None;
+            loop {
+                let mut chunk: Vec<(u64, String)> = Vec::with_capacity(CHUNK);
+                for line in lines.by_ref() {
+                    line_no += 1;
+                    let line = line.map_err(|e| Error::io(path, e))?;
+                    if line_no > start {
+                        chunk.push((line_no, line));
+                        if chunk.len() == CHUNK {
+                            break;
+                        }
+                    }
+                }
+                let done = chunk.is_empty();
+                let triaged = (!done).then(|| self.triage_chunk(chunk, &limits));
+                if let Some(h) = pending.take() {
+                    let stored = h.join().expect("import writer")?;
+                    let last = stored.last;
+                    stored.tally(&mut report);
+                    progress(last);
+                }
+                let Some(t) = triaged else { break };
+                let key = key.clone();
+                pending = Some(scope.spawn(move || self.store_chunk(&key, t)));
             }
-            chunk.push((line_no, line));
-            if chunk.len() == CHUNK {
-                self.import_chunk(&key, std::mem::take(&mut chunk), &limits, &mut report)?;
-                progress(line_no);
-            }
-        }
-        if !chunk.is_empty() {
-            self.import_chunk(&key, chunk, &limits, &mut report)?;
-        }
+            Ok(())
+        })?;
         progress(line_no);
         report.lines = line_no - start.min(line_no);
         self.sync_index()?;
         Ok(report)
     }
 
-    fn import_chunk(
-        &self,
-        key: &str,
-        lines: Vec<(u64, String)>,
-        limits: &IntakeLimits,
-        report: &mut ImportReport,
-    ) -> Result<()> {
+    /// Triages a chunk on both cores: the model, rules and segmentation dominate.
+    fn triage_chunk(&self, lines: Vec<(u64, String)>, limits: &IntakeLimits) -> Triaged {
         let last = lines.last().map_or(0, |(n, _)| *n);
-        // Triage on both cores: the model, rules and segmentation dominate.
         let half = lines.len().div_ceil(2);
         let (a, b) = lines.split_at(half);
         let (ra, rb) = std::thread::scope(|s| {
@@ -164,32 +172,42 @@ impl Service {
                 .collect();
             (h.join().expect("import worker"), rb)
         });
-        let mut new = Vec::with_capacity(lines.len());
-        let mut numbers = Vec::with_capacity(lines.len());
-        for (n, r) in ra.into_iter().chain(rb) {
+        Triaged {
+            rows: ra.into_iter().chain(rb).collect(),
+            last,
+        }
+    }
+
+    /// Stores a triaged chunk with its checkpoint in one transaction.
+    fn store_chunk(&self, key: &str, t: Triaged) -> Result<Stored> {
+        let mut new = Vec::with_capacity(t.rows.len());
+        let mut numbers = Vec::with_capacity(t.rows.len());
+        let mut outcome = Vec::with_capacity(t.rows.len());
+        for (n, r) in t.rows {
             match r {
                 Ok(c) => {
                     new.push(c);
                     numbers.push(n);
                 }
-                Err(e) => note_bad(report, n, e.to_string()),
+                Err(e) => outcome.push((n, Err(e.to_string()))),
             }
         }
         let results = self.store.create_many(
             new,
             Some(ImportCheckpoint {
                 file_key: key.to_string(),
-                lines_done: last,
+                lines_done: t.last,
             }),
         )?;
         for (n, r) in numbers.into_iter().zip(results) {
-            match r {
-                Ok(_) => report.imported += 1,
-                Err(e) => note_bad(report, n, e.to_string()),
-            }
+            outcome.push((n, r.map(|_| ()).map_err(|e| e.to_string())));
         }
         self.follower.notify();
-        Ok(())
+        outcome.sort_by_key(|(n, _)| *n);
+        Ok(Stored {
+            outcome,
+            last: t.last,
+        })
     }
 
     fn import_line(&self, line: &str, limits: &IntakeLimits) -> Result<NewCase> {
@@ -222,14 +240,15 @@ impl Service {
             text: &intake.text,
             received_at: Some(received_at),
         })?;
-        let masked_text = mask_pii(&normalize(&intake.text)).text;
-        let contact_hash = contact(&intake).map(|c| contact_hash(&c, self.store.contact_salt()));
+        let (masked_text, contact) = masked_and_contact(&intake);
+        let contact_hash = contact.map(|c| contact_hash(&c, self.store.contact_salt()));
         let signature = Signature::of(&masked_text);
         let signals = self.link_signals(&Probe {
             masked: &masked_text,
             contact_hash: contact_hash.as_deref(),
             received_at,
             signature: &signature,
+            neighbours: &[],
         })?;
         let grade = triage.grade.as_ref();
         let mut reasons: Vec<Reason> = grade.and_then(|g| g.reason).into_iter().collect();
@@ -297,6 +316,29 @@ impl Service {
             response_extra: Map::new(),
             group_members: Vec::new(),
         })
+    }
+}
+
+/// A triaged chunk: per line, the case to store or what is wrong with the line.
+struct Triaged {
+    rows: Vec<(u64, Result<NewCase>)>,
+    last: u64,
+}
+
+/// A stored chunk: per line, stored or why not.
+struct Stored {
+    outcome: Vec<(u64, std::result::Result<(), String>)>,
+    last: u64,
+}
+
+impl Stored {
+    fn tally(self, report: &mut ImportReport) {
+        for (n, r) in self.outcome {
+            match r {
+                Ok(()) => report.imported += 1,
+                Err(e) => note_bad(report, n, e),
+            }
+        }
     }
 }
 

@@ -11,9 +11,14 @@ use super::signals::{Probe, Signals};
 use super::suggest::{Advice, SimilarCase};
 use crate::domain::{Case, CaseId, Corrections, Grade, Intake, Links, PiiKind, Reason, Status};
 use crate::error::{Error, Result};
+use crate::index::SimilarRequest;
 use crate::store::{Created, IdempotencyRecord, NewCase};
 use crate::text::{Signature, contact_hash, mask_pii, normalize};
 use crate::triage::{Complaint, Triage};
+
+/// Index candidates fetched per intake, shared by the group signal, similar cases and
+/// suggestions.
+const NEIGHBOURS: usize = 60;
 
 /// Limits on one intake. Texts over the engine's window are still accepted and processed on
 /// its head + tail; past `max_text_chars` the request is refused.
@@ -225,19 +230,28 @@ impl Service {
             text: &intake.text,
             received_at: Some(received_at),
         })?;
-        let masked_text = mask_pii(&normalize(&intake.text)).text;
+        let (masked_text, contact) = masked_and_contact(intake);
         let masked_title = intake
             .title
             .as_deref()
             .map(|t| mask_pii(&normalize(t)).text)
             .filter(|t| !t.is_empty());
-        let contact_hash = contact(intake).map(|c| contact_hash(&c, self.store.contact_salt()));
+        let contact_hash = contact.map(|c| contact_hash(&c, self.store.contact_salt()));
         let signature = Signature::of(&masked_text);
+        // One index lookup serves the group signal, similar cases and suggestions.
+        let neighbours = self.index.similar(
+            &masked_text,
+            &SimilarRequest {
+                limit: NEIGHBOURS,
+                ..Default::default()
+            },
+        )?;
         let signals = self.signals(&Probe {
             masked: &masked_text,
             contact_hash: contact_hash.as_deref(),
             received_at,
             signature: &signature,
+            neighbours: &neighbours,
         })?;
         if !signals.repeat_of.is_empty() {
             let ids: Vec<&str> = signals.repeat_of.iter().map(CaseId::as_str).collect();
@@ -255,8 +269,9 @@ impl Service {
                 .escalate(&mut triage, Reason::Group, evidence, received_at)?;
         }
         let k = &self.settings.suggestions;
-        let similar = self.similar_cases(&masked_text, None, k.similar)?;
-        let advice = self.advice(&masked_text, Some(received_at), k.suggestions)?;
+        let similar = self.similar_cases_from(&neighbours, &masked_text, None, k.similar)?;
+        let advice =
+            self.advice_from(&neighbours, &masked_text, Some(received_at), k.suggestions)?;
         Ok(Prepared {
             assessment: Assessment {
                 triage,
@@ -353,22 +368,25 @@ fn json(v: &impl Serialize) -> Result<Value> {
     serde_json::to_value(v).map_err(|e| Error::Invalid(format!("cannot serialise the answer: {e}")))
 }
 
-/// The complainant's contact: as given, else the first mobile or id number in the text.
-pub(super) fn contact(intake: &Intake) -> Option<String> {
-    if let Some(c) = intake
+/// The complaint's text normalised and masked, and the complainant's contact: as given, else
+/// the first mobile or id number in the text. One normalisation serves both.
+pub(super) fn masked_and_contact(intake: &Intake) -> (String, Option<String>) {
+    let normalized = normalize(&intake.text);
+    let masked = mask_pii(&normalized);
+    let given = intake
         .contact
         .as_deref()
         .map(str::trim)
         .filter(|c| !c.is_empty())
-    {
-        return Some(c.to_string());
-    }
-    let normalized = normalize(&intake.text);
-    mask_pii(&normalized)
-        .spans
-        .into_iter()
-        .find(|s| matches!(s.kind, PiiKind::Mobile | PiiKind::IdCard))
-        .map(|s| normalized[s.byte_start..s.byte_end].to_string())
+        .map(str::to_string);
+    let contact = given.or_else(|| {
+        masked
+            .spans
+            .iter()
+            .find(|s| matches!(s.kind, PiiKind::Mobile | PiiKind::IdCard))
+            .map(|s| normalized[s.byte_start..s.byte_end].to_string())
+    });
+    (masked.text, contact)
 }
 
 /// SHA-256 of the request as parsed (so that key order and whitespace do not matter).

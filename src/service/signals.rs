@@ -10,13 +10,13 @@ use serde::Serialize;
 use super::Service;
 use crate::domain::CaseId;
 use crate::error::Result;
-use crate::index::SimilarRequest;
+use crate::index::SimilarHit;
 use crate::text::{BigramProfile, Signature};
 
 /// Most repeat links kept on a case.
 const MAX_REPEATS: usize = 5;
 /// Candidates fetched from the index when looking for a group.
-const GROUP_CANDIDATES: usize = 50;
+const GROUP_CANDIDATES: usize = 25;
 
 /// A group complaint the case belongs to.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -49,6 +49,8 @@ pub(super) struct Probe<'a> {
     pub contact_hash: Option<&'a str>,
     pub received_at: Timestamp,
     pub signature: &'a Signature,
+    /// The index's candidates for the text, best first (group detection).
+    pub neighbours: &'a [SimilarHit],
 }
 
 fn days(n: u32) -> SignedDuration {
@@ -70,12 +72,7 @@ impl Service {
         let mut signals = Signals::default();
 
         let since = probe.received_at - days(s.near_duplicate_days);
-        signals.duplicate_of = self
-            .store
-            .by_signature(probe.signature, since)?
-            .into_iter()
-            .find(|(_, sig)| sig.is_near_duplicate(probe.signature))
-            .map(|(c, _)| c.links.duplicate_of.unwrap_or(c.id));
+        signals.duplicate_of = self.store.near_duplicate(probe.signature, since)?;
 
         if let Some(hash) = probe.contact_hash {
             let since = probe.received_at - days(s.repeat_days);
@@ -96,17 +93,14 @@ impl Service {
     fn group_signal(&self, probe: &Probe<'_>) -> Result<Option<GroupSignal>> {
         let s = &self.settings.duplicates;
         let profile = BigramProfile::new(probe.masked);
-        let window = SimilarRequest {
-            limit: GROUP_CANDIDATES,
-            from: Some(probe.received_at - days(s.group_window_days)),
-            to: Some(probe.received_at + SignedDuration::from_secs(1)),
-            ..Default::default()
-        };
-        let ids: Vec<CaseId> = self
-            .index
-            .similar(probe.masked, &window)?
-            .into_iter()
-            .map(|h| h.id)
+        let from = probe.received_at - days(s.group_window_days);
+        let to = probe.received_at + SignedDuration::from_secs(1);
+        let ids: Vec<CaseId> = probe
+            .neighbours
+            .iter()
+            .filter(|h| h.received_at >= from && h.received_at < to)
+            .take(GROUP_CANDIDATES)
+            .map(|h| h.id.clone())
             .collect();
         let mut members = Vec::new();
         let mut complainants: HashSet<String> = HashSet::new();

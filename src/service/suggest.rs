@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::Service;
 use crate::domain::{Case, CaseId, Remedy};
 use crate::error::Result;
-use crate::index::SimilarRequest;
+use crate::index::{SimilarHit, SimilarRequest};
 use crate::text::BigramProfile;
 use crate::triage::reply;
 
@@ -101,14 +101,32 @@ impl Service {
         exclude: Option<&CaseId>,
         limit: usize,
     ) -> Result<Vec<SimilarCase>> {
-        let ranked = self.ranked(
+        let neighbours = self.index.similar(
             text,
             &SimilarRequest {
-                limit: (limit * 3).max(limit),
+                limit: limit * 3,
                 exclude: exclude.cloned(),
                 ..Default::default()
             },
         )?;
+        self.similar_cases_from(&neighbours, text, exclude, limit)
+    }
+
+    /// As [`Service::similar_cases`], from the index's candidates for the text.
+    pub(super) fn similar_cases_from(
+        &self,
+        neighbours: &[SimilarHit],
+        text: &str,
+        exclude: Option<&CaseId>,
+        limit: usize,
+    ) -> Result<Vec<SimilarCase>> {
+        let ids: Vec<CaseId> = neighbours
+            .iter()
+            .filter(|h| Some(&h.id) != exclude)
+            .take(limit * 3)
+            .map(|h| h.id.clone())
+            .collect();
+        let ranked = self.ranked(text, &ids)?;
         Ok(ranked
             .iter()
             .take(limit)
@@ -119,7 +137,7 @@ impl Service {
     /// Up to `k` resolutions of similar resolved cases received before `before`, and the
     /// department those cases were handled by.
     pub fn advice(&self, text: &str, before: Option<Timestamp>, k: usize) -> Result<Advice> {
-        let mut ranked = self.ranked(
+        let neighbours = self.index.similar(
             text,
             &SimilarRequest {
                 limit: CANDIDATES,
@@ -128,6 +146,24 @@ impl Service {
                 ..Default::default()
             },
         )?;
+        self.advice_from(&neighbours, text, before, k)
+    }
+
+    /// As [`Service::advice`], from the index's candidates for the text.
+    pub(super) fn advice_from(
+        &self,
+        neighbours: &[SimilarHit],
+        text: &str,
+        before: Option<Timestamp>,
+        k: usize,
+    ) -> Result<Advice> {
+        let ids: Vec<CaseId> = neighbours
+            .iter()
+            .filter(|h| h.resolved && before.is_none_or(|b| h.received_at < b))
+            .take(CANDIDATES)
+            .map(|h| h.id.clone())
+            .collect();
+        let mut ranked = self.ranked(text, &ids)?;
         ranked.retain(|(c, _)| c.is_resolved());
         let department = department_vote(&ranked);
         ranked.sort_by(|(a, sa), (b, sb)| {
@@ -157,18 +193,12 @@ impl Service {
         })
     }
 
-    /// Index candidates loaded from the store and ordered by bigram cosine with `text`.
-    fn ranked(&self, text: &str, req: &SimilarRequest) -> Result<Vec<(Case, f32)>> {
-        let ids: Vec<CaseId> = self
-            .index
-            .similar(text, req)?
-            .into_iter()
-            .map(|h| h.id)
-            .collect();
+    /// Cases loaded from the store and ordered by bigram cosine with `text`.
+    fn ranked(&self, text: &str, ids: &[CaseId]) -> Result<Vec<(Case, f32)>> {
         let profile = BigramProfile::new(text);
         let mut ranked: Vec<(Case, f32)> = self
             .store
-            .get_many(&ids)?
+            .get_many(ids)?
             .into_iter()
             .map(|c| {
                 let s = profile.cosine(&BigramProfile::new(&c.text));

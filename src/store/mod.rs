@@ -103,7 +103,7 @@ pub trait CaseStore: Send + Sync + 'static {
     /// The case with this id.
     fn get(&self, id: &CaseId) -> Result<Option<Case>>;
 
-    /// Cases by id, in the order given; unknown ids are skipped.
+    /// Cases by id, in the order given, without their intake triage; unknown ids are skipped.
     fn get_many(&self, ids: &[CaseId]) -> Result<Vec<Case>>;
 
     /// What an idempotency key was first answered with.
@@ -113,18 +113,17 @@ pub trait CaseStore: Send + Sync + 'static {
     /// first, at most `limit`.
     fn by_contact(&self, contact_hash: &str, since: Timestamp, limit: usize) -> Result<Vec<Case>>;
 
-    /// Cases received at or after `since` whose signature shares a band with `signature`,
-    /// with their signatures, oldest first (at most 200).
-    fn by_signature(
-        &self,
-        signature: &Signature,
-        since: Timestamp,
-    ) -> Result<Vec<(Case, Signature)>>;
+    /// The earliest case received at or after `since` whose text is a near duplicate of the
+    /// text with `signature` (a shared band, confirmed on the whole signature), as the case it
+    /// itself duplicates if it does (the root of the chain).
+    fn near_duplicate(&self, signature: &Signature, since: Timestamp) -> Result<Option<CaseId>>;
 
-    /// Cases changed after store version `version`, in version order, at most `limit`.
+    /// Cases changed after store version `version`, in version order, at most `limit`
+    /// (without their intake triage).
     fn changed_since(&self, version: u64, limit: usize) -> Result<Vec<Case>>;
 
-    /// Cases in creation order after `seq`, at most `limit` (export, reindex).
+    /// Cases in creation order after `seq`, at most `limit` (export, reindex; without their
+    /// intake triage).
     fn scan(&self, after_seq: u64, limit: usize) -> Result<Vec<Case>>;
 
     /// The highest version written (0 for an empty store).

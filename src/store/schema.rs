@@ -15,23 +15,31 @@ const MIGRATIONS: &[M<'static>] = &[M::up(
         version INTEGER NOT NULL,
         received_at INTEGER NOT NULL,          -- Unix milliseconds
         contact_hash TEXT,
-        signature BLOB NOT NULL,               -- MinHash, for near duplicates
-        band0 INTEGER NOT NULL, band1 INTEGER NOT NULL, band2 INTEGER NOT NULL,
-        band3 INTEGER NOT NULL, band4 INTEGER NOT NULL, band5 INTEGER NOT NULL,
-        band6 INTEGER NOT NULL, band7 INTEGER NOT NULL,
         original_text TEXT NOT NULL,
-        doc TEXT NOT NULL                      -- the Case as JSON
+        doc TEXT NOT NULL,                     -- the Case as JSON, without `triage`
+        triage TEXT NOT NULL                   -- the triage recorded at intake, as JSON
     );
     CREATE INDEX cases_version ON cases(version);
     CREATE INDEX cases_contact ON cases(contact_hash, received_at) WHERE contact_hash IS NOT NULL;
-    CREATE INDEX cases_band0 ON cases(band0, received_at);
-    CREATE INDEX cases_band1 ON cases(band1, received_at);
-    CREATE INDEX cases_band2 ON cases(band2, received_at);
-    CREATE INDEX cases_band3 ON cases(band3, received_at);
-    CREATE INDEX cases_band4 ON cases(band4, received_at);
-    CREATE INDEX cases_band5 ON cases(band5, received_at);
-    CREATE INDEX cases_band6 ON cases(band6, received_at);
-    CREATE INDEX cases_band7 ON cases(band7, received_at);
+    -- Near-duplicate signatures in a narrow table of their own: a lookup touches a few small
+    -- rows, not the cases' large documents.
+    CREATE TABLE signatures (
+        seq INTEGER PRIMARY KEY,               -- the case's seq
+        id TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        signature BLOB NOT NULL,               -- MinHash
+        band0 INTEGER NOT NULL, band1 INTEGER NOT NULL, band2 INTEGER NOT NULL,
+        band3 INTEGER NOT NULL, band4 INTEGER NOT NULL, band5 INTEGER NOT NULL,
+        band6 INTEGER NOT NULL, band7 INTEGER NOT NULL
+    );
+    CREATE INDEX signatures_band0 ON signatures(band0, received_at);
+    CREATE INDEX signatures_band1 ON signatures(band1, received_at);
+    CREATE INDEX signatures_band2 ON signatures(band2, received_at);
+    CREATE INDEX signatures_band3 ON signatures(band3, received_at);
+    CREATE INDEX signatures_band4 ON signatures(band4, received_at);
+    CREATE INDEX signatures_band5 ON signatures(band5, received_at);
+    CREATE INDEX signatures_band6 ON signatures(band6, received_at);
+    CREATE INDEX signatures_band7 ON signatures(band7, received_at);
     CREATE TABLE day_counters (day TEXT PRIMARY KEY, n INTEGER NOT NULL);
     CREATE TABLE idempotency (
         key TEXT PRIMARY KEY,
@@ -53,6 +61,10 @@ const MIGRATIONS: &[M<'static>] = &[M::up(
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 )];
 
+/// Read-side pragmas: a 64 MiB page cache and memory-mapped reads (no `pread` per page).
+pub const READER_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;
+     PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824;";
+
 /// Pragmas every connection needs. `synchronous=FULL`: in WAL mode `NORMAL` may lose the last
 /// commits on power loss, and an acknowledged intake must survive that.
 pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -61,7 +73,9 @@ pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = 5000;
-         PRAGMA secure_delete = ON;",
+         PRAGMA secure_delete = ON;
+         PRAGMA cache_size = -65536;
+         PRAGMA mmap_size = 1073741824;",
     )
 }
 

@@ -8,8 +8,8 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::schema::{configure, migrate};
-use super::writer::{Command, Writer, audit_row, from_json, load, store_err};
+use super::schema::{READER_PRAGMAS, configure, migrate};
+use super::writer::{Command, Writer, audit_row, from_json, load, load_light, store_err};
 use super::{CaseStore, CaseUpdate, Created, ImportCheckpoint, NewCase, StoredResponse};
 use crate::domain::{AuditEvent, Case, CaseId};
 use crate::error::{Error, Result};
@@ -45,8 +45,8 @@ impl SqliteStore {
         configure(&conn).map_err(store_err)?;
         migrate(&mut conn)?;
         let salt = ensure_salt(&conn)?;
-        let manager = SqliteConnectionManager::file(path)
-            .with_init(|c| c.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;"));
+        let manager =
+            SqliteConnectionManager::file(path).with_init(|c| c.execute_batch(READER_PRAGMAS));
         let readers = Pool::builder()
             .max_size(READERS)
             .min_idle(Some(1))
@@ -138,7 +138,7 @@ impl CaseStore for SqliteStore {
         self.read(|c| {
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
-                if let Some(case) = load(c, id)? {
+                if let Some(case) = load_light(c, id)? {
                     out.push(case);
                 }
             }
@@ -172,43 +172,49 @@ impl CaseStore for SqliteStore {
         )
     }
 
-    fn by_signature(
-        &self,
-        signature: &Signature,
-        since: Timestamp,
-    ) -> Result<Vec<(Case, Signature)>> {
+    fn near_duplicate(&self, signature: &Signature, since: Timestamp) -> Result<Option<CaseId>> {
         let b = signature.bands().map(|h| h as i64);
         self.read(|c| {
+            // Per band, the 32 newest candidates in the window: templated texts share bands
+            // often, and an unbounded OR over eight indexes would gather thousands. A match
+            // anywhere in a duplicate chain leads to its root.
             let mut st = c
-                .prepare_cached(
-                    "SELECT doc, signature FROM cases WHERE received_at >= ?9 AND
-                       (band0 = ?1 OR band1 = ?2 OR band2 = ?3 OR band3 = ?4 OR
-                        band4 = ?5 OR band5 = ?6 OR band6 = ?7 OR band7 = ?8)
-                     ORDER BY seq LIMIT 200",
-                )
+                .prepare_cached(concat!(
+                    "SELECT * FROM (SELECT seq, id, signature FROM signatures WHERE band0 = ?1 AND received_at >= ?9 ORDER BY received_at DESC LIMIT 32)",
+                    " UNION ALL ",
+                    "SELECT * FROM (SELECT seq, id, signature FROM signatures WHERE band1 = ?2 AND received_at >= ?9 ORDER BY received_at DESC LIMIT 32)",
+                    " UNION ALL ",
+                    "SELECT * FROM (SELECT seq, id, signature FROM signatures WHERE band2 = ?3 AND received_at >= ?9 ORDER BY received_at DESC LIMIT 32)",
+                    " UNION ALL ",
+                    "SELECT * FROM (SELECT seq, id, signature FROM signatures WHERE band3 = ?4 AND received_at >= ?9 ORDER BY received_at DESC LIMIT 32)",
+                    " UNION ALL ",
+                    "SELECT * FROM (SELECT seq, id, signature FROM signatures WHERE band4 = ?5 AND received_at >= ?9 ORDER BY received_at DESC LIMIT 32)",
+                    " UNION ALL ",
+                    "SELECT * FROM (SELECT seq, id, signature FROM signatures WHERE band5 = ?6 AND received_at >= ?9 ORDER BY received_at DESC LIMIT 32)",
+                    " UNION ALL ",
+                    "SELECT * FROM (SELECT seq, id, signature FROM signatures WHERE band6 = ?7 AND received_at >= ?9 ORDER BY received_at DESC LIMIT 32)",
+                    " UNION ALL ",
+                    "SELECT * FROM (SELECT seq, id, signature FROM signatures WHERE band7 = ?8 AND received_at >= ?9 ORDER BY received_at DESC LIMIT 32)",
+                ))
                 .map_err(store_err)?;
-            let rows = st
-                .query_map(
-                    params![
-                        b[0],
-                        b[1],
-                        b[2],
-                        b[3],
-                        b[4],
-                        b[5],
-                        b[6],
-                        b[7],
-                        since.as_millisecond()
-                    ],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)),
-                )
-                .map_err(store_err)?
-                .collect::<rusqlite::Result<Vec<_>>>()
+            let mut rows = st
+                .query(params![b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], since.as_millisecond()])
                 .map_err(store_err)?;
-            rows.into_iter()
-                .filter_map(|(d, sig)| Some((d, Signature::from_bytes(&sig)?)))
-                .map(|(d, sig)| Ok((from_json(&d)?, sig)))
-                .collect()
+            while let Some(r) = rows.next().map_err(store_err)? {
+                let sig: Vec<u8> = r.get(2).map_err(store_err)?;
+                if Signature::from_bytes(&sig).is_some_and(|s| s.is_near_duplicate(signature)) {
+                    let id: String = r.get(1).map_err(store_err)?;
+                    let root: Option<String> = c
+                        .query_row(
+                            "SELECT json_extract(doc, '$.links.duplicate_of') FROM cases WHERE id = ?1",
+                            [&id],
+                            |r| r.get(0),
+                        )
+                        .map_err(store_err)?;
+                    return Ok(Some(CaseId(root.unwrap_or(id))));
+                }
+            }
+            Ok(None)
         })
     }
 
@@ -319,9 +325,9 @@ mod tests {
         let since: Timestamp = "2026-11-01T00:00:00Z".parse().unwrap();
         assert_eq!(store.by_contact("h1", since, 10).unwrap().len(), 2);
         let dup = store
-            .by_signature(&Signature::of("宽带断网三天"), since)
+            .near_duplicate(&Signature::of("宽带断网三天"), since)
             .unwrap();
-        assert_eq!(dup[0].0.id, a.id);
+        assert_eq!(dup, Some(a.id.clone()));
         drop(store);
         // Reopened, the counters continue.
         let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();

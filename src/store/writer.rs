@@ -142,12 +142,32 @@ impl State {
                         Pending::Created(reply, r)
                     }
                     Command::CreateMany(items, checkpoint, reply) => {
-                        let mut results = Vec::with_capacity(items.len());
-                        for new in items {
-                            results.push(in_savepoint(&tx, |t| {
-                                insert(t, &mut self.next_seq, &mut self.next_version, new)
-                            }));
-                        }
+                        // All at once in one savepoint (one sub-journal); only if an item
+                        // fails, again one savepoint per item so that the others still go in.
+                        let all = in_savepoint(&tx, |t| {
+                            items
+                                .iter()
+                                .map(|new| {
+                                    insert(
+                                        t,
+                                        &mut self.next_seq,
+                                        &mut self.next_version,
+                                        new.clone(),
+                                    )
+                                })
+                                .collect::<Result<Vec<_>>>()
+                        });
+                        let results = match all {
+                            Ok(created) => created.into_iter().map(Ok).collect(),
+                            Err(_) => items
+                                .into_iter()
+                                .map(|new| {
+                                    in_savepoint(&tx, |t| {
+                                        insert(t, &mut self.next_seq, &mut self.next_version, new)
+                                    })
+                                })
+                                .collect(),
+                        };
                         let r = match checkpoint {
                             Some(c) => save_checkpoint(&tx, &c).map(|()| results),
                             None => Ok(results),
@@ -253,12 +273,9 @@ fn insert(
     case.version = take(next_version);
     case.created_at = now;
     case.updated_at = now;
-    let b = signature.bands().map(|h| h as i64);
     conn.prepare_cached(
-        "INSERT INTO cases (seq, id, version, received_at, contact_hash, signature,
-                            band0, band1, band2, band3, band4, band5, band6, band7,
-                            original_text, doc)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        "INSERT INTO cases (seq, id, version, received_at, contact_hash, original_text, doc, triage)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .and_then(|mut st| {
         st.execute(params![
@@ -267,6 +284,23 @@ fn insert(
             case.version as i64,
             case.received_at.as_millisecond(),
             case.contact_hash,
+            original_text,
+            to_json(&case),
+            case.triage.to_string(),
+        ])
+    })
+    .map_err(store_err)?;
+    let b = signature.bands().map(|h| h as i64);
+    conn.prepare_cached(
+        "INSERT INTO signatures (seq, id, received_at, signature,
+                                 band0, band1, band2, band3, band4, band5, band6, band7)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            case.seq as i64,
+            case.id.as_str(),
+            case.received_at.as_millisecond(),
             signature.to_bytes(),
             b[0],
             b[1],
@@ -276,15 +310,18 @@ fn insert(
             b[5],
             b[6],
             b[7],
-            original_text,
-            to_json(&case),
         ])
     })
     .map_err(store_err)?;
-    let mut after = serde_json::to_value(&case).map_err(|e| Error::Store(e.to_string()))?;
-    if let Value::Object(m) = &mut after {
-        m.remove("triage");
-    }
+    // The case itself is the state after creation; the event records the decisions.
+    let after = serde_json::json!({
+        "status": case.status,
+        "category": case.category,
+        "grade": case.grade,
+        "reasons": case.reasons,
+        "department": case.department,
+        "links": case.links,
+    });
     audit(conn, &case.id, now, &actor, "create", Value::Null, after)?;
     let mut response = serde_json::to_value(&case).map_err(|e| Error::Store(e.to_string()))?;
     if let Value::Object(m) = &mut response {
@@ -407,7 +444,26 @@ fn save_checkpoint(conn: &Connection, c: &ImportCheckpoint) -> Result<()> {
     Ok(())
 }
 
+/// A case with the triage recorded at intake.
 pub(super) fn load(conn: &Connection, id: &CaseId) -> Result<Option<Case>> {
+    let row: Option<(String, String)> = conn
+        .prepare_cached("SELECT doc, triage FROM cases WHERE id = ?1")
+        .and_then(|mut st| {
+            st.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
+        .map_err(store_err)?;
+    row.map(|(doc, triage)| {
+        let mut case = from_json(&doc)?;
+        case.triage = serde_json::from_str(&triage).unwrap_or(Value::Null);
+        Ok(case)
+    })
+    .transpose()
+}
+
+/// A case without the triage recorded at intake (lists, similarity, the index: the triage
+/// explanation is most of a case's bytes and none of them need it).
+pub(super) fn load_light(conn: &Connection, id: &CaseId) -> Result<Option<Case>> {
     let doc: Option<String> = conn
         .prepare_cached("SELECT doc FROM cases WHERE id = ?1")
         .and_then(|mut st| st.query_row([id.as_str()], |r| r.get(0)).optional())
@@ -473,8 +529,13 @@ fn take(counter: &mut u64) -> u64 {
     v
 }
 
+/// The case's document, without its intake triage (kept in a column of its own).
 pub(super) fn to_json(case: &Case) -> String {
-    serde_json::to_string(case).expect("a case always serialises")
+    let mut v = serde_json::to_value(case).expect("a case always serialises");
+    if let Value::Object(m) = &mut v {
+        m.remove("triage");
+    }
+    v.to_string()
 }
 
 pub(super) fn from_json(doc: &str) -> Result<Case> {
