@@ -6,6 +6,7 @@
 //! with a message when the data is absent.
 
 mod api;
+mod bulk;
 mod cli;
 mod datasets;
 mod durability;

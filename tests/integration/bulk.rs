@@ -1,0 +1,144 @@
+//! `tousu import` and `tousu export` on the fixture model: bad lines reported by number while
+//! the good lines go in, resuming without duplicates, CSV for Excel, corrections for training.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::support::{self, stderr, stdout, tousu};
+
+fn service_args<'a>(data: &'a str, models: &'a str) -> Vec<&'a str> {
+    vec!["--data-dir", data, "--models-dir", models, "--profile", "model"]
+}
+
+fn write_lines(path: &Path, lines: &[&str]) {
+    std::fs::write(path, lines.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn import_reports_bad_lines_by_number_resumes_and_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let models = support::root().join("tests/fixtures");
+    let models = models.to_str().unwrap();
+    let file = dir.path().join("cases.jsonl");
+    write_lines(
+        &file,
+        &[
+            r#"{"text":"家里宽带断网三天了，报修没人管","channel":"phone","created_at":"2019-04-25 09:32:09"}"#,
+            r#"{"text":"话费被多扣了二十元","resolution":"已为您办理退款。","likes":3}"#,
+            r#"{"text": 42}"#,
+            r#"not json"#,
+            r#"{"text":"营业厅态度恶劣","received_at":"yesterday"}"#,
+            r#"{"text":"   "}"#,
+            r#"{"text":"小区停水三天无人处理","channel":"hotline_12345"}"#,
+        ],
+    );
+    let mut args = vec!["import", file.to_str().unwrap()];
+    args.extend(service_args(data, models));
+    let out = tousu(&args, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(report["imported"], 3);
+    assert_eq!(report["bad_count"], 4);
+    let lines: Vec<u64> = report["bad"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b[0].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [3, 4, 5, 6]);
+    let err = stderr(&out);
+    assert!(err.contains("cases.jsonl:5: `received_at`"), "{err}");
+    assert!(err.contains("cases.jsonl:6: complaint text is empty"), "{err}");
+
+    // The same file again: everything was committed, nothing is imported twice.
+    let out = tousu(&args, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let again: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(again["resumed_after"], 7);
+    assert_eq!(again["imported"], 0);
+
+    // Export: JSONL has the three cases with masked text and kept source fields; CSV has a BOM.
+    let mut args = vec!["export"];
+    args.extend(service_args(data, models));
+    let out = tousu(&args, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let cases: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(cases.len(), 3);
+    assert_eq!(cases[0]["received_at"], "2019-04-25T01:32:09Z", "local times are Beijing time");
+    assert_eq!(cases[1]["status"], "replied");
+    assert_eq!(cases[1]["metadata"]["likes"], 3);
+    assert!(cases[0]["id"].as_str().unwrap().starts_with("TS20190425-"));
+
+    let csv = dir.path().join("cases.csv");
+    let mut args = vec!["export", "--format", "csv", "--out", csv.to_str().unwrap()];
+    args.extend(service_args(data, models));
+    let out = tousu(&args, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bytes = std::fs::read(&csv).unwrap();
+    assert!(bytes.starts_with("\u{FEFF}id,received_at".as_bytes()));
+    assert_eq!(String::from_utf8(bytes).unwrap().lines().count(), 4);
+}
+
+#[test]
+fn corrections_export_as_training_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = tousu::triage::Engine::load(&support::fixture_model(), None).unwrap();
+    let store = tousu::store::SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
+    let index = tousu::index::CaseIndex::open(
+        &dir.path().join("index"),
+        engine.pipeline().segmenter().search_tokenizer(),
+    )
+    .unwrap();
+    let labels = engine.classifier().labels().category.clone();
+    let service = tousu::service::Service::start(
+        Arc::new(engine),
+        Arc::new(store),
+        Arc::new(index),
+        Default::default(),
+    )
+    .unwrap();
+    let limits = tousu::service::IntakeLimits::default();
+    let mut ids = Vec::new();
+    for text in ["家里宽带断网三天了", "话费被多扣了二十元"] {
+        let intake = tousu::domain::Intake {
+            text: text.into(),
+            ..Default::default()
+        };
+        match service.create(&intake, &limits, "crm", None).unwrap() {
+            tousu::service::CreateOutcome::Created(c) => ids.push(c.case.id.clone()),
+            other => panic!("{other:?}"),
+        }
+    }
+    let case = service.get(&ids[0]).unwrap();
+    let other = labels
+        .iter()
+        .find(|l| Some(l.as_str()) != case.category.as_deref())
+        .unwrap()
+        .clone();
+    let patch = tousu::domain::CasePatch {
+        category: Some(other.clone()),
+        grade: Some(tousu::domain::Grade::Major),
+        ..Default::default()
+    };
+    service.patch(&ids[0], patch, "ana").unwrap();
+    let mut out = Vec::new();
+    let rows = service
+        .export(&mut out, tousu::service::ExportFormat::Corrections)
+        .unwrap();
+    assert_eq!(rows, 1, "only the corrected case is a training row");
+    let row: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(row["category"], other.as_str());
+    assert_eq!(row["grade"], "重大");
+    assert_eq!(row["corrected_by"], "ana");
+    assert_eq!(row["text"], "家里宽带断网三天了");
+    // `tousu train` reads it: the dataset loader accepts the row as a labelled example.
+    let file = dir.path().join("corrections.jsonl");
+    std::fs::write(&file, &out).unwrap();
+    let loaded = tousu::classify::load_jsonl(&file, false).unwrap();
+    assert_eq!(loaded.examples.len(), 1);
+}
