@@ -7,7 +7,14 @@ use std::sync::Arc;
 use crate::support::{self, stderr, stdout, tousu};
 
 fn service_args<'a>(data: &'a str, models: &'a str) -> Vec<&'a str> {
-    vec!["--data-dir", data, "--models-dir", models, "--profile", "model"]
+    vec![
+        "--data-dir",
+        data,
+        "--models-dir",
+        models,
+        "--profile",
+        "model",
+    ]
 }
 
 fn write_lines(path: &Path, lines: &[&str]) {
@@ -50,7 +57,10 @@ fn import_reports_bad_lines_by_number_resumes_and_exports() {
     assert_eq!(lines, [3, 4, 5, 6]);
     let err = stderr(&out);
     assert!(err.contains("cases.jsonl:5: `received_at`"), "{err}");
-    assert!(err.contains("cases.jsonl:6: complaint text is empty"), "{err}");
+    assert!(
+        err.contains("cases.jsonl:6: complaint text is empty"),
+        "{err}"
+    );
 
     // The same file again: everything was committed, nothing is imported twice.
     let out = tousu(&args, None);
@@ -69,7 +79,10 @@ fn import_reports_bad_lines_by_number_resumes_and_exports() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(cases.len(), 3);
-    assert_eq!(cases[0]["received_at"], "2019-04-25T01:32:09Z", "local times are Beijing time");
+    assert_eq!(
+        cases[0]["received_at"], "2019-04-25T01:32:09Z",
+        "local times are Beijing time"
+    );
     assert_eq!(cases[1]["status"], "replied");
     assert_eq!(cases[1]["metadata"]["likes"], 3);
     assert!(cases[0]["id"].as_str().unwrap().starts_with("TS20190425-"));
