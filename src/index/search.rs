@@ -170,6 +170,14 @@ impl CaseIndex {
 
         let mut snippets = SnippetGenerator::create(&searcher, &*text_query, self.fields.text)
             .map_err(index_err)?;
+        let mut terms: Vec<String> = Vec::new();
+        text_query.query_terms(&mut |term, _| {
+            if term.field() == self.fields.text
+                && let Some(t) = term.value().as_str()
+            {
+                terms.push(t.to_string());
+            }
+        });
         snippets.set_max_num_chars(SNIPPET_BYTES);
         let mut hits = Vec::with_capacity(docs.len());
         for (score, address) in docs {
@@ -188,7 +196,9 @@ impl CaseIndex {
                 .get_first(self.fields.text)
                 .and_then(|v| v.as_str())
                 .unwrap_or_default();
-            let mut snippet = snippets.snippet(text);
+            // Only the neighbourhood of the first match is segmented again: snippets of long
+            // texts would otherwise dominate search time.
+            let mut snippet = snippets.snippet(snippet_window(text, &terms));
             snippet.set_snippet_prefix_postfix("<em>", "</em>");
             let snippet = if snippet.is_empty() {
                 html_escape(&text.chars().take(SNIPPET_BYTES / 3).collect::<String>())
@@ -279,6 +289,28 @@ impl CaseIndex {
             to.map_or(Bound::Unbounded, |t| Bound::Excluded(term(t))),
         )
     }
+}
+
+/// The part of `text` around the first occurrence of any of `terms`: about 40 characters
+/// before it and 200 after (the whole text when short or when no term occurs verbatim).
+fn snippet_window<'a>(text: &'a str, terms: &[String]) -> &'a str {
+    const BEFORE: usize = 40 * 3;
+    const AFTER: usize = 200 * 3;
+    if text.len() <= BEFORE + AFTER {
+        return text;
+    }
+    let Some(first) = terms.iter().filter_map(|t| text.find(t.as_str())).min() else {
+        return text;
+    };
+    let mut start = first.saturating_sub(BEFORE);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (first + AFTER).min(text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    &text[start..end]
 }
 
 fn html_escape(s: &str) -> String {

@@ -48,7 +48,13 @@ impl Tokenizer for ChineseTokenizer {
                 offset_from: w.byte_start,
                 offset_to: w.byte_start + w.word.len(),
                 position,
-                text: w.word.to_lowercase(),
+                // Chinese has no case; lower-casing every word costs a table lookup per
+                // character and shows in search profiles.
+                text: if w.word.chars().any(char::is_uppercase) {
+                    w.word.to_lowercase()
+                } else {
+                    w.word.to_string()
+                },
                 position_length: 1,
             });
         }
