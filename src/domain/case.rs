@@ -286,7 +286,8 @@ pub struct AuditEvent {
     pub at: Timestamp,
     /// Who (an API key's name, `import`, or `system` for automatic links).
     pub actor: String,
-    /// What: `create`, `update`, `link`, `import`.
+    /// What: `create`, `update`, `correct` (a category or grade correction), `link` (joined
+    /// a group complaint).
     pub action: String,
     /// The changed fields before, as JSON (null on create).
     pub before: Value,

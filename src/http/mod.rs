@@ -1,5 +1,6 @@
-//! The HTTP API (axum): `/v1` routes, auth, limits, metrics and the OpenAPI document. The only
-//! module that knows about HTTP; it drives the [`Service`](crate::service::Service).
+//! The HTTP API (axum): `/v1` routes, auth, limits, metrics, the OpenAPI document and its docs
+//! page. The only module that knows about HTTP; it drives the
+//! [`Service`](crate::service::Service).
 
 mod auth;
 mod cases;
@@ -18,6 +19,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 pub use self::auth::{Caller, KeyRing, Permission};
 pub use self::error::ApiError;
@@ -83,10 +85,10 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/audit", get(cases::audit))
         .route("/search", get(search::search))
         .route("/admin/reindex", post(ops::reindex))
-        .route("/admin/keys", get(ops::keys))
-        .route("/openapi.json", get(ops::openapi));
+        .route("/admin/keys", get(ops::keys));
     Router::new()
         .nest("/v1", v1)
+        .merge(docs())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -95,6 +97,19 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.limits.body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
+}
+
+/// The hand-maintained OpenAPI document (`src/http/openapi.json`, kept in step with the routes
+/// above) at `GET /v1/openapi.json`, and Swagger UI over it at `GET /v1/docs`, both without a
+/// key. Swagger UI's files are compiled in and its online validator is off: the page loads
+/// nothing from elsewhere.
+fn docs() -> Router<AppState> {
+    let spec: utoipa::openapi::OpenApi = serde_json::from_str(include_str!("openapi.json"))
+        .expect("src/http/openapi.json is an OpenAPI 3.1 document");
+    SwaggerUi::new("/v1/docs")
+        .url("/v1/openapi.json", spec)
+        .config(Config::default().validator_url("none"))
+        .into()
 }
 
 /// Times out slow requests with a JSON 503 and records latency by route.

@@ -1,4 +1,4 @@
-//! Health, readiness, metrics, administration and the API description.
+//! Health, readiness, metrics and administration.
 
 use axum::Json;
 use axum::extract::State;
@@ -91,16 +91,4 @@ pub async fn keys(State(state): State<AppState>, caller: Caller) -> Result<Json<
         .map(|(name, role)| json!({ "name": name, "role": role }))
         .collect();
     Ok(Json(json!({ "keys": keys })))
-}
-
-/// `GET /v1/openapi.json`.
-pub async fn openapi() -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        include_str!("openapi.json"),
-    )
-        .into_response()
 }

@@ -317,7 +317,7 @@ impl Service {
         response_extra.insert("similar".into(), json(&similar)?);
         response_extra.insert("suggestions".into(), json(&advice.suggestions)?);
         if let Some(d) = &advice.department {
-            response_extra.insert("department".into(), json(d)?);
+            response_extra.insert("suggested_department".into(), json(d)?);
         }
         let case = Case {
             id: CaseId(String::new()),

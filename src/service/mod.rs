@@ -103,7 +103,7 @@ impl Service {
     pub fn get(&self, id: &CaseId) -> Result<Case> {
         if !CaseId::is_well_formed(id.as_str()) {
             return Err(Error::NotFound(format!(
-                "case {id:?} (case numbers look like TS20261122-000123)"
+                "case {id} (case numbers look like TS20261122-000123)"
             )));
         }
         self.store

@@ -53,8 +53,12 @@ pub struct DepartmentHint {
 pub struct Advice {
     /// Resolutions, best first.
     pub suggestions: Vec<Suggestion>,
-    /// The department most of the similar resolved cases were handled by.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The department most of the similar resolved cases were handled by (named
+    /// `suggested_department` in answers, beside the case's own routed `department`).
+    #[serde(
+        rename = "suggested_department",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub department: Option<DepartmentHint>,
 }
 

@@ -1726,3 +1726,243 @@ async fn with_no_keys_configured_everything_is_open() {
         .collect();
     assert_eq!(actors, ["local", "local"]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The OpenAPI document and the docs page
+
+/// Every (method, path) `tousu::http::router` serves, as the OpenAPI document writes it
+/// (axum's `{id}` is OpenAPI's `{id}`). Keep in step with `router()` in `src/http/mod.rs`.
+const ROUTES: [(&str, &str); 16] = [
+    ("POST", "/v1/triage"),
+    ("POST", "/v1/cases"),
+    ("POST", "/v1/cases/batch"),
+    ("GET", "/v1/cases/{id}"),
+    ("PATCH", "/v1/cases/{id}"),
+    ("GET", "/v1/cases/{id}/similar"),
+    ("GET", "/v1/cases/{id}/audit"),
+    ("GET", "/v1/search"),
+    ("POST", "/v1/admin/reindex"),
+    ("GET", "/v1/admin/keys"),
+    ("GET", "/v1/openapi.json"),
+    ("GET", "/v1/docs"),
+    ("GET", "/v1/docs/"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+];
+
+/// The (method, path) pairs of the document's operations, and whether each names a security
+/// requirement.
+fn operations(spec: &Value) -> Vec<(String, String, bool)> {
+    let mut ops = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("a path item") {
+            if [
+                "get", "put", "post", "delete", "options", "head", "patch", "trace",
+            ]
+            .contains(&method.as_str())
+            {
+                let secured = op
+                    .get("security")
+                    .and_then(Value::as_array)
+                    .is_some_and(|s| !s.is_empty());
+                ops.push((method.to_uppercase(), path.clone(), secured));
+            }
+        }
+    }
+    ops
+}
+
+/// Every `$ref` in `v`, with where it was found.
+fn refs<'a>(v: &'a Value, at: &str, out: &mut Vec<(String, &'a str)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if k == "$ref" {
+                    out.push((at.to_string(), x.as_str().expect("a $ref is a string")));
+                } else {
+                    refs(x, &format!("{at}/{k}"), out);
+                }
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                refs(x, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_is_openapi_3_1_and_matches_the_file() {
+    let t = app();
+    let served = t.get("/v1/openapi.json", None).await.expect(StatusCode::OK);
+    assert_eq!(served["openapi"], "3.1.0");
+    assert_eq!(served["info"]["title"], "tousu");
+    assert_eq!(served["info"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(served["servers"], json!([{ "url": "/" }]));
+    // Served as parsed by utoipa: nothing of the hand-written file may be lost on the way.
+    let file: Value = serde_json::from_str(include_str!("../../src/http/openapi.json"))
+        .expect("src/http/openapi.json is JSON");
+    assert_eq!(served, file, "the served document differs from the file");
+
+    let schemes = &served["components"]["securitySchemes"];
+    assert_eq!(schemes["bearerAuth"]["scheme"], "bearer");
+    assert_eq!(schemes["apiKeyAuth"]["in"], "header");
+    assert_eq!(schemes["apiKeyAuth"]["name"], "X-API-Key");
+
+    // Every reference resolves.
+    let mut found = Vec::new();
+    refs(&served, "", &mut found);
+    assert!(found.len() > 50, "{} refs", found.len());
+    for (at, r) in found {
+        let pointer = r
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("{at}: {r} is not local"));
+        assert!(
+            served.pointer(pointer).is_some(),
+            "{at}: {r} does not resolve"
+        );
+    }
+
+    // Every error answer is the shared `Error`.
+    let responses = &served["components"]["responses"];
+    for (method, path, _) in operations(&served) {
+        let op = &served["paths"][&path][method.to_lowercase()];
+        for (status, r) in op["responses"].as_object().unwrap() {
+            if status.starts_with('4') || status.starts_with('5') {
+                let r = match r["$ref"].as_str() {
+                    Some(name) => &responses[name.rsplit('/').next().unwrap()],
+                    None => r,
+                };
+                assert_eq!(
+                    r["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/Error",
+                    "{method} {path} {status}"
+                );
+            }
+        }
+    }
+
+    // The error codes and the enums are the code's.
+    let schemas = &served["components"]["schemas"];
+    let codes = schemas["Error"]["properties"]["code"]["enum"]
+        .as_array()
+        .unwrap();
+    for code in [
+        "empty_text",
+        "invalid_json",
+        "unsupported_media_type",
+        "no_such_route",
+        "method_not_allowed",
+        "not_ready",
+    ] {
+        assert!(codes.contains(&json!(code)), "{code}");
+    }
+    assert_eq!(schemas["Grade"]["enum"], json!(["一般", "严重", "重大"]));
+    assert_eq!(schemas["Channel"]["enum"].as_array().unwrap().len(), 10);
+    assert_eq!(schemas["Intake"]["additionalProperties"], false);
+    assert_eq!(schemas["CasePatch"]["additionalProperties"], false);
+    assert_eq!(schemas["Batch"]["additionalProperties"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_exactly_the_routes_served() {
+    use std::collections::BTreeSet;
+
+    let t = app();
+    let spec = t.get("/v1/openapi.json", None).await.expect(StatusCode::OK);
+    let documented: BTreeSet<(String, String)> = operations(&spec)
+        .into_iter()
+        .map(|(m, p, _)| (m, p))
+        .collect();
+    let routed: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    let undocumented: Vec<_> = routed.difference(&documented).collect();
+    let unrouted: Vec<_> = documented.difference(&routed).collect();
+    assert!(
+        undocumented.is_empty(),
+        "served but not documented: {undocumented:?}"
+    );
+    assert!(
+        unrouted.is_empty(),
+        "documented but not served: {unrouted:?}"
+    );
+
+    // Every documented operation is served: never 404 `no_such_route` nor 405. Without a key,
+    // an operation the document secures is 401 and the others are not.
+    let id = t.create_text(BILL).await;
+    for (method, path, secured) in operations(&spec) {
+        let uri = path.replace("{id}", &id);
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        for key in [Some(ADMIN_KEY), None] {
+            let r = t.call(method.clone(), &uri, key, None).await;
+            assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
+            if r.status == StatusCode::NOT_FOUND {
+                assert_ne!(r.json()["code"], "no_such_route", "{method} {uri}");
+            }
+            if key.is_none() {
+                assert_eq!(
+                    r.status == StatusCode::UNAUTHORIZED,
+                    secured,
+                    "{method} {uri} without a key: {}",
+                    r.status
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_page_is_served_from_the_binary_without_a_key() {
+    let t = app();
+    // Keys are configured: the API itself wants one.
+    t.get("/v1/search", None)
+        .await
+        .error(StatusCode::UNAUTHORIZED, "unauthorized");
+
+    let r = t.get("/v1/docs", None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.header("location"), Some("/v1/docs/"));
+
+    let r = t.get("/v1/docs/", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("text/html")),
+        "{:?}",
+        r.header("content-type")
+    );
+    let html = r.text();
+    assert!(html.contains("swagger-ui"), "{html}");
+
+    // Its scripts and styles come from the binary, and its configuration points at the
+    // document.
+    let mut assets = Vec::new();
+    for attr in ["src=\"", "href=\""] {
+        for part in html.split(attr).skip(1) {
+            let target = &part[..part.find('"').unwrap()];
+            assert!(
+                !target.contains("://") && !target.starts_with("//"),
+                "the page loads {target} from elsewhere"
+            );
+            assets.push(target.trim_start_matches("./").to_string());
+        }
+    }
+    assert!(assets.iter().any(|a| a.ends_with(".js")), "{assets:?}");
+    let mut config = String::new();
+    for asset in &assets {
+        let r = t.get(&format!("/v1/docs/{asset}"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "/v1/docs/{asset}");
+        config.push_str(&r.text());
+    }
+    assert!(
+        config.contains("/v1/openapi.json"),
+        "no link to the document"
+    );
+    // Swagger UI's default would send the document's address to an online validator.
+    assert!(config.contains(r#""validatorUrl": "none""#), "{config}");
+}
