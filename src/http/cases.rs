@@ -1,7 +1,7 @@
 //! `/v1/triage` and `/v1/cases…`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::auth::{Caller, Permission};
 use super::error::ApiError;
-use super::json::{Body, Params};
+use super::json::{Body, CaseNumber, Params};
 use super::{AppState, blocking};
 use crate::domain::{AuditEvent, CaseId, CasePatch, Intake};
 use crate::service::{Assessment, CreateOutcome, SimilarCase};
@@ -150,7 +150,7 @@ pub async fn create_batch(
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    CaseNumber(id): CaseNumber,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Analyse)?;
     let s = state.clone();
@@ -162,7 +162,7 @@ pub async fn get(
 pub async fn patch(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    CaseNumber(id): CaseNumber,
     Body(patch): Body<CasePatch>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Analyse)?;
@@ -183,7 +183,7 @@ pub struct SimilarParams {
 pub async fn similar(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    CaseNumber(id): CaseNumber,
     Params(p): Params<SimilarParams>,
 ) -> Result<Json<Vec<SimilarCase>>, ApiError> {
     caller.require(Permission::Analyse)?;
@@ -197,7 +197,7 @@ pub async fn similar(
 pub async fn audit(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    CaseNumber(id): CaseNumber,
 ) -> Result<Json<Vec<AuditEvent>>, ApiError> {
     caller.require(Permission::Analyse)?;
     let s = state.clone();

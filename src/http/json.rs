@@ -30,3 +30,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
         Ok(Params(v))
     }
 }
+
+/// The `{id}` of a case path; a path that cannot be read (not UTF-8) is 404 `not_found` in
+/// the API's error format, not axum's plain-text 400.
+pub struct CaseNumber(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for CaseNumber {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path(id) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| {
+                    ApiError::new(
+                        axum::http::StatusCode::NOT_FOUND,
+                        "not_found",
+                        format!(
+                            "no case at this path ({}); case numbers look like TS20261122-000123",
+                            e.body_text()
+                        ),
+                    )
+                })?;
+        Ok(CaseNumber(id))
+    }
+}

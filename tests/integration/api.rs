@@ -620,6 +620,10 @@ async fn create_answers_201_and_the_case_reads_back() {
     t.get(&format!("/v1/cases/{}", enc("投诉单1")), Some(ANALYST_KEY))
         .await
         .error(StatusCode::NOT_FOUND, "not_found");
+    // A path that is not UTF-8 is still answered in the error format.
+    t.get("/v1/cases/%FF", Some(ANALYST_KEY))
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
