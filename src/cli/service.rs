@@ -55,6 +55,14 @@ impl ServiceArgs {
     }
 }
 
+impl ServiceArgs {
+    /// Starts the logs, reads the configuration and opens the service it names.
+    fn open(&self) -> anyhow::Result<Arc<Service>> {
+        init_logs();
+        open(&self.config()?)
+    }
+}
+
 /// Opens model, store and index, and brings the index up to date.
 fn open(config: &Config) -> anyhow::Result<Arc<Service>> {
     let model = config.model_dir();
@@ -151,9 +159,7 @@ pub struct ImportArgs {
 }
 
 pub fn import(a: ImportArgs) -> anyhow::Result<()> {
-    init_logs();
-    let config = a.service.config()?;
-    let service = open(&config)?;
+    let service = a.service.open()?;
     let total = count_lines(&a.file)?;
     let bar = bar(total, "lines");
     let started = std::time::Instant::now();
@@ -208,9 +214,7 @@ pub struct ExportArgs {
 }
 
 pub fn export(a: ExportArgs) -> anyhow::Result<()> {
-    init_logs();
-    let config = a.service.config()?;
-    let service = open(&config)?;
+    let service = a.service.open()?;
     let format = match (a.corrections, a.format) {
         (true, _) => ExportFormat::Corrections,
         (false, Format::Jsonl) => ExportFormat::Jsonl,
@@ -235,9 +239,7 @@ pub struct ReindexArgs {
 }
 
 pub fn reindex(a: ReindexArgs) -> anyhow::Result<()> {
-    init_logs();
-    let config = a.service.config()?;
-    let service = open(&config)?;
+    let service = a.service.open()?;
     let bar = bar(service.store().count()?, "cases");
     let n = service.reindex(|n| bar.set_position(n))?;
     bar.finish_and_clear();

@@ -104,7 +104,7 @@ impl CaseIndex {
         if searcher.num_docs() == 0 || req.limit == 0 {
             return Ok(Vec::new());
         }
-        let mut should: Vec<(Occur, Box<dyn Query>)> = query
+        let should: Vec<(Occur, Box<dyn Query>)> = query
             .weighted
             .iter()
             .take(req.max_terms.unwrap_or(QUERY_TERMS))
@@ -118,7 +118,7 @@ impl CaseIndex {
         if should.is_empty() {
             return Ok(Vec::new());
         }
-        let words = BooleanQuery::new(std::mem::take(&mut should));
+        let words = BooleanQuery::new(should);
         // The bare union of words is scored with block-WAND pruning; a filter nested beside
         // it would make tantivy walk every posting of every word (hundreds of ms at 100k
         // cases). So the filters apply to the best `limit × OVERFETCH` candidates: a case that

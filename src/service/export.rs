@@ -73,26 +73,21 @@ impl Service {
             return self.export_csv(w);
         }
         let mut rows = 0u64;
-        let mut after = 0u64;
-        loop {
-            let cases = self.store.scan(after, STEP)?;
-            let Some(last) = cases.last() else { break };
-            after = last.seq;
-            for case in &cases {
-                let line = match format {
-                    ExportFormat::Jsonl => Some(serde_json::to_string(case)),
-                    ExportFormat::Corrections => {
-                        correction_row(case).map(|r| serde_json::to_string(&r))
-                    }
-                    ExportFormat::Csv => unreachable!("handled above"),
-                };
-                if let Some(line) = line {
-                    let line = line.map_err(|e| Error::Invalid(e.to_string()))?;
-                    writeln!(out, "{line}").map_err(io)?;
-                    rows += 1;
+        self.for_each_case(|case| {
+            let line = match format {
+                ExportFormat::Jsonl => Some(serde_json::to_string(case)),
+                ExportFormat::Corrections => {
+                    correction_row(case).map(|r| serde_json::to_string(&r))
                 }
+                ExportFormat::Csv => unreachable!("handled above"),
+            };
+            if let Some(line) = line {
+                let line = line.map_err(|e| Error::Invalid(e.to_string()))?;
+                writeln!(out, "{line}").map_err(io)?;
+                rows += 1;
             }
-        }
+            Ok(())
+        })?;
         out.flush().map_err(io)?;
         Ok(rows)
     }
@@ -100,49 +95,59 @@ impl Service {
     fn export_csv<W: Write>(&self, mut w: csv::Writer<W>) -> Result<u64> {
         let err = |e: csv::Error| Error::Invalid(format!("writing CSV: {e}"));
         let mut rows = 0u64;
+        self.for_each_case(|c| {
+            let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+            let reasons: Vec<&str> = c.reasons.iter().map(|r| r.code()).collect();
+            let repeats: Vec<&str> = c.links.repeat_of.iter().map(|i| i.as_str()).collect();
+            w.write_record([
+                c.id.to_string(),
+                c.received_at.to_string(),
+                c.channel.code().to_string(),
+                opt(&c.category),
+                c.category_confidence
+                    .map(|x| format!("{x:.3}"))
+                    .unwrap_or_default(),
+                c.grade.label().to_string(),
+                reasons.join(" "),
+                opt(&c.tier),
+                opt(&c.department),
+                opt(&c.assignee),
+                c.status.code().to_string(),
+                opt(&c.title),
+                c.text.clone(),
+                opt(&c.resolution),
+                c.remedy.map(|r| r.label().to_string()).unwrap_or_default(),
+                c.resolved_at.map(|t| t.to_string()).unwrap_or_default(),
+                repeats.join(" "),
+                c.links
+                    .duplicate_of
+                    .as_ref()
+                    .map(|i| i.to_string())
+                    .unwrap_or_default(),
+                opt(&c.links.group_id),
+                if c.corrections.is_empty() { "" } else { "yes" }.to_string(),
+            ])
+            .map_err(err)?;
+            rows += 1;
+            Ok(())
+        })?;
+        w.flush().map_err(|e| Error::io("export output", e))?;
+        Ok(rows)
+    }
+}
+
+impl Service {
+    /// Calls `f` with every case, in creation order, a page of the store at a time.
+    fn for_each_case(&self, mut f: impl FnMut(&Case) -> Result<()>) -> Result<()> {
         let mut after = 0u64;
         loop {
             let cases = self.store.scan(after, STEP)?;
-            let Some(last) = cases.last() else { break };
+            let Some(last) = cases.last() else {
+                return Ok(());
+            };
             after = last.seq;
-            for c in &cases {
-                let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-                let reasons: Vec<&str> = c.reasons.iter().map(|r| r.code()).collect();
-                let repeats: Vec<&str> = c.links.repeat_of.iter().map(|i| i.as_str()).collect();
-                w.write_record([
-                    c.id.to_string(),
-                    c.received_at.to_string(),
-                    c.channel.code().to_string(),
-                    opt(&c.category),
-                    c.category_confidence
-                        .map(|x| format!("{x:.3}"))
-                        .unwrap_or_default(),
-                    c.grade.label().to_string(),
-                    reasons.join(" "),
-                    opt(&c.tier),
-                    opt(&c.department),
-                    opt(&c.assignee),
-                    c.status.code().to_string(),
-                    opt(&c.title),
-                    c.text.clone(),
-                    opt(&c.resolution),
-                    c.remedy.map(|r| r.label().to_string()).unwrap_or_default(),
-                    c.resolved_at.map(|t| t.to_string()).unwrap_or_default(),
-                    repeats.join(" "),
-                    c.links
-                        .duplicate_of
-                        .as_ref()
-                        .map(|i| i.to_string())
-                        .unwrap_or_default(),
-                    opt(&c.links.group_id),
-                    if c.corrections.is_empty() { "" } else { "yes" }.to_string(),
-                ])
-                .map_err(err)?;
-                rows += 1;
-            }
+            cases.iter().try_for_each(&mut f)?;
         }
-        w.flush().map_err(|e| Error::io("export output", e))?;
-        Ok(rows)
     }
 }
 

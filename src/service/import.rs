@@ -19,12 +19,12 @@ use super::Service;
 use super::intake::{IntakeLimits, masked_and_contact};
 use super::signals::Probe;
 use crate::domain::{
-    Case, CaseId, Channel, Corrections, Grade, Intake, Links, Reason, Remedy, Status, parse_time,
+    Case, CaseId, Channel, Corrections, Grade, Intake, Links, Remedy, Status, parse_time,
 };
 use crate::error::{Error, Result};
 use crate::store::{ImportCheckpoint, NewCase};
 use crate::text::{Signature, contact_hash, mask_pii, normalize};
-use crate::triage::Complaint;
+use crate::triage::{Complaint, GradeTriage};
 
 /// Lines per transaction.
 const CHUNK: usize = 512;
@@ -251,12 +251,7 @@ impl Service {
             neighbours: &[],
         })?;
         let grade = triage.grade.as_ref();
-        let mut reasons: Vec<Reason> = grade.and_then(|g| g.reason).into_iter().collect();
-        for hit in grade.map(|g| g.rules.as_slice()).unwrap_or_default() {
-            if !reasons.contains(&hit.reason) {
-                reasons.push(hit.reason);
-            }
-        }
+        let reasons = grade.map(GradeTriage::reasons).unwrap_or_default();
         let resolved = r
             .resolution
             .as_deref()

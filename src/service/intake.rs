@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::index::SimilarRequest;
 use crate::store::{Created, IdempotencyRecord, NewCase};
 use crate::text::{Signature, contact_hash, mask_pii, normalize};
-use crate::triage::{Complaint, Triage};
+use crate::triage::{Complaint, GradeTriage, Triage};
 
 /// Index candidates fetched per intake, shared by the group signal, similar cases and
 /// suggestions.
@@ -301,12 +301,7 @@ impl Service {
             advice,
         } = p.assessment;
         let grade = triage.grade.as_ref();
-        let mut reasons: Vec<Reason> = grade.and_then(|g| g.reason).into_iter().collect();
-        for hit in grade.map(|g| g.rules.as_slice()).unwrap_or_default() {
-            if !reasons.contains(&hit.reason) {
-                reasons.push(hit.reason);
-            }
-        }
+        let reasons = grade.map(GradeTriage::reasons).unwrap_or_default();
         let group_members = signals
             .group
             .as_ref()

@@ -70,6 +70,20 @@ pub struct GradeTriage {
     pub drivers: Vec<Driver>,
 }
 
+impl GradeTriage {
+    /// The reason codes behind the grade: the deciding one first, then every other rule that
+    /// fired, each once.
+    pub fn reasons(&self) -> Vec<Reason> {
+        let mut reasons: Vec<Reason> = self.reason.into_iter().collect();
+        for hit in &self.rules {
+            if !reasons.contains(&hit.reason) {
+                reasons.push(hit.reason);
+            }
+        }
+        reasons
+    }
+}
+
 /// Everything the engine says about one complaint.
 #[derive(Debug, Clone, Serialize)]
 pub struct Triage {
