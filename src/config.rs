@@ -6,8 +6,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::alerts::AlertSettings;
 use crate::error::{Error, Result};
-use crate::service::{DuplicateSettings, IntakeLimits, ServiceSettings, SuggestionSettings};
+use crate::service::{
+    AlertRules, DuplicateSettings, IntakeLimits, ServiceSettings, SuggestionSettings,
+};
+use crate::trends::TopicSettings;
 
 /// What an API key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -124,6 +128,12 @@ pub struct Config {
     pub duplicates: DuplicateSettings,
     /// Similar cases and suggestions.
     pub suggestions: SuggestionSettings,
+    /// How hot topics are formed and judged.
+    pub topics: TopicSettings,
+    /// When alerts are raised.
+    pub alert_rules: AlertRules,
+    /// Where alerts are delivered (webhooks) and how they are retried.
+    pub alerts: AlertSettings,
 }
 
 impl Default for Config {
@@ -138,6 +148,9 @@ impl Default for Config {
             limits: Limits::default(),
             duplicates: DuplicateSettings::default(),
             suggestions: SuggestionSettings::default(),
+            topics: TopicSettings::default(),
+            alert_rules: AlertRules::default(),
+            alerts: AlertSettings::default(),
         }
     }
 }
@@ -176,6 +189,7 @@ impl Config {
     /// Checks the whole configuration.
     pub fn validate(&self) -> Result<()> {
         self.duplicates.validate()?;
+        self.alerts.validate()?;
         let mut names = std::collections::HashSet::new();
         let mut keys = std::collections::HashSet::new();
         for k in &self.api_keys {
@@ -212,6 +226,8 @@ impl Config {
         ServiceSettings {
             duplicates: self.duplicates.clone(),
             suggestions: self.suggestions.clone(),
+            topics: self.topics,
+            alert_rules: self.alert_rules.clone(),
         }
     }
 }

@@ -11,6 +11,7 @@
 //! - [`triage`]: profiles, auditable grade rules, and the engine that runs it all.
 #![warn(missing_docs)]
 
+pub mod alerts;
 pub mod classify;
 pub mod config;
 pub mod domain;
@@ -20,6 +21,7 @@ pub mod index;
 pub mod service;
 pub mod store;
 pub mod text;
+pub mod trends;
 pub mod triage;
 
 pub use self::error::{Error, Result};

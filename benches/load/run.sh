@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Load test: 100,000 synthetic ~165-character cases imported, then 32 concurrent connections
-# from wrk on loopback against POST /v1/triage, POST /v1/cases and GET /v1/search.
+# Load test: 100,000 cases imported (real dataset texts when ../shared/datasets is there), then
+# 32 concurrent connections from wrk on loopback against POST /v1/triage, POST /v1/cases and
+# GET /v1/search, each target twice:
+#   closed  every connection sends its next request as soon as the last is answered: the
+#           most the server takes (p99 is then ≈ 32 / throughput, whatever the service time);
+#   paced   every connection waits a random think time (exponential, mean 28 ms) between
+#           requests, so the 32 offer ~1,000 req/s: latency at that load.
 # Needs wrk (Debian: apt-get install wrk). Usage: bash benches/load/run.sh [cases] [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,10 +22,14 @@ SERVER=$!
 trap 'kill $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
 until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.2; done
 for target in triage cases search; do
-  echo "== $target"
-  case $target in
-    triage) TOUSU_PATH=/v1/triage wrk -t2 -c32 -d"${SECS}s" --latency -s benches/load/triage.lua "http://127.0.0.1:$PORT" ;;
-    cases) TOUSU_PATH=/v1/cases wrk -t2 -c32 -d"${SECS}s" --latency -s benches/load/triage.lua "http://127.0.0.1:$PORT" ;;
-    search) wrk -t2 -c32 -d"${SECS}s" --latency -s benches/load/search.lua "http://127.0.0.1:$PORT" ;;
-  esac | grep -E "Requests/sec|Latency|50%|90%|99%|Non-2xx|requests in"
+  for mode in closed paced; do
+    echo "== $target ($mode)"
+    think=""
+    [ "$mode" = paced ] && think=28
+    case $target in
+      triage) TOUSU_THINK_MS=$think TOUSU_PATH=/v1/triage wrk -t2 -c32 -d"${SECS}s" --latency -s benches/load/triage.lua "http://127.0.0.1:$PORT" ;;
+      cases) TOUSU_THINK_MS=$think TOUSU_PATH=/v1/cases wrk -t2 -c32 -d"${SECS}s" --latency -s benches/load/triage.lua "http://127.0.0.1:$PORT" ;;
+      search) TOUSU_THINK_MS=$think wrk -t2 -c32 -d"${SECS}s" --latency -s benches/load/search.lua "http://127.0.0.1:$PORT" ;;
+    esac | grep -E "Requests/sec|Latency|50%|90%|99%|Non-2xx|requests in"
+  done
 done

@@ -1,3 +1,4 @@
-//! The service commands: serve, import, export, reindex.
+//! The service commands: serve, import, export, reindex; trends and replay.
 
 pub mod service;
+pub mod trends;

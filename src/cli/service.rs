@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use tousu::alerts::AlertCenter;
 use tousu::config::Config;
 use tousu::http::{AppState, KeyRing};
 use tousu::index::CaseIndex;
@@ -59,12 +60,26 @@ impl ServiceArgs {
     /// Starts the logs, reads the configuration and opens the service it names.
     fn open(&self) -> anyhow::Result<Arc<Service>> {
         init_logs();
-        open(&self.config()?)
+        open(&self.config()?, false)
+    }
+
+    /// The service, raising no alerts (trends, reports).
+    pub fn open_quiet(&self) -> anyhow::Result<Arc<Service>> {
+        self.open()
+    }
+
+    /// The service raising alerts on cases of any age: a replay judges history on purpose.
+    pub fn open_replaying(&self) -> anyhow::Result<Arc<Service>> {
+        init_logs();
+        let mut config = self.config()?;
+        config.alert_rules.max_age_hours = i64::MAX / 4;
+        open(&config, true)
     }
 }
 
-/// Opens model, store and index, and brings the index up to date.
-fn open(config: &Config) -> anyhow::Result<Arc<Service>> {
+/// Opens model, store and index, and brings the index up to date; with `alerting`, also the
+/// alert center (`alerts.db` beside the store), so that alert rules raise and deliver.
+fn open(config: &Config, alerting: bool) -> anyhow::Result<Arc<Service>> {
     let model = config.model_dir();
     let engine = Engine::load(&model, config.profile_file.as_deref()).with_context(|| {
         format!(
@@ -79,11 +94,17 @@ fn open(config: &Config) -> anyhow::Result<Arc<Service>> {
     if index.was_rebuilt() && store.count()? > 0 {
         tracing::warn!("no usable index: rebuilding it from the store");
     }
-    let service = Service::start(
+    let alerts = if alerting {
+        Some(AlertCenter::open(&config.data_dir, config.alerts.clone())?)
+    } else {
+        None
+    };
+    let service = Service::start_alerting(
         Arc::new(engine),
         Arc::new(store),
         Arc::new(index),
         config.service(),
+        alerts,
     )?;
     Ok(Arc::new(service))
 }
@@ -110,7 +131,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
         );
         config.bind.set_ip([127, 0, 0, 1].into());
     }
-    let service = open(&config)?;
+    let service = open(&config, true)?;
     let state = AppState::new(
         Arc::clone(&service),
         KeyRing::new(&config.api_keys),
@@ -314,7 +335,7 @@ pub fn eval_suggestions(a: EvalSuggestionsArgs) -> anyhow::Result<()> {
         models_dir: a.models_dir.clone(),
         ..Config::default()
     };
-    let service = open(&config)?;
+    let service = open(&config, false)?;
     eprintln!("indexing {} history cases…", history.len());
     let report = service.import(&history_file, false, |_| {})?;
     anyhow::ensure!(

@@ -35,7 +35,27 @@ impl CaseId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The case number packed in a `u64` (`yyyymmdd × 10⁹ + n`), for a fast index column;
+    /// `None` when it is not well formed or `n` has more than 9 digits.
+    pub fn packed(&self) -> Option<u64> {
+        if !Self::is_well_formed(&self.0) || self.0.len() > 20 {
+            return None;
+        }
+        let day: u64 = self.0[2..10].parse().ok()?;
+        let n: u64 = self.0[11..].parse().ok()?;
+        Some(day * PACK + n)
+    }
+
+    /// The case number [`CaseId::packed`] gave.
+    pub fn unpack(packed: u64) -> Self {
+        let day = (packed / PACK).to_string();
+        CaseId::new(&day, packed % PACK)
+    }
 }
+
+/// Room for the day's sequence number in a packed case number.
+const PACK: u64 = 1_000_000_000;
 
 impl fmt::Display for CaseId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -293,4 +313,24 @@ pub struct AuditEvent {
     pub before: Value,
     /// The changed fields after.
     pub after: Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_case_number_packs_and_unpacks() {
+        for id in [
+            "TS20261122-000123",
+            "TS20251231-999999",
+            "TS20270101-1234567",
+        ] {
+            let id = CaseId(id.to_string());
+            let packed = id.packed().expect("well formed");
+            assert_eq!(CaseId::unpack(packed), id);
+        }
+        assert_eq!(CaseId("TS2026-1".into()).packed(), None);
+        assert_eq!(CaseId("TS20261122-1234567890".into()).packed(), None);
+    }
 }

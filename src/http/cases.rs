@@ -47,11 +47,15 @@ pub async fn create(
             })
         })
         .transpose()?;
-    let _slot = state.gate.enter().await?;
+    let slot = state.gate.enter().await?;
     let s = state.clone();
     let outcome = blocking(move || {
+        // The model slot is given back before the wait for the commit: holding it through
+        // the fsync group would cap creates at slots ÷ commit time.
         Ok(s.service
-            .create(&intake, &s.intake, &caller.name, key.as_deref())?)
+            .create_then(&intake, &s.intake, &caller.name, key.as_deref(), || {
+                drop(slot)
+            })?)
     })
     .await?;
     let (body, replayed) = match outcome {

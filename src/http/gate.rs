@@ -42,8 +42,11 @@ impl InferenceGate {
                 "the model is saturated and the wait line is full; retry after a second",
             ));
         }
+        // Leaves the line on every path, also when the client goes away and this future is
+        // dropped mid-wait: a counter decremented only after the await would leak, and the
+        // line would fill with ghosts until every request got 503.
+        let _in_line = InLine(&self.waiting);
         let permit = tokio::time::timeout(MAX_WAIT, Arc::clone(&self.slots).acquire_owned()).await;
-        self.waiting.fetch_sub(1, Ordering::AcqRel);
         match permit {
             Ok(Ok(p)) => Ok(p),
             _ => Err(ApiError::overloaded(
@@ -60,5 +63,39 @@ impl InferenceGate {
     /// Requests running the model.
     pub fn running(&self) -> usize {
         self.capacity - self.slots.available_permits()
+    }
+}
+
+/// A place in the wait line, given up on drop.
+struct InLine<'a>(&'a AtomicUsize);
+
+impl Drop for InLine<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_request_dropped_while_waiting_leaves_the_line() {
+        let gate = Arc::new(InferenceGate::new(1, 1));
+        let held = gate.enter().await.expect("the free slot");
+        let waiter = {
+            let gate = Arc::clone(&gate);
+            tokio::spawn(async move { gate.enter().await.map(drop) })
+        };
+        while gate.waiting() == 0 {
+            tokio::task::yield_now().await;
+        }
+        // The client hangs up: its request future is dropped while in line.
+        waiter.abort();
+        let _ = waiter.await;
+        assert_eq!(gate.waiting(), 0);
+        drop(held);
+        // The line is usable again: a new request gets the slot.
+        assert!(gate.enter().await.is_ok());
     }
 }

@@ -10,6 +10,7 @@ mod json;
 mod metrics;
 mod ops;
 mod search;
+mod trends;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -84,6 +85,11 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/similar", get(cases::similar))
         .route("/cases/{id}/audit", get(cases::audit))
         .route("/search", get(search::search))
+        .route("/trends", get(trends::table))
+        .route("/trends/rising", get(trends::rising))
+        .route("/topics", get(trends::topics))
+        .route("/alerts", get(trends::history))
+        .route("/alerts/stream", get(trends::stream))
         .route("/admin/reindex", post(ops::reindex))
         .route("/admin/keys", get(ops::keys));
     Router::new()

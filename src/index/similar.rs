@@ -10,7 +10,7 @@ use serde::Serialize;
 use tantivy::Term;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{IndexRecordOption, TantivyDocument, Value};
+use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::{TokenStream, Tokenizer};
 
 use super::{CaseIndex, index_err};
@@ -137,29 +137,37 @@ impl CaseIndex {
         Ok(hits)
     }
 
-    /// The hits that pass the request's filters, in order.
+    /// The hits that pass the request's filters, in order, read from fast columns.
     fn filtered(
         &self,
         searcher: &tantivy::Searcher,
         top: Vec<(f32, tantivy::DocAddress)>,
         req: &SimilarRequest,
     ) -> Result<Vec<SimilarHit>> {
+        let mut columns: HashMap<u32, HitColumns> = HashMap::new();
+        let exclude = req.exclude.as_ref().and_then(CaseId::packed);
         let mut hits = Vec::with_capacity(req.limit);
         for (score, address) in top {
-            let doc: TantivyDocument = searcher.doc(address).map_err(index_err)?;
-            let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) else {
+            let c = match columns.entry(address.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => v.insert(HitColumns::open(
+                    searcher.segment_reader(address.segment_ord),
+                )?),
+            };
+            let doc = address.doc_id;
+            let Some(number) = c.number.first(doc) else {
                 continue;
             };
-            if req.exclude.as_ref().is_some_and(|e| e.as_str() == id) {
+            if exclude == Some(number) {
                 continue;
             }
-            let resolved = doc.get_first(self.fields.resolved).and_then(|v| v.as_u64()) == Some(1);
+            let resolved = c.resolved.first(doc) == Some(1);
             if req.resolved_only && !resolved {
                 continue;
             }
-            let at = doc
-                .get_first(self.fields.received_at)
-                .and_then(|v| v.as_datetime())
+            let at = c
+                .received_at
+                .first(doc)
                 .map(|d| d.into_timestamp_millis())
                 .unwrap_or(0);
             if req.from.is_some_and(|f| at < f.as_millisecond())
@@ -168,7 +176,7 @@ impl CaseIndex {
                 continue;
             }
             hits.push(SimilarHit {
-                id: CaseId(id.to_string()),
+                id: CaseId::unpack(number),
                 score,
                 received_at: Timestamp::from_millisecond(at).unwrap_or(Timestamp::UNIX_EPOCH),
                 resolved,
@@ -178,5 +186,23 @@ impl CaseIndex {
             }
         }
         Ok(hits)
+    }
+}
+
+/// One segment's fast columns that a similar-case hit needs.
+struct HitColumns {
+    number: tantivy::columnar::Column<u64>,
+    received_at: tantivy::columnar::Column<tantivy::DateTime>,
+    resolved: tantivy::columnar::Column<u64>,
+}
+
+impl HitColumns {
+    fn open(segment: &tantivy::SegmentReader) -> Result<Self> {
+        let fast = segment.fast_fields();
+        Ok(HitColumns {
+            number: fast.u64("number").map_err(index_err)?,
+            received_at: fast.date("received_at").map_err(index_err)?,
+            resolved: fast.u64("resolved").map_err(index_err)?,
+        })
     }
 }

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::watch::Watch;
 use crate::error::{Error, Result};
 use crate::index::CaseIndex;
 use crate::store::CaseStore;
@@ -21,12 +22,15 @@ const POLL: Duration = Duration::from_millis(500);
 /// Shortest time between commits under load; a commit makes a segment, and many tiny
 /// segments slow search down until merged. Cases are searchable within this plus a step.
 const COMMIT_EVERY: Duration = Duration::from_millis(200);
+/// How often alert rules that depend on the clock (category spikes) are swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// Brings `index` up to the store's latest version, committing at the end. Returns the
 /// number of cases (re)indexed; `progress` is told the running count.
 pub fn catch_up(
     store: &dyn CaseStore,
     index: &CaseIndex,
+    watch: Option<&Watch>,
     mut progress: impl FnMut(u64),
 ) -> Result<u64> {
     let mut done = 0u64;
@@ -36,6 +40,9 @@ pub fn catch_up(
             break;
         }
         index.upsert(&batch)?;
+        if let Some(w) = watch {
+            w.observe(&batch, true);
+        }
         done += batch.len() as u64;
         progress(done);
     }
@@ -51,14 +58,18 @@ pub struct IndexFollower {
 }
 
 impl IndexFollower {
-    /// Starts following `store` into `index`.
-    pub fn start(store: Arc<dyn CaseStore>, index: Arc<CaseIndex>) -> Result<Self> {
+    /// Starts following `store` into `index` and `watch` (trends, topics, alert rules).
+    pub fn start(
+        store: Arc<dyn CaseStore>,
+        index: Arc<CaseIndex>,
+        watch: Arc<Watch>,
+    ) -> Result<Self> {
         let (tx, rx) = channel();
         let gate = Arc::new(Mutex::new(()));
         let g = Arc::clone(&gate);
         let thread = std::thread::Builder::new()
             .name("tousu-index-follower".into())
-            .spawn(move || follow(&*store, &index, &rx, &g))
+            .spawn(move || follow(&*store, &index, &watch, &rx, &g))
             .map_err(|e| Error::Index(format!("cannot start the index follower: {e}")))?;
         Ok(IndexFollower {
             wake: Mutex::new(Some(tx)),
@@ -90,8 +101,15 @@ impl Drop for IndexFollower {
     }
 }
 
-fn follow(store: &dyn CaseStore, index: &CaseIndex, wake: &Receiver<()>, gate: &Mutex<()>) {
+fn follow(
+    store: &dyn CaseStore,
+    index: &CaseIndex,
+    watch: &Watch,
+    wake: &Receiver<()>,
+    gate: &Mutex<()>,
+) {
     let mut last_commit = Instant::now();
+    let mut last_sweep = Instant::now();
     let mut stopping = false;
     while !stopping {
         let wait = if index.added_version() != index.committed_version() {
@@ -112,6 +130,11 @@ fn follow(store: &dyn CaseStore, index: &CaseIndex, wake: &Receiver<()>, gate: &
                     break;
                 }
                 index.upsert(&batch)?;
+                watch.observe(&batch, true);
+            }
+            if last_sweep.elapsed() >= SWEEP_EVERY {
+                watch.sweep(jiff::Timestamp::now());
+                last_sweep = Instant::now();
             }
             if (stopping || last_commit.elapsed() >= COMMIT_EVERY) && index.commit()? {
                 last_commit = Instant::now();

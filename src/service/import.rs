@@ -64,6 +64,35 @@ struct ImportRecord {
     extra: Map<String, Value>,
 }
 
+/// The intake of one import line (its resolution fields, if any, left out): what a replay
+/// feeds through intake. `contact_field` names a source field to read the complainant from
+/// when the line has no `contact` (a message board's user id, say).
+pub fn intake_of_line(line: &str, contact_field: Option<&str>) -> Result<Intake> {
+    let r: ImportRecord =
+        serde_json::from_str(line).map_err(|e| Error::Invalid(format!("not a case: {e}")))?;
+    let time = |field: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|s| parse_time(s).map_err(|e| Error::Invalid(format!("`{field}`: {e}"))))
+            .transpose()
+    };
+    let contact = r.contact.clone().or_else(|| {
+        contact_field
+            .and_then(|f| r.extra.get(f))
+            .and_then(|v| v.as_str().map(str::to_string))
+    });
+    let mut metadata = r.metadata.unwrap_or_default();
+    metadata.extend(r.extra);
+    Ok(Intake {
+        text: r.text,
+        title: r.title,
+        channel: r.channel,
+        contact,
+        occurred_at: time("occurred_at", &r.occurred_at)?,
+        received_at: time("received_at", &r.received_at)?,
+        metadata: Some(metadata),
+    })
+}
+
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct ImportReport {
@@ -151,7 +180,7 @@ impl Service {
         })?;
         progress(line_no);
         report.lines = line_no - start.min(line_no);
-        self.sync_index()?;
+        self.sync_and_compact_index()?;
         Ok(report)
     }
 

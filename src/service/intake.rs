@@ -133,9 +133,23 @@ impl Service {
         actor: &str,
         idempotency_key: Option<&str>,
     ) -> Result<CreateOutcome> {
+        self.create_then(intake, limits, actor, idempotency_key, || {})
+    }
+
+    /// [`Service::create`], calling `triaged` once the CPU-bound part (model, rules, index
+    /// lookups) is done and only the store's commit is left: a caller that bounds concurrent
+    /// triage can let the next request in while this one waits for its `fsync` group.
+    pub fn create_then(
+        &self,
+        intake: &Intake,
+        limits: &IntakeLimits,
+        actor: &str,
+        idempotency_key: Option<&str>,
+        triaged: impl FnOnce(),
+    ) -> Result<CreateOutcome> {
         let Some(key) = idempotency_key else {
             return self
-                .create_now(intake, limits, actor, None)
+                .create_now(intake, limits, actor, None, triaged)
                 .map(|c| CreateOutcome::Created(Box::new(c)));
         };
         if key.is_empty() || key.len() > 200 {
@@ -169,7 +183,7 @@ impl Service {
                 key: key.to_string(),
                 request_hash: request_hash.clone(),
             };
-            self.create_now(intake, limits, actor, Some(record))
+            self.create_now(intake, limits, actor, Some(record), triaged)
                 .map(|c| CreateOutcome::Created(Box::new(c)))
         })();
         self.in_flight.lock().expect("in-flight lock").remove(key);
@@ -214,9 +228,11 @@ impl Service {
         limits: &IntakeLimits,
         actor: &str,
         idempotency: Option<IdempotencyRecord>,
+        triaged: impl FnOnce(),
     ) -> Result<Created> {
-        let prepared = self.prepare(intake, limits)?;
-        let new = self.new_case(intake, prepared, actor, idempotency)?;
+        let prepared = self.prepare(intake, limits);
+        triaged();
+        let new = self.new_case(intake, prepared?, actor, idempotency)?;
         let created = self.store.create(new)?;
         self.follower.notify();
         Ok(created)
@@ -305,7 +321,7 @@ impl Service {
         let group_members = signals
             .group
             .as_ref()
-            .map(|g| g.cases.clone())
+            .map(|g| g.unlinked.clone())
             .unwrap_or_default();
         let mut response_extra = Map::new();
         response_extra.insert("signals".into(), json(&signals)?);

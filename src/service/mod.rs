@@ -12,12 +12,13 @@ mod settings;
 mod signals;
 mod suggest;
 mod suggest_eval;
+mod watch;
 
 use std::sync::Arc;
 
 pub use self::export::ExportFormat;
 pub use self::follower::IndexFollower;
-pub use self::import::ImportReport;
+pub use self::import::{ImportReport, intake_of_line};
 pub use self::intake::{Assessment, CreateOutcome, IntakeLimits};
 pub use self::search::{SearchItem, SearchPage};
 pub use self::settings::{DuplicateSettings, SuggestionSettings};
@@ -26,6 +27,7 @@ pub use self::suggest::{Advice, DepartmentHint, SimilarCase, Suggestion};
 pub use self::suggest_eval::{
     ResolvedRow, SuggestionEval, SuggestionScores, char_f1, read_history, write_history,
 };
+pub use self::watch::{AlertRules, Watch, topic_alert};
 use crate::domain::{Case, CaseId};
 use crate::error::{Error, Result};
 use crate::index::CaseIndex;
@@ -39,6 +41,10 @@ pub struct ServiceSettings {
     pub duplicates: DuplicateSettings,
     /// How many similar cases and suggestions to return.
     pub suggestions: SuggestionSettings,
+    /// How hot topics are formed and judged.
+    pub topics: crate::trends::TopicSettings,
+    /// When alerts are raised.
+    pub alert_rules: AlertRules,
 }
 
 /// Engine, store and index, wired together. `Send + Sync`: share behind an `Arc`.
@@ -48,6 +54,7 @@ pub struct Service {
     index: Arc<CaseIndex>,
     settings: ServiceSettings,
     follower: IndexFollower,
+    watch: Arc<Watch>,
     in_flight: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
@@ -68,20 +75,49 @@ impl Service {
         index: Arc<CaseIndex>,
         settings: ServiceSettings,
     ) -> Result<Self> {
+        Self::start_alerting(engine, store, index, settings, None)
+    }
+
+    /// [`Service::start`], with alert rules raising to `alerts` (none: trends and topics are
+    /// kept, nothing is raised — imports and exports).
+    pub fn start_alerting(
+        engine: Arc<Engine>,
+        store: Arc<dyn CaseStore>,
+        index: Arc<CaseIndex>,
+        settings: ServiceSettings,
+        alerts: Option<Arc<crate::alerts::AlertCenter>>,
+    ) -> Result<Self> {
         settings.duplicates.validate()?;
-        let caught_up = follower::catch_up(&*store, &index, |_| {})?;
+        // The watch is rebuilt from the whole store below: no need to feed it here.
+        let caught_up = follower::catch_up(&*store, &index, None, |_| {})?;
         if caught_up > 0 {
             tracing::info!(cases = caught_up, "index caught up with the store");
         }
-        let follower = IndexFollower::start(Arc::clone(&store), Arc::clone(&index))?;
+        let watch = Arc::new(Watch::new(
+            settings.topics,
+            settings.alert_rules.clone(),
+            alerts,
+        ));
+        let counted = watch.rebuild(&*store)?;
+        if counted > 0 {
+            tracing::info!(cases = counted, "trends and topics rebuilt from the store");
+        }
+        let follower =
+            IndexFollower::start(Arc::clone(&store), Arc::clone(&index), Arc::clone(&watch))?;
         Ok(Service {
             engine,
             store,
             index,
             settings,
             follower,
+            watch,
             in_flight: Default::default(),
         })
+    }
+
+    /// Trends, topics and alert rules.
+    pub fn watch(&self) -> &Watch {
+        &self.watch
     }
 
     /// The engine.
@@ -121,15 +157,25 @@ impl Service {
 
     /// Waits until everything stored so far is searchable (tests, import, shutdown).
     pub fn sync_index(&self) -> Result<()> {
-        follower::catch_up(&*self.store, &self.index, |_| {})?;
+        follower::catch_up(&*self.store, &self.index, Some(&self.watch), |_| {})?;
         Ok(())
+    }
+
+    /// Brings the index up to date and merges it into one segment: the end of a bulk load.
+    pub fn sync_and_compact_index(&self) -> Result<()> {
+        self.follower.pause(|| {
+            follower::catch_up(&*self.store, &self.index, Some(&self.watch), |_| {})?;
+            self.index.compact().map(|_| ())
+        })
     }
 
     /// Drops the index's content and rebuilds it from the store, reporting cases indexed.
     pub fn reindex(&self, progress: impl FnMut(u64)) -> Result<u64> {
         self.follower.pause(|| {
             self.index.clear()?;
-            follower::catch_up(&*self.store, &self.index, progress)
+            let n = follower::catch_up(&*self.store, &self.index, None, progress)?;
+            self.index.compact()?;
+            Ok(n)
         })
     }
 }

@@ -27,6 +27,10 @@ pub struct GroupSignal {
     pub complainants: usize,
     /// Earlier cases in the group (those not yet linked are linked when the case is stored).
     pub cases: Vec<CaseId>,
+    /// Of those, the ones not in a group yet when assessed: the store links only these (and
+    /// re-checks each), instead of loading every member on every new case of a large group.
+    #[serde(skip)]
+    pub unlinked: Vec<CaseId>,
 }
 
 /// What links a complaint to earlier cases.
@@ -127,10 +131,16 @@ impl Service {
             .iter()
             .find_map(|c| c.links.group_id.clone())
             .unwrap_or_else(|| format!("G{}", members[0].id));
+        let unlinked = members
+            .iter()
+            .filter(|c| c.links.group_id.is_none())
+            .map(|c| c.id.clone())
+            .collect();
         Ok(Some(GroupSignal {
             group_id,
             complainants: total,
             cases: members.into_iter().map(|c| c.id).collect(),
+            unlinked,
         }))
     }
 }

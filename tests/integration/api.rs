@@ -1736,7 +1736,7 @@ async fn with_no_keys_configured_everything_is_open() {
 
 /// Every (method, path) `tousu::http::router` serves, as the OpenAPI document writes it
 /// (axum's `{id}` is OpenAPI's `{id}`). Keep in step with `router()` in `src/http/mod.rs`.
-const ROUTES: [(&str, &str); 16] = [
+const ROUTES: [(&str, &str); 21] = [
     ("POST", "/v1/triage"),
     ("POST", "/v1/cases"),
     ("POST", "/v1/cases/batch"),
@@ -1745,6 +1745,11 @@ const ROUTES: [(&str, &str); 16] = [
     ("GET", "/v1/cases/{id}/similar"),
     ("GET", "/v1/cases/{id}/audit"),
     ("GET", "/v1/search"),
+    ("GET", "/v1/trends"),
+    ("GET", "/v1/trends/rising"),
+    ("GET", "/v1/topics"),
+    ("GET", "/v1/alerts"),
+    ("GET", "/v1/alerts/stream"),
     ("POST", "/v1/admin/reindex"),
     ("GET", "/v1/admin/keys"),
     ("GET", "/v1/openapi.json"),
@@ -1969,4 +1974,427 @@ async fn the_docs_page_is_served_from_the_binary_without_a_key() {
     );
     // Swagger UI's default would send the document's address to an online validator.
     assert!(config.contains(r#""validatorUrl": "none""#), "{config}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /v1/trends, /v1/trends/rising, /v1/topics, /v1/alerts (alerting off here)
+
+/// Waits until the watch (trends and topics) has counted `n` cases: `sync_index` brings the
+/// index up to date, and the follower may still be counting the batch it just indexed.
+fn settle(t: &TestApp, n: usize) {
+    t.sync();
+    let start = Instant::now();
+    while t.service.watch().cases() < n {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the watch counted {} cases of {n}",
+            t.service.watch().cases()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Checks a `TrendTable`: its dimension and bucket, bucket starts in order and `hours` apart,
+/// one count per bucket in every series, and totals that are the sums of the counts. Returns
+/// the series as (value, total, counts).
+fn trend_table(v: &Value, dimension: &str, bucket: &str) -> Vec<(String, u64, Vec<u64>)> {
+    assert_eq!(v["dimension"], dimension, "{v}");
+    assert_eq!(v["bucket"], bucket, "{v}");
+    let hours = match bucket {
+        "hour" => 1,
+        "day" => 24,
+        _ => 24 * 7,
+    };
+    let starts: Vec<jiff::Timestamp> = v["starts"]
+        .as_array()
+        .expect("starts")
+        .iter()
+        .map(|s| s.as_str().expect("a start").parse().expect("RFC 3339"))
+        .collect();
+    assert!(!starts.is_empty(), "{v}");
+    for w in starts.windows(2) {
+        assert_eq!(
+            w[1].duration_since(w[0]).as_hours(),
+            hours,
+            "bucket starts {} and {}",
+            w[0],
+            w[1]
+        );
+    }
+    let series: Vec<(String, u64, Vec<u64>)> = v["series"]
+        .as_array()
+        .expect("series")
+        .iter()
+        .map(|s| {
+            let counts: Vec<u64> = s["counts"]
+                .as_array()
+                .expect("counts")
+                .iter()
+                .map(|c| c.as_u64().expect("a count"))
+                .collect();
+            assert_eq!(counts.len(), starts.len(), "{s}");
+            let total = s["total"].as_u64().expect("a total");
+            assert_eq!(total, counts.iter().sum::<u64>(), "{s}");
+            assert!(total > 0, "an empty series: {s}");
+            (
+                s["value"].as_str().expect("a value").to_string(),
+                total,
+                counts,
+            )
+        })
+        .collect();
+    let totals: Vec<u64> = series.iter().map(|s| s.1).collect();
+    assert!(totals.is_sorted_by(|a, b| a >= b), "largest first: {v}");
+    series
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trends_count_the_cases_created() {
+    let t = app();
+    let ids_ = seed(&t).await;
+    settle(&t, ids_.len());
+    let k = Some(ANALYST_KEY);
+
+    // The default window ends just after the latest case: every case is counted once.
+    let v = t
+        .get("/v1/trends?dimension=category&bucket=day", k)
+        .await
+        .expect(StatusCode::OK);
+    let series = trend_table(&v, "category", "day");
+    assert_eq!(series.iter().map(|s| s.1).sum::<u64>(), 6, "{v}");
+    // Defaults: category by day.
+    let plain = t.get("/v1/trends", k).await.expect(StatusCode::OK);
+    assert_eq!(plain, v);
+
+    // One case a day, 10:00 Beijing time, 1–6 March.
+    let range = format!(
+        "from={}&to={}",
+        enc("2026-03-01T00:00:00+08:00"),
+        enc("2026-03-07T00:00:00+08:00")
+    );
+    let v = t
+        .get(&format!("/v1/trends?dimension=category&{range}"), k)
+        .await
+        .expect(StatusCode::OK);
+    let series = trend_table(&v, "category", "day");
+    assert_eq!(v["starts"][0], "2026-02-28T16:00:00Z", "Beijing midnight");
+    let per_day: Vec<u64> = (0..6)
+        .map(|i| series.iter().map(|s| s.2[i]).sum())
+        .collect();
+    assert_eq!(per_day, [1; 6], "{v}");
+    // A range holding some of them: only those.
+    let v = t
+        .get(
+            &format!(
+                "/v1/trends?bucket=hour&from={}&to={}",
+                enc("2026-03-02T00:00:00+08:00"),
+                enc("2026-03-04T00:00:00+08:00")
+            ),
+            k,
+        )
+        .await
+        .expect(StatusCode::OK);
+    let series = trend_table(&v, "category", "hour");
+    assert_eq!(series[0].2.len(), 48);
+    assert_eq!(series.iter().map(|s| s.1).sum::<u64>(), 2, "{v}");
+
+    // By channel: two by phone, one each by the others.
+    let v = t
+        .get(&format!("/v1/trends?dimension=channel&{range}"), k)
+        .await
+        .expect(StatusCode::OK);
+    let series = trend_table(&v, "channel", "day");
+    let by_channel: Vec<(&str, u64)> = series.iter().map(|s| (s.0.as_str(), s.1)).collect();
+    assert_eq!(
+        by_channel,
+        [
+            ("phone", 2),
+            ("app", 1),
+            ("visit", 1),
+            ("web", 1),
+            ("wechat", 1)
+        ],
+        "largest first, then by value"
+    );
+    // By grade, a week at a time; `top` limits the series.
+    let v = t
+        .get(
+            &format!("/v1/trends?dimension=grade&bucket=week&{range}"),
+            k,
+        )
+        .await
+        .expect(StatusCode::OK);
+    let series = trend_table(&v, "grade", "week");
+    assert_eq!(series.iter().map(|s| s.1).sum::<u64>(), 6, "{v}");
+    for (grade, _, _) in &series {
+        assert!(["一般", "严重", "重大"].contains(&grade.as_str()), "{v}");
+    }
+    let v = t
+        .get(&format!("/v1/trends?dimension=channel&top=1&{range}"), k)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(trend_table(&v, "channel", "day").len(), 1);
+
+    // Key phrases: each case counts once under each of its phrases.
+    let v = t
+        .get(&format!("/v1/trends?dimension=phrase&top=200&{range}"), k)
+        .await
+        .expect(StatusCode::OK);
+    let series = trend_table(&v, "phrase", "day");
+    assert!(!series.is_empty(), "{v}");
+    assert!(series.iter().all(|s| s.1 <= 6), "{v}");
+    let per_day: Vec<u64> = (0..6)
+        .map(|i| series.iter().map(|s| s.2[i]).sum())
+        .collect();
+    assert!(
+        per_day.iter().all(|&n| n >= 1),
+        "a case with no phrase: {v}"
+    );
+
+    // Admins may read trends too.
+    t.get("/v1/trends?dimension=phrase", Some(ADMIN_KEY))
+        .await
+        .expect(StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trends_reject_bad_parameters() {
+    let t = app();
+    let k = Some(ANALYST_KEY);
+    let at = |s: &str| enc(s);
+    let from_after_to = format!(
+        "from={}&to={}",
+        at("2026-03-05T00:00:00Z"),
+        at("2026-03-01T00:00:00Z")
+    );
+    let from_is_to = format!(
+        "from={}&to={}",
+        at("2026-03-05T00:00:00Z"),
+        at("2026-03-05T00:00:00Z")
+    );
+    let years_by_hour = format!(
+        "bucket=hour&from={}&to={}",
+        at("2020-01-01T00:00:00Z"),
+        at("2026-01-01T00:00:00Z")
+    );
+    for (query, mentions) in [
+        ("dimension=nope", "nope"),
+        ("bucket=month", "month"),
+        ("dimension=category&colour=red", "colour"),
+        (from_after_to.as_str(), "before"),
+        (from_is_to.as_str(), "before"),
+        ("from=yesterday", ""),
+        ("top=many", ""),
+        (years_by_hour.as_str(), "too many"),
+    ] {
+        let m = t
+            .get(&format!("/v1/trends?{query}"), k)
+            .await
+            .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
+        assert!(m.contains(mentions), "{query}: {m}");
+    }
+    for uri in [
+        "/v1/trends/rising?dimension=nope",
+        "/v1/trends/rising?window_hours=0",
+        "/v1/trends/rising?baseline_hours=100000",
+        "/v1/trends/rising?colour=red",
+        "/v1/topics?colour=red",
+        "/v1/topics?end=tomorrow",
+    ] {
+        t.get(uri, k)
+            .await
+            .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
+    }
+    // `top` is clamped, not refused.
+    t.get("/v1/trends?top=0", k).await.expect(StatusCode::OK);
+    t.get("/v1/trends?top=100000", k)
+        .await
+        .expect(StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rising_and_topics_answer_in_the_documented_shape() {
+    let t = app();
+    // With nothing counted yet: empty lists, not errors.
+    let v = t
+        .get("/v1/trends/rising", Some(ANALYST_KEY))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(v["rising"], json!([]), "{v}");
+    let v = t
+        .get("/v1/topics", Some(ANALYST_KEY))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(v["topics"], json!([]), "{v}");
+
+    let ids_ = seed(&t).await;
+    settle(&t, ids_.len());
+    let k = Some(ANALYST_KEY);
+
+    let v = t.get("/v1/trends/rising", k).await.expect(StatusCode::OK);
+    for field in ["end", "window_hours", "baseline_hours", "rising"] {
+        assert!(v.get(field).is_some(), "{field}: {v}");
+    }
+    assert_eq!(v["window_hours"], 168);
+    assert_eq!(v["baseline_hours"], 672);
+    v["end"]
+        .as_str()
+        .unwrap()
+        .parse::<jiff::Timestamp>()
+        .expect("end is RFC 3339");
+    assert!(v["rising"].is_array(), "{v}");
+
+    // The two days before 7 March (Beijing): SIGNAL by phone and COUNTER in person, against a
+    // baseline with one earlier phone case.
+    let end = "2026-03-07T00:00:00+08:00";
+    let v = t
+        .get(
+            &format!(
+                "/v1/trends/rising?dimension=channel&window_hours=48&min_count=1&end={}",
+                enc(end)
+            ),
+            k,
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        v["end"]
+            .as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap(),
+        end.parse::<jiff::Timestamp>().unwrap()
+    );
+    assert_eq!(v["window_hours"], 48);
+    let rising = v["rising"].as_array().unwrap();
+    let mut values: Vec<&str> = rising
+        .iter()
+        .map(|r| r["value"].as_str().unwrap())
+        .collect();
+    values.sort_unstable();
+    assert_eq!(values, ["phone", "visit"], "{v}");
+    for r in rising {
+        for field in [
+            "count",
+            "expected",
+            "growth",
+            "p_value",
+            "score",
+            "baseline_count",
+        ] {
+            assert!(r[field].is_number(), "{field}: {r}");
+        }
+        assert_eq!(r["count"], 1, "{r}");
+        let baseline = if r["value"] == "phone" { 1 } else { 0 };
+        assert_eq!(r["baseline_count"], baseline, "{r}");
+    }
+    let scores: Vec<f64> = rising
+        .iter()
+        .map(|r| r["score"].as_f64().unwrap())
+        .collect();
+    assert!(
+        scores.is_sorted_by(|a, b| a >= b),
+        "most surprising first: {v}"
+    );
+
+    let v = t.get("/v1/topics", k).await.expect(StatusCode::OK);
+    assert!(v["topics"].is_array(), "{v}");
+    v["end"]
+        .as_str()
+        .unwrap()
+        .parse::<jiff::Timestamp>()
+        .expect("end is RFC 3339");
+    let v = t
+        .get(&format!("/v1/topics?top=5&end={}", enc(end)), k)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        v["end"]
+            .as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap(),
+        end.parse::<jiff::Timestamp>().unwrap()
+    );
+    let topics = v["topics"].as_array().unwrap();
+    assert!(topics.len() <= 5, "{v}");
+    for topic in topics {
+        for field in [
+            "id",
+            "phrases",
+            "cases",
+            "complainants",
+            "total_cases",
+            "burst",
+            "first_seen",
+            "last_seen",
+            "samples",
+            "grades",
+        ] {
+            assert!(topic.get(field).is_some(), "{field}: {topic}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trends_topics_and_alerts_are_for_analysts_and_admins() {
+    let t = app();
+    let routes = [
+        "/v1/trends",
+        "/v1/trends/rising",
+        "/v1/topics",
+        "/v1/alerts",
+        "/v1/alerts/stream",
+    ];
+    for uri in routes {
+        let m = t
+            .get(uri, Some(INTAKE_KEY))
+            .await
+            .error(StatusCode::FORBIDDEN, "forbidden");
+        assert!(m.contains("intake") && m.contains("analyst"), "{uri}: {m}");
+        let m = t
+            .get(uri, None)
+            .await
+            .error(StatusCode::UNAUTHORIZED, "unauthorized");
+        assert!(m.contains("X-API-Key"), "{uri}: {m}");
+        t.get(uri, Some("wrong-key-0123456789abcdef"))
+            .await
+            .error(StatusCode::UNAUTHORIZED, "unauthorized");
+        // The key is checked before the parameters.
+        t.get(&format!("{uri}?colour=red"), None)
+            .await
+            .error(StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+    for key in [ANALYST_KEY, ADMIN_KEY] {
+        for uri in &routes[..3] {
+            t.get(uri, Some(key)).await.expect(StatusCode::OK);
+        }
+    }
+
+    // With no keys configured they are open, like the rest of the API.
+    let open = build(Vec::new(), Limits::default());
+    for uri in &routes[..3] {
+        open.get(uri, None).await.expect(StatusCode::OK);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_are_not_found_when_alerting_is_off() {
+    let t = app();
+    assert!(t.service.watch().alerts().is_none());
+    for key in [ANALYST_KEY, ADMIN_KEY] {
+        for uri in ["/v1/alerts", "/v1/alerts?limit=5", "/v1/alerts/stream"] {
+            let m = t
+                .get(uri, Some(key))
+                .await
+                .error(StatusCode::NOT_FOUND, "not_found");
+            assert!(m.contains("alerting is off"), "{uri}: {m}");
+        }
+    }
+    // A case that would alert changes nothing: nothing is raised, the answer stays 404.
+    t.create_text("家里光猫电源线起火，存在安全隐患").await;
+    settle(&t, 1);
+    t.get("/v1/alerts", Some(ANALYST_KEY))
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
 }

@@ -5,6 +5,7 @@
 //! `../shared/datasets/` are `#[ignore]`d: run them with `cargo test -- --ignored`; they skip
 //! with a message when the data is absent.
 
+mod alerts;
 mod api;
 mod bulk;
 mod cli;
@@ -13,3 +14,4 @@ mod durability;
 mod properties;
 mod support;
 mod training;
+mod watch;

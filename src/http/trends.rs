@@ -1,0 +1,270 @@
+//! `/v1/trends…`, `/v1/topics` and `/v1/alerts…`: counts, rising values, hot topics, alert
+//! history and the live alert stream.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::auth::{Caller, Permission};
+use super::error::ApiError;
+use super::json::Params;
+use crate::alerts::AlertRecord;
+use crate::trends::{Bucket, Dimension, HotTopic, Rising, TrendTable};
+
+/// Most series, rising values or topics in one answer.
+const MAX_TOP: usize = 200;
+/// Most buckets in one table.
+const MAX_BUCKETS: i64 = 24 * 400;
+
+fn invalid(message: String) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query", message)
+}
+
+fn dimension(s: Option<&str>) -> Result<Dimension, ApiError> {
+    s.map_or(Ok(Dimension::Category), |s| {
+        Dimension::parse(s).ok_or_else(|| {
+            invalid(format!(
+                "dimension must be category, grade, channel, department or phrase, not {s:?}"
+            ))
+        })
+    })
+}
+
+/// The latest case's time, or now: the default end of a window (replays run in the past).
+fn default_end(state: &AppState) -> Timestamp {
+    state
+        .service
+        .watch()
+        .latest()
+        .map_or_else(Timestamp::now, |latest| {
+            (latest + SignedDuration::from_hours(1)).min(Timestamp::now().max(latest))
+        })
+}
+
+/// `GET /v1/trends` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrendParams {
+    /// category (default), grade, channel, department or phrase.
+    dimension: Option<String>,
+    /// hour, day (default) or week.
+    bucket: Option<String>,
+    /// Start (RFC 3339); default 30 days before `to`.
+    from: Option<Timestamp>,
+    /// End, exclusive (RFC 3339); default the latest case.
+    to: Option<Timestamp>,
+    /// Series (largest first), 1–200, default 10.
+    top: Option<usize>,
+}
+
+/// `GET /v1/trends`: counts per bucket for the largest values of a dimension.
+pub async fn table(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(p): Params<TrendParams>,
+) -> Result<Json<TrendTable>, ApiError> {
+    caller.require(Permission::Analyse)?;
+    let dimension = dimension(p.dimension.as_deref())?;
+    let bucket = match p.bucket.as_deref() {
+        None => Bucket::Day,
+        Some(b) => Bucket::parse(b)
+            .ok_or_else(|| invalid(format!("bucket must be hour, day or week, not {b:?}")))?,
+    };
+    let to = p.to.unwrap_or_else(|| default_end(&state));
+    let from = p.from.unwrap_or(to - SignedDuration::from_hours(24 * 30));
+    if from >= to {
+        return Err(invalid("from must be before to".into()));
+    }
+    let hours = to.duration_since(from).as_hours();
+    if hours / bucket.hours() > MAX_BUCKETS / bucket.hours().min(24) {
+        return Err(invalid(format!(
+            "{hours} hours in {bucket:?} buckets is too many; use a wider bucket or a shorter range"
+        )));
+    }
+    let top = p.top.unwrap_or(10).clamp(1, MAX_TOP);
+    Ok(Json(
+        state
+            .service
+            .watch()
+            .table(dimension, bucket, from, to, top),
+    ))
+}
+
+/// `GET /v1/trends/rising` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RisingParams {
+    /// phrase (default), category, grade, channel or department.
+    dimension: Option<String>,
+    /// End of the window (RFC 3339); default the latest case.
+    end: Option<Timestamp>,
+    /// The window, in hours (default 168: a week).
+    window_hours: Option<i64>,
+    /// The baseline before it, in hours (default 672: four weeks).
+    baseline_hours: Option<i64>,
+    /// Least cases in the window (default 3).
+    min_count: Option<u32>,
+    /// Values (most surprising first), 1–200, default 20.
+    top: Option<usize>,
+}
+
+/// The answer of `/v1/trends/rising`.
+#[derive(Debug, Serialize)]
+pub struct RisingAnswer {
+    /// End of the window.
+    pub end: Timestamp,
+    /// Window hours.
+    pub window_hours: i64,
+    /// Baseline hours.
+    pub baseline_hours: i64,
+    /// The rising values.
+    pub rising: Vec<Rising>,
+}
+
+/// `GET /v1/trends/rising`: the values whose count in a window is most surprising against
+/// their own baseline (Poisson test).
+pub async fn rising(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(p): Params<RisingParams>,
+) -> Result<Json<RisingAnswer>, ApiError> {
+    caller.require(Permission::Analyse)?;
+    let dimension = dimension(p.dimension.as_deref().or(Some("phrase")))?;
+    let window_hours = p.window_hours.unwrap_or(24 * 7);
+    let baseline_hours = p.baseline_hours.unwrap_or(24 * 28);
+    if !(1..=24 * 366).contains(&window_hours) || !(1..=24 * 3 * 366).contains(&baseline_hours) {
+        return Err(invalid(
+            "window_hours must be 1 to 8784 and baseline_hours 1 to 26352".into(),
+        ));
+    }
+    let end = p.end.unwrap_or_else(|| default_end(&state));
+    let rising = state.service.watch().rising(
+        dimension,
+        end,
+        window_hours,
+        baseline_hours,
+        p.min_count.unwrap_or(3),
+        p.top.unwrap_or(20).clamp(1, MAX_TOP),
+    );
+    Ok(Json(RisingAnswer {
+        end,
+        window_hours,
+        baseline_hours,
+        rising,
+    }))
+}
+
+/// `GET /v1/topics` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicParams {
+    /// End of the window (RFC 3339); default the latest case.
+    end: Option<Timestamp>,
+    /// Topics (hottest first), 1–200, default 10.
+    top: Option<usize>,
+}
+
+/// The answer of `/v1/topics`.
+#[derive(Debug, Serialize)]
+pub struct TopicsAnswer {
+    /// End of the window.
+    pub end: Timestamp,
+    /// The hot topics.
+    pub topics: Vec<HotTopic>,
+}
+
+/// `GET /v1/topics`: hot topics in the window ending at `end`.
+pub async fn topics(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(p): Params<TopicParams>,
+) -> Result<Json<TopicsAnswer>, ApiError> {
+    caller.require(Permission::Analyse)?;
+    let end = p.end.unwrap_or_else(|| default_end(&state));
+    let topics = state
+        .service
+        .watch()
+        .hot_topics(end, p.top.unwrap_or(10).clamp(1, MAX_TOP));
+    Ok(Json(TopicsAnswer { end, topics }))
+}
+
+/// `GET /v1/alerts` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertParams {
+    /// Only alerts raised at or after this (RFC 3339).
+    since: Option<Timestamp>,
+    /// Most alerts (newest first), 1–1000, default 100.
+    limit: Option<usize>,
+}
+
+/// The answer of `/v1/alerts`.
+#[derive(Debug, Serialize)]
+pub struct AlertsAnswer {
+    /// Alerts with their deliveries, newest first.
+    pub alerts: Vec<AlertRecord>,
+}
+
+fn alerts_off() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "alerting is off in this process (tousu serve runs it)",
+    )
+}
+
+/// `GET /v1/alerts`: alert history with delivery status.
+pub async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(p): Params<AlertParams>,
+) -> Result<Json<AlertsAnswer>, ApiError> {
+    caller.require(Permission::Analyse)?;
+    let center = state
+        .service
+        .watch()
+        .alerts()
+        .cloned()
+        .ok_or_else(alerts_off)?;
+    let limit = p.limit.unwrap_or(100).clamp(1, 1000);
+    let alerts = super::blocking(move || Ok(center.history(p.since, limit)?)).await?;
+    Ok(Json(AlertsAnswer { alerts }))
+}
+
+/// `GET /v1/alerts/stream`: Server-Sent Events, one `alert` event per alert raised from now
+/// on (a client that falls behind gets a `lagged` event and should re-read `/v1/alerts`).
+pub async fn stream(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    caller.require(Permission::Analyse)?;
+    let center = state
+        .service
+        .watch()
+        .alerts()
+        .cloned()
+        .ok_or_else(alerts_off)?;
+    let rx = center.subscribe();
+    let events = futures_util::stream::unfold(rx, |mut rx| async move {
+        use tokio::sync::broadcast::error::RecvError;
+        let event = match rx.recv().await {
+            Ok(alert) => Event::default()
+                .event("alert")
+                .id(alert.id.clone())
+                .json_data(&alert)
+                .unwrap_or_else(|_| Event::default().event("error")),
+            Err(RecvError::Lagged(n)) => Event::default().event("lagged").data(n.to_string()),
+            Err(RecvError::Closed) => return None,
+        };
+        Some((Ok(event), rx))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
