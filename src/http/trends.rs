@@ -38,14 +38,15 @@ fn dimension(s: Option<&str>) -> Result<Dimension, ApiError> {
     })
 }
 
-/// The latest case's time, or now: the default end of a window (replays run in the past).
+/// Just after the latest case's hour (the book counts whole hours), or now when there is
+/// none: the default end of a window. Replays run in the past, so not the wall clock.
 fn default_end(state: &AppState) -> Timestamp {
     state
         .service
         .watch()
         .latest()
         .map_or_else(Timestamp::now, |latest| {
-            (latest + SignedDuration::from_hours(1)).min(Timestamp::now().max(latest))
+            latest + SignedDuration::from_hours(1)
         })
 }
 
