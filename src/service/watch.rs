@@ -423,3 +423,66 @@ fn excerpt(text: &str, chars: usize) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alerts::AlertSettings;
+    use crate::domain::CaseId;
+
+    fn letter(seq: u64, minutes_ago: i64) -> Case {
+        let at = Timestamp::now() - SignedDuration::from_mins(minutes_ago);
+        let mut c = Case::test_case("魅力之城门面夜宵噪音扰民", &at.to_string());
+        c.seq = seq;
+        c.id = CaseId(format!("TS20261123-{seq:06}"));
+        c.contact_hash = Some(format!("resident-{seq}"));
+        c.keywords = vec![
+            "魅力之城".into(),
+            "噪音".into(),
+            "扰民".into(),
+            format!("细节{seq}"),
+        ];
+        c
+    }
+
+    fn topic_alerts(center: &AlertCenter) -> usize {
+        center
+            .history(None, 100)
+            .unwrap()
+            .iter()
+            .filter(|a| a.alert.rule == "topic_surge")
+            .count()
+    }
+
+    /// Residents write one after another: the topic alerts when it becomes a burst, stays
+    /// quiet while it grows a little, and alerts again only when it has doubled.
+    #[test]
+    fn a_steady_topic_does_not_alert_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let center = AlertCenter::open(dir.path(), AlertSettings::default()).unwrap();
+        let watch = Watch::new(
+            TopicSettings::default(),
+            AlertRules::default(),
+            Some(Arc::clone(&center)),
+        );
+        for seq in 1..=4 {
+            watch.observe(&[letter(seq, 100 - seq as i64)], true);
+        }
+        assert_eq!(topic_alerts(&center), 0, "four letters are below the gate");
+        watch.observe(&[letter(5, 90)], true);
+        assert_eq!(topic_alerts(&center), 1, "the fifth makes a burst");
+        for seq in 6..=7 {
+            watch.observe(&[letter(seq, 90 - seq as i64)], true);
+        }
+        assert_eq!(
+            topic_alerts(&center),
+            1,
+            "six and seven letters: the same alert"
+        );
+        // A later version of a case already counted (a patch) alerts nothing either.
+        watch.observe(&[letter(7, 83)], true);
+        assert_eq!(topic_alerts(&center), 1);
+        watch.observe(&[letter(8, 80)], true);
+        assert_eq!(topic_alerts(&center), 2, "eight letters: it doubled");
+    }
+}
