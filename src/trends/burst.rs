@@ -79,7 +79,8 @@ pub fn poisson_upper_tail(k: u32, lambda: f64) -> f64 {
         loop {
             let term = ln_pmf(i).exp();
             sum += term;
-            if term < sum * 1e-16 || i > k + 10_000 {
+            // `term == 0.0`: the tail underflowed (p below ~1e-308); more terms add nothing.
+            if term == 0.0 || term < sum * 1e-16 || i > k + 10_000 {
                 break;
             }
             i += 1;
@@ -110,6 +111,8 @@ mod tests {
         // P(X ≥ 1 | 1) = 1 - e^-1; P(X ≥ 5 | 1) = 0.0036599 (tables).
         assert!((poisson_upper_tail(1, 1.0) - (1.0 - (-1.0f64).exp())).abs() < 1e-12);
         assert!((poisson_upper_tail(5, 1.0) - 0.003_659_846_827).abs() < 1e-9);
+        // Past the smallest double it is 0.
+        assert_eq!(poisson_upper_tail(6000, 0.25), 0.0);
         // Far in the tail it stays positive and tiny, not 0 from cancellation.
         let p = poisson_upper_tail(60, 2.0);
         assert!(p > 0.0 && p < 1e-40, "{p}");

@@ -72,7 +72,7 @@ struct Member {
     grade: Grade,
     /// Who wrote it (hashed contact), when known: one person writing five times is not five
     /// residents.
-    complainant: Option<String>,
+    complainant: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -85,6 +85,13 @@ struct Topic {
 impl Topic {
     fn last_hour(&self) -> i64 {
         self.members.last().map_or(i64::MIN, |m| m.hour)
+    }
+
+    /// The members received in the hours `[from, to)`: members are kept in time order.
+    fn between(&self, from: i64, to: i64) -> &[Member] {
+        let a = self.members.partition_point(|m| m.hour < from);
+        let b = self.members.partition_point(|m| m.hour < to);
+        &self.members[a..b.max(a)]
     }
 }
 
@@ -138,6 +145,8 @@ pub struct TopicTracker {
     open: HashMap<u32, Vec<u32>>,
     /// seq → topic, for cases seen.
     topic_of: HashMap<u64, u32>,
+    /// Complainants (hashed contacts), numbered.
+    complainants: Interner,
     /// Cases per week, for reports.
     weekly: BTreeMap<i64, u32>,
 }
@@ -190,12 +199,23 @@ impl TopicTracker {
                 self.open.entry(*id).or_default().push(topic);
             }
         }
-        t.members.push(Member {
-            hour,
-            id: case.id.clone(),
-            grade: case.grade,
-            complainant: case.contact_hash.clone(),
-        });
+        let complainant = case
+            .contact_hash
+            .as_deref()
+            .map(|c| self.complainants.id(c));
+        let t = &mut self.topics[topic as usize];
+        // In time order (a case received earlier than the last one goes in its place), so
+        // that a window is two binary searches, not a scan of a large topic.
+        let at = t.members.partition_point(|m| m.hour <= hour);
+        t.members.insert(
+            at,
+            Member {
+                hour,
+                id: case.id.clone(),
+                grade: case.grade,
+                complainant,
+            },
+        );
         self.topic_of.insert(case.seq, topic);
         topic
     }
@@ -281,23 +301,15 @@ impl TopicTracker {
             min_rate: 1.0 / 30.0,
         };
         let t = self.topics.get(topic as usize)?;
-        let in_window: Vec<&Member> = t
-            .members
-            .iter()
-            .filter(|m| m.hour >= start && m.hour < end)
-            .collect();
+        let in_window = t.between(start, end);
         if in_window.is_empty() {
             return None;
         }
-        let baseline_count = complainants(
-            t.members
-                .iter()
-                .filter(|m| m.hour >= base && m.hour < start),
-        );
-        let complainants = complainants(in_window.iter().copied());
+        let baseline_count = complainants(t.between(base, start));
+        let complainants = complainants(in_window);
         let burst = test.judge(complainants, baseline_count);
         let mut grades: BTreeMap<String, u32> = BTreeMap::new();
-        for m in &in_window {
+        for m in in_window {
             *grades.entry(m.grade.label().to_string()).or_insert(0) += 1;
         }
         Some(HotTopic {
@@ -389,10 +401,11 @@ impl TopicTracker {
 }
 
 /// Different complainants among `members`.
-fn complainants<'a>(members: impl Iterator<Item = &'a Member>) -> u32 {
-    let mut seen = std::collections::HashSet::new();
+fn complainants(members: &[Member]) -> u32 {
+    let mut seen = rustc_hash::FxHashSet::default();
     members
-        .filter(|m| m.complainant.as_deref().is_none_or(|c| seen.insert(c)))
+        .iter()
+        .filter(|m| m.complainant.is_none_or(|c| seen.insert(c)))
         .count() as u32
 }
 
