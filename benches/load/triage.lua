@@ -15,18 +15,6 @@ request = function()
   return wrk.format(nil, nil, nil, body)
 end
 
--- Paced mode (TOUSU_THINK_MS set): each connection waits a random think time (exponential,
--- this mean, in ms) before its next request, so 32 connections offer a steady ~1,000 req/s
--- instead of as many as the server can take; latency is then measured at that load, not at
--- saturation, where a closed loop of 32 connections makes p99 ≈ 32 / throughput.
-local think = tonumber(os.getenv("TOUSU_THINK_MS") or "")
-if think then
-  local seeded = false
-  delay = function()
-    if not seeded then
-      math.randomseed(os.time() + n)
-      seeded = true
-    end
-    return -think * math.log(1 - math.random())
-  end
-end
+-- Paced mode when TOUSU_THINK_MS is set (see pace.lua, beside this file).
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+dofile(here .. "pace.lua")

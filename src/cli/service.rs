@@ -58,14 +58,10 @@ impl ServiceArgs {
 
 impl ServiceArgs {
     /// Starts the logs, reads the configuration and opens the service it names.
-    fn open(&self) -> anyhow::Result<Arc<Service>> {
+    /// The service, raising no alerts (import, export, reindex, trends).
+    pub fn open(&self) -> anyhow::Result<Arc<Service>> {
         init_logs();
         open(&self.config()?, false)
-    }
-
-    /// The service, raising no alerts (trends, reports).
-    pub fn open_quiet(&self) -> anyhow::Result<Arc<Service>> {
-        self.open()
     }
 
     /// The service raising alerts on cases of any age: a replay judges history on purpose.

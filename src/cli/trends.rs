@@ -49,13 +49,13 @@ pub fn trends(a: TrendsArgs) -> anyhow::Result<()> {
     })?;
     let bucket = Bucket::parse(&a.bucket)
         .with_context(|| format!("--bucket must be hour, day or week, not {:?}", a.bucket))?;
-    let service = a.service.open_quiet()?;
+    let service = a.service.open()?;
     let watch = service.watch();
-    let Some(latest) = watch.latest() else {
+    if watch.cases() == 0 {
         println!("no cases");
         return Ok(());
-    };
-    let to = time(&a.to)?.unwrap_or(latest + SignedDuration::from_hours(1));
+    }
+    let to = time(&a.to)?.unwrap_or_else(|| watch.default_end());
     let from =
         time(&a.from)?.unwrap_or(to - SignedDuration::from_hours(14 * bucket.hours().min(24 * 7)));
     let table = watch.table(dimension, bucket, from, to, a.top.max(1));

@@ -38,18 +38,6 @@ fn dimension(s: Option<&str>) -> Result<Dimension, ApiError> {
     })
 }
 
-/// Just after the latest case's hour (the book counts whole hours), or now when there is
-/// none: the default end of a window. Replays run in the past, so not the wall clock.
-fn default_end(state: &AppState) -> Timestamp {
-    state
-        .service
-        .watch()
-        .latest()
-        .map_or_else(Timestamp::now, |latest| {
-            latest + SignedDuration::from_hours(1)
-        })
-}
-
 /// `GET /v1/trends` parameters.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -79,7 +67,7 @@ pub async fn table(
         Some(b) => Bucket::parse(b)
             .ok_or_else(|| invalid(format!("bucket must be hour, day or week, not {b:?}")))?,
     };
-    let to = p.to.unwrap_or_else(|| default_end(&state));
+    let to = p.to.unwrap_or_else(|| state.service.watch().default_end());
     let from = p.from.unwrap_or(to - SignedDuration::from_hours(24 * 30));
     if from >= to {
         return Err(invalid("from must be before to".into()));
@@ -146,7 +134,7 @@ pub async fn rising(
             "window_hours must be 1 to 8784 and baseline_hours 1 to 26352".into(),
         ));
     }
-    let end = p.end.unwrap_or_else(|| default_end(&state));
+    let end = p.end.unwrap_or_else(|| state.service.watch().default_end());
     let rising = state.service.watch().rising(
         dimension,
         end,
@@ -189,7 +177,7 @@ pub async fn topics(
     Params(p): Params<TopicParams>,
 ) -> Result<Json<TopicsAnswer>, ApiError> {
     caller.require(Permission::Analyse)?;
-    let end = p.end.unwrap_or_else(|| default_end(&state));
+    let end = p.end.unwrap_or_else(|| state.service.watch().default_end());
     let topics = state
         .service
         .watch()

@@ -139,15 +139,7 @@ impl Service {
 impl Service {
     /// Calls `f` with every case, in creation order, a page of the store at a time.
     fn for_each_case(&self, mut f: impl FnMut(&Case) -> Result<()>) -> Result<()> {
-        let mut after = 0u64;
-        loop {
-            let cases = self.store.scan(after, STEP)?;
-            let Some(last) = cases.last() else {
-                return Ok(());
-            };
-            after = last.seq;
-            cases.iter().try_for_each(&mut f)?;
-        }
+        crate::store::for_each_page(&*self.store, STEP, |page| page.iter().try_for_each(&mut f))
     }
 }
 

@@ -64,10 +64,20 @@ struct ImportRecord {
     extra: Map<String, Value>,
 }
 
-/// The intake of one import line (its resolution fields, if any, left out): what a replay
-/// feeds through intake. `contact_field` names a source field to read the complainant from
-/// when the line has no `contact` (a message board's user id, say).
-pub fn intake_of_line(line: &str, contact_field: Option<&str>) -> Result<Intake> {
+/// What a line says about the handling of a case already worked on (history being imported).
+struct Handled {
+    status: Option<Status>,
+    department: Option<String>,
+    assignee: Option<String>,
+    resolution: Option<String>,
+    resolved_at: Option<jiff::Timestamp>,
+    remedy: Option<Remedy>,
+}
+
+/// Reads one line into the intake it describes and its handling. `contact_field` names a
+/// source field to read the complainant from when the line has no `contact` (a message
+/// board's user id, say); the source's own fields are kept in the metadata.
+fn read_line(line: &str, contact_field: Option<&str>) -> Result<(Intake, Handled)> {
     let r: ImportRecord =
         serde_json::from_str(line).map_err(|e| Error::Invalid(format!("not a case: {e}")))?;
     let time = |field: &str, v: &Option<String>| {
@@ -80,9 +90,17 @@ pub fn intake_of_line(line: &str, contact_field: Option<&str>) -> Result<Intake>
             .and_then(|f| r.extra.get(f))
             .and_then(|v| v.as_str().map(str::to_string))
     });
+    let handled = Handled {
+        status: r.status,
+        department: r.department,
+        assignee: r.assignee,
+        resolution: r.resolution,
+        resolved_at: time("resolved_at", &r.resolved_at)?,
+        remedy: r.remedy,
+    };
     let mut metadata = r.metadata.unwrap_or_default();
     metadata.extend(r.extra);
-    Ok(Intake {
+    let intake = Intake {
         text: r.text,
         title: r.title,
         channel: r.channel,
@@ -90,7 +108,14 @@ pub fn intake_of_line(line: &str, contact_field: Option<&str>) -> Result<Intake>
         occurred_at: time("occurred_at", &r.occurred_at)?,
         received_at: time("received_at", &r.received_at)?,
         metadata: Some(metadata),
-    })
+    };
+    Ok((intake, handled))
+}
+
+/// The intake of one import line (its handling fields, if any, left out): what a replay
+/// feeds through intake. See [`read_line`] for `contact_field`.
+pub fn intake_of_line(line: &str, contact_field: Option<&str>) -> Result<Intake> {
+    read_line(line, contact_field).map(|(intake, _)| intake)
 }
 
 /// What an import did.
@@ -243,26 +268,8 @@ impl Service {
         if line.trim().is_empty() {
             return Err(Error::Invalid("empty line".into()));
         }
-        let r: ImportRecord =
-            serde_json::from_str(line).map_err(|e| Error::Invalid(format!("not a case: {e}")))?;
-        let time = |field: &str, v: &Option<String>| {
-            v.as_deref()
-                .map(|s| parse_time(s).map_err(|e| Error::Invalid(format!("`{field}`: {e}"))))
-                .transpose()
-        };
-        let mut metadata = r.metadata.unwrap_or_default();
-        metadata.extend(r.extra);
-        let intake = Intake {
-            text: r.text,
-            title: r.title,
-            channel: r.channel,
-            contact: r.contact,
-            occurred_at: time("occurred_at", &r.occurred_at)?,
-            received_at: time("received_at", &r.received_at)?,
-            metadata: Some(metadata),
-        };
+        let (intake, r) = read_line(line, None)?;
         limits.check(&intake)?;
-        let resolved_at = time("resolved_at", &r.resolved_at)?;
         let received_at = intake.received_at.unwrap_or_else(jiff::Timestamp::now);
         let triage = self.engine.triage_lean(&Complaint {
             title: intake.title.as_deref(),
@@ -320,7 +327,7 @@ impl Service {
                 .map(|s| mask_pii(&normalize(&s)).text)
                 .filter(|_| resolved),
             remedy: r.remedy,
-            resolved_at: resolved_at.or(resolved.then_some(received_at)),
+            resolved_at: r.resolved_at.or(resolved.then_some(received_at)),
             keywords: triage.keywords.iter().map(|k| k.word.clone()).collect(),
             links: Links {
                 repeat_of: signals.repeat_of,

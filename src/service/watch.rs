@@ -91,17 +91,13 @@ impl Watch {
     /// Counts every case in the store, in creation order, raising nothing. Returns the
     /// cases counted.
     pub fn rebuild(&self, store: &dyn CaseStore) -> Result<u64> {
-        let mut after = 0u64;
         let mut n = 0u64;
-        loop {
-            let cases = store.scan(after, 1000)?;
-            let Some(last) = cases.last() else {
-                return Ok(n);
-            };
-            after = last.seq;
-            n += cases.len() as u64;
-            self.observe(&cases, false);
-        }
+        crate::store::for_each_page(store, 1000, |page| {
+            n += page.len() as u64;
+            self.observe(page, false);
+            Ok(())
+        })?;
+        Ok(n)
     }
 
     /// Counts a batch of new or changed cases and, with `alerting`, evaluates the rules on
@@ -206,60 +202,68 @@ impl Watch {
         {
             out.push(topic_alert(&hot));
         }
-        if let Some(category) = &c.category
-            && let Some(spike) = self.category_spike(category, c.received_at)
+        if let Some(spike) = c
+            .category
+            .as_deref()
+            .and_then(|category| self.category_spike(category, c.received_at))
         {
-            out.push(Alert {
-                id: String::new(),
-                rule: "category_spike".into(),
-                key: format!(
-                    "category:{category}:{}",
-                    crate::trends::beijing_date(c.received_at)
-                ),
-                fingerprint: format!("x{}", spike.burst.count.ilog2()),
-                title: format!(
-                    "类别激增：{category}（{} 小时 {} 件，基线的 {:.1} 倍）",
-                    r.category_window_hours, spike.burst.count, spike.burst.growth
-                ),
-                summary: format!(
-                    "{category} 最近 {} 小时 {} 件，按前 {} 天的水平应约 {:.1} 件（p = {:.1e}）",
-                    r.category_window_hours,
-                    spike.burst.count,
-                    r.category_baseline_days,
-                    spike.burst.expected,
-                    spike.burst.p_value
-                ),
-                severity: Grade::Serious.label().into(),
-                created_at: Timestamp::now(),
-                data: serde_json::to_value(&spike).unwrap_or_default(),
-            });
+            out.push(spike);
         }
         out
     }
 
-    fn category_spike(&self, category: &str, at: Timestamp) -> Option<Rising> {
+    /// The spike alert for `category` in the window ending with the hour of `at`, if it is one.
+    fn category_spike(&self, category: &str, at: Timestamp) -> Option<Alert> {
         let r = &self.rules;
         let end = hour_of(at) + 1;
         let start = end - r.category_window_hours;
         let base = start - r.category_baseline_days * 24;
-        let book = self.book.lock().expect("trend book");
-        let count = book.count(Dimension::Category, category, start, end);
-        if count < r.category_min_cases {
-            return None;
-        }
-        let baseline_count = book.count(Dimension::Category, category, base, start);
+        let (count, baseline_count) = {
+            let book = self.book.lock().expect("trend book");
+            let count = book.count(Dimension::Category, category, start, end);
+            if count < r.category_min_cases {
+                return None;
+            }
+            (
+                count,
+                book.count(Dimension::Category, category, base, start),
+            )
+        };
         let test = BurstTest {
             window: r.category_window_hours as f64,
             baseline: (r.category_baseline_days * 24) as f64,
             min_rate: 1.0 / 24.0,
         };
         let burst = test.judge(count, baseline_count);
-        BurstTest::is_burst(&burst, r.category_min_cases, r.category_min_growth, 1e-3).then(|| {
-            Rising {
-                value: category.to_string(),
-                baseline_count,
-                burst,
-            }
+        if !BurstTest::is_burst(&burst, r.category_min_cases, r.category_min_growth, 1e-3) {
+            return None;
+        }
+        let spike = Rising {
+            value: category.to_string(),
+            baseline_count,
+            burst,
+        };
+        Some(Alert {
+            id: String::new(),
+            rule: "category_spike".into(),
+            key: format!("category:{category}:{}", crate::trends::beijing_date(at)),
+            // Material change: the count doubled.
+            fingerprint: format!("x{}", burst.count.ilog2()),
+            title: format!(
+                "类别激增：{category}（{} 小时 {} 件，基线的 {:.1} 倍）",
+                r.category_window_hours, burst.count, burst.growth
+            ),
+            summary: format!(
+                "{category} 最近 {} 小时 {} 件，按前 {} 天的水平应约 {:.1} 件（p = {:.1e}）",
+                r.category_window_hours,
+                burst.count,
+                r.category_baseline_days,
+                burst.expected,
+                burst.p_value
+            ),
+            severity: Grade::Serious.label().into(),
+            created_at: Timestamp::now(),
+            data: serde_json::to_value(&spike).unwrap_or_default(),
         })
     }
 
@@ -313,6 +317,14 @@ impl Watch {
         self.book.lock().expect("trend book").latest()
     }
 
+    /// The default end of a window: just after the latest case's hour (the book counts whole
+    /// hours), or now when there is none. Not the wall clock: replays run in the past.
+    pub fn default_end(&self) -> Timestamp {
+        self.latest().map_or_else(Timestamp::now, |latest| {
+            latest + SignedDuration::from_hours(1)
+        })
+    }
+
     /// Cases counted.
     pub fn cases(&self) -> usize {
         self.book.lock().expect("trend book").cases()
@@ -342,27 +354,8 @@ impl Watch {
             .map(|s| s.value)
             .collect();
         for category in categories {
-            if let Some(spike) = self.category_spike(&category, now) {
-                self.raise(Alert {
-                    id: String::new(),
-                    rule: "category_spike".into(),
-                    key: format!("category:{category}:{}", crate::trends::beijing_date(now)),
-                    fingerprint: format!("x{}", spike.burst.count.ilog2()),
-                    title: format!(
-                        "类别激增：{category}（{} 小时 {} 件，基线的 {:.1} 倍）",
-                        self.rules.category_window_hours, spike.burst.count, spike.burst.growth
-                    ),
-                    summary: format!(
-                        "{category} 最近 {} 小时 {} 件，按基线应约 {:.1} 件（p = {:.1e}）",
-                        self.rules.category_window_hours,
-                        spike.burst.count,
-                        spike.burst.expected,
-                        spike.burst.p_value
-                    ),
-                    severity: Grade::Serious.label().into(),
-                    created_at: Timestamp::now(),
-                    data: serde_json::to_value(&spike).unwrap_or_default(),
-                });
+            if let Some(alert) = self.category_spike(&category, now) {
+                self.raise(alert);
             }
         }
     }

@@ -144,3 +144,21 @@ pub trait CaseStore: Send + Sync + 'static {
     /// The salt for contact hashes, created once per store.
     fn contact_salt(&self) -> &str;
 }
+
+/// Calls `f` with every case of `store` in creation order, `page` cases at a time (without
+/// their intake triage, as [`CaseStore::scan`] gives them).
+pub fn for_each_page(
+    store: &dyn CaseStore,
+    page: usize,
+    mut f: impl FnMut(&[Case]) -> Result<()>,
+) -> Result<()> {
+    let mut after = 0u64;
+    loop {
+        let cases = store.scan(after, page)?;
+        let Some(last) = cases.last() else {
+            return Ok(());
+        };
+        after = last.seq;
+        f(&cases)?;
+    }
+}

@@ -1,16 +1,10 @@
 //! Alert delivery against an in-process webhook receiver on 127.0.0.1: signatures, retries,
 //! restarts, de-duplication, history and the live feed. No network beyond loopback.
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use tousu::alerts::{
@@ -18,126 +12,11 @@ use tousu::alerts::{
     TIMESTAMP_HEADER, Webhook, WebhookKind, verify_signature,
 };
 
+use crate::receiver::{OK_BODY, Receiver, wait_until};
+
 /// The promise to a receiver that is up.
 const DELIVERY_DEADLINE: Duration = Duration::from_secs(5);
 const SECRET: &str = "whsec_integration";
-const OK_BODY: &str = r#"{"errcode":0,"errmsg":"ok"}"#;
-
-/// One request as the receiver saw it, and how it answered.
-#[derive(Debug, Clone)]
-struct Received {
-    uri: String,
-    headers: HeaderMap,
-    body: Bytes,
-    status: u16,
-}
-
-impl Received {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    }
-}
-
-#[derive(Default)]
-struct Script {
-    /// Answers to give first, in order.
-    next: VecDeque<(u16, String)>,
-    /// The answer once `next` is used up (200 `{"errcode":0}` unless changed).
-    otherwise: Option<(u16, String)>,
-    received: Vec<Received>,
-}
-
-/// A webhook receiver: an axum server on its own runtime, answering as scripted.
-struct Receiver {
-    addr: SocketAddr,
-    script: Arc<Mutex<Script>>,
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl Receiver {
-    fn start() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let script = Arc::new(Mutex::new(Script::default()));
-        let app = Router::new()
-            .fallback(record)
-            .with_state(Arc::clone(&script));
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        runtime.spawn(async move { axum::serve(listener, app).await });
-        Receiver {
-            addr,
-            script,
-            _runtime: runtime,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}/hook", self.addr)
-    }
-
-    /// Answers `status` to the next `n` requests.
-    fn fail_next(&self, n: usize, status: u16) {
-        let mut s = self.script.lock().unwrap();
-        s.next
-            .extend(std::iter::repeat_n((status, "boom".to_string()), n));
-    }
-
-    fn answer_by_default(&self, status: u16, body: &str) {
-        self.script.lock().unwrap().otherwise = Some((status, body.to_string()));
-    }
-
-    fn received(&self) -> Vec<Received> {
-        self.script.lock().unwrap().received.clone()
-    }
-
-    fn accepted(&self) -> usize {
-        self.received()
-            .iter()
-            .filter(|r| (200..300).contains(&r.status))
-            .count()
-    }
-}
-
-async fn record(
-    State(script): State<Arc<Mutex<Script>>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> (StatusCode, String) {
-    let mut s = script.lock().unwrap();
-    let (status, answer) = s
-        .next
-        .pop_front()
-        .or_else(|| s.otherwise.clone())
-        .unwrap_or((200, OK_BODY.to_string()));
-    s.received.push(Received {
-        uri: uri.to_string(),
-        headers,
-        body,
-        status,
-    });
-    (StatusCode::from_u16(status).unwrap(), answer)
-}
-
-fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    done()
-}
 
 fn json_hook(name: &str, url: &str) -> Webhook {
     Webhook {
@@ -439,13 +318,7 @@ fn webhook_removed_from_config_fails_its_pending_deliveries() {
 #[test]
 fn chat_robot_refusal_with_200_is_retried() {
     let receiver = Receiver::start();
-    {
-        let mut s = receiver.script.lock().unwrap();
-        s.next.push_back((
-            200,
-            r#"{"errcode":310000,"errmsg":"sign not match"}"#.into(),
-        ));
-    }
+    receiver.answer_next(200, r#"{"errcode":310000,"errmsg":"sign not match"}"#);
     let dir = tempfile::tempdir().unwrap();
     let center = open(
         dir.path(),
@@ -517,7 +390,7 @@ fn https_webhooks_speak_tls() {
             max_attempts: 1,
             ..settings(vec![json_hook(
                 "tls",
-                &format!("https://{}/hook", receiver.addr),
+                &format!("https://{}/hook", receiver.addr()),
             )])
         },
     );

@@ -12,6 +12,7 @@ mod cli;
 mod datasets;
 mod durability;
 mod properties;
+mod receiver;
 mod support;
 mod training;
 mod watch;

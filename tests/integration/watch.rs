@@ -3,15 +3,13 @@
 //! history and the live stream (`/v1/alerts`, `/v1/alerts/stream`). Old cases stay quiet.
 //! The webhook receiver runs in process on 127.0.0.1.
 
-use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
@@ -29,6 +27,7 @@ use tousu::store::SqliteStore;
 use tousu::triage::Engine;
 use tower::ServiceExt;
 
+use crate::receiver::{Received, Receiver, wait_until};
 use crate::support::fixture_model;
 
 /// The promise: an alert reaches a receiver that is up within 5 s of the case's `create`.
@@ -42,112 +41,14 @@ const SAFETY: &str = "楼道里的光猫电源线冒烟起火了，存在安全�
 /// 曝光, 媒体, 工信部: the common `external` rule (重大).
 const EXTERNAL: &str = "话费被多扣了两百元，一直不给退，再不解决我就向媒体曝光，还要投诉到工信部";
 
-/// One request as the receiver saw it.
-#[derive(Debug, Clone)]
-struct Received {
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Received {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
+/// The receiver's JSON webhook, signed with [`SECRET`].
+fn hook(receiver: &Receiver) -> Webhook {
+    Webhook {
+        name: "ops".into(),
+        kind: WebhookKind::Json,
+        url: receiver.url(),
+        secret: Some(SECRET.into()),
     }
-
-    fn alert(&self) -> Alert {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "the webhook body is not an alert ({e}): {}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-}
-
-/// A JSON webhook receiver answering 200 to everything, on its own runtime (shut down in the
-/// background on drop, so that it may also be dropped inside an async test).
-struct Receiver {
-    addr: SocketAddr,
-    received: Arc<Mutex<Vec<Received>>>,
-    runtime: Option<tokio::runtime::Runtime>,
-}
-
-impl Receiver {
-    fn start() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let app = Router::new()
-            .fallback(record)
-            .with_state(Arc::clone(&received));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        runtime.spawn(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await
-        });
-        Receiver {
-            addr,
-            received,
-            runtime: Some(runtime),
-        }
-    }
-
-    fn hook(&self) -> Webhook {
-        Webhook {
-            name: "ops".into(),
-            kind: WebhookKind::Json,
-            url: format!("http://{}/hook", self.addr),
-            secret: Some(SECRET.into()),
-        }
-    }
-
-    fn received(&self) -> Vec<Received> {
-        self.received.lock().unwrap().clone()
-    }
-
-    /// The requests whose alert is about `key`.
-    fn for_key(&self, key: &str) -> Vec<Received> {
-        self.received()
-            .into_iter()
-            .filter(|r| r.alert().key == key)
-            .collect()
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
-        }
-    }
-}
-
-async fn record(
-    State(received): State<Arc<Mutex<Vec<Received>>>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> (StatusCode, &'static str) {
-    received.lock().unwrap().push(Received { headers, body });
-    (StatusCode::OK, r#"{"errcode":0,"errmsg":"ok"}"#)
-}
-
-fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    done()
 }
 
 /// A service over its own store and index in `dir`, raising to `center`.
@@ -231,7 +132,7 @@ fn signed_alert(r: &Received) -> Alert {
 fn a_safety_case_reaches_the_webhook_signed_and_only_once() {
     let receiver = Receiver::start();
     let dir = tempfile::tempdir().unwrap();
-    let service = service(dir.path(), center(dir.path(), vec![receiver.hook()]));
+    let service = service(dir.path(), center(dir.path(), vec![hook(&receiver)]));
 
     let first = create(&service, SAFETY, None);
     let created = Instant::now();
@@ -306,7 +207,7 @@ fn a_safety_case_reaches_the_webhook_signed_and_only_once() {
 fn an_external_complaint_alerts_as_external_case() {
     let receiver = Receiver::start();
     let dir = tempfile::tempdir().unwrap();
-    let service = service(dir.path(), center(dir.path(), vec![receiver.hook()]));
+    let service = service(dir.path(), center(dir.path(), vec![hook(&receiver)]));
 
     let case = create(&service, EXTERNAL, None);
     let created = Instant::now();
@@ -332,7 +233,7 @@ fn an_external_complaint_alerts_as_external_case() {
 fn a_case_received_long_ago_raises_no_alert() {
     let receiver = Receiver::start();
     let dir = tempfile::tempdir().unwrap();
-    let service = service(dir.path(), center(dir.path(), vec![receiver.hook()]));
+    let service = service(dir.path(), center(dir.path(), vec![hook(&receiver)]));
     let center = service.watch().alerts().expect("alerting is on").clone();
 
     let ten_days_ago = Timestamp::now() - SignedDuration::from_hours(24 * 10);
@@ -439,7 +340,7 @@ struct AlertingApp {
 fn alerting_app() -> AlertingApp {
     let receiver = Receiver::start();
     let dir = tempfile::tempdir().unwrap();
-    let service = service(dir.path(), center(dir.path(), vec![receiver.hook()]));
+    let service = service(dir.path(), center(dir.path(), vec![hook(&receiver)]));
     let state = AppState::new(Arc::clone(&service), keys(), Limits::default());
     AlertingApp {
         app: tousu::http::router(state),
