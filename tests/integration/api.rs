@@ -12,13 +12,10 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tousu::config::{ApiKey, Limits, Role};
 use tousu::http::{AppState, KeyRing};
-use tousu::index::CaseIndex;
-use tousu::service::{Service, ServiceSettings};
-use tousu::store::SqliteStore;
-use tousu::triage::Engine;
+use tousu::service::Service;
 use tower::ServiceExt;
 
-use crate::support::fixture_model;
+use crate::support::fixture_service;
 
 const INTAKE_KEY: &str = "intake-key-0123456789abcdef";
 const ANALYST_KEY: &str = "analyst-key-0123456789abcdef";
@@ -56,22 +53,7 @@ fn keys() -> Vec<ApiKey> {
 
 fn build(keys: Vec<ApiKey>, limits: Limits) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::load(&fixture_model(), None).unwrap();
-    let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
-    let index = CaseIndex::open(
-        &dir.path().join("index"),
-        engine.pipeline().segmenter().search_tokenizer(),
-    )
-    .unwrap();
-    let service = Arc::new(
-        Service::start(
-            Arc::new(engine),
-            Arc::new(store),
-            Arc::new(index),
-            ServiceSettings::default(),
-        )
-        .unwrap(),
-    );
+    let service = Arc::new(fixture_service(dir.path(), None));
     let state = AppState::new(service.clone(), KeyRing::new(&keys), limits);
     TestApp {
         app: tousu::http::router(state),

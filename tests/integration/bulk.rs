@@ -2,7 +2,6 @@
 //! the good lines go in, resuming without duplicates, CSV for Excel, corrections for training.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use crate::support::{self, stderr, stdout, tousu};
 
@@ -100,21 +99,8 @@ fn import_reports_bad_lines_by_number_resumes_and_exports() {
 #[test]
 fn corrections_export_as_training_rows() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = tousu::triage::Engine::load(&support::fixture_model(), None).unwrap();
-    let store = tousu::store::SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
-    let index = tousu::index::CaseIndex::open(
-        &dir.path().join("index"),
-        engine.pipeline().segmenter().search_tokenizer(),
-    )
-    .unwrap();
-    let labels = engine.classifier().labels().category.clone();
-    let service = tousu::service::Service::start(
-        Arc::new(engine),
-        Arc::new(store),
-        Arc::new(index),
-        Default::default(),
-    )
-    .unwrap();
+    let service = support::fixture_service(dir.path(), None);
+    let labels = service.engine().classifier().labels().category.clone();
     let limits = tousu::service::IntakeLimits::default();
     let mut ids = Vec::new();
     for text in ["家里宽带断网三天了", "话费被多扣了二十元"] {

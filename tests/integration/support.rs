@@ -61,3 +61,27 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// A service on the fixture model over its own store and index in `dir`, raising alerts to
+/// `alerts` when given.
+pub fn fixture_service(
+    dir: &std::path::Path,
+    alerts: Option<std::sync::Arc<tousu::alerts::AlertCenter>>,
+) -> tousu::service::Service {
+    use std::sync::Arc;
+    let engine = tousu::triage::Engine::load(&fixture_model(), None).unwrap();
+    let store = tousu::store::SqliteStore::open(&dir.join("tousu.db")).unwrap();
+    let index = tousu::index::CaseIndex::open(
+        &dir.join("index"),
+        engine.pipeline().segmenter().search_tokenizer(),
+    )
+    .unwrap();
+    tousu::service::Service::start_alerting(
+        Arc::new(engine),
+        Arc::new(store),
+        Arc::new(index),
+        Default::default(),
+        alerts,
+    )
+    .unwrap()
+}

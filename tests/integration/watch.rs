@@ -21,14 +21,11 @@ use tousu::alerts::{
 use tousu::config::{ApiKey, Limits, Role};
 use tousu::domain::{Case, Intake, Reason};
 use tousu::http::{AppState, KeyRing};
-use tousu::index::CaseIndex;
-use tousu::service::{CreateOutcome, IntakeLimits, Service, ServiceSettings};
-use tousu::store::SqliteStore;
-use tousu::triage::Engine;
+use tousu::service::{CreateOutcome, IntakeLimits, Service};
 use tower::ServiceExt;
 
 use crate::receiver::{Received, Receiver, wait_until};
-use crate::support::fixture_model;
+use crate::support::fixture_service;
 
 /// The promise: an alert reaches a receiver that is up within 5 s of the case's `create`.
 const DEADLINE: Duration = Duration::from_secs(5);
@@ -53,23 +50,7 @@ fn hook(receiver: &Receiver) -> Webhook {
 
 /// A service over its own store and index in `dir`, raising to `center`.
 fn service(dir: &Path, center: Arc<AlertCenter>) -> Arc<Service> {
-    let engine = Engine::load(&fixture_model(), None).unwrap();
-    let store = SqliteStore::open(&dir.join("tousu.db")).unwrap();
-    let index = CaseIndex::open(
-        &dir.join("index"),
-        engine.pipeline().segmenter().search_tokenizer(),
-    )
-    .unwrap();
-    Arc::new(
-        Service::start_alerting(
-            Arc::new(engine),
-            Arc::new(store),
-            Arc::new(index),
-            ServiceSettings::default(),
-            Some(center),
-        )
-        .unwrap(),
-    )
+    Arc::new(fixture_service(dir, Some(center)))
 }
 
 /// An alert center in `dir/alerts` delivering to `webhooks`, retrying fast.
