@@ -21,8 +21,8 @@ use crate::trends::{Bucket, Dimension, HotTopic, Rising, TrendTable};
 
 /// Most series, rising values or topics in one answer.
 const MAX_TOP: usize = 200;
-/// Most buckets in one table.
-const MAX_BUCKETS: i64 = 24 * 400;
+/// Most buckets in one table (a year and a bit of hours; decades of days).
+const MAX_BUCKETS: i64 = 10_000;
 
 fn invalid(message: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query", message)
@@ -72,10 +72,10 @@ pub async fn table(
     if from >= to {
         return Err(invalid("from must be before to".into()));
     }
-    let hours = to.duration_since(from).as_hours();
-    if hours / bucket.hours() > MAX_BUCKETS / bucket.hours().min(24) {
+    let buckets = to.duration_since(from).as_hours() / bucket.hours();
+    if buckets > MAX_BUCKETS {
         return Err(invalid(format!(
-            "{hours} hours in {bucket:?} buckets is too many; use a wider bucket or a shorter range"
+            "{buckets} buckets is too many (at most {MAX_BUCKETS}); use a wider bucket or a shorter range"
         )));
     }
     let top = p.top.unwrap_or(10).clamp(1, MAX_TOP);

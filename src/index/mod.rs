@@ -160,6 +160,15 @@ impl CaseIndex {
         Ok(true)
     }
 
+    /// Searchable segments.
+    pub fn segments(&self) -> Result<usize> {
+        Ok(self
+            .index
+            .searchable_segment_ids()
+            .map_err(index_err)?
+            .len())
+    }
+
     /// Merges every segment into one and waits for it. After a bulk load the index is left
     /// in many segments, and every term lookup visits each: one segment makes similar-case
     /// and search queries several times cheaper. Returns the segments merged.

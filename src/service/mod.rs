@@ -34,6 +34,9 @@ use crate::index::CaseIndex;
 use crate::store::CaseStore;
 use crate::triage::Engine;
 
+/// Segments after a bulk load past which the index is merged into one.
+const COMPACT_FROM: usize = 8;
+
 /// The service's settings.
 #[derive(Debug, Clone, Default)]
 pub struct ServiceSettings {
@@ -164,11 +167,16 @@ impl Service {
         })
     }
 
-    /// Brings the index up to date and merges it into one segment: the end of a bulk load.
+    /// Brings the index up to date and, when a bulk load left it in more segments than the
+    /// merge policy would (tantivy merges from 8), merges it into one. A small import into a
+    /// large index does not rewrite the index.
     pub fn sync_and_compact_index(&self) -> Result<()> {
         self.follower.pause(|| {
             follower::catch_up(&*self.store, &self.index, Some(&self.watch), |_| {})?;
-            self.index.compact().map(|_| ())
+            if self.index.segments()? > COMPACT_FROM {
+                self.index.compact()?;
+            }
+            Ok(())
         })
     }
 
