@@ -59,7 +59,7 @@ pub async fn create(
     })
     .await?;
     let (body, replayed) = match outcome {
-        CreateOutcome::Created(c) => (c.body, false),
+        CreateOutcome::Created(c) => (c.body(), false),
         CreateOutcome::Replayed(body) => (body, true),
     };
     let mut response = (
@@ -133,7 +133,7 @@ pub async fn create_batch(
             Ok(c) => BatchItem {
                 index,
                 status: 201,
-                case: serde_json::from_str(&c.body).ok(),
+                case: Some(c.to_value()),
                 error: None,
             },
             Err(e) => {

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub use tantivy::index::SegmentId;
+use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::schema::{Facet, TantivyDocument};
 use tantivy::{DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
@@ -160,6 +162,18 @@ impl CaseIndex {
         Ok(true)
     }
 
+    /// Bulk loading on or off. On, segments are not merged as they come (a bulk load would
+    /// merge the same documents again at every level); turn it off, then [`CaseIndex::compact`]
+    /// once. Off is tantivy's default log merge policy.
+    pub fn set_bulk(&self, on: bool) {
+        let writer = self.writer.lock().expect("index writer lock");
+        if on {
+            writer.set_merge_policy(Box::new(NoMergePolicy));
+        } else {
+            writer.set_merge_policy(Box::new(LogMergePolicy::default()));
+        }
+    }
+
     /// Searchable segments.
     pub fn segments(&self) -> Result<usize> {
         Ok(self
@@ -169,12 +183,27 @@ impl CaseIndex {
             .len())
     }
 
+    /// The searchable segments' ids.
+    pub fn segment_ids(&self) -> Result<Vec<SegmentId>> {
+        self.index.searchable_segment_ids().map_err(index_err)
+    }
+
     /// Merges every segment into one and waits for it. After a bulk load the index is left
     /// in many segments, and every term lookup visits each: one segment makes similar-case
     /// and search queries several times cheaper. Returns the segments merged.
     pub fn compact(&self) -> Result<usize> {
+        self.compact_except(&[])
+    }
+
+    /// Merges the segments not in `keep` (those a bulk load made) into one and waits for it.
+    /// Returns the segments merged.
+    pub fn compact_except(&self, keep: &[SegmentId]) -> Result<usize> {
         let mut writer = self.writer.lock().expect("index writer lock");
-        let segments = self.index.searchable_segment_ids().map_err(index_err)?;
+        let segments: Vec<SegmentId> = self
+            .segment_ids()?
+            .into_iter()
+            .filter(|s| !keep.contains(s))
+            .collect();
         if segments.len() > 1 {
             writer.merge(&segments).wait().map_err(index_err)?;
             // Merged-away files go now, not at the next commit.

@@ -4,6 +4,7 @@
 //! versions become visible in the store in commit order, so following them never skips a
 //! case, whatever order concurrent requests finish in, and a crash loses nothing the store has.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -22,6 +23,9 @@ const POLL: Duration = Duration::from_millis(500);
 /// Shortest time between commits under load; a commit makes a segment, and many tiny
 /// segments slow search down until merged. Cases are searchable within this plus a step.
 const COMMIT_EVERY: Duration = Duration::from_millis(200);
+/// Time between commits during a bulk import: fewer, larger segments, none merged until the
+/// import compacts the index once at its end.
+const BULK_COMMIT_EVERY: Duration = Duration::from_secs(5);
 /// How often alert rules that depend on the clock (category spikes) are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
@@ -54,6 +58,7 @@ pub fn catch_up(
 pub struct IndexFollower {
     wake: Mutex<Option<Sender<()>>>,
     gate: Arc<Mutex<()>>,
+    bulk: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -66,14 +71,16 @@ impl IndexFollower {
     ) -> Result<Self> {
         let (tx, rx) = channel();
         let gate = Arc::new(Mutex::new(()));
-        let g = Arc::clone(&gate);
+        let bulk = Arc::new(AtomicBool::new(false));
+        let (g, b) = (Arc::clone(&gate), Arc::clone(&bulk));
         let thread = std::thread::Builder::new()
             .name("tousu-index-follower".into())
-            .spawn(move || follow(&*store, &index, &watch, &rx, &g))
+            .spawn(move || follow(&*store, &index, &watch, &rx, &g, &b))
             .map_err(|e| Error::Index(format!("cannot start the index follower: {e}")))?;
         Ok(IndexFollower {
             wake: Mutex::new(Some(tx)),
             gate,
+            bulk,
             thread: Some(thread),
         })
     }
@@ -83,6 +90,11 @@ impl IndexFollower {
         if let Some(tx) = &*self.wake.lock().expect("follower lock") {
             let _ = tx.send(());
         }
+    }
+
+    /// Bulk import on or off: while on, commits are [`BULK_COMMIT_EVERY`] apart.
+    pub fn set_bulk(&self, on: bool) {
+        self.bulk.store(on, Ordering::Relaxed);
     }
 
     /// Runs `f` while the follower is held off (a full re-index).
@@ -107,13 +119,19 @@ fn follow(
     watch: &Watch,
     wake: &Receiver<()>,
     gate: &Mutex<()>,
+    bulk: &AtomicBool,
 ) {
     let mut last_commit = Instant::now();
     let mut last_sweep = Instant::now();
     let mut stopping = false;
     while !stopping {
+        let every = if bulk.load(Ordering::Relaxed) {
+            BULK_COMMIT_EVERY
+        } else {
+            COMMIT_EVERY
+        };
         let wait = if index.added_version() != index.committed_version() {
-            COMMIT_EVERY.saturating_sub(last_commit.elapsed())
+            every.saturating_sub(last_commit.elapsed())
         } else {
             POLL
         };
@@ -136,7 +154,7 @@ fn follow(
                 watch.sweep(jiff::Timestamp::now());
                 last_sweep = Instant::now();
             }
-            if (stopping || last_commit.elapsed() >= COMMIT_EVERY) && index.commit()? {
+            if (stopping || last_commit.elapsed() >= every) && index.commit()? {
                 last_commit = Instant::now();
             }
             Ok(())

@@ -7,9 +7,12 @@
 //! not form group complaints (a backlog is history, not an arriving crowd) and carry no
 //! suggestions.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::Mutex;
+use std::sync::mpsc::{channel, sync_channel};
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -28,6 +31,9 @@ use crate::triage::{Complaint, GradeTriage};
 
 /// Lines per transaction.
 const CHUNK: usize = 512;
+/// Threads triaging (the machine this is sized for has two cores; the store writer and the
+/// index share them).
+const TRIAGE_WORKERS: usize = 2;
 /// Bad lines reported one by one; past this only counted.
 const MAX_REPORTED: usize = 1000;
 
@@ -174,10 +180,59 @@ impl Service {
         let limits = IntakeLimits::default();
         let mut lines = reader.lines();
         let mut line_no = 0u64;
-        // Two stages overlap: while the writer commits one chunk, the next is triaged.
-        std::thread::scope(|scope| -> Result<()> {
-            let mut pending: Option<std::thread::ScopedJoinHandle<'_, Result<Stored>>> = None;
-            loop {
+        let segments_before = self.begin_bulk()?;
+        // The stages overlap, so that no core waits on another or on an fsync: this thread
+        // reads chunks, a triage worker per core takes whole chunks as they come, and a
+        // storer hands them to the store writer in file order (the checkpoint only moves
+        // forward).
+        let (to_triage, triage_in) = sync_channel::<(usize, Vec<(u64, String)>)>(1);
+        let triage_in = Mutex::new(triage_in);
+        let stored = std::thread::scope(|scope| -> Result<()> {
+            let (triaged_out, triaged_in) = sync_channel::<(usize, Triaged)>(TRIAGE_WORKERS);
+            for _ in 0..TRIAGE_WORKERS {
+                let (triage_in, triaged_out) = (&triage_in, triaged_out.clone());
+                scope.spawn(move || {
+                    loop {
+                        let next = triage_in.lock().expect("import queue").recv();
+                        let Ok((no, chunk)) = next else { break };
+                        let last = chunk.last().map_or(0, |(n, _)| *n);
+                        let rows = chunk
+                            .iter()
+                            .map(|(n, l)| (*n, self.import_line(l, &limits)))
+                            .collect();
+                        if triaged_out.send((no, Triaged { rows, last })).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(triaged_out);
+            // Unbounded, so the storer never waits on this thread while it waits on a worker.
+            let (stored_out, from_storer) = channel::<Result<Stored>>();
+            let key = &key;
+            scope.spawn(move || {
+                let mut early = BTreeMap::new();
+                let mut next = 0;
+                for (no, t) in triaged_in {
+                    early.insert(no, t);
+                    while let Some(t) = early.remove(&next) {
+                        next += 1;
+                        let r = self.store_chunk(key, t);
+                        let failed = r.is_err();
+                        if stored_out.send(r).is_err() || failed {
+                            return;
+                        }
+                    }
+                }
+            });
+            let mut tally = |stored: Result<Stored>| -> Result<()> {
+                let stored = stored?;
+                let last = stored.last;
+                stored.tally(&mut report);
+                progress(last);
+                Ok(())
+            };
+            for no in 0.. {
                 let mut chunk: Vec<(u64, String)> = Vec::with_capacity(CHUNK);
                 for line in lines.by_ref() {
                     line_no += 1;
@@ -189,47 +244,27 @@ impl Service {
                         }
                     }
                 }
-                let done = chunk.is_empty();
-                let triaged = (!done).then(|| self.triage_chunk(chunk, &limits));
-                if let Some(h) = pending.take() {
-                    let stored = h.join().expect("import writer")?;
-                    let last = stored.last;
-                    stored.tally(&mut report);
-                    progress(last);
+                while let Ok(stored) = from_storer.try_recv() {
+                    tally(stored)?;
                 }
-                let Some(t) = triaged else { break };
-                let key = key.clone();
-                pending = Some(scope.spawn(move || self.store_chunk(&key, t)));
+                // A closed queue means the storer stopped on an error, which comes next.
+                if chunk.is_empty() || to_triage.send((no, chunk)).is_err() {
+                    break;
+                }
+            }
+            drop(to_triage);
+            for stored in from_storer {
+                tally(stored)?;
             }
             Ok(())
-        })?;
+        });
+        // Whatever went in is indexed, even when the import stopped on an error.
+        let ended = self.end_bulk(&segments_before);
+        stored?;
+        ended?;
         progress(line_no);
         report.lines = line_no - start.min(line_no);
-        self.sync_and_compact_index()?;
         Ok(report)
-    }
-
-    /// Triages a chunk on both cores: the model, rules and segmentation dominate.
-    fn triage_chunk(&self, lines: Vec<(u64, String)>, limits: &IntakeLimits) -> Triaged {
-        let last = lines.last().map_or(0, |(n, _)| *n);
-        let half = lines.len().div_ceil(2);
-        let (a, b) = lines.split_at(half);
-        let (ra, rb) = std::thread::scope(|s| {
-            let h = s.spawn(|| {
-                a.iter()
-                    .map(|(n, l)| (*n, self.import_line(l, limits)))
-                    .collect::<Vec<_>>()
-            });
-            let rb: Vec<_> = b
-                .iter()
-                .map(|(n, l)| (*n, self.import_line(l, limits)))
-                .collect();
-            (h.join().expect("import worker"), rb)
-        });
-        Triaged {
-            rows: ra.into_iter().chain(rb).collect(),
-            last,
-        }
     }
 
     /// Stores a triaged chunk with its checkpoint in one transaction.
@@ -276,7 +311,7 @@ impl Service {
             text: &intake.text,
             received_at: Some(received_at),
         })?;
-        let (masked_text, contact) = masked_and_contact(&intake);
+        let (masked_text, contact) = masked_and_contact(&intake, &triage);
         let contact_hash = contact.map(|c| contact_hash(&c, self.store.contact_salt()));
         let signature = Signature::of(&masked_text);
         let signals = self.link_signals(&Probe {
@@ -350,9 +385,12 @@ impl Service {
     }
 }
 
-/// A triaged chunk: per line, the case to store or what is wrong with the line.
+/// A line's number and the case to store, or what is wrong with the line.
+type Row = (u64, Result<NewCase>);
+
+/// A triaged chunk.
 struct Triaged {
-    rows: Vec<(u64, Result<NewCase>)>,
+    rows: Vec<Row>,
     last: u64,
 }
 

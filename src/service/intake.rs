@@ -246,7 +246,7 @@ impl Service {
             text: &intake.text,
             received_at: Some(received_at),
         })?;
-        let (masked_text, contact) = masked_and_contact(intake);
+        let (masked_text, contact) = masked_and_contact(intake, &triage);
         let masked_title = intake
             .title
             .as_deref()
@@ -380,16 +380,27 @@ fn json(v: &impl Serialize) -> Result<Value> {
 }
 
 /// The complaint's text normalised and masked, and the complainant's contact: as given, else
-/// the first mobile or id number in the text. One normalisation serves both.
-pub(super) fn masked_and_contact(intake: &Intake) -> (String, Option<String>) {
-    let normalized = normalize(&intake.text);
-    let masked = mask_pii(&normalized);
+/// the first mobile or id number in the text. The engine's masked text is the same text when
+/// it saw no title and no window cut; then only a contact to read from the unmasked text
+/// needs the text normalised again (normalising is a good part of a triage).
+pub(super) fn masked_and_contact(intake: &Intake, triage: &Triage) -> (String, Option<String>) {
     let given = intake
         .contact
         .as_deref()
         .map(str::trim)
         .filter(|c| !c.is_empty())
         .map(str::to_string);
+    let same_text =
+        intake.title.as_deref().is_none_or(|t| t.trim().is_empty()) && !triage.truncated;
+    let contact_in_text = triage
+        .pii
+        .iter()
+        .any(|s| matches!(s.kind, PiiKind::Mobile | PiiKind::IdCard));
+    if same_text && (given.is_some() || !contact_in_text) {
+        return (triage.masked_text.clone(), given);
+    }
+    let normalized = normalize(&intake.text);
+    let masked = mask_pii(&normalized);
     let contact = given.or_else(|| {
         masked
             .spans

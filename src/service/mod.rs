@@ -31,11 +31,9 @@ pub use self::watch::{AlertRules, Watch, topic_alert};
 use crate::domain::{Case, CaseId};
 use crate::error::{Error, Result};
 use crate::index::CaseIndex;
+use crate::index::SegmentId;
 use crate::store::CaseStore;
 use crate::triage::Engine;
-
-/// Segments after a bulk load past which the index is merged into one.
-const COMPACT_FROM: usize = 8;
 
 /// The service's settings.
 #[derive(Debug, Clone, Default)]
@@ -167,16 +165,25 @@ impl Service {
         })
     }
 
-    /// Brings the index up to date and, when a bulk load left it in more segments than the
-    /// merge policy would (tantivy merges from 8), merges it into one. A small import into a
-    /// large index does not rewrite the index.
-    pub fn sync_and_compact_index(&self) -> Result<()> {
+    /// Starts a bulk load: the index commits seldom and merges nothing until
+    /// [`Service::end_bulk`]. Returns the segments there were before, which it leaves alone.
+    fn begin_bulk(&self) -> Result<Vec<SegmentId>> {
+        let before = self.index.segment_ids()?;
+        self.store.set_bulk(true)?;
+        self.index.set_bulk(true);
+        self.follower.set_bulk(true);
+        Ok(before)
+    }
+
+    /// Ends a bulk load: brings the index up to date and merges the segments the load made
+    /// into one (a small import into a large index does not rewrite the index).
+    fn end_bulk(&self, before: &[SegmentId]) -> Result<()> {
+        self.follower.set_bulk(false);
+        self.index.set_bulk(false);
+        self.store.set_bulk(false)?;
         self.follower.pause(|| {
             follower::catch_up(&*self.store, &self.index, Some(&self.watch), |_| {})?;
-            if self.index.segments()? > COMPACT_FROM {
-                self.index.compact()?;
-            }
-            Ok(())
+            self.index.compact_except(before).map(drop)
         })
     }
 

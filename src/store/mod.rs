@@ -61,13 +61,33 @@ pub struct StoredResponse {
     pub body: String,
 }
 
-/// A stored case and the answer to give for it.
+/// WAL pages between checkpoints while bulk loading (256 MiB of 4 KiB pages).
+pub const BULK_CHECKPOINT_PAGES: u32 = 65_536;
+
+/// A stored case and what to answer with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Created {
     /// The case as stored.
     pub case: Case,
-    /// The case's JSON with [`NewCase::response_extra`] merged in.
-    pub body: String,
+    /// [`NewCase::response_extra`].
+    pub extra: Map<String, Value>,
+}
+
+impl Created {
+    /// The answer: the case's JSON with the extra fields merged in. Built by the caller, not
+    /// the writer thread (only an idempotency record needs it inside the transaction).
+    pub fn to_value(&self) -> Value {
+        let mut response = serde_json::to_value(&self.case).expect("a case always serialises");
+        if let Value::Object(m) = &mut response {
+            m.extend(self.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        response
+    }
+
+    /// [`Created::to_value`] as JSON text.
+    pub fn body(&self) -> String {
+        self.to_value().to_string()
+    }
 }
 
 /// A change to apply to a stored case inside the writer's transaction, so that read, check and
@@ -96,6 +116,12 @@ pub trait CaseStore: Send + Sync + 'static {
         new: Vec<NewCase>,
         checkpoint: Option<ImportCheckpoint>,
     ) -> Result<Vec<Result<Created>>>;
+
+    /// Bulk loading on or off. On, the write-ahead log is copied back into the database
+    /// seldom (every [`BULK_CHECKPOINT_PAGES`] pages, not every 1,000): a bulk load rewrites
+    /// the same index pages in every transaction, and each checkpoint copies them again.
+    /// Off checkpoints what the load left.
+    fn set_bulk(&self, on: bool) -> Result<()>;
 
     /// Applies `update` to case `id` and records it in the audit trail as `actor`.
     fn update(&self, id: &CaseId, actor: &str, update: CaseUpdate) -> Result<Case>;

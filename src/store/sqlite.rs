@@ -125,6 +125,10 @@ impl CaseStore for SqliteStore {
             .call(|reply| Command::CreateMany(new, checkpoint, reply))
     }
 
+    fn set_bulk(&self, on: bool) -> Result<()> {
+        self.writer.call(|reply| Command::Bulk(on, reply))
+    }
+
     fn update(&self, id: &CaseId, actor: &str, update: CaseUpdate) -> Result<Case> {
         self.writer
             .call(|reply| Command::Update(id.clone(), actor.to_string(), update, reply))

@@ -31,6 +31,8 @@ pub(super) enum Command {
         Reply<Vec<Result<Created>>>,
     ),
     Update(CaseId, String, CaseUpdate, Reply<Case>),
+    /// Bulk loading on or off ([`super::CaseStore::set_bulk`]).
+    Bulk(bool, Reply<()>),
 }
 
 /// Handle to the writer thread; dropping it stops the thread after the queued commands.
@@ -116,16 +118,49 @@ impl State {
 
     fn run(&mut self, rx: Receiver<Command>, depth: Arc<AtomicUsize>) {
         while let Ok(first) = rx.recv() {
-            let mut group = vec![first];
-            while group.len() < GROUP {
-                match rx.try_recv() {
-                    Ok(c) => group.push(c),
-                    Err(_) => break,
+            let mut group = Vec::with_capacity(GROUP);
+            let mut next = Some(first);
+            // A bulk switch is not part of a transaction: it ends the group and runs after it.
+            let mut switch = None;
+            while let Some(cmd) = next.take() {
+                match cmd {
+                    Command::Bulk(on, reply) => switch = Some((on, reply)),
+                    cmd => {
+                        group.push(cmd);
+                        if group.len() < GROUP {
+                            next = rx.try_recv().ok();
+                        }
+                    }
                 }
             }
-            depth.fetch_sub(group.len(), Ordering::Relaxed);
-            self.commit_group(group);
+            depth.fetch_sub(
+                group.len() + usize::from(switch.is_some()),
+                Ordering::Relaxed,
+            );
+            if !group.is_empty() {
+                self.commit_group(group);
+            }
+            if let Some((on, reply)) = switch {
+                drop(reply.send(self.set_bulk(on)));
+            }
         }
+    }
+
+    fn set_bulk(&mut self, on: bool) -> Result<()> {
+        let pages = if on {
+            super::BULK_CHECKPOINT_PAGES
+        } else {
+            1000
+        };
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", pages)
+            .map_err(store_err)?;
+        if !on {
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                .map_err(store_err)?;
+        }
+        Ok(())
     }
 
     fn commit_group(&mut self, group: Vec<Command>) {
@@ -180,6 +215,7 @@ impl State {
                         });
                         Pending::Updated(reply, r)
                     }
+                    Command::Bulk(..) => unreachable!("run() keeps bulk switches out of groups"),
                 });
             }
             tx.commit().map_err(store_err)
@@ -214,10 +250,12 @@ impl State {
 /// Runs `f` in a savepoint: its writes are kept only if it succeeds, so one bad command does
 /// not undo the rest of its group.
 fn in_savepoint<T>(tx: &Transaction<'_>, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-    tx.execute_batch("SAVEPOINT cmd").map_err(store_err)?;
+    // Cached statements: `execute_batch` would parse the SQL again for every command.
+    let run = |sql: &str| tx.prepare_cached(sql).and_then(|mut st| st.execute([]));
+    run("SAVEPOINT cmd").map_err(store_err)?;
     match f(tx) {
         Ok(v) => {
-            tx.execute_batch("RELEASE cmd").map_err(store_err)?;
+            run("RELEASE cmd").map_err(store_err)?;
             Ok(v)
         }
         Err(e) => {
@@ -245,12 +283,8 @@ fn insert(
     } = new;
     if let Some(idem) = &idempotency {
         let taken: Option<String> = conn
-            .query_row(
-                "SELECT case_id FROM idempotency WHERE key = ?1",
-                [&idem.key],
-                |r| r.get(0),
-            )
-            .optional()
+            .prepare_cached("SELECT case_id FROM idempotency WHERE key = ?1")
+            .and_then(|mut st| st.query_row([&idem.key], |r| r.get(0)).optional())
             .map_err(store_err)?;
         if let Some(id) = taken {
             return Err(Error::Conflict(format!(
@@ -261,18 +295,18 @@ fn insert(
     let now = Timestamp::now();
     let day = beijing_day_code(case.received_at);
     let n: i64 = conn
-        .query_row(
+        .prepare_cached(
             "INSERT INTO day_counters (day, n) VALUES (?1, 1)
              ON CONFLICT(day) DO UPDATE SET n = n + 1 RETURNING n",
-            [&day],
-            |r| r.get(0),
         )
+        .and_then(|mut st| st.query_row([&day], |r| r.get(0)))
         .map_err(store_err)?;
     case.id = CaseId::new(&day, n as u64);
     case.seq = take(next_seq);
     case.version = take(next_version);
     case.created_at = now;
     case.updated_at = now;
+    let (doc, triage) = (to_json(&mut case), case.triage.to_string());
     conn.prepare_cached(
         "INSERT INTO cases (seq, id, version, received_at, contact_hash, original_text, doc, triage)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -285,8 +319,8 @@ fn insert(
             case.received_at.as_millisecond(),
             case.contact_hash,
             original_text,
-            to_json(&case),
-            case.triage.to_string(),
+            doc,
+            triage,
         ])
     })
     .map_err(store_err)?;
@@ -323,11 +357,10 @@ fn insert(
         "links": case.links,
     });
     audit(conn, &case.id, now, &actor, "create", Value::Null, after)?;
-    let mut response = serde_json::to_value(&case).map_err(|e| Error::Store(e.to_string()))?;
-    if let Value::Object(m) = &mut response {
-        m.extend(response_extra);
-    }
-    let body = response.to_string();
+    let created = Created {
+        case,
+        extra: response_extra,
+    };
     if let Some(idem) = idempotency {
         conn.prepare_cached(
             "INSERT INTO idempotency (key, request_hash, case_id, response, created_at)
@@ -337,19 +370,19 @@ fn insert(
             st.execute(params![
                 idem.key,
                 idem.request_hash,
-                case.id.as_str(),
-                body,
+                created.case.id.as_str(),
+                created.body(),
                 now.as_millisecond()
             ])
         })
         .map_err(store_err)?;
     }
-    if let Some(group) = case.links.group_id.clone() {
+    if let Some(group) = created.case.links.group_id.clone() {
         for member in group_members {
             join_group(conn, next_version, &member, &group, now)?;
         }
     }
-    Ok(Created { case, body })
+    Ok(created)
 }
 
 /// Puts an earlier case under `group` and raises it to 重大 with reason `group`.
@@ -379,7 +412,7 @@ fn join_group(
         serde_json::json!({"grade": case.grade, "reasons": case.reasons, "group_id": group});
     case.version = take(next_version);
     case.updated_at = now;
-    save(conn, &case)?;
+    save(conn, &mut case)?;
     audit(conn, id, now, "system", "link", before, after)
 }
 
@@ -403,7 +436,7 @@ fn apply_update(
             "the patch changes nothing: every field already has the value sent".into(),
         ));
     }
-    save(conn, &case)?;
+    save(conn, &mut case)?;
     audit(conn, id, now, actor, action, before, after)?;
     Ok(case)
 }
@@ -435,11 +468,16 @@ fn changed_fields(before: Value, after: Value) -> (Value, Value) {
 }
 
 fn save_checkpoint(conn: &Connection, c: &ImportCheckpoint) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        params![format!("import:{}", c.file_key), c.lines_done.to_string()],
     )
+    .and_then(|mut st| {
+        st.execute(params![
+            format!("import:{}", c.file_key),
+            c.lines_done.to_string()
+        ])
+    })
     .map_err(store_err)?;
     Ok(())
 }
@@ -471,15 +509,10 @@ pub(super) fn load_light(conn: &Connection, id: &CaseId) -> Result<Option<Case>>
     doc.map(|d| from_json(&d)).transpose()
 }
 
-fn save(conn: &Connection, case: &Case) -> Result<()> {
+fn save(conn: &Connection, case: &mut Case) -> Result<()> {
+    let doc = to_json(case);
     conn.prepare_cached("UPDATE cases SET version = ?1, doc = ?2 WHERE id = ?3")
-        .and_then(|mut st| {
-            st.execute(params![
-                case.version as i64,
-                to_json(case),
-                case.id.as_str()
-            ])
-        })
+        .and_then(|mut st| st.execute(params![case.version as i64, doc, case.id.as_str()]))
         .map_err(store_err)?;
     Ok(())
 }
@@ -529,13 +562,13 @@ fn take(counter: &mut u64) -> u64 {
     v
 }
 
-/// The case's document, without its intake triage (kept in a column of its own).
-pub(super) fn to_json(case: &Case) -> String {
-    let mut v = serde_json::to_value(case).expect("a case always serialises");
-    if let Value::Object(m) = &mut v {
-        m.remove("triage");
-    }
-    v.to_string()
+/// The case's document, without its intake triage (kept in a column of its own). The triage
+/// is set aside while serialising, not copied out of a JSON tree.
+pub(super) fn to_json(case: &mut Case) -> String {
+    let triage = std::mem::take(&mut case.triage);
+    let doc = serde_json::to_string(case).expect("a case always serialises");
+    case.triage = triage;
+    doc
 }
 
 pub(super) fn from_json(doc: &str) -> Result<Case> {
