@@ -29,8 +29,9 @@ use crate::store::{ImportCheckpoint, NewCase};
 use crate::text::{Signature, contact_hash, mask_pii, normalize};
 use crate::triage::{Complaint, GradeTriage};
 
-/// Lines per transaction.
-const CHUNK: usize = 512;
+/// Lines per transaction. Large, because each commit writes every index page it touched to
+/// the write-ahead log, and the duplicate-band indexes are touched all over.
+const CHUNK: usize = 2048;
 /// Threads triaging (the machine this is sized for has two cores; the store writer and the
 /// index share them).
 const TRIAGE_WORKERS: usize = 2;

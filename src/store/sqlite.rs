@@ -209,11 +209,10 @@ impl CaseStore for SqliteStore {
                 if Signature::from_bytes(&sig).is_some_and(|s| s.is_near_duplicate(signature)) {
                     let id: String = r.get(1).map_err(store_err)?;
                     let root: Option<String> = c
-                        .query_row(
+                        .prepare_cached(
                             "SELECT json_extract(doc, '$.links.duplicate_of') FROM cases WHERE id = ?1",
-                            [&id],
-                            |r| r.get(0),
                         )
+                        .and_then(|mut st| st.query_row([&id], |r| r.get(0)))
                         .map_err(store_err)?;
                     return Ok(Some(CaseId(root.unwrap_or(id))));
                 }

@@ -12,6 +12,47 @@ static T2S: LazyLock<OpenCC> = LazyLock::new(|| {
     OpenCC::from_config(BuiltinConfig::T2s).expect("the embedded OpenCC t2s config is valid")
 });
 
+/// Characters OpenCC's t2s tables change only inside phrases (瞭解 → 了解, 答覆 → 答复), never
+/// alone. Read off `TSPhrases.txt` against `TSCharacters.txt` of ferrous-opencc 0.4.0: a
+/// phrase entry whose changed character is unchanged as a single character.
+const CHANGED_IN_PHRASES: &str = "么俱彷沈牴瞭藉衹覆";
+
+/// Code points whose text t2s may change: every character it converts on its own (asked of
+/// the converter itself, one character per line so that no phrase spans two) and those of
+/// [`CHANGED_IN_PHRASES`]. Text without any is left as it is, unconverted: most complaints
+/// are simplified already, and the dictionary walk is the dearest part of normalising.
+static T2S_TOUCHES: LazyLock<Vec<u64>> = LazyLock::new(|| {
+    let ranges = [0x3000..=0x9FFF_u32, 0xF900..=0xFAFF, 0x2_0000..=0x2_FFFF];
+    let chars: Vec<char> = ranges
+        .into_iter()
+        .flatten()
+        .filter_map(char::from_u32)
+        .collect();
+    let mut input = String::with_capacity(chars.len() * 5);
+    for c in &chars {
+        input.push(*c);
+        input.push('\n');
+    }
+    let mut bits = vec![0u64; (0x3_0000 / 64) as usize];
+    let mut mark = |c: char| bits[c as usize / 64] |= 1 << (c as usize % 64);
+    for (c, out) in chars.iter().zip(T2S.convert(&input).split('\n')) {
+        if out.chars().ne(std::iter::once(*c)) {
+            mark(*c);
+        }
+    }
+    CHANGED_IN_PHRASES.chars().for_each(mark);
+    bits
+});
+
+/// Whether t2s may change `text` (see [`T2S_TOUCHES`]).
+fn t2s_may_change(text: &str) -> bool {
+    let bits = &*T2S_TOUCHES;
+    text.chars().any(|c| {
+        let i = c as usize;
+        i >= 0x3000 && i < 0x3_0000 && bits[i / 64] & (1 << (i % 64)) != 0
+    })
+}
+
 /// OpenCC maps a handful of characters in chains (A→B, B→C); converting until nothing changes
 /// makes `normalize` idempotent. Two extra passes were always enough on the t2s tables.
 const MAX_T2S_PASSES: usize = 3;
@@ -26,7 +67,7 @@ const MAX_T2S_PASSES: usize = 3;
 ///   whitespace, newlines included, becomes one space; the ends are trimmed.
 pub fn normalize(text: &str) -> String {
     let folded = fold(text);
-    if folded.is_empty() || folded.is_ascii() {
+    if !t2s_may_change(&folded) {
         return folded;
     }
     let mut current = folded;
@@ -84,6 +125,41 @@ mod tests {
     fn converts_traditional_to_simplified() {
         assert_eq!(normalize("我要投訴寬帶網絡"), "我要投诉宽带网络");
         assert_eq!(normalize("營業廳服務態度很差"), "营业厅服务态度很差");
+    }
+
+    #[test]
+    fn converts_characters_changed_only_inside_phrases() {
+        assert_eq!(normalize("我不瞭解,請答覆"), "我不了解,请答复");
+        assert!(t2s_may_change("覆"));
+        assert!(t2s_may_change("網"));
+        assert!(!t2s_may_change("网络 ok"));
+    }
+
+    /// `normalize` as it was before the pre-check: always through the converter.
+    fn always_converted(text: &str) -> String {
+        let mut current = fold(text);
+        for _ in 0..MAX_T2S_PASSES {
+            let next = fold(&T2S.convert(&current));
+            if next == current {
+                break;
+            }
+            current = next;
+        }
+        current
+    }
+
+    #[test]
+    fn the_pre_check_changes_no_result() {
+        let texts = [
+            "我不瞭解,請答覆",
+            "沈默的營業廳,藉口很多",
+            "彷彿俱樂部,衹有么",
+            "客户反映4G信号差",
+            "ＡＢＣ，宽带",
+        ];
+        for t in texts {
+            assert_eq!(normalize(t), always_converted(t), "{t}");
+        }
     }
 
     #[test]
