@@ -49,7 +49,7 @@ fn t2s_may_change(text: &str) -> bool {
     let bits = &*T2S_TOUCHES;
     text.chars().any(|c| {
         let i = c as usize;
-        i >= 0x3000 && i < 0x3_0000 && bits[i / 64] & (1 << (i % 64)) != 0
+        (0x3000..0x3_0000).contains(&i) && bits[i / 64] & (1 << (i % 64)) != 0
     })
 }
 
