@@ -228,6 +228,7 @@ impl Config {
             suggestions: self.suggestions.clone(),
             topics: self.topics,
             alert_rules: self.alert_rules.clone(),
+            without_trends: false,
         }
     }
 }

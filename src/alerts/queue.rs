@@ -109,13 +109,12 @@ impl Queue {
         let now = Timestamp::now().as_millisecond();
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(store_err)?;
+        // Cached statements: under a burst of cases the follower raises many alerts in a row.
         let last: Option<String> = tx
-            .query_row(
+            .prepare_cached(
                 "SELECT fingerprint FROM alerts WHERE key = ?1 ORDER BY seq DESC LIMIT 1",
-                [&alert.key],
-                |r| r.get(0),
             )
-            .optional()
+            .and_then(|mut st| st.query_row([&alert.key], |r| r.get(0)).optional())
             .map_err(store_err)?;
         if last.as_deref() == Some(alert.fingerprint.as_str()) {
             return Ok(None);
@@ -123,32 +122,40 @@ impl Queue {
         // Only this mutex writes, so max(seq) + 1 is the row's seq: the id is unique in this
         // database, and the millisecond prefix tells databases apart.
         let seq: i64 = tx
-            .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM alerts", [], |r| {
-                r.get(0)
-            })
+            .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM alerts")
+            .and_then(|mut st| st.query_row([], |r| r.get(0)))
             .map_err(store_err)?;
         alert.id = format!("AL{now}-{seq}");
         let doc = serde_json::to_string(&alert)
             .map_err(|e| Error::Store(format!("alert does not serialise: {e}")))?;
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO alerts (seq, id, key, fingerprint, created_at, doc)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
+        )
+        .and_then(|mut st| {
+            st.execute(params![
                 seq,
                 alert.id,
                 alert.key,
                 alert.fingerprint,
                 alert.created_at.as_millisecond(),
                 doc
-            ],
-        )
+            ])
+        })
         .map_err(store_err)?;
         for (n, webhook) in webhooks.iter().enumerate() {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO deliveries (id, alert_id, webhook, status, attempts, next_at)
                  VALUES (?1, ?2, ?3, 'pending', 0, ?4)",
-                params![format!("{}.{}", alert.id, n + 1), alert.id, webhook, now],
             )
+            .and_then(|mut st| {
+                st.execute(params![
+                    format!("{}.{}", alert.id, n + 1),
+                    alert.id,
+                    webhook,
+                    now
+                ])
+            })
             .map_err(store_err)?;
         }
         tx.commit().map_err(store_err)?;

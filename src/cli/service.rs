@@ -61,7 +61,14 @@ impl ServiceArgs {
     /// The service, raising no alerts (import, export, reindex, trends).
     pub fn open(&self) -> anyhow::Result<Arc<Service>> {
         init_logs();
-        open(&self.config()?, false)
+        open(&self.config()?, false, true)
+    }
+
+    /// The service keeping no trends: for commands that show none (import, export, reindex),
+    /// so that they do not read the whole store at start to count them.
+    pub fn open_without_trends(&self) -> anyhow::Result<Arc<Service>> {
+        init_logs();
+        open(&self.config()?, false, false)
     }
 
     /// The service raising alerts on cases of any age: a replay judges history on purpose.
@@ -69,13 +76,14 @@ impl ServiceArgs {
         init_logs();
         let mut config = self.config()?;
         config.alert_rules.max_age_hours = i64::MAX / 4;
-        open(&config, true)
+        open(&config, true, true)
     }
 }
 
 /// Opens model, store and index, and brings the index up to date; with `alerting`, also the
-/// alert center (`alerts.db` beside the store), so that alert rules raise and deliver.
-fn open(config: &Config, alerting: bool) -> anyhow::Result<Arc<Service>> {
+/// alert center (`alerts.db` beside the store), so that alert rules raise and deliver; with
+/// `trends`, rebuilds trends and topics from the store.
+fn open(config: &Config, alerting: bool, trends: bool) -> anyhow::Result<Arc<Service>> {
     let model = config.model_dir();
     let engine = Engine::load(&model, config.profile_file.as_deref()).with_context(|| {
         format!(
@@ -95,11 +103,13 @@ fn open(config: &Config, alerting: bool) -> anyhow::Result<Arc<Service>> {
     } else {
         None
     };
+    let mut settings = config.service();
+    settings.without_trends = !trends;
     let service = Service::start_alerting(
         Arc::new(engine),
         Arc::new(store),
         Arc::new(index),
-        config.service(),
+        settings,
         alerts,
     )?;
     Ok(Arc::new(service))
@@ -127,7 +137,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
         );
         config.bind.set_ip([127, 0, 0, 1].into());
     }
-    let service = open(&config, true)?;
+    let service = open(&config, true, true)?;
     let state = AppState::new(
         Arc::clone(&service),
         KeyRing::new(&config.api_keys),
@@ -176,7 +186,7 @@ pub struct ImportArgs {
 }
 
 pub fn import(a: ImportArgs) -> anyhow::Result<()> {
-    let service = a.service.open()?;
+    let service = a.service.open_without_trends()?;
     let total = count_lines(&a.file)?;
     let bar = bar(total, "lines");
     let started = std::time::Instant::now();
@@ -231,7 +241,7 @@ pub struct ExportArgs {
 }
 
 pub fn export(a: ExportArgs) -> anyhow::Result<()> {
-    let service = a.service.open()?;
+    let service = a.service.open_without_trends()?;
     let format = match (a.corrections, a.format) {
         (true, _) => ExportFormat::Corrections,
         (false, Format::Jsonl) => ExportFormat::Jsonl,
@@ -256,7 +266,7 @@ pub struct ReindexArgs {
 }
 
 pub fn reindex(a: ReindexArgs) -> anyhow::Result<()> {
-    let service = a.service.open()?;
+    let service = a.service.open_without_trends()?;
     let bar = bar(service.store().count()?, "cases");
     let n = service.reindex(|n| bar.set_position(n))?;
     bar.finish_and_clear();
@@ -331,7 +341,7 @@ pub fn eval_suggestions(a: EvalSuggestionsArgs) -> anyhow::Result<()> {
         models_dir: a.models_dir.clone(),
         ..Config::default()
     };
-    let service = open(&config, false)?;
+    let service = open(&config, false, false)?;
     eprintln!("indexing {} history cases…", history.len());
     let report = service.import(&history_file, false, |_| {})?;
     anyhow::ensure!(

@@ -80,10 +80,34 @@ impl CaseIndex {
                 *tf.entry(t.clone()).or_insert(0) += 1;
             }
         }
+        // The weights only rank the words. The largest segment's document frequencies rank
+        // them as the whole index's would, at one dictionary lookup per word instead of one
+        // per segment (under steady intake the index is one large segment and many fresh
+        // small ones); a word it lacks is counted over every segment.
+        let largest = searcher
+            .segment_readers()
+            .iter()
+            .max_by_key(|s| s.num_docs())
+            .map(|s| {
+                s.inverted_index(self.fields.text)
+                    .map(|i| (i, s.num_docs()))
+            })
+            .transpose()
+            .map_err(index_err)?;
         let mut weighted = Vec::with_capacity(tf.len());
         for (word, count) in tf {
             let term = Term::from_field_text(self.fields.text, &word);
-            let df = searcher.doc_freq(&term).map_err(index_err)?;
+            let in_largest = match &largest {
+                Some((inverted, docs)) => {
+                    let df = inverted.doc_freq(&term).map_err(index_err)?;
+                    (df > 0).then_some((u64::from(df), u64::from(*docs)))
+                }
+                None => None,
+            };
+            let (df, n) = match in_largest {
+                Some(counts) => counts,
+                None => (searcher.doc_freq(&term).map_err(index_err)?, n),
+            };
             if df == 0 {
                 continue;
             }

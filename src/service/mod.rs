@@ -46,6 +46,9 @@ pub struct ServiceSettings {
     pub topics: crate::trends::TopicSettings,
     /// When alerts are raised.
     pub alert_rules: AlertRules,
+    /// Keep no trends or topics (commands that show none and raise nothing: import, export,
+    /// reindex); they are otherwise rebuilt from the whole store at start.
+    pub without_trends: bool,
 }
 
 /// Engine, store and index, wired together. `Send + Sync`: share behind an `Arc`.
@@ -94,11 +97,11 @@ impl Service {
         if caught_up > 0 {
             tracing::info!(cases = caught_up, "index caught up with the store");
         }
-        let watch = Arc::new(Watch::new(
-            settings.topics,
-            settings.alert_rules.clone(),
-            alerts,
-        ));
+        let watch = Arc::new(if settings.without_trends {
+            Watch::idle()
+        } else {
+            Watch::new(settings.topics, settings.alert_rules.clone(), alerts)
+        });
         let counted = watch.rebuild(&*store)?;
         if counted > 0 {
             tracing::info!(cases = counted, "trends and topics rebuilt from the store");

@@ -68,6 +68,8 @@ pub struct Watch {
     alerts: Option<Arc<AlertCenter>>,
     /// group id → members seen, for the group rule's "changed materially".
     groups: Mutex<HashMap<String, u32>>,
+    /// Whether cases are counted at all (see [`Watch::idle`]).
+    counting: bool,
 }
 
 impl std::fmt::Debug for Watch {
@@ -85,12 +87,26 @@ impl Watch {
             rules,
             alerts,
             groups: Mutex::new(HashMap::new()),
+            counting: true,
+        }
+    }
+
+    /// A watch that counts nothing: for commands that neither show trends nor raise alerts
+    /// (import, export, reindex), which would otherwise read the whole store at start to
+    /// rebuild counts nobody looks at.
+    pub fn idle() -> Self {
+        Watch {
+            counting: false,
+            ..Watch::new(TopicSettings::default(), AlertRules::default(), None)
         }
     }
 
     /// Counts every case in the store, in creation order, raising nothing. Returns the
     /// cases counted.
     pub fn rebuild(&self, store: &dyn CaseStore) -> Result<u64> {
+        if !self.counting {
+            return Ok(0);
+        }
         let mut n = 0u64;
         crate::store::for_each_page(store, 1000, |page| {
             n += page.len() as u64;
@@ -103,6 +119,9 @@ impl Watch {
     /// Counts a batch of new or changed cases and, with `alerting`, evaluates the rules on
     /// those seen for the first time.
     pub fn observe(&self, cases: &[Case], alerting: bool) {
+        if !self.counting {
+            return;
+        }
         let mut fresh = Vec::new();
         {
             let mut book = self.book.lock().expect("trend book");

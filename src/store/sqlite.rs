@@ -8,6 +8,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::checkpointer::Checkpointer;
 use super::schema::{READER_PRAGMAS, configure, migrate};
 use super::writer::{Command, Writer, audit_row, from_json, load, load_light, store_err};
 use super::{CaseStore, CaseUpdate, Created, ImportCheckpoint, NewCase, StoredResponse};
@@ -23,6 +24,7 @@ pub struct SqliteStore {
     path: PathBuf,
     readers: Pool<SqliteConnectionManager>,
     writer: Writer,
+    _checkpointer: Checkpointer,
     salt: String,
 }
 
@@ -56,6 +58,7 @@ impl SqliteStore {
             path: path.to_path_buf(),
             readers,
             writer: Writer::start(conn)?,
+            _checkpointer: Checkpointer::start(path)?,
             salt,
         })
     }
