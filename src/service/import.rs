@@ -179,14 +179,16 @@ impl Service {
             ..Default::default()
         };
         let limits = IntakeLimits::default();
-        let mut lines = reader.lines();
+        // Bytes, not `lines()`: a line that is not UTF-8 (a GBK export, say) is a bad line to
+        // report, not the end of the import.
+        let mut lines = reader.split(b'\n');
         let mut line_no = 0u64;
         let segments_before = self.begin_bulk()?;
         // The stages overlap, so that no core waits on another or on an fsync: this thread
         // reads chunks, a triage worker per core takes whole chunks as they come, and a
         // storer hands them to the store writer in file order (the checkpoint only moves
         // forward).
-        let (to_triage, triage_in) = sync_channel::<(usize, Vec<(u64, String)>)>(1);
+        let (to_triage, triage_in) = sync_channel::<(usize, Vec<(u64, Vec<u8>)>)>(1);
         let triage_in = Mutex::new(triage_in);
         let stored = std::thread::scope(|scope| -> Result<()> {
             let (triaged_out, triaged_in) = sync_channel::<(usize, Triaged)>(TRIAGE_WORKERS);
@@ -234,7 +236,7 @@ impl Service {
                 Ok(())
             };
             for no in 0.. {
-                let mut chunk: Vec<(u64, String)> = Vec::with_capacity(CHUNK);
+                let mut chunk: Vec<(u64, Vec<u8>)> = Vec::with_capacity(CHUNK);
                 for line in lines.by_ref() {
                     line_no += 1;
                     let line = line.map_err(|e| Error::io(path, e))?;
@@ -300,7 +302,14 @@ impl Service {
         })
     }
 
-    fn import_line(&self, line: &str, limits: &IntakeLimits) -> Result<NewCase> {
+    fn import_line(&self, line: &[u8], limits: &IntakeLimits) -> Result<NewCase> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let line = std::str::from_utf8(line).map_err(|e| {
+            Error::Invalid(format!(
+                "not UTF-8 (byte {}): convert the file first, e.g. `iconv -f GBK -t UTF-8`",
+                e.valid_up_to() + 1
+            ))
+        })?;
         if line.trim().is_empty() {
             return Err(Error::Invalid("empty line".into()));
         }

@@ -141,3 +141,28 @@ fn corrections_export_as_training_rows() {
     let loaded = tousu::classify::load_jsonl(&file, false).unwrap();
     assert_eq!(loaded.examples.len(), 1);
 }
+
+#[test]
+fn a_line_not_in_utf8_is_a_bad_line_and_crlf_lines_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let models = support::root().join("tests/fixtures");
+    let models = models.to_str().unwrap();
+    let file = dir.path().join("gbk.jsonl");
+    let mut body = Vec::new();
+    body.extend_from_slice("{\"text\":\"家里宽带断网三天了\"}\r\n".as_bytes());
+    // {"text":"宽带"} written in GBK, as a spreadsheet export on Windows would.
+    body.extend_from_slice(b"{\"text\":\"\xbf\xed\xb4\xf8\"}\r\n");
+    body.extend_from_slice("{\"text\":\"小区停水三天无人处理\"}\r\n".as_bytes());
+    std::fs::write(&file, body).unwrap();
+    let mut args = vec!["import", file.to_str().unwrap()];
+    args.extend(service_args(data, models));
+    let out = tousu(&args, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(report["imported"], 2);
+    assert_eq!(report["bad_count"], 1);
+    assert_eq!(report["bad"][0][0], 2);
+    assert!(stderr(&out).contains("gbk.jsonl:2: not UTF-8"), "{}", stderr(&out));
+}
