@@ -331,6 +331,8 @@ impl Service {
             signature: &signature,
             neighbours: &[],
         })?;
+        let triage_json = serde_json::to_string(&triage)
+            .map_err(|e| Error::Invalid(format!("triage does not serialise: {e}")))?;
         let grade = triage.grade.as_ref();
         let reasons = grade.map(GradeTriage::reasons).unwrap_or_default();
         let resolved = r
@@ -381,9 +383,10 @@ impl Service {
             },
             corrections: Corrections::default(),
             metadata: intake.metadata.clone().unwrap_or_default(),
-            triage: serde_json::to_value(&triage).unwrap_or(Value::Null),
+            triage: Value::Null,
         };
         Ok(NewCase {
+            triage_json: Some(triage_json),
             case,
             original_text: intake.text,
             signature,

@@ -364,6 +364,7 @@ impl Service {
             triage: json(&triage)?,
         };
         Ok(NewCase {
+            triage_json: None,
             case,
             original_text: intake.text.clone(),
             signature: p.signature,

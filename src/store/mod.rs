@@ -25,6 +25,10 @@ use crate::text::Signature;
 pub struct NewCase {
     /// The case as triaged.
     pub case: Case,
+    /// The intake triage already as JSON, when nothing answers with the case (imports): it is
+    /// serialised on the thread that triaged it, not by the one writer, and `case.triage`
+    /// stays null. `None`: `case.triage` is stored.
+    pub triage_json: Option<String>,
     /// The text as received (before normalisation and masking). Kept only in the store: never
     /// indexed, logged or returned.
     pub original_text: String,

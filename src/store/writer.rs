@@ -274,6 +274,7 @@ fn insert(
 ) -> Result<Created> {
     let NewCase {
         mut case,
+        triage_json,
         original_text,
         signature,
         actor,
@@ -306,7 +307,8 @@ fn insert(
     case.version = take(next_version);
     case.created_at = now;
     case.updated_at = now;
-    let (doc, triage) = (to_json(&mut case), case.triage.to_string());
+    let doc = to_json(&mut case);
+    let triage = triage_json.unwrap_or_else(|| case.triage.to_string());
     conn.prepare_cached(
         "INSERT INTO cases (seq, id, version, received_at, contact_hash, original_text, doc, triage)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

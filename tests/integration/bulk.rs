@@ -164,5 +164,9 @@ fn a_line_not_in_utf8_is_a_bad_line_and_crlf_lines_are_read() {
     assert_eq!(report["imported"], 2);
     assert_eq!(report["bad_count"], 1);
     assert_eq!(report["bad"][0][0], 2);
-    assert!(stderr(&out).contains("gbk.jsonl:2: not UTF-8"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("gbk.jsonl:2: not UTF-8"),
+        "{}",
+        stderr(&out)
+    );
 }
