@@ -7,13 +7,14 @@
 //! not form group complaints (a backlog is history, not an arriving crowd) and carry no
 //! suggestions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::mpsc::{channel, sync_channel};
 
+use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -216,11 +217,12 @@ impl Service {
             scope.spawn(move || {
                 let mut early = BTreeMap::new();
                 let mut next = 0;
+                let mut in_flight = InFlight::default();
                 for (no, t) in triaged_in {
                     early.insert(no, t);
                     while let Some(t) = early.remove(&next) {
                         next += 1;
-                        let r = self.store_chunk(key, t);
+                        let r = self.store_chunk(key, t, &mut in_flight);
                         let failed = r.is_err();
                         if stored_out.send(r).is_err() || failed {
                             return;
@@ -270,20 +272,46 @@ impl Service {
         Ok(report)
     }
 
-    /// Stores a triaged chunk with its checkpoint in one transaction.
-    fn store_chunk(&self, key: &str, t: Triaged) -> Result<Stored> {
+    /// Stores a triaged chunk with its checkpoint in one transaction, after linking the near
+    /// duplicates the store could not show its triage (see [`InFlight`]).
+    fn store_chunk(&self, key: &str, t: Triaged, in_flight: &mut InFlight) -> Result<Stored> {
         let mut new = Vec::with_capacity(t.rows.len());
         let mut numbers = Vec::with_capacity(t.rows.len());
         let mut outcome = Vec::with_capacity(t.rows.len());
+        let window = SignedDuration::from_hours(
+            24 * i64::from(self.settings.duplicates.near_duplicate_days),
+        );
+        let mut chunk_bands: HashMap<(usize, u64), Vec<usize>> = HashMap::new();
         for (n, r) in t.rows {
             match r {
-                Ok(c) => {
+                Ok(mut c) => {
+                    let since = c.case.received_at - window;
+                    if c.case.links.duplicate_of.is_none() {
+                        c.case.links.duplicate_of = in_flight.duplicate_of(&c.signature, since);
+                    }
+                    let bands = band_keys(&c.signature);
+                    if c.case.links.duplicate_of.is_none() {
+                        c.duplicate_of_item = bands
+                            .iter()
+                            .filter_map(|b| chunk_bands.get(b))
+                            .flatten()
+                            .copied()
+                            .find(|&j| {
+                                let e: &NewCase = &new[j];
+                                e.case.received_at >= since
+                                    && e.signature.is_near_duplicate(&c.signature)
+                            });
+                    }
+                    for b in bands {
+                        chunk_bands.entry(b).or_default().push(new.len());
+                    }
                     new.push(c);
                     numbers.push(n);
                 }
                 Err(e) => outcome.push((n, Err(e.to_string()))),
             }
         }
+        let signatures: Vec<Signature> = new.iter().map(|c| c.signature.clone()).collect();
         let results = self.store.create_many(
             new,
             Some(ImportCheckpoint {
@@ -291,7 +319,10 @@ impl Service {
                 lines_done: t.last,
             }),
         )?;
-        for (n, r) in numbers.into_iter().zip(results) {
+        for ((n, r), signature) in numbers.into_iter().zip(results).zip(signatures) {
+            if let Ok(created) = &r {
+                in_flight.remember(signature, &created.case);
+            }
             outcome.push((n, r.map(|_| ()).map_err(|e| e.to_string())));
         }
         self.follower.notify();
@@ -387,6 +418,7 @@ impl Service {
         };
         Ok(NewCase {
             triage_json: Some(triage_json),
+            duplicate_of_item: None,
             case,
             original_text: intake.text,
             signature,
@@ -395,6 +427,74 @@ impl Service {
             response_extra: Map::new(),
             group_members: Vec::new(),
         })
+    }
+}
+
+/// Cases stored this import that may not have been in the store when later lines were
+/// triaged: up to ~6 chunks are in flight between reading and storing, so each line's store
+/// lookup misses the lines just before it. The storer checks these, the newest
+/// [`IN_FLIGHT`] stored, in file order (and the earlier lines of its own chunk), so that two
+/// near-identical lines close together in a file are linked like any others.
+#[derive(Default)]
+struct InFlight {
+    recent: VecDeque<Recent>,
+    /// Number of `recent[0]` since the import began.
+    first: usize,
+    by_band: HashMap<(usize, u64), VecDeque<usize>>,
+}
+
+struct Recent {
+    signature: Signature,
+    root: CaseId,
+    received_at: Timestamp,
+}
+
+/// Stored cases [`InFlight`] keeps: more than the lines in flight (6 × [`CHUNK`]).
+const IN_FLIGHT: usize = 8 * CHUNK;
+
+/// A signature's band hashes, keyed by band.
+fn band_keys(signature: &Signature) -> Vec<(usize, u64)> {
+    signature.bands().into_iter().enumerate().collect()
+}
+
+impl InFlight {
+    /// The root case of the newest remembered near duplicate received at or after `since`.
+    fn duplicate_of(&self, signature: &Signature, since: Timestamp) -> Option<CaseId> {
+        band_keys(signature)
+            .iter()
+            .filter_map(|b| self.by_band.get(b))
+            .flat_map(|numbers| numbers.iter().rev())
+            .map(|n| &self.recent[n - self.first])
+            .find(|r| r.received_at >= since && r.signature.is_near_duplicate(signature))
+            .map(|r| r.root.clone())
+    }
+
+    fn remember(&mut self, signature: Signature, case: &Case) {
+        let number = self.first + self.recent.len();
+        for b in band_keys(&signature) {
+            self.by_band.entry(b).or_default().push_back(number);
+        }
+        self.recent.push_back(Recent {
+            signature,
+            root: case
+                .links
+                .duplicate_of
+                .clone()
+                .unwrap_or_else(|| case.id.clone()),
+            received_at: case.received_at,
+        });
+        if self.recent.len() > IN_FLIGHT {
+            let old = self.recent.pop_front().expect("over capacity");
+            for b in band_keys(&old.signature) {
+                if let Some(numbers) = self.by_band.get_mut(&b) {
+                    numbers.pop_front();
+                    if numbers.is_empty() {
+                        self.by_band.remove(&b);
+                    }
+                }
+            }
+            self.first += 1;
+        }
     }
 }
 
@@ -428,5 +528,48 @@ fn note_bad(report: &mut ImportReport, line: u64, message: String) {
     report.bad_count += 1;
     if report.bad.len() < MAX_REPORTED {
         report.bad.push((line, message));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(text: &str, id: &str, at: &str) -> (Signature, Case) {
+        let mut case = Case::test_case(text, at);
+        case.id = CaseId(id.into());
+        (Signature::of(text), case)
+    }
+
+    #[test]
+    fn in_flight_cases_link_near_duplicates_to_their_root_until_forgotten() {
+        let text = "小区门口的垃圾站三个月没有清运，夏天臭味很大，蚊蝇滋生，多次向物业反映无人处理";
+        let mut in_flight = InFlight::default();
+        let (sig, case) = stored(text, "TS20261001-000001", "2026-10-01T00:00:00Z");
+        in_flight.remember(sig.clone(), &case);
+        // A later duplicate of it links to it; a duplicate of that one links to the root.
+        let since: Timestamp = "2026-09-01T00:00:00Z".parse().unwrap();
+        assert_eq!(
+            in_flight.duplicate_of(&sig, since),
+            Some(CaseId("TS20261001-000001".into()))
+        );
+        let (_, mut second) = stored(text, "TS20261001-000002", "2026-10-01T01:00:00Z");
+        second.links.duplicate_of = Some(CaseId("TS20261001-000001".into()));
+        in_flight.remember(sig.clone(), &second);
+        // Outside the window it is no duplicate; another text is none either.
+        let later: Timestamp = "2026-10-02T00:00:00Z".parse().unwrap();
+        assert_eq!(in_flight.duplicate_of(&sig, later), None);
+        let other =
+            Signature::of("话费被多扣了二十元，要求退还，营业厅说查不到原因，让我自己打客服电话");
+        assert_eq!(in_flight.duplicate_of(&other, since), None);
+        // Past its capacity the oldest are forgotten, and the band lists with them.
+        for n in 0..IN_FLIGHT {
+            let t = format!("第{n}号不同的投诉内容，编号{n}，与其他投诉都不一样的文字{n}");
+            let (s, c) = stored(&t, &format!("TS20261002-{n:06}"), "2026-10-02T00:00:00Z");
+            in_flight.remember(s, &c);
+        }
+        assert_eq!(in_flight.recent.len(), IN_FLIGHT);
+        assert_eq!(in_flight.duplicate_of(&sig, since), None);
+        assert!(in_flight.by_band.values().all(|v| !v.is_empty()));
     }
 }

@@ -365,6 +365,7 @@ impl Service {
         };
         Ok(NewCase {
             triage_json: None,
+            duplicate_of_item: None,
             case,
             original_text: intake.text.clone(),
             signature: p.signature,

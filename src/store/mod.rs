@@ -41,6 +41,10 @@ pub struct NewCase {
     /// Fields to answer with beside the stored case (similar cases, suggestions); with an
     /// idempotency record, the whole answer is kept so that a retry gets it verbatim.
     pub response_extra: Map<String, Value>,
+    /// In a [`CaseStore::create_many`], an earlier item of the same call that this case nearly
+    /// duplicates: linked once that item has its case number (an import finds such pairs
+    /// before either is stored).
+    pub duplicate_of_item: Option<usize>,
     /// Earlier cases to put under this case's group id (`case.links.group_id`), raising them
     /// to 重大 with reason `group`, in the same transaction.
     pub group_members: Vec<CaseId>,

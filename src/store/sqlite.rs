@@ -307,6 +307,7 @@ mod tests {
     fn new_case(text: &str) -> NewCase {
         NewCase {
             triage_json: None,
+            duplicate_of_item: None,
             case: Case::test_case(text, "2026-11-21T17:30:00Z"),
             original_text: text.into(),
             signature: Signature::of(text),

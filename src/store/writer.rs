@@ -180,28 +180,34 @@ impl State {
                         // All at once in one savepoint (one sub-journal); only if an item
                         // fails, again one savepoint per item so that the others still go in.
                         let all = in_savepoint(&tx, |t| {
-                            items
-                                .iter()
-                                .map(|new| {
-                                    insert(
-                                        t,
-                                        &mut self.next_seq,
-                                        &mut self.next_version,
-                                        new.clone(),
-                                    )
-                                })
-                                .collect::<Result<Vec<_>>>()
+                            let mut created: Vec<Created> = Vec::with_capacity(items.len());
+                            for new in &items {
+                                let new =
+                                    link_to_item(new.clone(), |j| created.get(j).map(Ok::<_, ()>));
+                                created.push(insert(
+                                    t,
+                                    &mut self.next_seq,
+                                    &mut self.next_version,
+                                    new,
+                                )?);
+                            }
+                            Ok(created)
                         });
                         let results = match all {
                             Ok(created) => created.into_iter().map(Ok).collect(),
-                            Err(_) => items
-                                .into_iter()
-                                .map(|new| {
-                                    in_savepoint(&tx, |t| {
+                            Err(_) => {
+                                let mut results: Vec<Result<Created>> =
+                                    Vec::with_capacity(items.len());
+                                for new in items {
+                                    let new = link_to_item(new, |j| {
+                                        results.get(j).map(|r| r.as_ref().map_err(drop))
+                                    });
+                                    results.push(in_savepoint(&tx, |t| {
                                         insert(t, &mut self.next_seq, &mut self.next_version, new)
-                                    })
-                                })
-                                .collect(),
+                                    }));
+                                }
+                                results
+                            }
                         };
                         let r = match checkpoint {
                             Some(c) => save_checkpoint(&tx, &c).map(|()| results),
@@ -247,6 +253,19 @@ impl State {
     }
 }
 
+/// Sets the duplicate link of an item that nearly duplicates an earlier item of its batch, to
+/// that item's root case, once `earlier(j)` has it stored (a failed item links nothing).
+fn link_to_item<'a>(
+    mut new: NewCase,
+    earlier: impl FnOnce(usize) -> Option<std::result::Result<&'a Created, ()>>,
+) -> NewCase {
+    if let Some(Some(Ok(c))) = new.duplicate_of_item.map(earlier) {
+        let root = c.case.links.duplicate_of.clone();
+        new.case.links.duplicate_of = Some(root.unwrap_or_else(|| c.case.id.clone()));
+    }
+    new
+}
+
 /// Runs `f` in a savepoint: its writes are kept only if it succeeds, so one bad command does
 /// not undo the rest of its group.
 fn in_savepoint<T>(tx: &Transaction<'_>, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
@@ -281,6 +300,7 @@ fn insert(
         idempotency,
         response_extra,
         group_members,
+        duplicate_of_item: _,
     } = new;
     if let Some(idem) = &idempotency {
         let taken: Option<String> = conn

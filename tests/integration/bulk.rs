@@ -170,3 +170,41 @@ fn a_line_not_in_utf8_is_a_bad_line_and_crlf_lines_are_read() {
         stderr(&out)
     );
 }
+
+#[test]
+fn near_duplicate_lines_of_one_file_are_linked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let models = support::root().join("tests/fixtures");
+    let models = models.to_str().unwrap();
+    let file = dir.path().join("dups.jsonl");
+    let text = "小区门口的垃圾站三个月没有清运，夏天臭味很大，蚊蝇滋生，多次向物业反映无人处理，要求尽快清运并整改";
+    write_lines(
+        &file,
+        &[
+            &format!(r#"{{"text":"{text}","channel":"phone"}}"#),
+            r#"{"text":"话费被多扣了二十元，要求退还"}"#,
+            // The same complaint again through another channel, two lines later: both lines
+            // are in flight together, so the store alone cannot see the first.
+            &format!(r#"{{"text":"{text}。","channel":"web"}}"#),
+        ],
+    );
+    let mut args = vec!["import", file.to_str().unwrap()];
+    args.extend(service_args(data, models));
+    let out = tousu(&args, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut args = vec!["export"];
+    args.extend(service_args(data, models));
+    let out = tousu(&args, None);
+    let cases: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(cases.len(), 3);
+    assert_eq!(
+        cases[2]["links"]["duplicate_of"], cases[0]["id"],
+        "{cases:#?}"
+    );
+    assert!(cases[1].get("links").is_none(), "{cases:#?}");
+}
