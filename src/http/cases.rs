@@ -35,18 +35,7 @@ pub async fn create(
     Body(intake): Body<Intake>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Intake)?;
-    let key = headers
-        .get("idempotency-key")
-        .map(|v| {
-            v.to_str().map(str::to_string).map_err(|_| {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_request",
-                    "Idempotency-Key must be visible ASCII",
-                )
-            })
-        })
-        .transpose()?;
+    let key = idempotency_key(&headers)?;
     let slot = state.gate.enter().await?;
     let s = state.clone();
     let outcome = blocking(move || {
@@ -92,6 +81,25 @@ pub struct BatchItem {
     /// The error, on failure.
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<Value>,
+    /// The item's first answer again: the batch's `Idempotency-Key` had already stored it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    replayed: bool,
+}
+
+/// The `Idempotency-Key` header, if any.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str().map(str::to_string).map_err(|_| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_request",
+                    "Idempotency-Key must be visible ASCII",
+                )
+            })
+        })
+        .transpose()
 }
 
 /// A batch of intakes.
@@ -105,9 +113,11 @@ pub struct Batch {
 pub async fn create_batch(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Body(batch): Body<Batch>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Intake)?;
+    let key = idempotency_key(&headers)?;
     let max = state.limits.max_batch;
     if batch.cases.is_empty() || batch.cases.len() > max {
         return Err(ApiError::new(
@@ -123,19 +133,28 @@ pub async fn create_batch(
     let s = state.clone();
     let results = blocking(move || {
         Ok(s.service
-            .create_batch(&batch.cases, &s.intake, &caller.name)?)
+            .create_batch(&batch.cases, &s.intake, &caller.name, key.as_deref())?)
     })
     .await?;
     let items: Vec<BatchItem> = results
         .into_iter()
         .enumerate()
         .map(|(index, r)| match r {
-            Ok(c) => BatchItem {
-                index,
-                status: 201,
-                case: Some(c.to_value()),
-                error: None,
-            },
+            Ok(outcome) => {
+                let (case, replayed) = match outcome {
+                    CreateOutcome::Created(c) => (c.to_value(), false),
+                    CreateOutcome::Replayed(body) => {
+                        (serde_json::from_str(&body).unwrap_or(Value::Null), true)
+                    }
+                };
+                BatchItem {
+                    index,
+                    status: 201,
+                    case: Some(case),
+                    error: None,
+                    replayed,
+                }
+            }
             Err(e) => {
                 let e = ApiError::from(e);
                 BatchItem {
@@ -143,6 +162,7 @@ pub async fn create_batch(
                     status: e.status().as_u16(),
                     case: None,
                     error: Some(e.to_json()),
+                    replayed: false,
                 }
             }
         })

@@ -61,15 +61,20 @@ impl ApiError {
         }
     }
 
-    /// 503: the request took longer than the configured timeout.
-    pub fn timeout(secs: u64) -> Self {
+    /// 503: the request took longer than the configured timeout. A create that timed out
+    /// may still commit (its work is not abandoned half-way), so `creates` says how to retry
+    /// without making a second case.
+    pub fn timeout(secs: u64, creates: bool) -> Self {
+        let mut message = format!("the request took longer than {secs} s");
+        if creates {
+            message.push_str(
+                "; the case may still be stored: retry with the same Idempotency-Key to get it \
+                 instead of a second case",
+            );
+        }
         ApiError {
             retry_after: Some(1),
-            ..Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "timeout",
-                format!("the request took longer than {secs} s"),
-            )
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "timeout", message)
         }
     }
 

@@ -129,7 +129,10 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     let secs = state.limits.request_timeout_secs;
     let response = match tokio::time::timeout(Duration::from_secs(secs), next.run(req)).await {
         Ok(r) => r,
-        Err(_) => axum::response::IntoResponse::into_response(ApiError::timeout(secs)),
+        Err(_) => {
+            let creates = method == "POST" && route.starts_with("/v1/cases");
+            axum::response::IntoResponse::into_response(ApiError::timeout(secs, creates))
+        }
     };
     state.metrics.observe(
         &method,

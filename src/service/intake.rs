@@ -152,12 +152,11 @@ impl Service {
                 .create_now(intake, limits, actor, None, triaged)
                 .map(|c| CreateOutcome::Created(Box::new(c)));
         };
-        if key.is_empty() || key.len() > 200 {
-            return Err(Error::Invalid(
-                "Idempotency-Key must be 1 to 200 characters".into(),
-            ));
-        }
-        let request_hash = request_hash(intake);
+        check_key(key)?;
+        let record = IdempotencyRecord {
+            key: key.to_string(),
+            request_hash: request_hash(intake),
+        };
         if !self
             .in_flight
             .lock()
@@ -169,20 +168,9 @@ impl Service {
             )));
         }
         let result = (|| {
-            if let Some(stored) = self.store.idempotency(key)? {
-                return if stored.request_hash == request_hash {
-                    Ok(CreateOutcome::Replayed(stored.body))
-                } else {
-                    Err(Error::IdempotencyMismatch(format!(
-                        "Idempotency-Key {key:?} was used for a different request (case {}); use a new key for a new complaint",
-                        stored.case_id
-                    )))
-                };
+            if let Some(body) = self.replay(&record)? {
+                return Ok(CreateOutcome::Replayed(body));
             }
-            let record = IdempotencyRecord {
-                key: key.to_string(),
-                request_hash: request_hash.clone(),
-            };
             self.create_now(intake, limits, actor, Some(record), triaged)
                 .map(|c| CreateOutcome::Created(Box::new(c)))
         })();
@@ -190,21 +178,72 @@ impl Service {
         result
     }
 
-    /// Triages and stores up to `max` complaints; a result per item, in order. Items are
-    /// committed together: one transaction, one `fsync`.
+    /// Creates several cases in one transaction; an item that fails does not stop the others.
+    /// With `idempotency_key`, item `i` is created under the key `"{key}#{i}"`: a retried
+    /// batch (after a timeout, say) answers the items already stored with their first answer
+    /// ([`CreateOutcome::Replayed`]) and creates only the others; an item whose body changed
+    /// is refused as a reused key. A batch with the same key still in flight is a conflict.
     pub fn create_batch(
         &self,
         intakes: &[Intake],
         limits: &IntakeLimits,
         actor: &str,
-    ) -> Result<Vec<Result<Created>>> {
-        let mut results: Vec<Option<Result<Created>>> = Vec::with_capacity(intakes.len());
+        idempotency_key: Option<&str>,
+    ) -> Result<Vec<Result<CreateOutcome>>> {
+        let Some(key) = idempotency_key else {
+            return self.create_many_now(intakes, limits, actor, None);
+        };
+        check_key(key)?;
+        let batch_key = format!("{key}#batch");
+        if !self
+            .in_flight
+            .lock()
+            .expect("in-flight lock")
+            .insert(batch_key.clone())
+        {
+            return Err(Error::Conflict(format!(
+                "a batch with Idempotency-Key {key:?} is still being processed; retry shortly"
+            )));
+        }
+        let result = self.create_many_now(intakes, limits, actor, Some(key));
+        self.in_flight
+            .lock()
+            .expect("in-flight lock")
+            .remove(&batch_key);
+        result
+    }
+
+    fn create_many_now(
+        &self,
+        intakes: &[Intake],
+        limits: &IntakeLimits,
+        actor: &str,
+        key: Option<&str>,
+    ) -> Result<Vec<Result<CreateOutcome>>> {
+        let mut results: Vec<Option<Result<CreateOutcome>>> = Vec::with_capacity(intakes.len());
         let mut new = Vec::new();
         let mut slots = Vec::new();
         for (i, intake) in intakes.iter().enumerate() {
+            let record = key.map(|k| IdempotencyRecord {
+                key: format!("{k}#{i}"),
+                request_hash: request_hash(intake),
+            });
+            if let Some(r) = &record {
+                match self.replay(r) {
+                    Ok(None) => {}
+                    Ok(Some(body)) => {
+                        results.push(Some(Ok(CreateOutcome::Replayed(body))));
+                        continue;
+                    }
+                    Err(e) => {
+                        results.push(Some(Err(e)));
+                        continue;
+                    }
+                }
+            }
             match self.prepare(intake, limits) {
                 Ok(p) => {
-                    new.push(self.new_case(intake, p, actor, None)?);
+                    new.push(self.new_case(intake, p, actor, record)?);
                     slots.push(i);
                     results.push(None);
                 }
@@ -213,13 +252,25 @@ impl Service {
         }
         let stored = self.store.create_many(new, None)?;
         for (slot, r) in slots.into_iter().zip(stored) {
-            results[slot] = Some(r);
+            results[slot] = Some(r.map(|c| CreateOutcome::Created(Box::new(c))));
         }
         self.follower.notify();
         Ok(results
             .into_iter()
             .map(|r| r.expect("every item answered"))
             .collect())
+    }
+
+    /// The first answer under `record`'s key, if there is one and it was for the same body.
+    fn replay(&self, record: &IdempotencyRecord) -> Result<Option<String>> {
+        match self.store.idempotency(&record.key)? {
+            None => Ok(None),
+            Some(stored) if stored.request_hash == record.request_hash => Ok(Some(stored.body)),
+            Some(stored) => Err(Error::IdempotencyMismatch(format!(
+                "Idempotency-Key {:?} was used for a different request (case {}); use a new key for a new complaint",
+                record.key, stored.case_id
+            ))),
+        }
     }
 
     fn create_now(
@@ -411,6 +462,16 @@ pub(super) fn masked_and_contact(intake: &Intake, triage: &Triage) -> (String, O
             .map(|s| normalized[s.byte_start..s.byte_end].to_string())
     });
     (masked.text, contact)
+}
+
+/// An `Idempotency-Key` must be 1 to 200 characters.
+fn check_key(key: &str) -> Result<()> {
+    if key.is_empty() || key.len() > 200 {
+        return Err(Error::Invalid(
+            "Idempotency-Key must be 1 to 200 characters".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// SHA-256 of the request as parsed (so that key order and whitespace do not matter).

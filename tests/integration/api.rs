@@ -514,6 +514,8 @@ async fn a_slow_request_times_out_with_503() {
         .await;
     let m = r.error(StatusCode::SERVICE_UNAVAILABLE, "timeout");
     assert!(m.contains("0 s"), "{m}");
+    // The batch goes on and may be stored: the answer says how to retry without duplicates.
+    assert!(m.contains("Idempotency-Key"), "{m}");
     assert_eq!(r.header("retry-after"), Some("1"));
     // What answers without waiting still works.
     t.get("/healthz", None).await.expect(StatusCode::OK);
@@ -606,6 +608,51 @@ async fn create_answers_201_and_the_case_reads_back() {
     t.get("/v1/cases/%FF", Some(ANALYST_KEY))
         .await
         .error(StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_retried_under_its_idempotency_key_creates_nothing_twice() {
+    let t = app();
+    let send = |cases: Value| {
+        raw_post(
+            "/v1/cases/batch",
+            &[
+                ("content-type", "application/json"),
+                ("authorization", &format!("Bearer {INTAKE_KEY}")),
+                ("idempotency-key", "crm-batch-0001"),
+            ],
+            json!({ "cases": cases }).to_string(),
+        )
+    };
+    let items = json!([{ "text": BILL }, { "text": SIGNAL }]);
+    let first = t.send(send(items.clone())).await.expect(StatusCode::OK);
+    let ids: Vec<String> = first["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["case"]["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(first["results"][0].get("replayed").is_none());
+    assert_eq!(t.count(), 2);
+
+    // The retry (the client saw a timeout, say) gets the same cases back, marked replayed.
+    let again = t.send(send(items)).await.expect(StatusCode::OK);
+    for (r, id) in again["results"].as_array().unwrap().iter().zip(&ids) {
+        assert_eq!(r["status"], 201);
+        assert_eq!(r["replayed"], true);
+        assert_eq!(r["case"]["id"], id.as_str());
+    }
+    assert_eq!(t.count(), 2, "nothing created twice");
+
+    // One item changed, one added: the changed one is refused, the new one created.
+    let changed = json!([{ "text": BILL }, { "text": COUNTER }, { "text": BROADBAND }]);
+    let r = t.send(send(changed)).await.expect(StatusCode::OK);
+    assert_eq!(r["results"][0]["replayed"], true);
+    assert_eq!(r["results"][1]["status"], 422);
+    assert_eq!(r["results"][1]["error"]["code"], "idempotency_key_reused");
+    assert_eq!(r["results"][2]["status"], 201);
+    assert!(r["results"][2].get("replayed").is_none());
+    assert_eq!(t.count(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
