@@ -157,25 +157,25 @@ impl Service {
             key: key.to_string(),
             request_hash: request_hash(intake),
         };
-        if !self
-            .in_flight
-            .lock()
-            .expect("in-flight lock")
-            .insert(key.to_string())
-        {
+        let _claim = self.claim(key.to_string(), "a request")?;
+        if let Some(body) = self.replay(&record)? {
+            return Ok(CreateOutcome::Replayed(body));
+        }
+        self.create_now(intake, limits, actor, Some(record), triaged)
+            .map(|c| CreateOutcome::Created(Box::new(c)))
+    }
+
+    /// Marks `key` as in flight until the claim is dropped; a second claim meanwhile is a
+    /// conflict (`what` names the request in its message).
+    fn claim(&self, key: String, what: &str) -> Result<Claim<'_>> {
+        let mut in_flight = self.in_flight.lock().expect("in-flight lock");
+        if !in_flight.insert(key.clone()) {
+            let shown = key.strip_suffix(BATCH_SUFFIX).unwrap_or(&key);
             return Err(Error::Conflict(format!(
-                "a request with Idempotency-Key {key:?} is still being processed; retry shortly"
+                "{what} with Idempotency-Key {shown:?} is still being processed; retry shortly"
             )));
         }
-        let result = (|| {
-            if let Some(body) = self.replay(&record)? {
-                return Ok(CreateOutcome::Replayed(body));
-            }
-            self.create_now(intake, limits, actor, Some(record), triaged)
-                .map(|c| CreateOutcome::Created(Box::new(c)))
-        })();
-        self.in_flight.lock().expect("in-flight lock").remove(key);
-        result
+        Ok(Claim { service: self, key })
     }
 
     /// Creates several cases in one transaction; an item that fails does not stop the others.
@@ -194,23 +194,8 @@ impl Service {
             return self.create_many_now(intakes, limits, actor, None);
         };
         check_key(key)?;
-        let batch_key = format!("{key}#batch");
-        if !self
-            .in_flight
-            .lock()
-            .expect("in-flight lock")
-            .insert(batch_key.clone())
-        {
-            return Err(Error::Conflict(format!(
-                "a batch with Idempotency-Key {key:?} is still being processed; retry shortly"
-            )));
-        }
-        let result = self.create_many_now(intakes, limits, actor, Some(key));
-        self.in_flight
-            .lock()
-            .expect("in-flight lock")
-            .remove(&batch_key);
-        result
+        let _claim = self.claim(format!("{key}{BATCH_SUFFIX}"), "a batch")?;
+        self.create_many_now(intakes, limits, actor, Some(key))
     }
 
     fn create_many_now(
@@ -462,6 +447,25 @@ pub(super) fn masked_and_contact(intake: &Intake, triage: &Triage) -> (String, O
             .map(|s| normalized[s.byte_start..s.byte_end].to_string())
     });
     (masked.text, contact)
+}
+
+/// What marks a batch's key as in flight (its items are `{key}#0`, `{key}#1`, …).
+const BATCH_SUFFIX: &str = "#batch";
+
+/// An idempotency key in flight; released when dropped, also by a panic.
+struct Claim<'a> {
+    service: &'a Service,
+    key: String,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        self.service
+            .in_flight
+            .lock()
+            .expect("in-flight lock")
+            .remove(&self.key);
+    }
 }
 
 /// An `Idempotency-Key` must be 1 to 200 characters.

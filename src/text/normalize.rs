@@ -70,6 +70,11 @@ pub fn normalize(text: &str) -> String {
     if !t2s_may_change(&folded) {
         return folded;
     }
+    simplified(folded)
+}
+
+/// Folded text converted to simplified until nothing changes.
+fn simplified(folded: String) -> String {
     let mut current = folded;
     for _ in 0..MAX_T2S_PASSES {
         let next = fold(&T2S.convert(&current));
@@ -137,15 +142,7 @@ mod tests {
 
     /// `normalize` as it was before the pre-check: always through the converter.
     fn always_converted(text: &str) -> String {
-        let mut current = fold(text);
-        for _ in 0..MAX_T2S_PASSES {
-            let next = fold(&T2S.convert(&current));
-            if next == current {
-                break;
-            }
-            current = next;
-        }
-        current
+        simplified(fold(text))
     }
 
     #[test]

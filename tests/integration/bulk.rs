@@ -16,6 +16,18 @@ fn service_args<'a>(data: &'a str, models: &'a str) -> Vec<&'a str> {
     ]
 }
 
+/// Runs `tousu ARGS` on a store in `dir` with the fixture model.
+fn run_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    let data = dir.join("data");
+    let models = support::root().join("tests/fixtures");
+    let mut all = args.to_vec();
+    all.extend(service_args(
+        data.to_str().unwrap(),
+        models.to_str().unwrap(),
+    ));
+    tousu(&all, None)
+}
+
 fn write_lines(path: &Path, lines: &[&str]) {
     std::fs::write(path, lines.join("\n") + "\n").unwrap();
 }
@@ -145,10 +157,6 @@ fn corrections_export_as_training_rows() {
 #[test]
 fn a_line_not_in_utf8_is_a_bad_line_and_crlf_lines_are_read() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let data = data.to_str().unwrap();
-    let models = support::root().join("tests/fixtures");
-    let models = models.to_str().unwrap();
     let file = dir.path().join("gbk.jsonl");
     let mut body = Vec::new();
     body.extend_from_slice("{\"text\":\"家里宽带断网三天了\"}\r\n".as_bytes());
@@ -156,9 +164,7 @@ fn a_line_not_in_utf8_is_a_bad_line_and_crlf_lines_are_read() {
     body.extend_from_slice(b"{\"text\":\"\xbf\xed\xb4\xf8\"}\r\n");
     body.extend_from_slice("{\"text\":\"小区停水三天无人处理\"}\r\n".as_bytes());
     std::fs::write(&file, body).unwrap();
-    let mut args = vec!["import", file.to_str().unwrap()];
-    args.extend(service_args(data, models));
-    let out = tousu(&args, None);
+    let out = run_in(dir.path(), &["import", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(report["imported"], 2);
@@ -174,10 +180,6 @@ fn a_line_not_in_utf8_is_a_bad_line_and_crlf_lines_are_read() {
 #[test]
 fn near_duplicate_lines_of_one_file_are_linked() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let data = data.to_str().unwrap();
-    let models = support::root().join("tests/fixtures");
-    let models = models.to_str().unwrap();
     let file = dir.path().join("dups.jsonl");
     let text = "小区门口的垃圾站三个月没有清运，夏天臭味很大，蚊蝇滋生，多次向物业反映无人处理，要求尽快清运并整改";
     write_lines(
@@ -190,13 +192,9 @@ fn near_duplicate_lines_of_one_file_are_linked() {
             &format!(r#"{{"text":"{text}。","channel":"web"}}"#),
         ],
     );
-    let mut args = vec!["import", file.to_str().unwrap()];
-    args.extend(service_args(data, models));
-    let out = tousu(&args, None);
+    let out = run_in(dir.path(), &["import", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let mut args = vec!["export"];
-    args.extend(service_args(data, models));
-    let out = tousu(&args, None);
+    let out = run_in(dir.path(), &["export"]);
     let cases: Vec<serde_json::Value> = stdout(&out)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
