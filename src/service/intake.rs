@@ -157,7 +157,10 @@ impl Service {
             key: key.to_string(),
             request_hash: request_hash(intake),
         };
-        let _claim = self.claim(key.to_string(), "a request")?;
+        let _claim = self.claim(
+            key.to_string(),
+            &format!("a request with Idempotency-Key {key:?}"),
+        )?;
         if let Some(body) = self.replay(&record)? {
             return Ok(CreateOutcome::Replayed(body));
         }
@@ -170,9 +173,8 @@ impl Service {
     fn claim(&self, key: String, what: &str) -> Result<Claim<'_>> {
         let mut in_flight = self.in_flight.lock().expect("in-flight lock");
         if !in_flight.insert(key.clone()) {
-            let shown = key.strip_suffix(BATCH_SUFFIX).unwrap_or(&key);
             return Err(Error::Conflict(format!(
-                "{what} with Idempotency-Key {shown:?} is still being processed; retry shortly"
+                "{what} is still being processed; retry shortly"
             )));
         }
         Ok(Claim { service: self, key })
@@ -194,7 +196,10 @@ impl Service {
             return self.create_many_now(intakes, limits, actor, None);
         };
         check_key(key)?;
-        let _claim = self.claim(format!("{key}{BATCH_SUFFIX}"), "a batch")?;
+        let _claim = self.claim(
+            format!("{key}#batch"),
+            &format!("a batch with Idempotency-Key {key:?}"),
+        )?;
         self.create_many_now(intakes, limits, actor, Some(key))
     }
 
@@ -448,9 +453,6 @@ pub(super) fn masked_and_contact(intake: &Intake, triage: &Triage) -> (String, O
     });
     (masked.text, contact)
 }
-
-/// What marks a batch's key as in flight (its items are `{key}#0`, `{key}#1`, …).
-const BATCH_SUFFIX: &str = "#batch";
 
 /// An idempotency key in flight; released when dropped, also by a panic.
 struct Claim<'a> {

@@ -28,6 +28,16 @@ fn run_in(dir: &Path, args: &[&str]) -> std::process::Output {
     tousu(&all, None)
 }
 
+/// `tousu export` (JSONL) of the store in `dir`, one value per case.
+fn exported(dir: &Path) -> Vec<serde_json::Value> {
+    let out = run_in(dir, &["export"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 fn write_lines(path: &Path, lines: &[&str]) {
     std::fs::write(path, lines.join("\n") + "\n").unwrap();
 }
@@ -81,14 +91,7 @@ fn import_reports_bad_lines_by_number_resumes_and_exports() {
     assert_eq!(again["imported"], 0);
 
     // Export: JSONL has the three cases with masked text and kept source fields; CSV has a BOM.
-    let mut args = vec!["export"];
-    args.extend(service_args(data, models));
-    let out = tousu(&args, None);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let cases: Vec<serde_json::Value> = stdout(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let cases = exported(dir.path());
     assert_eq!(cases.len(), 3);
     assert_eq!(
         cases[0]["received_at"], "2019-04-25T01:32:09Z",
@@ -194,11 +197,7 @@ fn near_duplicate_lines_of_one_file_are_linked() {
     );
     let out = run_in(dir.path(), &["import", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = run_in(dir.path(), &["export"]);
-    let cases: Vec<serde_json::Value> = stdout(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let cases = exported(dir.path());
     assert_eq!(cases.len(), 3);
     assert_eq!(
         cases[2]["links"]["duplicate_of"], cases[0]["id"],
