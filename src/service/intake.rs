@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::Service;
+use super::neighbourhood::Neighbourhood;
 use super::signals::{Probe, Signals};
 use super::suggest::{Advice, SimilarCase};
 use crate::domain::{Case, CaseId, Corrections, Grade, Intake, Links, PiiKind, Reason, Status};
@@ -303,13 +304,17 @@ impl Service {
                 ..Default::default()
             },
         )?;
-        let signals = self.signals(&Probe {
-            masked: &masked_text,
-            contact_hash: contact_hash.as_deref(),
-            received_at,
-            signature: &signature,
-            neighbours: &neighbours,
-        })?;
+        let mut read = Neighbourhood::new(&masked_text);
+        let signals = self.signals(
+            &mut read,
+            &Probe {
+                masked: &masked_text,
+                contact_hash: contact_hash.as_deref(),
+                received_at,
+                signature: &signature,
+                neighbours: &neighbours,
+            },
+        )?;
         if !signals.repeat_of.is_empty() {
             let ids: Vec<&str> = signals.repeat_of.iter().map(CaseId::as_str).collect();
             let evidence = format!(
@@ -326,9 +331,8 @@ impl Service {
                 .escalate(&mut triage, Reason::Group, evidence, received_at)?;
         }
         let k = &self.settings.suggestions;
-        let similar = self.similar_cases_from(&neighbours, &masked_text, None, k.similar)?;
-        let advice =
-            self.advice_from(&neighbours, &masked_text, Some(received_at), k.suggestions)?;
+        let similar = self.similar_cases_from(&neighbours, &mut read, None, k.similar)?;
+        let advice = self.advice_from(&neighbours, &mut read, Some(received_at), k.suggestions)?;
         Ok(Prepared {
             assessment: Assessment {
                 triage,

@@ -7,6 +7,7 @@ mod follower;
 mod handling;
 mod import;
 mod intake;
+mod neighbourhood;
 mod search;
 mod settings;
 mod signals;

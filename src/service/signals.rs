@@ -8,6 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use super::Service;
+use super::neighbourhood::Neighbourhood;
 use crate::domain::CaseId;
 use crate::error::Result;
 use crate::index::SimilarHit;
@@ -63,9 +64,9 @@ fn days(n: u32) -> SignedDuration {
 
 impl Service {
     /// All three signals.
-    pub(super) fn signals(&self, probe: &Probe<'_>) -> Result<Signals> {
+    pub(super) fn signals(&self, read: &mut Neighbourhood, probe: &Probe<'_>) -> Result<Signals> {
         let mut signals = self.link_signals(probe)?;
-        signals.group = self.group_signal(probe)?;
+        signals.group = self.group_signal(read, probe)?;
         Ok(signals)
     }
 
@@ -94,9 +95,12 @@ impl Service {
     }
 
     /// A group complaint: enough different complainants with a similar case in the window.
-    fn group_signal(&self, probe: &Probe<'_>) -> Result<Option<GroupSignal>> {
+    fn group_signal(
+        &self,
+        read: &mut Neighbourhood,
+        probe: &Probe<'_>,
+    ) -> Result<Option<GroupSignal>> {
         let s = &self.settings.duplicates;
-        let profile = BigramProfile::new(probe.masked);
         let from = probe.received_at - days(s.group_window_days);
         let to = probe.received_at + SignedDuration::from_secs(1);
         let ids: Vec<CaseId> = probe
@@ -109,8 +113,8 @@ impl Service {
         let mut members = Vec::new();
         let mut complainants: HashSet<String> = HashSet::new();
         let own = probe.contact_hash.map(str::to_string);
-        for c in self.store.get_many(&ids)? {
-            if profile.cosine(&BigramProfile::new(&c.text)) < s.group_similarity {
+        for (c, score) in read.ranked(self.store.as_ref(), &ids)? {
+            if score < s.group_similarity {
                 continue;
             }
             // Without a contact, each case counts as its own complainant; the same

@@ -9,10 +9,10 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::Service;
+use super::neighbourhood::Neighbourhood;
 use crate::domain::{Case, CaseId, Remedy};
 use crate::error::Result;
 use crate::index::{SimilarHit, SimilarRequest};
-use crate::text::BigramProfile;
 use crate::triage::reply;
 
 /// Candidates re-ranked per suggestion list.
@@ -113,14 +113,15 @@ impl Service {
                 ..Default::default()
             },
         )?;
-        self.similar_cases_from(&neighbours, text, exclude, limit)
+        let mut read = Neighbourhood::new(text);
+        self.similar_cases_from(&neighbours, &mut read, exclude, limit)
     }
 
     /// As [`Service::similar_cases`], from the index's candidates for the text.
     pub(super) fn similar_cases_from(
         &self,
         neighbours: &[SimilarHit],
-        text: &str,
+        read: &mut Neighbourhood,
         exclude: Option<&CaseId>,
         limit: usize,
     ) -> Result<Vec<SimilarCase>> {
@@ -130,7 +131,7 @@ impl Service {
             .take(limit * 3)
             .map(|h| h.id.clone())
             .collect();
-        let ranked = self.ranked(text, &ids)?;
+        let ranked = read.ranked(self.store.as_ref(), &ids)?;
         Ok(ranked
             .iter()
             .take(limit)
@@ -150,14 +151,14 @@ impl Service {
                 ..Default::default()
             },
         )?;
-        self.advice_from(&neighbours, text, before, k)
+        self.advice_from(&neighbours, &mut Neighbourhood::new(text), before, k)
     }
 
     /// As [`Service::advice`], from the index's candidates for the text.
     pub(super) fn advice_from(
         &self,
         neighbours: &[SimilarHit],
-        text: &str,
+        read: &mut Neighbourhood,
         before: Option<Timestamp>,
         k: usize,
     ) -> Result<Advice> {
@@ -167,7 +168,7 @@ impl Service {
             .take(CANDIDATES)
             .map(|h| h.id.clone())
             .collect();
-        let mut ranked = self.ranked(text, &ids)?;
+        let mut ranked = read.ranked(self.store.as_ref(), &ids)?;
         ranked.retain(|(c, _)| c.is_resolved());
         let department = department_vote(&ranked);
         ranked.sort_by(|(a, sa), (b, sb)| {
@@ -195,22 +196,6 @@ impl Service {
             suggestions,
             department,
         })
-    }
-
-    /// Cases loaded from the store and ordered by bigram cosine with `text`.
-    fn ranked(&self, text: &str, ids: &[CaseId]) -> Result<Vec<(Case, f32)>> {
-        let profile = BigramProfile::new(text);
-        let mut ranked: Vec<(Case, f32)> = self
-            .store
-            .get_many(ids)?
-            .into_iter()
-            .map(|c| {
-                let s = profile.cosine(&BigramProfile::new(&c.text));
-                (c, s)
-            })
-            .collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-        Ok(ranked)
     }
 }
 

@@ -6,6 +6,7 @@
 //! trait. Everything else (search index, trend tables) is derived from the store and can be
 //! rebuilt from it.
 
+mod bands;
 mod checkpointer;
 mod schema;
 mod sqlite;

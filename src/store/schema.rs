@@ -8,8 +8,9 @@ use rusqlite_migration::{M, Migrations};
 
 use crate::error::{Error, Result};
 
-const MIGRATIONS: &[M<'static>] = &[M::up(
-    "CREATE TABLE cases (
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(
+        "CREATE TABLE cases (
         seq INTEGER PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,
         version INTEGER NOT NULL,
@@ -59,7 +60,15 @@ const MIGRATIONS: &[M<'static>] = &[M::up(
     );
     CREATE INDEX audit_case ON audit(case_id, seq);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
-)];
+    ),
+    // The band lookups moved into memory (`store::bands`): as indexes the band values cost eight
+    // random B-tree pages per new case. The columns stay, to load the in-memory index from.
+    M::up(
+        "DROP INDEX signatures_band0; DROP INDEX signatures_band1; DROP INDEX signatures_band2;
+     DROP INDEX signatures_band3; DROP INDEX signatures_band4; DROP INDEX signatures_band5;
+     DROP INDEX signatures_band6; DROP INDEX signatures_band7;",
+    ),
+];
 
 /// Read-side pragmas: a 64 MiB page cache and memory-mapped reads (no `pread` per page).
 pub const READER_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;

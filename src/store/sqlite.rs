@@ -1,6 +1,7 @@
 //! The embedded default store: one SQLite file in the data directory.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use jiff::Timestamp;
 use r2d2::Pool;
@@ -8,13 +9,14 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::bands::BandIndex;
 use super::checkpointer::Checkpointer;
 use super::schema::{READER_PRAGMAS, configure, migrate};
 use super::writer::{Command, Writer, audit_row, from_json, load, load_light, store_err};
 use super::{CaseStore, CaseUpdate, Created, ImportCheckpoint, NewCase, StoredResponse};
 use crate::domain::{AuditEvent, Case, CaseId};
 use crate::error::{Error, Result};
-use crate::text::Signature;
+use crate::text::{BANDS, Signature};
 
 /// Readers in the pool: enough for the request threads of a small machine.
 const READERS: u32 = 8;
@@ -26,6 +28,7 @@ pub struct SqliteStore {
     writer: Writer,
     _checkpointer: Checkpointer,
     salt: String,
+    bands: Arc<RwLock<BandIndex>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -47,6 +50,7 @@ impl SqliteStore {
         configure(&conn).map_err(store_err)?;
         migrate(&mut conn)?;
         let salt = ensure_salt(&conn)?;
+        let bands = Arc::new(RwLock::new(load_bands(&conn)?));
         let manager =
             SqliteConnectionManager::file(path).with_init(|c| c.execute_batch(READER_PRAGMAS));
         let readers = Pool::builder()
@@ -57,9 +61,10 @@ impl SqliteStore {
         Ok(SqliteStore {
             path: path.to_path_buf(),
             readers,
-            writer: Writer::start(conn)?,
+            writer: Writer::start(conn, Arc::clone(&bands))?,
             _checkpointer: Checkpointer::start(path)?,
             salt,
+            bands,
         })
     }
 
@@ -87,6 +92,27 @@ impl SqliteStore {
             docs.iter().map(|d| from_json(d)).collect()
         })
     }
+}
+
+/// The near-duplicate band index of every stored case.
+fn load_bands(conn: &Connection) -> Result<BandIndex> {
+    let mut index = BandIndex::default();
+    let mut st = conn
+        .prepare(
+            "SELECT seq, received_at, band0, band1, band2, band3, band4, band5, band6, band7
+             FROM signatures ORDER BY seq",
+        )
+        .map_err(store_err)?;
+    let mut rows = st.query([]).map_err(store_err)?;
+    while let Some(r) = rows.next().map_err(store_err)? {
+        let mut bands = [0u64; BANDS];
+        for (b, band) in bands.iter_mut().enumerate() {
+            *band = r.get::<_, i64>(2 + b).map_err(store_err)? as u64;
+        }
+        let seq: i64 = r.get(0).map_err(store_err)?;
+        index.insert(seq as u64, r.get(1).map_err(store_err)?, &bands);
+    }
+    Ok(index)
 }
 
 /// The per-store salt for contact hashes, made once from the OS's randomness.
@@ -180,37 +206,27 @@ impl CaseStore for SqliteStore {
     }
 
     fn near_duplicate(&self, signature: &Signature, since: Timestamp) -> Result<Option<CaseId>> {
-        let b = signature.bands().map(|h| h as i64);
+        // Per band, the 32 newest candidates in the window (templated texts share bands
+        // often); a match anywhere in a duplicate chain leads to its root.
+        let candidates = self.bands.read().expect("band index lock").candidates(
+            &signature.bands(),
+            since.as_millisecond(),
+            32,
+        );
+        if candidates.is_empty() {
+            return Ok(None);
+        }
         self.read(|c| {
-            // Per band, the 32 newest candidates in the window: templated texts share bands
-            // often, and an unbounded OR over eight indexes would gather thousands. A match
-            // anywhere in a duplicate chain leads to its root.
             let mut st = c
-                .prepare_cached(concat!(
-                    "SELECT * FROM (SELECT seq, id, signature FROM signatures WHERE band0 = ?1 AND received_at >= ?9 ORDER BY received_at DESC LIMIT 32)",
-                    " UNION ALL ",
-                    "SELECT * FROM (SELECT seq, id, signature FROM signatures WHERE band1 = ?2 AND received_at >= ?9 ORDER BY received_at DESC LIMIT 32)",
-                    " UNION ALL ",
-                    "SELECT * FROM (SELECT seq, id, signature FROM signatures WHERE band2 = ?3 AND received_at >= ?9 ORDER BY received_at DESC LIMIT 32)",
-                    " UNION ALL ",
-                    "SELECT * FROM (SELECT seq, id, signature FROM signatures WHERE band3 = ?4 AND received_at >= ?9 ORDER BY received_at DESC LIMIT 32)",
-                    " UNION ALL ",
-                    "SELECT * FROM (SELECT seq, id, signature FROM signatures WHERE band4 = ?5 AND received_at >= ?9 ORDER BY received_at DESC LIMIT 32)",
-                    " UNION ALL ",
-                    "SELECT * FROM (SELECT seq, id, signature FROM signatures WHERE band5 = ?6 AND received_at >= ?9 ORDER BY received_at DESC LIMIT 32)",
-                    " UNION ALL ",
-                    "SELECT * FROM (SELECT seq, id, signature FROM signatures WHERE band6 = ?7 AND received_at >= ?9 ORDER BY received_at DESC LIMIT 32)",
-                    " UNION ALL ",
-                    "SELECT * FROM (SELECT seq, id, signature FROM signatures WHERE band7 = ?8 AND received_at >= ?9 ORDER BY received_at DESC LIMIT 32)",
-                ))
+                .prepare_cached("SELECT id, signature FROM signatures WHERE seq = ?1")
                 .map_err(store_err)?;
-            let mut rows = st
-                .query(params![b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], since.as_millisecond()])
-                .map_err(store_err)?;
-            while let Some(r) = rows.next().map_err(store_err)? {
-                let sig: Vec<u8> = r.get(2).map_err(store_err)?;
+            for seq in candidates {
+                let row: Option<(String, Vec<u8>)> = st
+                    .query_row([seq as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+                    .map_err(store_err)?;
+                let Some((id, sig)) = row else { continue };
                 if Signature::from_bytes(&sig).is_some_and(|s| s.is_near_duplicate(signature)) {
-                    let id: String = r.get(1).map_err(store_err)?;
                     let root: Option<String> = c
                         .prepare_cached(
                             "SELECT json_extract(doc, '$.links.duplicate_of') FROM cases WHERE id = ?1",
@@ -337,8 +353,15 @@ mod tests {
             .unwrap();
         assert_eq!(dup, Some(a.id.clone()));
         drop(store);
-        // Reopened, the counters continue.
+        // Reopened, the counters continue and the band index is loaded again.
         let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
+        let resent = Signature::of("宽带断网三天");
+        assert_eq!(
+            store.near_duplicate(&resent, since).unwrap(),
+            Some(a.id.clone())
+        );
+        let after: Timestamp = "2026-11-22T00:00:00Z".parse().unwrap();
+        assert_eq!(store.near_duplicate(&resent, after).unwrap(), None);
         let c = store.create(new_case("营业厅态度差")).unwrap().case;
         assert_eq!(c.id.as_str(), "TS20261122-000003");
         assert!(c.version > b.version);

@@ -2,18 +2,20 @@
 //! groups. One `fsync` per group instead of per case is what lets durable intake keep up with
 //! many clients; every caller is answered only after its group has committed.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::{Map, Value};
 
+use super::bands::BandIndex;
 use super::{CaseUpdate, Created, ImportCheckpoint, NewCase};
 use crate::domain::{AuditEvent, Case, CaseId, Grade, Reason, beijing_day_code};
 use crate::error::{Error, Result};
+use crate::text::BANDS;
 
 /// Most commands committed in one transaction.
 const GROUP: usize = 64;
@@ -43,10 +45,10 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    pub fn start(conn: Connection) -> Result<Self> {
+    pub fn start(conn: Connection, bands: Arc<RwLock<BandIndex>>) -> Result<Self> {
         let (tx, rx) = sync_channel(QUEUE);
         let depth = Arc::new(AtomicUsize::new(0));
-        let mut state = State::load(conn)?;
+        let mut state = State::load(conn, bands)?;
         let d = Arc::clone(&depth);
         let thread = std::thread::Builder::new()
             .name("tousu-store-writer".into())
@@ -91,6 +93,17 @@ struct State {
     conn: Connection,
     next_seq: u64,
     next_version: u64,
+    /// The in-memory band index, given each new case once its transaction has committed.
+    bands: Arc<RwLock<BandIndex>>,
+    /// Band values of the cases inserted in the open transaction.
+    fresh: Vec<Fresh>,
+}
+
+/// A new case's band values, for the band index after commit.
+struct Fresh {
+    seq: u64,
+    received_at: i64,
+    bands: [u64; BANDS],
 }
 
 /// A command's answer, sent once its group has committed.
@@ -101,7 +114,7 @@ enum Pending {
 }
 
 impl State {
-    fn load(conn: Connection) -> Result<Self> {
+    fn load(conn: Connection, bands: Arc<RwLock<BandIndex>>) -> Result<Self> {
         let (seq, version): (i64, i64) = conn
             .query_row(
                 "SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(version), 0) FROM cases",
@@ -113,6 +126,8 @@ impl State {
             conn,
             next_seq: seq as u64 + 1,
             next_version: version as u64 + 1,
+            bands,
+            fresh: Vec::new(),
         })
     }
 
@@ -171,15 +186,15 @@ impl State {
             for cmd in group {
                 pending.push(match cmd {
                     Command::Create(new, reply) => {
-                        let r = in_savepoint(&tx, |t| {
-                            insert(t, &mut self.next_seq, &mut self.next_version, *new)
+                        let r = in_savepoint(&tx, &mut self.fresh, |t, fresh| {
+                            insert(t, &mut self.next_seq, &mut self.next_version, fresh, *new)
                         });
                         Pending::Created(reply, r)
                     }
                     Command::CreateMany(items, checkpoint, reply) => {
                         // All at once in one savepoint (one sub-journal); only if an item
                         // fails, again one savepoint per item so that the others still go in.
-                        let all = in_savepoint(&tx, |t| {
+                        let all = in_savepoint(&tx, &mut self.fresh, |t, fresh| {
                             let mut created: Vec<Created> = Vec::with_capacity(items.len());
                             for new in &items {
                                 let new =
@@ -188,6 +203,7 @@ impl State {
                                     t,
                                     &mut self.next_seq,
                                     &mut self.next_version,
+                                    fresh,
                                     new,
                                 )?);
                             }
@@ -202,8 +218,14 @@ impl State {
                                     let new = link_to_item(new, |j| {
                                         results.get(j).map(|r| r.as_ref().map_err(drop))
                                     });
-                                    results.push(in_savepoint(&tx, |t| {
-                                        insert(t, &mut self.next_seq, &mut self.next_version, new)
+                                    results.push(in_savepoint(&tx, &mut self.fresh, |t, fresh| {
+                                        insert(
+                                            t,
+                                            &mut self.next_seq,
+                                            &mut self.next_version,
+                                            fresh,
+                                            new,
+                                        )
                                     }));
                                 }
                                 results
@@ -216,7 +238,7 @@ impl State {
                         Pending::Many(reply, r)
                     }
                     Command::Update(id, actor, update, reply) => {
-                        let r = in_savepoint(&tx, |t| {
+                        let r = in_savepoint(&tx, &mut self.fresh, |t, _| {
                             apply_update(t, &mut self.next_version, &id, &actor, update)
                         });
                         Pending::Updated(reply, r)
@@ -226,6 +248,7 @@ impl State {
             }
             tx.commit().map_err(store_err)
         })();
+        let fresh = std::mem::take(&mut self.fresh);
         if let Err(e) = outcome {
             // Nothing of this group is durable: every caller gets the error, and the counters
             // go back to what the database holds.
@@ -242,6 +265,12 @@ impl State {
             }
             return;
         }
+        // Before anyone is answered: a near duplicate sent right after its ack is found.
+        let mut bands = self.bands.write().expect("band index lock");
+        for f in fresh {
+            bands.insert(f.seq, f.received_at, &f.bands);
+        }
+        drop(bands);
         for p in pending {
             // A caller that gave up waiting is no reason to stop.
             match p {
@@ -268,16 +297,24 @@ fn link_to_item<'a>(
 
 /// Runs `f` in a savepoint: its writes are kept only if it succeeds, so one bad command does
 /// not undo the rest of its group.
-fn in_savepoint<T>(tx: &Transaction<'_>, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+/// Runs `f` in a savepoint; the band values it gathered in `fresh` are dropped with it if it
+/// fails.
+fn in_savepoint<T>(
+    tx: &Transaction<'_>,
+    fresh: &mut Vec<Fresh>,
+    f: impl FnOnce(&Connection, &mut Vec<Fresh>) -> Result<T>,
+) -> Result<T> {
     // Cached statements: `execute_batch` would parse the SQL again for every command.
     let run = |sql: &str| tx.prepare_cached(sql).and_then(|mut st| st.execute([]));
     run("SAVEPOINT cmd").map_err(store_err)?;
-    match f(tx) {
+    let mark = fresh.len();
+    match f(tx, fresh) {
         Ok(v) => {
             run("RELEASE cmd").map_err(store_err)?;
             Ok(v)
         }
         Err(e) => {
+            fresh.truncate(mark);
             tx.execute_batch("ROLLBACK TO cmd; RELEASE cmd")
                 .map_err(store_err)?;
             Err(e)
@@ -289,6 +326,7 @@ fn insert(
     conn: &Connection,
     next_seq: &mut u64,
     next_version: &mut u64,
+    fresh: &mut Vec<Fresh>,
     new: NewCase,
 ) -> Result<Created> {
     let NewCase {
@@ -346,7 +384,8 @@ fn insert(
         ])
     })
     .map_err(store_err)?;
-    let b = signature.bands().map(|h| h as i64);
+    let bands = signature.bands();
+    let b = bands.map(|h| h as i64);
     conn.prepare_cached(
         "INSERT INTO signatures (seq, id, received_at, signature,
                                  band0, band1, band2, band3, band4, band5, band6, band7)
@@ -404,6 +443,11 @@ fn insert(
             join_group(conn, next_version, &member, &group, now)?;
         }
     }
+    fresh.push(Fresh {
+        seq: created.case.seq,
+        received_at: created.case.received_at.as_millisecond(),
+        bands,
+    });
     Ok(created)
 }
 

@@ -1,0 +1,49 @@
+//! The earlier cases one intake is compared with, each read from the store once.
+//!
+//! The group signal, similar cases and suggestions each rank some of the index's candidates by
+//! how alike they read to the intake. Their candidates overlap (the closest cases are often
+//! in all three lists), so each case is read and compared once per intake, not once a list.
+
+use std::collections::HashMap;
+
+use crate::domain::{Case, CaseId};
+use crate::error::Result;
+use crate::store::CaseStore;
+use crate::text::BigramProfile;
+
+/// An intake's text and the earlier cases read so far, with how alike each reads to it.
+pub(super) struct Neighbourhood {
+    profile: BigramProfile,
+    read: HashMap<CaseId, (Case, f32)>,
+}
+
+impl Neighbourhood {
+    pub fn new(text: &str) -> Self {
+        Neighbourhood {
+            profile: BigramProfile::new(text),
+            read: HashMap::new(),
+        }
+    }
+
+    /// The cases with these ids (unknown ones left out) and their bigram cosine with the
+    /// text, most alike first; without their intake triage.
+    pub fn ranked(&mut self, store: &dyn CaseStore, ids: &[CaseId]) -> Result<Vec<(Case, f32)>> {
+        let unread: Vec<CaseId> = ids
+            .iter()
+            .filter(|id| !self.read.contains_key(*id))
+            .cloned()
+            .collect();
+        if !unread.is_empty() {
+            for case in store.get_many(&unread)? {
+                let score = self.profile.cosine(&BigramProfile::new(&case.text));
+                self.read.insert(case.id.clone(), (case, score));
+            }
+        }
+        let mut ranked: Vec<(Case, f32)> = ids
+            .iter()
+            .filter_map(|id| self.read.get(id).cloned())
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(ranked)
+    }
+}
