@@ -87,21 +87,32 @@ impl AlertCenter {
     /// same `fingerprint`: a key alerts again only when its state changed materially. Blocking
     /// (an fsync).
     pub fn raise(&self, alert: Alert) -> Result<Option<Alert>> {
-        if alert.key.trim().is_empty() {
-            return Err(Error::Invalid("alert has no `key`".to_string()));
+        Ok(self.raise_all(vec![alert])?.pop())
+    }
+
+    /// As [`AlertCenter::raise`], for several alerts in one transaction (one `fsync`): the ones
+    /// recorded, in order. Nothing is recorded if one of them is invalid.
+    pub fn raise_all(&self, alerts: Vec<Alert>) -> Result<Vec<Alert>> {
+        for alert in &alerts {
+            if alert.key.trim().is_empty() {
+                return Err(Error::Invalid("alert has no `key`".to_string()));
+            }
+            if !SEVERITIES.contains(&alert.severity.as_str()) {
+                return Err(Error::Invalid(format!(
+                    "alert severity {:?} is not one of 一般, 严重, 重大",
+                    alert.severity
+                )));
+            }
         }
-        if !SEVERITIES.contains(&alert.severity.as_str()) {
-            return Err(Error::Invalid(format!(
-                "alert severity {:?} is not one of 一般, 严重, 重大",
-                alert.severity
-            )));
+        if alerts.is_empty() {
+            return Ok(alerts);
         }
         let names: Vec<&str> = self.webhooks.iter().map(String::as_str).collect();
-        let stored = self.queue.insert(alert, &names)?;
-        if let Some(alert) = &stored {
-            if !names.is_empty() {
-                self.signal.wake();
-            }
+        let stored = self.queue.insert_all(alerts, &names)?;
+        if !stored.is_empty() && !names.is_empty() {
+            self.signal.wake();
+        }
+        for alert in &stored {
             // No subscriber is fine: the feed is for whoever is watching now.
             let _ = self.feed.send(alert.clone());
         }

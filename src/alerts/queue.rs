@@ -103,64 +103,73 @@ impl Queue {
         self.pending.load(Ordering::Relaxed)
     }
 
-    /// Stores `alert` (assigning its id) and one pending delivery per webhook in `webhooks`, due
-    /// now. `None` when the key's last alert has the same fingerprint.
-    pub fn insert(&self, mut alert: Alert, webhooks: &[&str]) -> Result<Option<Alert>> {
+    /// Stores each alert (assigning its id) and one pending delivery per webhook in
+    /// `webhooks`, due now, in one transaction (one `fsync`): the ones stored, in order. An
+    /// alert whose key's last alert has the same fingerprint is left out.
+    pub fn insert_all(&self, alerts: Vec<Alert>, webhooks: &[&str]) -> Result<Vec<Alert>> {
         let now = Timestamp::now().as_millisecond();
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(store_err)?;
-        // Cached statements: under a burst of cases the follower raises many alerts in a row.
-        let last: Option<String> = tx
-            .prepare_cached(
-                "SELECT fingerprint FROM alerts WHERE key = ?1 ORDER BY seq DESC LIMIT 1",
-            )
-            .and_then(|mut st| st.query_row([&alert.key], |r| r.get(0)).optional())
-            .map_err(store_err)?;
-        if last.as_deref() == Some(alert.fingerprint.as_str()) {
-            return Ok(None);
-        }
-        // Only this mutex writes, so max(seq) + 1 is the row's seq: the id is unique in this
-        // database, and the millisecond prefix tells databases apart.
-        let seq: i64 = tx
-            .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM alerts")
-            .and_then(|mut st| st.query_row([], |r| r.get(0)))
-            .map_err(store_err)?;
-        alert.id = format!("AL{now}-{seq}");
-        let doc = serde_json::to_string(&alert)
-            .map_err(|e| Error::Store(format!("alert does not serialise: {e}")))?;
-        tx.prepare_cached(
-            "INSERT INTO alerts (seq, id, key, fingerprint, created_at, doc)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .and_then(|mut st| {
-            st.execute(params![
-                seq,
-                alert.id,
-                alert.key,
-                alert.fingerprint,
-                alert.created_at.as_millisecond(),
-                doc
-            ])
-        })
-        .map_err(store_err)?;
-        for (n, webhook) in webhooks.iter().enumerate() {
+        let mut stored = Vec::with_capacity(alerts.len());
+        for mut alert in alerts {
+            // Cached statements: under a burst of cases the follower raises many alerts.
+            let last: Option<String> = tx
+                .prepare_cached(
+                    "SELECT fingerprint FROM alerts WHERE key = ?1 ORDER BY seq DESC LIMIT 1",
+                )
+                .and_then(|mut st| st.query_row([&alert.key], |r| r.get(0)).optional())
+                .map_err(store_err)?;
+            if last.as_deref() == Some(alert.fingerprint.as_str()) {
+                continue;
+            }
+            // Only this mutex writes, so max(seq) + 1 is the row's seq: the id is unique in
+            // this database, and the millisecond prefix tells databases apart.
+            let seq: i64 = tx
+                .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM alerts")
+                .and_then(|mut st| st.query_row([], |r| r.get(0)))
+                .map_err(store_err)?;
+            alert.id = format!("AL{now}-{seq}");
+            let doc = serde_json::to_string(&alert)
+                .map_err(|e| Error::Store(format!("alert does not serialise: {e}")))?;
             tx.prepare_cached(
-                "INSERT INTO deliveries (id, alert_id, webhook, status, attempts, next_at)
-                 VALUES (?1, ?2, ?3, 'pending', 0, ?4)",
+                "INSERT INTO alerts (seq, id, key, fingerprint, created_at, doc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .and_then(|mut st| {
                 st.execute(params![
-                    format!("{}.{}", alert.id, n + 1),
+                    seq,
                     alert.id,
-                    webhook,
-                    now
+                    alert.key,
+                    alert.fingerprint,
+                    alert.created_at.as_millisecond(),
+                    doc
                 ])
             })
             .map_err(store_err)?;
+            for (n, webhook) in webhooks.iter().enumerate() {
+                tx.prepare_cached(
+                    "INSERT INTO deliveries (id, alert_id, webhook, status, attempts, next_at)
+                     VALUES (?1, ?2, ?3, 'pending', 0, ?4)",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        format!("{}.{}", alert.id, n + 1),
+                        alert.id,
+                        webhook,
+                        now
+                    ])
+                })
+                .map_err(store_err)?;
+            }
+            stored.push(alert);
+        }
+        if stored.is_empty() {
+            return Ok(stored);
         }
         tx.commit().map_err(store_err)?;
-        self.pending.fetch_add(webhooks.len(), Ordering::Relaxed);
-        Ok(Some(alert))
+        self.pending
+            .fetch_add(webhooks.len() * stored.len(), Ordering::Relaxed);
+        Ok(stored)
     }
 
     /// Up to `limit` pending deliveries due at `now_ms`, oldest due first.

@@ -139,24 +139,27 @@ impl Watch {
             return;
         }
         let now = Timestamp::now();
+        let mut alerts = Vec::new();
         for (c, topic) in fresh {
             if now.duration_since(c.received_at).as_hours() > self.rules.max_age_hours {
                 continue;
             }
-            for alert in self.rules_for(c, topic) {
-                self.raise(alert);
-            }
+            alerts.extend(self.rules_for(c, topic));
         }
+        // One transaction for the batch: a burst of safety cases is a burst of alerts, and an
+        // fsync each held the index follower up.
+        self.raise(alerts);
     }
 
-    fn raise(&self, alert: Alert) {
+    fn raise(&self, alerts: Vec<Alert>) {
         let Some(center) = &self.alerts else { return };
-        match center.raise(alert) {
-            Ok(Some(a)) => {
-                tracing::info!(id = %a.id, rule = %a.rule, title = %a.title, "alert raised")
+        match center.raise_all(alerts) {
+            Ok(stored) => {
+                for a in stored {
+                    tracing::info!(id = %a.id, rule = %a.rule, title = %a.title, "alert raised")
+                }
             }
-            Ok(None) => {}
-            Err(e) => tracing::error!(error = %e, "an alert could not be recorded"),
+            Err(e) => tracing::error!(error = %e, "alerts could not be recorded"),
         }
     }
 
@@ -372,11 +375,11 @@ impl Watch {
             .into_iter()
             .map(|s| s.value)
             .collect();
-        for category in categories {
-            if let Some(alert) = self.category_spike(&category, now) {
-                self.raise(alert);
-            }
-        }
+        let alerts = categories
+            .iter()
+            .filter_map(|category| self.category_spike(category, now))
+            .collect();
+        self.raise(alerts);
     }
 }
 

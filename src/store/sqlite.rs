@@ -169,6 +169,10 @@ impl CaseStore for SqliteStore {
 
     fn get_many(&self, ids: &[CaseId]) -> Result<Vec<Case>> {
         self.read(|c| {
+            // One read transaction for all: one snapshot, and one check of the write-ahead log
+            // instead of one per case (each check that finds a commit since the last drops
+            // the connection's page cache and memory map).
+            let _snapshot = c.unchecked_transaction().map_err(store_err)?;
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
                 if let Some(case) = load_light(c, id)? {
