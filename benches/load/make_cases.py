@@ -8,6 +8,9 @@ words spread over documents. Without it, synthetic sentences written for this sc
 narrower vocabulary: every query word hits a large share of the cases, the worst case for
 similarity queries). Nothing is written into the repository. Seeded: the same N, same file.
 Usage: python3 benches/load/make_cases.py 100000 > /tmp/cases.jsonl
+       python3 benches/load/make_cases.py 40000 --bodies > /tmp/bodies.txt
+With --bodies: request bodies for POST /v1/triage and /v1/cases instead, one JSON object a line
+(text and channel, received now), the same texts in another order, for cases.lua.
 """
 import json
 import random
@@ -61,11 +64,25 @@ def real_rows():
     return rows
 
 
+def bodies(n: int, real: list) -> None:
+    rng = random.Random(11)
+    texts = [r["text"] for r in real] or [
+        rng.choice(OPENINGS) + f"我住在{rng.choice(PLACES)}，" + rng.choice(PROBLEMS) + "，"
+        + rng.choice(DEMANDS) for _ in range(1000)]
+    rng.shuffle(texts)
+    for i in range(n):
+        body = {"text": texts[i % len(texts)] + f"（来电{i:07d}）", "channel": rng.choice(CHANNELS)}
+        sys.stdout.write(json.dumps(body, ensure_ascii=False) + "\n")
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     rng = random.Random(7)
     out = sys.stdout
     real = real_rows()
+    if "--bodies" in sys.argv:
+        bodies(n, real)
+        return
     if real:
         sys.stderr.write(f"{len(real)} real texts from the datasets, cycled to {n}\n")
         for i in range(n):

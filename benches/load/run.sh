@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Load test: 100,000 cases imported (real dataset texts when ../shared/datasets is there), then
 # 32 concurrent connections from wrk on loopback against POST /v1/triage, POST /v1/cases and
-# GET /v1/search, each target twice:
+# GET /v1/search, each in two modes:
 #   closed  every connection sends its next request as soon as the last is answered: the
 #           most the server takes (p99 is then ≈ 32 / throughput, whatever the service time);
 #   paced   every connection waits a random think time (exponential, mean 28 ms) between
-#           requests, so the 32 offer ~1,000 req/s: latency at that load.
+#           requests, so the 32 offer ~1,000 req/s: latency at that load. Creates are also
+#           paced at a mean of 64 ms (~500 req/s offered).
+# Two request mixes for triage and creates:
+#   real    complaints of the data sets, of every length, none created twice (cases.lua);
+#   four    four complaints of ~110 characters, numbered, over and over (triage.lua): as
+#           creates, each is a near duplicate in one ever-growing group complaint and half
+#           raise a safety or external-complaint alert: the worst case for the links.
 # Needs wrk (Debian: apt-get install wrk). Usage: bash benches/load/run.sh [cases] [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,20 +22,34 @@ PORT=18089
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 1; }
 cargo build --release --quiet
 python3 benches/load/make_cases.py "$N" > "$DATA/cases.jsonl"
+python3 benches/load/make_cases.py 48000 --bodies > "$DATA/bodies.txt"
 ./target/release/tousu import "$DATA/cases.jsonl" --data-dir "$DATA/db" 2>&1 | grep imported
 ./target/release/tousu serve --data-dir "$DATA/db" --bind "127.0.0.1:$PORT" 2>"$DATA/serve.log" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
 until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.2; done
-for target in triage cases search; do
-  for mode in closed paced; do
-    echo "== $target ($mode)"
-    think=""
-    [ "$mode" = paced ] && think=28
-    case $target in
-      triage) TOUSU_THINK_MS=$think TOUSU_PATH=/v1/triage wrk -t2 -c32 -d"${SECS}s" --latency -s benches/load/triage.lua "http://127.0.0.1:$PORT" ;;
-      cases) TOUSU_THINK_MS=$think TOUSU_PATH=/v1/cases wrk -t2 -c32 -d"${SECS}s" --latency -s benches/load/triage.lua "http://127.0.0.1:$PORT" ;;
-      search) TOUSU_THINK_MS=$think wrk -t2 -c32 -d"${SECS}s" --latency -s benches/load/search.lua "http://127.0.0.1:$PORT" ;;
-    esac | grep -E "Requests/sec|Latency|50%|90%|99%|Non-2xx|requests in"
+
+# run NAME SCRIPT PATH THINK_MS (empty: closed loop). Each run of creates from cases.lua takes
+# bodies of its own: 16,000 (8,000 a wrk thread, more than 20 s sends), from 48,000 texts that
+# are all different. Each run starts once the last one's work is done (the index has caught up
+# with the store, and 5 s more for merges): a closed loop leaves a backlog that would
+# otherwise be charged to the run after it.
+START=0
+run() {
+  echo "== $1 ($([ -z "$4" ] && echo closed || echo "paced, think $4 ms"))"
+  TOUSU_START=$START TOUSU_SHARE=8000 \
+  TOUSU_BODIES="$DATA/bodies.txt" TOUSU_THINK_MS=$4 TOUSU_PATH=$3 \
+    wrk -t2 -c32 -d"${SECS}s" --latency -s "benches/load/$2" "http://127.0.0.1:$PORT" |
+    grep -E "Requests/sec|Latency|50%|90%|99%|Non-2xx|requests in"
+  if [ "$2 $3" = "cases.lua /v1/cases" ]; then START=$((START + 16000)); fi
+  until curl -sf "http://127.0.0.1:$PORT/metrics" | grep -q '^tousu_index_lag_versions 0$'; do
+    sleep 0.5
   done
-done
+  sleep 5
+}
+for think in "" 28; do run "triage, four" triage.lua /v1/triage "$think"; done
+for think in "" 28; do run "triage, real" cases.lua /v1/triage "$think"; done
+for think in "" 28 64; do run "cases, real" cases.lua /v1/cases "$think"; done
+for think in "" 28; do run "cases, four" triage.lua /v1/cases "$think"; done
+# After the creates: search also sees the cases just created, in fresh unmerged segments.
+for think in "" 28; do run search search.lua "" "$think"; done

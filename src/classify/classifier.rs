@@ -169,11 +169,26 @@ impl Classifier {
     /// Predicts category and grade for each text, batching internally by [`BATCH_SIZE`].
     pub fn predict(&self, texts: &[PreparedText]) -> Result<Vec<Prediction>> {
         let bags: Vec<UnitBag> = texts.iter().map(|t| self.tokenizer.encode(t)).collect();
-        let (cat, grade) = self.logits(&bags)?;
+        self.predict_bags(&bags)
+    }
+
+    /// Predicts category and grade for one text, and the text as the model read it (for
+    /// [`Classifier::explain_bag`], instead of encoding it again).
+    pub fn predict_one(&self, text: &PreparedText) -> Result<(Prediction, UnitBag)> {
+        let bag = self.tokenizer.encode(text);
+        let prediction = self
+            .predict_bags(std::slice::from_ref(&bag))?
+            .pop()
+            .ok_or_else(|| Error::Model("no prediction returned".into()))?;
+        Ok((prediction, bag))
+    }
+
+    fn predict_bags(&self, bags: &[UnitBag]) -> Result<Vec<Prediction>> {
+        let (cat, grade) = self.logits(bags)?;
         let head = |logits: Option<&Vec<f32>>, labels: &[String], t: f32| {
             logits.map(|l| head_prediction(l, labels, t))
         };
-        Ok((0..texts.len())
+        Ok((0..bags.len())
             .map(|i| Prediction {
                 category: head(
                     cat.as_ref().map(|c| &c[i]),
@@ -230,8 +245,18 @@ impl Classifier {
     /// The phrases that pushed `head` towards class `class` most, strongest first, at most
     /// [`DRIVERS`]; overlapping n-grams are reported once, as the strongest.
     pub fn explain(&self, text: &PreparedText, head: Head, class: usize) -> Result<Vec<Driver>> {
+        self.explain_bag(text, &self.tokenizer.encode(text), head, class)
+    }
+
+    /// As [`Classifier::explain`], for the text as [`Classifier::predict_one`] encoded it.
+    pub fn explain_bag(
+        &self,
+        text: &PreparedText,
+        bag: &UnitBag,
+        head: Head,
+        class: usize,
+    ) -> Result<Vec<Driver>> {
         let model_err = |e: candle_core::Error| Error::Model(e.to_string());
-        let bag = self.tokenizer.encode(text);
         if bag.ids.is_empty() {
             return Ok(Vec::new());
         }

@@ -166,16 +166,13 @@ impl Engine {
 
     fn triage_with(&self, complaint: &Complaint<'_>, explain: bool) -> Result<Triage> {
         let text = self.pipeline.prepare(complaint.title, complaint.text)?;
-        let prediction = self
-            .classifier
-            .predict(std::slice::from_ref(&text))?
-            .pop()
-            .ok_or_else(|| Error::Model("no prediction returned".into()))?;
+        let (prediction, bag) = self.classifier.predict_one(&text)?;
         let category = prediction
             .category
             .map(|p| -> Result<_> {
                 let drivers = if explain {
-                    self.classifier.explain(&text, Head::Category, p.class)?
+                    self.classifier
+                        .explain_bag(&text, &bag, Head::Category, p.class)?
                 } else {
                     Vec::new()
                 };
@@ -189,7 +186,8 @@ impl Engine {
             .grade
             .map(|p| -> Result<_> {
                 let drivers = if explain {
-                    self.classifier.explain(&text, Head::Grade, p.class)?
+                    self.classifier
+                        .explain_bag(&text, &bag, Head::Grade, p.class)?
                 } else {
                     Vec::new()
                 };
