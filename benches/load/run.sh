@@ -35,8 +35,14 @@ until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.2; done
 # with the store, and 5 s more for merges): a closed loop leaves a backlog that would
 # otherwise be charged to the run after it.
 START=0
+HZ=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+stored() { curl -sf "http://127.0.0.1:$PORT/metrics" | awk '/^tousu_cases / {print $2}'; }
 run() {
   echo "== $1 ($([ -z "$4" ] && echo closed || echo "paced, think $4 ms"))"
+  local ticks cases
+  ticks=$(cpu_ticks)
+  cases=$(stored)
   TOUSU_START=$START TOUSU_SHARE=8000 \
   TOUSU_BODIES="$DATA/bodies.txt" TOUSU_THINK_MS=$4 TOUSU_PATH=$3 \
     wrk -t2 -c32 -d"${SECS}s" --latency -s "benches/load/$2" "http://127.0.0.1:$PORT" |
@@ -46,6 +52,11 @@ run() {
     sleep 0.5
   done
   sleep 5
+  # The server's CPU time (request threads, writer, follower, merges) over the cases created.
+  if [ "$3" = /v1/cases ]; then
+    awk -v t=$(($(cpu_ticks) - ticks)) -v n=$(($(stored) - cases)) -v hz="$HZ" \
+      'BEGIN { printf "server CPU per case created: %.2f ms\n", 1000 * t / hz / n }'
+  fi
 }
 # Search first, on the 100,000 imported cases (one segment); once more after the creates, when
 # it also sees the cases just created, in fresh, unmerged segments.
@@ -54,5 +65,5 @@ for think in "" 28; do run "triage, four" triage.lua /v1/triage "$think"; done
 for think in "" 28; do run "triage, real" cases.lua /v1/triage "$think"; done
 for think in "" 28 64; do run "cases, real" cases.lua /v1/cases "$think"; done
 for think in "" 28; do run "cases, four" triage.lua /v1/cases "$think"; done
-curl -sf "http://127.0.0.1:$PORT/metrics" | grep '^tousu_cases '
+echo "cases stored: $(stored)"
 run "search after the creates" search.lua "" 28
