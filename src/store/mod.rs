@@ -8,6 +8,7 @@
 
 mod bands;
 mod checkpointer;
+mod light;
 mod schema;
 mod sqlite;
 mod writer;

@@ -1,7 +1,7 @@
 //! The embedded default store: one SQLite file in the data directory.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use jiff::Timestamp;
 use r2d2::Pool;
@@ -11,6 +11,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::bands::BandIndex;
 use super::checkpointer::Checkpointer;
+use super::light::{LightCache, lock};
 use super::schema::{READER_PRAGMAS, configure, migrate};
 use super::writer::{Command, Writer, audit_row, from_json, load, load_light, store_err};
 use super::{CaseStore, CaseUpdate, Created, ImportCheckpoint, NewCase, StoredResponse};
@@ -29,6 +30,7 @@ pub struct SqliteStore {
     _checkpointer: Checkpointer,
     salt: String,
     bands: Arc<RwLock<BandIndex>>,
+    light: Arc<Mutex<LightCache>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -51,6 +53,7 @@ impl SqliteStore {
         migrate(&mut conn)?;
         let salt = ensure_salt(&conn)?;
         let bands = Arc::new(RwLock::new(load_bands(&conn)?));
+        let light = Arc::new(Mutex::new(LightCache::default()));
         let manager =
             SqliteConnectionManager::file(path).with_init(|c| c.execute_batch(READER_PRAGMAS));
         let readers = Pool::builder()
@@ -61,10 +64,11 @@ impl SqliteStore {
         Ok(SqliteStore {
             path: path.to_path_buf(),
             readers,
-            writer: Writer::start(conn, Arc::clone(&bands))?,
+            writer: Writer::start(conn, Arc::clone(&bands), Arc::clone(&light))?,
             _checkpointer: Checkpointer::start(path)?,
             salt,
             bands,
+            light,
         })
     }
 
@@ -168,19 +172,33 @@ impl CaseStore for SqliteStore {
     }
 
     fn get_many(&self, ids: &[CaseId]) -> Result<Vec<Case>> {
-        self.read(|c| {
-            // One read transaction for all: one snapshot, and one check of the write-ahead log
-            // instead of one per case (each check that finds a commit since the last drops
-            // the connection's page cache and memory map).
-            let _snapshot = c.unchecked_transaction().map_err(store_err)?;
-            let mut out = Vec::with_capacity(ids.len());
-            for id in ids {
-                if let Some(case) = load_light(c, id)? {
-                    out.push(case);
+        let (mut found, epoch) = {
+            let mut cache = lock(&self.light);
+            let found: Vec<Option<Case>> = ids.iter().map(|id| cache.get(id)).collect();
+            (found, cache.epoch())
+        };
+        if found.iter().any(Option::is_none) {
+            let read = self.read(|c| {
+                // One read transaction for all: one snapshot, and one check of the write-ahead
+                // log instead of one per case (each check that finds a commit since the last
+                // drops the connection's page cache and memory map).
+                let _snapshot = c.unchecked_transaction().map_err(store_err)?;
+                let mut read = Vec::new();
+                for (i, id) in ids.iter().enumerate() {
+                    if found[i].is_none()
+                        && let Some(case) = load_light(c, id)?
+                    {
+                        read.push((i, case));
+                    }
                 }
+                Ok(read)
+            })?;
+            lock(&self.light).keep(epoch, read.iter().map(|(_, c)| c.clone()));
+            for (i, case) in read {
+                found[i] = Some(case);
             }
-            Ok(out)
-        })
+        }
+        Ok(found.into_iter().flatten().collect())
     }
 
     fn idempotency(&self, key: &str) -> Result<Option<StoredResponse>> {
@@ -377,6 +395,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
         let a = store.create(new_case("宽带断网三天")).unwrap().case;
+        // Read once, so that the case is in the light-case cache when it is updated.
+        assert_eq!(
+            store.get_many(std::slice::from_ref(&a.id)).unwrap()[0].status,
+            Status::Triaged
+        );
         let updated = store
             .update(
                 &a.id,
@@ -388,6 +411,11 @@ mod tests {
             )
             .unwrap();
         assert_eq!(updated.status, Status::Investigating);
+        assert_eq!(
+            store.get_many(std::slice::from_ref(&a.id)).unwrap()[0].status,
+            Status::Investigating,
+            "a cached case is forgotten once its update commits"
+        );
         let trail = store.audit(&a.id).unwrap();
         assert_eq!(trail.len(), 2);
         assert_eq!(trail[1].actor, "alice");

@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
 use jiff::Timestamp;
@@ -12,6 +12,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::{Map, Value};
 
 use super::bands::BandIndex;
+use super::light::{LightCache, lock};
 use super::{CaseUpdate, Created, ImportCheckpoint, NewCase};
 use crate::domain::{AuditEvent, Case, CaseId, Grade, Reason, beijing_day_code};
 use crate::error::{Error, Result};
@@ -45,10 +46,14 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    pub fn start(conn: Connection, bands: Arc<RwLock<BandIndex>>) -> Result<Self> {
+    pub fn start(
+        conn: Connection,
+        bands: Arc<RwLock<BandIndex>>,
+        light: Arc<Mutex<LightCache>>,
+    ) -> Result<Self> {
         let (tx, rx) = sync_channel(QUEUE);
         let depth = Arc::new(AtomicUsize::new(0));
-        let mut state = State::load(conn, bands)?;
+        let mut state = State::load(conn, bands, light)?;
         let d = Arc::clone(&depth);
         let thread = std::thread::Builder::new()
             .name("tousu-store-writer".into())
@@ -95,8 +100,19 @@ struct State {
     next_version: u64,
     /// The in-memory band index, given each new case once its transaction has committed.
     bands: Arc<RwLock<BandIndex>>,
-    /// Band values of the cases inserted in the open transaction.
-    fresh: Vec<Fresh>,
+    /// Light cases read recently; a case rewritten is dropped from it once committed.
+    light: Arc<Mutex<LightCache>>,
+    /// What the open transaction changed that memory must follow once it commits.
+    effects: Effects,
+}
+
+/// What a transaction changed that memory must follow once it commits.
+#[derive(Default)]
+struct Effects {
+    /// New cases' band values, for the band index.
+    bands: Vec<Fresh>,
+    /// Cases rewritten (updates, group links), for the light-case cache.
+    rewritten: Vec<CaseId>,
 }
 
 /// A new case's band values, for the band index after commit.
@@ -114,7 +130,11 @@ enum Pending {
 }
 
 impl State {
-    fn load(conn: Connection, bands: Arc<RwLock<BandIndex>>) -> Result<Self> {
+    fn load(
+        conn: Connection,
+        bands: Arc<RwLock<BandIndex>>,
+        light: Arc<Mutex<LightCache>>,
+    ) -> Result<Self> {
         let (seq, version): (i64, i64) = conn
             .query_row(
                 "SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(version), 0) FROM cases",
@@ -127,7 +147,8 @@ impl State {
             next_seq: seq as u64 + 1,
             next_version: version as u64 + 1,
             bands,
-            fresh: Vec::new(),
+            light,
+            effects: Effects::default(),
         })
     }
 
@@ -186,15 +207,15 @@ impl State {
             for cmd in group {
                 pending.push(match cmd {
                     Command::Create(new, reply) => {
-                        let r = in_savepoint(&tx, &mut self.fresh, |t, fresh| {
-                            insert(t, &mut self.next_seq, &mut self.next_version, fresh, *new)
+                        let r = in_savepoint(&tx, &mut self.effects, |t, effects| {
+                            insert(t, &mut self.next_seq, &mut self.next_version, effects, *new)
                         });
                         Pending::Created(reply, r)
                     }
                     Command::CreateMany(items, checkpoint, reply) => {
                         // All at once in one savepoint (one sub-journal); only if an item
                         // fails, again one savepoint per item so that the others still go in.
-                        let all = in_savepoint(&tx, &mut self.fresh, |t, fresh| {
+                        let all = in_savepoint(&tx, &mut self.effects, |t, effects| {
                             let mut created: Vec<Created> = Vec::with_capacity(items.len());
                             for new in &items {
                                 let new =
@@ -203,7 +224,7 @@ impl State {
                                     t,
                                     &mut self.next_seq,
                                     &mut self.next_version,
-                                    fresh,
+                                    effects,
                                     new,
                                 )?);
                             }
@@ -218,15 +239,19 @@ impl State {
                                     let new = link_to_item(new, |j| {
                                         results.get(j).map(|r| r.as_ref().map_err(drop))
                                     });
-                                    results.push(in_savepoint(&tx, &mut self.fresh, |t, fresh| {
-                                        insert(
-                                            t,
-                                            &mut self.next_seq,
-                                            &mut self.next_version,
-                                            fresh,
-                                            new,
-                                        )
-                                    }));
+                                    results.push(in_savepoint(
+                                        &tx,
+                                        &mut self.effects,
+                                        |t, effects| {
+                                            insert(
+                                                t,
+                                                &mut self.next_seq,
+                                                &mut self.next_version,
+                                                effects,
+                                                new,
+                                            )
+                                        },
+                                    ));
                                 }
                                 results
                             }
@@ -238,8 +263,8 @@ impl State {
                         Pending::Many(reply, r)
                     }
                     Command::Update(id, actor, update, reply) => {
-                        let r = in_savepoint(&tx, &mut self.fresh, |t, _| {
-                            apply_update(t, &mut self.next_version, &id, &actor, update)
+                        let r = in_savepoint(&tx, &mut self.effects, |t, effects| {
+                            apply_update(t, &mut self.next_version, effects, &id, &actor, update)
                         });
                         Pending::Updated(reply, r)
                     }
@@ -248,7 +273,7 @@ impl State {
             }
             tx.commit().map_err(store_err)
         })();
-        let fresh = std::mem::take(&mut self.fresh);
+        let effects = std::mem::take(&mut self.effects);
         if let Err(e) = outcome {
             // Nothing of this group is durable: every caller gets the error, and the counters
             // go back to what the database holds.
@@ -267,10 +292,13 @@ impl State {
         }
         // Before anyone is answered: a near duplicate sent right after its ack is found.
         let mut bands = self.bands.write().expect("band index lock");
-        for f in fresh {
+        for f in effects.bands {
             bands.insert(f.seq, f.received_at, &f.bands);
         }
         drop(bands);
+        if !effects.rewritten.is_empty() {
+            lock(&self.light).forget(&effects.rewritten);
+        }
         for p in pending {
             // A caller that gave up waiting is no reason to stop.
             match p {
@@ -297,24 +325,24 @@ fn link_to_item<'a>(
 
 /// Runs `f` in a savepoint: its writes are kept only if it succeeds, so one bad command does
 /// not undo the rest of its group.
-/// Runs `f` in a savepoint; the band values it gathered in `fresh` are dropped with it if it
-/// fails.
+/// Runs `f` in a savepoint; the band values it gathered in `effects` are dropped with it if
+/// it fails (cases it rewrote stay listed: forgetting one more cached case is harmless).
 fn in_savepoint<T>(
     tx: &Transaction<'_>,
-    fresh: &mut Vec<Fresh>,
-    f: impl FnOnce(&Connection, &mut Vec<Fresh>) -> Result<T>,
+    effects: &mut Effects,
+    f: impl FnOnce(&Connection, &mut Effects) -> Result<T>,
 ) -> Result<T> {
     // Cached statements: `execute_batch` would parse the SQL again for every command.
     let run = |sql: &str| tx.prepare_cached(sql).and_then(|mut st| st.execute([]));
     run("SAVEPOINT cmd").map_err(store_err)?;
-    let mark = fresh.len();
-    match f(tx, fresh) {
+    let mark = effects.bands.len();
+    match f(tx, effects) {
         Ok(v) => {
             run("RELEASE cmd").map_err(store_err)?;
             Ok(v)
         }
         Err(e) => {
-            fresh.truncate(mark);
+            effects.bands.truncate(mark);
             tx.execute_batch("ROLLBACK TO cmd; RELEASE cmd")
                 .map_err(store_err)?;
             Err(e)
@@ -326,7 +354,7 @@ fn insert(
     conn: &Connection,
     next_seq: &mut u64,
     next_version: &mut u64,
-    fresh: &mut Vec<Fresh>,
+    effects: &mut Effects,
     new: NewCase,
 ) -> Result<Created> {
     let NewCase {
@@ -440,10 +468,10 @@ fn insert(
     }
     if let Some(group) = created.case.links.group_id.clone() {
         for member in group_members {
-            join_group(conn, next_version, &member, &group, now)?;
+            join_group(conn, next_version, effects, &member, &group, now)?;
         }
     }
-    fresh.push(Fresh {
+    effects.bands.push(Fresh {
         seq: created.case.seq,
         received_at: created.case.received_at.as_millisecond(),
         bands,
@@ -455,6 +483,7 @@ fn insert(
 fn join_group(
     conn: &Connection,
     next_version: &mut u64,
+    effects: &mut Effects,
     id: &CaseId,
     group: &str,
     now: Timestamp,
@@ -478,13 +507,14 @@ fn join_group(
         serde_json::json!({"grade": case.grade, "reasons": case.reasons, "group_id": group});
     case.version = take(next_version);
     case.updated_at = now;
-    save(conn, &mut case)?;
+    save(conn, effects, &mut case)?;
     audit(conn, id, now, "system", "link", before, after)
 }
 
 fn apply_update(
     conn: &Connection,
     next_version: &mut u64,
+    effects: &mut Effects,
     id: &CaseId,
     actor: &str,
     update: CaseUpdate,
@@ -502,7 +532,7 @@ fn apply_update(
             "the patch changes nothing: every field already has the value sent".into(),
         ));
     }
-    save(conn, &mut case)?;
+    save(conn, effects, &mut case)?;
     audit(conn, id, now, actor, action, before, after)?;
     Ok(case)
 }
@@ -575,7 +605,8 @@ pub(super) fn load_light(conn: &Connection, id: &CaseId) -> Result<Option<Case>>
     doc.map(|d| from_json(&d)).transpose()
 }
 
-fn save(conn: &Connection, case: &mut Case) -> Result<()> {
+fn save(conn: &Connection, effects: &mut Effects, case: &mut Case) -> Result<()> {
+    effects.rewritten.push(case.id.clone());
     let doc = to_json(case);
     conn.prepare_cached("UPDATE cases SET version = ?1, doc = ?2 WHERE id = ?3")
         .and_then(|mut st| st.execute(params![case.version as i64, doc, case.id.as_str()]))

@@ -1,0 +1,98 @@
+//! Light cases (without their intake triage) recently read, in memory.
+//!
+//! Every intake reads 30–60 earlier cases (its index neighbours) to compare with, and the same
+//! ones come up again and again. From SQLite each costs B-tree walks and, under steady intake,
+//! page faults: each read transaction that finds a newer commit drops the connection's page
+//! cache and memory map. The writer forgets every case it rewrites (updates, group links) once
+//! that has committed, before anyone is answered. A reader caches what it read only if no case
+//! was forgotten since it started reading: what it read may predate that rewrite.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use lru::LruCache;
+
+use crate::domain::{Case, CaseId};
+
+/// Light cases kept (a few KiB each: tens of MB at most).
+const CAPACITY: usize = 16_384;
+
+/// The cache.
+pub(super) struct LightCache {
+    cases: LruCache<CaseId, Arc<Case>>,
+    /// Rewrites forgotten so far.
+    epoch: u64,
+}
+
+impl Default for LightCache {
+    fn default() -> Self {
+        LightCache {
+            cases: LruCache::new(CAPACITY.try_into().expect("capacity is not zero")),
+            epoch: 0,
+        }
+    }
+}
+
+impl LightCache {
+    /// The case, if cached.
+    pub fn get(&mut self, id: &CaseId) -> Option<Case> {
+        self.cases.get(id).map(|c| Case::clone(c))
+    }
+
+    /// Where the writer's rewrites stand: pass it to [`LightCache::keep`] after reading.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// Caches cases read from the store since `epoch`, unless a case was rewritten since.
+    pub fn keep(&mut self, epoch: u64, cases: impl IntoIterator<Item = Case>) {
+        if epoch != self.epoch {
+            return;
+        }
+        for case in cases {
+            self.cases.put(case.id.clone(), Arc::new(case));
+        }
+    }
+
+    /// Forgets rewritten cases (the writer, after their commit).
+    pub fn forget(&mut self, ids: &[CaseId]) {
+        self.epoch += 1;
+        for id in ids {
+            self.cases.pop(id);
+        }
+    }
+}
+
+/// The cache, locked. Nothing panics while holding it, but a poisoned lock is safe to take
+/// over anyway: each method leaves it consistent.
+pub(super) fn lock(cache: &Mutex<LightCache>) -> MutexGuard<'_, LightCache> {
+    cache
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(id: &str, text: &str) -> Case {
+        let mut c = Case::test_case(text, "2026-11-21T17:30:00Z");
+        c.id = CaseId(id.into());
+        c
+    }
+
+    #[test]
+    fn a_read_that_overlaps_a_rewrite_is_not_kept() {
+        let mut cache = LightCache::default();
+        let before = cache.epoch();
+        cache.keep(before, [case("A", "旧")]);
+        assert_eq!(cache.get(&CaseId("A".into())).unwrap().text, "旧");
+        // A reader starts, the writer rewrites A, the reader's (older) copy must not stay.
+        let reading = cache.epoch();
+        cache.forget(&[CaseId("A".into())]);
+        assert!(cache.get(&CaseId("A".into())).is_none());
+        cache.keep(reading, [case("A", "旧")]);
+        assert!(cache.get(&CaseId("A".into())).is_none());
+        cache.keep(cache.epoch(), [case("A", "新")]);
+        assert_eq!(cache.get(&CaseId("A".into())).unwrap().text, "新");
+    }
+}
