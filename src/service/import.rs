@@ -31,7 +31,7 @@ use crate::text::{Signature, contact_hash, mask_pii, normalize};
 use crate::triage::{Complaint, GradeTriage};
 
 /// Lines per transaction. Large, because each commit writes every index page it touched to
-/// the write-ahead log, and the duplicate-band indexes are touched all over.
+/// the write-ahead log (the contact index is touched all over).
 const CHUNK: usize = 2048;
 /// Threads triaging (the machine this is sized for has two cores; the store writer and the
 /// index share them).
