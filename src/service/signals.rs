@@ -73,13 +73,14 @@ impl Service {
     /// Near duplicate and repeat: store lookups only.
     pub(super) fn link_signals(&self, probe: &Probe<'_>) -> Result<Signals> {
         let s = &self.settings.duplicates;
-        let profile = BigramProfile::new(probe.masked);
         let mut signals = Signals::default();
 
         let since = probe.received_at - days(s.near_duplicate_days);
         signals.duplicate_of = self.store.near_duplicate(probe.signature, since)?;
 
         if let Some(hash) = probe.contact_hash {
+            // Only a complainant with earlier cases needs the text's profile.
+            let profile = BigramProfile::new(probe.masked);
             let since = probe.received_at - days(s.repeat_days);
             signals.repeat_of = self
                 .store
