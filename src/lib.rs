@@ -9,9 +9,11 @@
 //! - [`text`]: normalisation, PII masking, jieba segmentation, keywords.
 //! - [`classify`]: the unit tokenizer, the candle model, training, evaluation, explanations.
 //! - [`triage`]: profiles, auditable grade rules, and the engine that runs it all.
+//! - [`background`]: background threads give way to request threads.
 #![warn(missing_docs)]
 
 pub mod alerts;
+pub mod background;
 pub mod classify;
 pub mod config;
 pub mod domain;

@@ -66,7 +66,10 @@ impl AlertCenter {
         let worker = Worker::new(Arc::clone(&queue), Arc::clone(&signal), settings);
         let handle = std::thread::Builder::new()
             .name("tousu-alerts".into())
-            .spawn(move || worker.run())
+            .spawn(move || {
+                crate::background::lower_priority();
+                worker.run()
+            })
             .map_err(|e| Error::Store(format!("cannot start the alert delivery thread: {e}")))?;
         let (feed, _) = broadcast::channel(FEED_CAPACITY);
         Ok(Arc::new(AlertCenter {

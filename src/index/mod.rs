@@ -90,9 +90,17 @@ impl CaseIndex {
             .payload
             .and_then(|p| p.parse().ok())
             .unwrap_or(0);
-        let writer = index
-            .writer_with_num_threads(2, WRITER_MEMORY)
-            .map_err(index_err)?;
+        // Created on a thread of lower priority: tantivy's indexing and merging threads, started
+        // here, inherit it and give way to requests.
+        let writer = std::thread::scope(|s| {
+            s.spawn(|| {
+                crate::background::lower_priority();
+                index.writer_with_num_threads(2, WRITER_MEMORY)
+            })
+            .join()
+            .expect("the index writer's thread")
+        })
+        .map_err(index_err)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

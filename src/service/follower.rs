@@ -75,7 +75,10 @@ impl IndexFollower {
         let (g, b) = (Arc::clone(&gate), Arc::clone(&bulk));
         let thread = std::thread::Builder::new()
             .name("tousu-index-follower".into())
-            .spawn(move || follow(&*store, &index, &watch, &rx, &g, &b))
+            .spawn(move || {
+                crate::background::lower_priority();
+                follow(&*store, &index, &watch, &rx, &g, &b)
+            })
             .map_err(|e| Error::Index(format!("cannot start the index follower: {e}")))?;
         Ok(IndexFollower {
             wake: Mutex::new(Some(tx)),

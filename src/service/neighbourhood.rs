@@ -5,6 +5,7 @@
 //! in all three lists), so each case is read and compared once per intake, not once a list.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::domain::{Case, CaseId};
 use crate::error::Result;
@@ -14,7 +15,7 @@ use crate::text::BigramProfile;
 /// An intake's text and the earlier cases read so far, with how alike each reads to it.
 pub(super) struct Neighbourhood {
     profile: BigramProfile,
-    read: HashMap<CaseId, (Case, f32)>,
+    read: HashMap<CaseId, (Arc<Case>, f32)>,
 }
 
 impl Neighbourhood {
@@ -27,7 +28,11 @@ impl Neighbourhood {
 
     /// The cases with these ids (unknown ones left out) and their bigram cosine with the
     /// text, most alike first; without their intake triage.
-    pub fn ranked(&mut self, store: &dyn CaseStore, ids: &[CaseId]) -> Result<Vec<(Case, f32)>> {
+    pub fn ranked(
+        &mut self,
+        store: &dyn CaseStore,
+        ids: &[CaseId],
+    ) -> Result<Vec<(Arc<Case>, f32)>> {
         let unread: Vec<CaseId> = ids
             .iter()
             .filter(|id| !self.read.contains_key(*id))
@@ -39,7 +44,7 @@ impl Neighbourhood {
                 self.read.insert(case.id.clone(), (case, score));
             }
         }
-        let mut ranked: Vec<(Case, f32)> = ids
+        let mut ranked: Vec<(Arc<Case>, f32)> = ids
             .iter()
             .filter_map(|id| self.read.get(id).cloned())
             .collect();

@@ -76,12 +76,12 @@ impl Service {
                     id: h.id,
                     score: h.score,
                     snippet: h.snippet,
-                    title: c.title,
-                    category: c.category,
+                    title: c.title.clone(),
+                    category: c.category.clone(),
                     grade: c.grade,
                     status: c.status,
                     channel: c.channel,
-                    department: c.department,
+                    department: c.department.clone(),
                     received_at: c.received_at,
                 })
             })

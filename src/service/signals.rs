@@ -144,7 +144,7 @@ impl Service {
         Ok(Some(GroupSignal {
             group_id,
             complainants: total,
-            cases: members.into_iter().map(|c| c.id).collect(),
+            cases: members.into_iter().map(|c| c.id.clone()).collect(),
             unlinked,
         }))
     }

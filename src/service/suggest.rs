@@ -5,6 +5,8 @@
 //! read (character-bigram cosine), and acknowledgement-only replies go last: they tell the
 //! handler nothing.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -186,7 +188,7 @@ impl Service {
                     // The department the reply names handled it; the routed one may have
                     // passed it on.
                     department: reply::department(&text).or_else(|| c.department.clone()),
-                    case_id: c.id,
+                    case_id: c.id.clone(),
                     resolution: text,
                     score,
                 }
@@ -203,7 +205,7 @@ impl Service {
 const VOTERS: usize = 10;
 
 /// The department named by the most (similarity-weighted) of the closest resolved cases.
-fn department_vote(ranked: &[(Case, f32)]) -> Option<DepartmentHint> {
+fn department_vote(ranked: &[(Arc<Case>, f32)]) -> Option<DepartmentHint> {
     use std::collections::HashMap;
     let mut weight: HashMap<String, (f32, usize, HashMap<String, usize>)> = HashMap::new();
     let mut voters = 0;
@@ -243,7 +245,7 @@ const CONSENSUS: usize = 5;
 /// Moves to the front the reply among the closest few that best agrees with the others (by
 /// character F1), weighted by how alike its complaint reads: a reply much like its neighbours'
 /// is the typical answer to such a complaint, not one case's particulars.
-fn consensus_first(ranked: &mut [(Case, f32)]) {
+fn consensus_first(ranked: &mut [(Arc<Case>, f32)]) {
     let n = ranked.len().min(CONSENSUS);
     if n < 3 {
         return;

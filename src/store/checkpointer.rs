@@ -34,6 +34,7 @@ impl Checkpointer {
         let thread = std::thread::Builder::new()
             .name("tousu-store-checkpointer".into())
             .spawn(move || {
+                crate::background::lower_priority();
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
                     // PASSIVE: copies what no reader still needs, never waits on the writer.
                     if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))

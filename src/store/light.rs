@@ -34,8 +34,8 @@ impl Default for LightCache {
 
 impl LightCache {
     /// The case, if cached.
-    pub fn get(&mut self, id: &CaseId) -> Option<Case> {
-        self.cases.get(id).map(|c| Case::clone(c))
+    pub fn get(&mut self, id: &CaseId) -> Option<Arc<Case>> {
+        self.cases.get(id).cloned()
     }
 
     /// Where the writer's rewrites stand: pass it to [`LightCache::keep`] after reading.
@@ -44,12 +44,12 @@ impl LightCache {
     }
 
     /// Caches cases read from the store since `epoch`, unless a case was rewritten since.
-    pub fn keep(&mut self, epoch: u64, cases: impl IntoIterator<Item = Case>) {
+    pub fn keep(&mut self, epoch: u64, cases: impl IntoIterator<Item = Arc<Case>>) {
         if epoch != self.epoch {
             return;
         }
         for case in cases {
-            self.cases.put(case.id.clone(), Arc::new(case));
+            self.cases.put(case.id.clone(), case);
         }
     }
 
@@ -74,10 +74,10 @@ pub(super) fn lock(cache: &Mutex<LightCache>) -> MutexGuard<'_, LightCache> {
 mod tests {
     use super::*;
 
-    fn case(id: &str, text: &str) -> Case {
+    fn case(id: &str, text: &str) -> Arc<Case> {
         let mut c = Case::test_case(text, "2026-11-21T17:30:00Z");
         c.id = CaseId(id.into());
-        c
+        Arc::new(c)
     }
 
     #[test]

@@ -13,6 +13,8 @@ mod schema;
 mod sqlite;
 mod writer;
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
@@ -141,7 +143,8 @@ pub trait CaseStore: Send + Sync + 'static {
     fn get(&self, id: &CaseId) -> Result<Option<Case>>;
 
     /// Cases by id, in the order given, without their intake triage; unknown ids are skipped.
-    fn get_many(&self, ids: &[CaseId]) -> Result<Vec<Case>>;
+    /// Shared, not copied: they may come from the store's cache of recently read cases.
+    fn get_many(&self, ids: &[CaseId]) -> Result<Vec<Arc<Case>>>;
 
     /// What an idempotency key was first answered with.
     fn idempotency(&self, key: &str) -> Result<Option<StoredResponse>>;

@@ -171,10 +171,10 @@ impl CaseStore for SqliteStore {
         self.read(|c| load(c, id))
     }
 
-    fn get_many(&self, ids: &[CaseId]) -> Result<Vec<Case>> {
+    fn get_many(&self, ids: &[CaseId]) -> Result<Vec<Arc<Case>>> {
         let (mut found, epoch) = {
             let mut cache = lock(&self.light);
-            let found: Vec<Option<Case>> = ids.iter().map(|id| cache.get(id)).collect();
+            let found: Vec<Option<Arc<Case>>> = ids.iter().map(|id| cache.get(id)).collect();
             (found, cache.epoch())
         };
         if found.iter().any(Option::is_none) {
@@ -188,12 +188,12 @@ impl CaseStore for SqliteStore {
                     if found[i].is_none()
                         && let Some(case) = load_light(c, id)?
                     {
-                        read.push((i, case));
+                        read.push((i, Arc::new(case)));
                     }
                 }
                 Ok(read)
             })?;
-            lock(&self.light).keep(epoch, read.iter().map(|(_, c)| c.clone()));
+            lock(&self.light).keep(epoch, read.iter().map(|(_, c)| Arc::clone(c)));
             for (i, case) in read {
                 found[i] = Some(case);
             }
