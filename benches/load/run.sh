@@ -20,6 +20,10 @@ SECS=${2:-20}
 DATA=$(mktemp -d /tmp/tousu-load.XXXXXX)
 PORT=18089
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 1; }
+if curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; then
+  echo "port $PORT is taken by another server: stop it first"
+  exit 1
+fi
 cargo build --release --quiet
 python3 benches/load/make_cases.py "$N" > "$DATA/cases.jsonl"
 python3 benches/load/make_cases.py 48000 --bodies > "$DATA/bodies.txt"
@@ -39,6 +43,11 @@ HZ=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
 stored() { curl -sf "http://127.0.0.1:$PORT/metrics" | awk '/^tousu_cases / {print $2}'; }
 run() {
+  if ! kill -0 "$SERVER" 2>/dev/null; then
+    echo "the server exited; the end of its log:"
+    tail -n 40 "$DATA/serve.log"
+    exit 1
+  fi
   echo "== $1 ($([ -z "$4" ] && echo closed || echo "paced, think $4 ms"))"
   local ticks cases
   ticks=$(cpu_ticks)
