@@ -17,13 +17,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-100000}
 SECS=${2:-20}
-DATA=$(mktemp -d /tmp/tousu-load.XXXXXX)
 PORT=18089
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 1; }
 if curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; then
   echo "port $PORT is taken by another server: stop it first"
   exit 1
 fi
+DATA=$(mktemp -d /tmp/tousu-load.XXXXXX)
 cargo build --release --quiet
 python3 benches/load/make_cases.py "$N" > "$DATA/cases.jsonl"
 python3 benches/load/make_cases.py 48000 --bodies > "$DATA/bodies.txt"

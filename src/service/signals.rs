@@ -79,18 +79,23 @@ impl Service {
         signals.duplicate_of = self.store.near_duplicate(probe.signature, since)?;
 
         if let Some(hash) = probe.contact_hash {
-            // Only a complainant with earlier cases needs the text's profile.
-            let profile = BigramProfile::new(probe.masked);
             let since = probe.received_at - days(s.repeat_days);
-            signals.repeat_of = self
+            let earlier: Vec<_> = self
                 .store
                 .by_contact(hash, since, 50)?
                 .into_iter()
                 .filter(|c| c.received_at <= probe.received_at)
-                .filter(|c| profile.cosine(&BigramProfile::new(&c.text)) >= s.repeat_similarity)
-                .map(|c| c.id)
-                .take(MAX_REPEATS)
                 .collect();
+            // Only a complainant with earlier cases needs the text's profile.
+            if !earlier.is_empty() {
+                let profile = BigramProfile::new(probe.masked);
+                signals.repeat_of = earlier
+                    .into_iter()
+                    .filter(|c| profile.cosine(&BigramProfile::new(&c.text)) >= s.repeat_similarity)
+                    .map(|c| c.id)
+                    .take(MAX_REPEATS)
+                    .collect();
+            }
         }
         Ok(signals)
     }

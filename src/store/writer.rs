@@ -324,9 +324,8 @@ fn link_to_item<'a>(
 }
 
 /// Runs `f` in a savepoint: its writes are kept only if it succeeds, so one bad command does
-/// not undo the rest of its group.
-/// Runs `f` in a savepoint; the band values it gathered in `effects` are dropped with it if
-/// it fails (cases it rewrote stay listed: forgetting one more cached case is harmless).
+/// not undo the rest of its group. The band values it gathered in `effects` are dropped with
+/// it if it fails (cases it rewrote stay listed: forgetting one more cached case is harmless).
 fn in_savepoint<T>(
     tx: &Transaction<'_>,
     effects: &mut Effects,
