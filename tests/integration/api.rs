@@ -530,6 +530,30 @@ async fn a_slow_request_times_out_with_503() {
 // POST /v1/cases, GET /v1/cases/{id}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_complainant_on_the_same_matter_is_a_repeat() {
+    let t = app();
+    let first = id_of(
+        &t.create(&json!({ "text": BROADBAND, "contact": "13812345678" }))
+            .await,
+    );
+    let again = "家里宽带又断网了，三天了报修多次还是没人处理";
+    let repeat = t
+        .create(&json!({ "text": again, "contact": "138 1234 5678" }))
+        .await;
+    assert_eq!(repeat["signals"]["repeat_of"], json!([first]), "{repeat}");
+    assert!(
+        repeat["reasons"].to_string().contains("repeat"),
+        "the grade names the repeat: {repeat}"
+    );
+    // Another matter from the same complainant, and the same matter from someone else: no
+    // repeat.
+    for (text, contact) in [(BILL, "13812345678"), (again, "13987654321")] {
+        let other = t.create(&json!({ "text": text, "contact": contact })).await;
+        assert!(other["signals"].get("repeat_of").is_none(), "{other}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_answers_201_and_the_case_reads_back() {
     let t = app();
     let r = t
