@@ -42,6 +42,8 @@ pub struct CaseIndex {
     /// Highest store version in the last commit (the commit payload).
     committed_version: AtomicU64,
     rebuilt: bool,
+    /// Each live segment's columns that similar-case hits read, opened once per segment.
+    hit_columns: similar::HitColumnsCache,
 }
 
 impl std::fmt::Debug for CaseIndex {
@@ -107,6 +109,7 @@ impl CaseIndex {
             .try_into()
             .map_err(index_err)?;
         Ok(CaseIndex {
+            hit_columns: Default::default(),
             dir: dir.to_path_buf(),
             index,
             fields,

@@ -5,14 +5,16 @@
 //! suggestion evaluation's history, 8, 10, 12 and 16 words gave the same department accuracy
 //! and reply F1 within two queries of 114; each word costs block-WAND time on every create.)
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 
 use jiff::Timestamp;
 use serde::Serialize;
 use tantivy::Term;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::IndexRecordOption;
+use tantivy::index::SegmentId;
+use tantivy::query::{Bm25StatisticsProvider, BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::{TokenStream, Tokenizer};
 
 use super::{CaseIndex, index_err};
@@ -45,7 +47,8 @@ pub struct SimilarRequest {
 /// A complaint's words weighted by tf·idf against the index, best first.
 #[derive(Debug, Clone, Default)]
 pub struct SimilarQuery {
-    weighted: Vec<(f64, Term)>,
+    /// tf·idf, the word, and its document frequency in the whole index (estimated).
+    pub(super) weighted: Vec<(f64, Term, u64)>,
 }
 
 /// A similar case.
@@ -72,6 +75,7 @@ impl CaseIndex {
     pub fn similar_query(&self, text: &str) -> Result<SimilarQuery> {
         let searcher = self.reader.searcher();
         let n = searcher.num_docs();
+        let total_docs = searcher.total_num_docs().map_err(index_err)?;
         let mut tf: HashMap<String, u32> = HashMap::new();
         let mut tokenizer = self.tokenizer.clone();
         let mut stream = tokenizer.token_stream(text);
@@ -114,7 +118,9 @@ impl CaseIndex {
                 continue;
             }
             let idf = (1.0 + (n as f64 - df as f64 + 0.5) / (df as f64 + 0.5)).ln();
-            weighted.push((count as f64 * idf, term));
+            // Scaled from the largest segment to the index, for BM25 (`QueryStatistics`).
+            let in_index = (df as f64 * total_docs as f64 / n.max(1) as f64).round() as u64;
+            weighted.push((count as f64 * idf, term, in_index.max(1)));
         }
         weighted.sort_by(|a, b| b.0.total_cmp(&a.0));
         Ok(SimilarQuery { weighted })
@@ -134,7 +140,7 @@ impl CaseIndex {
             .weighted
             .iter()
             .take(req.max_terms.unwrap_or(QUERY_TERMS))
-            .map(|(_, term)| {
+            .map(|(_, term, _)| {
                 let term = term.clone();
                 let q: Box<dyn Query> =
                     Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
@@ -156,8 +162,13 @@ impl CaseIndex {
             req.limit
         }
         .saturating_add(usize::from(req.exclude.is_some()));
+        let statistics = QueryStatistics::new(&searcher, self.fields.text, query)?;
         let top = searcher
-            .search(&words, &TopDocs::with_limit(fetch).order_by_score())
+            .search_with_statistics_provider(
+                &words,
+                &TopDocs::with_limit(fetch).order_by_score(),
+                &statistics,
+            )
             .map_err(index_err)?;
         let hits = self.filtered(&searcher, top, req)?;
         Ok(hits)
@@ -176,9 +187,10 @@ impl CaseIndex {
         for (score, address) in top {
             let c = match columns.entry(address.segment_ord) {
                 std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-                std::collections::hash_map::Entry::Vacant(v) => v.insert(HitColumns::open(
-                    searcher.segment_reader(address.segment_ord),
-                )?),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let segment = searcher.segment_reader(address.segment_ord);
+                    v.insert(self.hit_columns.get(segment, searcher)?)
+                }
             };
             let doc = address.doc_id;
             let Some(number) = c.number.first(doc) else {
@@ -215,7 +227,95 @@ impl CaseIndex {
     }
 }
 
+/// BM25 statistics for a similar-case query: the index's totals counted once per query (not
+/// once per word), and each word's document frequency as [`CaseIndex::similar_query`]
+/// estimated it, instead of a dictionary lookup per word in every segment (under steady intake:
+/// one large segment and many fresh small ones).
+struct QueryStatistics<'a> {
+    searcher: &'a tantivy::Searcher,
+    text: Field,
+    total_docs: u64,
+    text_tokens: u64,
+    doc_freq: HashMap<&'a Term, u64>,
+}
+
+impl<'a> QueryStatistics<'a> {
+    fn new(searcher: &'a tantivy::Searcher, text: Field, query: &'a SimilarQuery) -> Result<Self> {
+        Ok(QueryStatistics {
+            searcher,
+            text,
+            total_docs: searcher.total_num_docs().map_err(index_err)?,
+            text_tokens: searcher.total_num_tokens(text).map_err(index_err)?,
+            doc_freq: query.weighted.iter().map(|(_, t, df)| (t, *df)).collect(),
+        })
+    }
+}
+
+impl Bm25StatisticsProvider for QueryStatistics<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        if field == self.text {
+            Ok(self.text_tokens)
+        } else {
+            self.searcher.total_num_tokens(field)
+        }
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.total_docs)
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        match self.doc_freq.get(term) {
+            // The index may have changed since the estimate (another searcher): BM25 needs
+            // the frequency within the total.
+            Some(df) => Ok((*df).clamp(1, self.total_docs.max(1))),
+            None => self.searcher.doc_freq(term),
+        }
+    }
+}
+
+/// The [`HitColumns`] of segments seen so far: opening them costs column-directory lookups
+/// on every query (a fiftieth of a create), and a segment's columns never change.
+#[derive(Default)]
+pub(super) struct HitColumnsCache(Mutex<HashMap<SegmentId, HitColumns>>);
+
+/// Segments whose columns are kept before those merged away are dropped.
+const KEPT_SEGMENTS: usize = 64;
+
+impl HitColumnsCache {
+    /// Segments kept.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.0.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    fn get(
+        &self,
+        segment: &tantivy::SegmentReader,
+        searcher: &tantivy::Searcher,
+    ) -> Result<HitColumns> {
+        let id = segment.segment_id();
+        // Nothing panics while holding the lock; a poisoned map is still consistent.
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = kept.get(&id) {
+            return Ok(c.clone());
+        }
+        if kept.len() >= KEPT_SEGMENTS {
+            let live: HashSet<SegmentId> = searcher
+                .segment_readers()
+                .iter()
+                .map(|s| s.segment_id())
+                .collect();
+            kept.retain(|id, _| live.contains(id));
+        }
+        let c = HitColumns::open(segment)?;
+        kept.insert(id, c.clone());
+        Ok(c)
+    }
+}
+
 /// One segment's fast columns that a similar-case hit needs.
+#[derive(Clone)]
 struct HitColumns {
     number: tantivy::columnar::Column<u64>,
     received_at: tantivy::columnar::Column<tantivy::DateTime>,

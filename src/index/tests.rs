@@ -202,3 +202,82 @@ fn similar_finds_the_same_topic_and_filters_resolved() {
         ["TS20261122-000003"]
     );
 }
+
+#[test]
+fn similar_scores_are_plain_bm25_on_one_segment() {
+    use tantivy::collector::TopDocs;
+    use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+    let (_dir, index) = index_of(&corpus());
+    // Indexing threads may have split the corpus; on one segment the estimates are exact.
+    index.compact().unwrap();
+    let text = "我家宽带老是断网，网速很慢";
+    let query = index.similar_query(text).unwrap();
+    let hits = index
+        .similar_to_query(
+            &query,
+            &SimilarRequest {
+                limit: 5,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    // The same words scored with the searcher's own statistics (exact on one segment).
+    let words: Vec<(Occur, Box<dyn Query>)> = query
+        .weighted
+        .iter()
+        .take(10)
+        .map(|(_, t, _)| {
+            let q: Box<dyn Query> = Box::new(TermQuery::new(
+                t.clone(),
+                tantivy::schema::IndexRecordOption::WithFreqs,
+            ));
+            (Occur::Should, q)
+        })
+        .collect();
+    let searcher = index.reader.searcher();
+    let plain = searcher
+        .search(
+            &BooleanQuery::new(words),
+            &TopDocs::with_limit(5).order_by_score(),
+        )
+        .unwrap();
+    assert!(!hits.is_empty());
+    assert_eq!(hits.len(), plain.len());
+    for (hit, (score, _)) in hits.iter().zip(&plain) {
+        assert!((hit.score - score).abs() < 1e-4, "{} vs {score}", hit.score);
+    }
+}
+
+#[test]
+fn similar_reads_each_segment_as_it_now_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = CaseIndex::open(&dir.path().join("index"), tokenizer()).unwrap();
+    // A commit per case: more segments than the column cache keeps before pruning.
+    for n in 1..=70 {
+        let mut c = case(n, "小区宽带经常断网，网速很慢", "2026-11-03T02:00:00Z");
+        c.resolution = Some("已派维修人员上门更换光猫。".into());
+        index.upsert(&[c]).unwrap();
+        assert!(index.commit().unwrap());
+    }
+    let resolved = |index: &CaseIndex| {
+        index
+            .similar(
+                "宽带断网",
+                &SimilarRequest {
+                    limit: 100,
+                    resolved_only: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .len()
+    };
+    assert_eq!(resolved(&index), 70);
+    // Rewritten without a resolution: the case moves to a new segment, read afresh.
+    let mut c = case(7, "小区宽带经常断网，网速很慢", "2026-11-03T02:00:00Z");
+    c.version = 71;
+    index.upsert(&[c]).unwrap();
+    assert!(index.commit().unwrap());
+    assert_eq!(resolved(&index), 69);
+    assert!(index.hit_columns.len() <= index.reader.searcher().segment_readers().len().max(64) + 1);
+}

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::Service;
 use super::neighbourhood::Neighbourhood;
 use super::signals::{Probe, Signals};
-use super::suggest::{Advice, SimilarCase};
+use super::suggest::{Advice, SimilarCase, advice_candidates, similar_candidates};
 use crate::domain::{Case, CaseId, Corrections, Grade, Intake, Links, PiiKind, Reason, Status};
 use crate::error::{Error, Result};
 use crate::index::SimilarRequest;
@@ -304,17 +304,21 @@ impl Service {
                 ..Default::default()
             },
         )?;
+        let probe = Probe {
+            masked: &masked_text,
+            contact_hash: contact_hash.as_deref(),
+            received_at,
+            signature: &signature,
+            neighbours: &neighbours,
+        };
+        let k = &self.settings.suggestions;
+        // Every case the three lists below compare, read at once.
         let mut read = Neighbourhood::new(&masked_text);
-        let signals = self.signals(
-            &mut read,
-            &Probe {
-                masked: &masked_text,
-                contact_hash: contact_hash.as_deref(),
-                received_at,
-                signature: &signature,
-                neighbours: &neighbours,
-            },
-        )?;
+        let mut wanted = self.group_candidates(&probe);
+        wanted.extend(similar_candidates(&neighbours, None, k.similar));
+        wanted.extend(advice_candidates(&neighbours, Some(received_at)));
+        read.read_ahead(self.store.as_ref(), &wanted)?;
+        let signals = self.signals(&mut read, &probe)?;
         if !signals.repeat_of.is_empty() {
             let ids: Vec<&str> = signals.repeat_of.iter().map(CaseId::as_str).collect();
             let evidence = format!(
@@ -330,7 +334,6 @@ impl Service {
             self.engine
                 .escalate(&mut triage, Reason::Group, evidence, received_at)?;
         }
-        let k = &self.settings.suggestions;
         let similar = self.similar_cases_from(&neighbours, &mut read, None, k.similar)?;
         let advice = self.advice_from(&neighbours, &mut read, Some(received_at), k.suggestions)?;
         Ok(Prepared {

@@ -26,6 +26,24 @@ impl Neighbourhood {
         }
     }
 
+    /// Reads the cases with these ids in one go (one store transaction instead of one per
+    /// list), for [`Neighbourhood::ranked`] to find.
+    pub fn read_ahead(&mut self, store: &dyn CaseStore, ids: &[CaseId]) -> Result<()> {
+        let mut unread: Vec<CaseId> = Vec::with_capacity(ids.len());
+        for id in ids {
+            if !self.read.contains_key(id) && !unread.contains(id) {
+                unread.push(id.clone());
+            }
+        }
+        if !unread.is_empty() {
+            for case in store.get_many(&unread)? {
+                let score = self.profile.cosine(&BigramProfile::new(&case.text));
+                self.read.insert(case.id.clone(), (case, score));
+            }
+        }
+        Ok(())
+    }
+
     /// The cases with these ids (unknown ones left out) and their bigram cosine with the
     /// text, most alike first; without their intake triage.
     pub fn ranked(
@@ -33,17 +51,7 @@ impl Neighbourhood {
         store: &dyn CaseStore,
         ids: &[CaseId],
     ) -> Result<Vec<(Arc<Case>, f32)>> {
-        let unread: Vec<CaseId> = ids
-            .iter()
-            .filter(|id| !self.read.contains_key(*id))
-            .cloned()
-            .collect();
-        if !unread.is_empty() {
-            for case in store.get_many(&unread)? {
-                let score = self.profile.cosine(&BigramProfile::new(&case.text));
-                self.read.insert(case.id.clone(), (case, score));
-            }
-        }
+        self.read_ahead(store, ids)?;
         let mut ranked: Vec<(Arc<Case>, f32)> = ids
             .iter()
             .filter_map(|id| self.read.get(id).cloned())

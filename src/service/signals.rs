@@ -100,6 +100,19 @@ impl Service {
         Ok(signals)
     }
 
+    /// The neighbours that may belong to the complaint's group: those in the window.
+    pub(super) fn group_candidates(&self, probe: &Probe<'_>) -> Vec<CaseId> {
+        let from = probe.received_at - days(self.settings.duplicates.group_window_days);
+        let to = probe.received_at + SignedDuration::from_secs(1);
+        probe
+            .neighbours
+            .iter()
+            .filter(|h| h.received_at >= from && h.received_at < to)
+            .take(GROUP_CANDIDATES)
+            .map(|h| h.id.clone())
+            .collect()
+    }
+
     /// A group complaint: enough different complainants with a similar case in the window.
     fn group_signal(
         &self,
@@ -107,15 +120,7 @@ impl Service {
         probe: &Probe<'_>,
     ) -> Result<Option<GroupSignal>> {
         let s = &self.settings.duplicates;
-        let from = probe.received_at - days(s.group_window_days);
-        let to = probe.received_at + SignedDuration::from_secs(1);
-        let ids: Vec<CaseId> = probe
-            .neighbours
-            .iter()
-            .filter(|h| h.received_at >= from && h.received_at < to)
-            .take(GROUP_CANDIDATES)
-            .map(|h| h.id.clone())
-            .collect();
+        let ids = self.group_candidates(probe);
         let mut members = Vec::new();
         let mut complainants: HashSet<String> = HashSet::new();
         let own = probe.contact_hash.map(str::to_string);

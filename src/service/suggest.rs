@@ -127,12 +127,7 @@ impl Service {
         exclude: Option<&CaseId>,
         limit: usize,
     ) -> Result<Vec<SimilarCase>> {
-        let ids: Vec<CaseId> = neighbours
-            .iter()
-            .filter(|h| Some(&h.id) != exclude)
-            .take(limit * 3)
-            .map(|h| h.id.clone())
-            .collect();
+        let ids = similar_candidates(neighbours, exclude, limit);
         let ranked = read.ranked(self.store.as_ref(), &ids)?;
         Ok(ranked
             .iter()
@@ -164,12 +159,7 @@ impl Service {
         before: Option<Timestamp>,
         k: usize,
     ) -> Result<Advice> {
-        let ids: Vec<CaseId> = neighbours
-            .iter()
-            .filter(|h| h.resolved && before.is_none_or(|b| h.received_at < b))
-            .take(CANDIDATES)
-            .map(|h| h.id.clone())
-            .collect();
+        let ids = advice_candidates(neighbours, before);
         let mut ranked = read.ranked(self.store.as_ref(), &ids)?;
         ranked.retain(|(c, _)| c.is_resolved());
         let department = department_vote(&ranked);
@@ -205,6 +195,33 @@ impl Service {
 const VOTERS: usize = 10;
 
 /// The department named by the most (similarity-weighted) of the closest resolved cases.
+/// The neighbours re-ranked for `limit` similar cases.
+pub(super) fn similar_candidates(
+    neighbours: &[SimilarHit],
+    exclude: Option<&CaseId>,
+    limit: usize,
+) -> Vec<CaseId> {
+    neighbours
+        .iter()
+        .filter(|h| Some(&h.id) != exclude)
+        .take(limit * 3)
+        .map(|h| h.id.clone())
+        .collect()
+}
+
+/// The neighbours whose resolutions may be suggested: resolved, and received before `before`.
+pub(super) fn advice_candidates(
+    neighbours: &[SimilarHit],
+    before: Option<Timestamp>,
+) -> Vec<CaseId> {
+    neighbours
+        .iter()
+        .filter(|h| h.resolved && before.is_none_or(|b| h.received_at < b))
+        .take(CANDIDATES)
+        .map(|h| h.id.clone())
+        .collect()
+}
+
 fn department_vote(ranked: &[(Arc<Case>, f32)]) -> Option<DepartmentHint> {
     use std::collections::HashMap;
     let mut weight: HashMap<String, (f32, usize, HashMap<String, usize>)> = HashMap::new();

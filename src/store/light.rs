@@ -55,6 +55,14 @@ impl LightCache {
         }
     }
 
+    /// Caches cases just created (the writer, after their commit): no reader can hold an
+    /// older copy of them.
+    pub fn add_new(&mut self, cases: impl IntoIterator<Item = Arc<Case>>) {
+        for case in cases {
+            self.cases.put(case.id.clone(), case);
+        }
+    }
+
     /// Forgets rewritten cases (the writer, after their commit).
     pub fn forget(&mut self, ids: &[CaseId]) {
         self.epoch += 1;

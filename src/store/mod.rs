@@ -16,6 +16,7 @@ mod writer;
 use std::sync::Arc;
 
 use jiff::Timestamp;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 pub use self::sqlite::SqliteStore;
@@ -97,9 +98,21 @@ impl Created {
         response
     }
 
-    /// [`Created::to_value`] as JSON text.
+    /// [`Created::to_value`] as JSON text, written straight from the case (a `Value` tree
+    /// first would copy the whole triage once more on every create).
     pub fn body(&self) -> String {
-        self.to_value().to_string()
+        #[derive(Serialize)]
+        struct Answer<'a> {
+            #[serde(flatten)]
+            case: &'a Case,
+            #[serde(flatten)]
+            extra: &'a Map<String, Value>,
+        }
+        serde_json::to_string(&Answer {
+            case: &self.case,
+            extra: &self.extra,
+        })
+        .expect("a case always serialises")
     }
 }
 

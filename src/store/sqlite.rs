@@ -469,6 +469,43 @@ mod tests {
     }
 
     #[test]
+    fn new_cases_are_cached_as_stored_and_their_rewrites_are_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
+        let mut first = new_case("小区停水三天");
+        first.case.triage = serde_json::json!({"category": "供水"});
+        let a = store.create(first).unwrap().case;
+        let cached = lock(&store.light).get(&a.id).expect("a new case is cached");
+        let stored = store.read(|c| load_light(c, &a.id)).unwrap().unwrap();
+        assert_eq!(*cached, stored);
+        assert!(cached.triage.is_null() && !a.triage.is_null());
+        let mut n = new_case("小区停水三天了");
+        n.case.links.group_id = Some("G1".into());
+        n.group_members = vec![a.id.clone()];
+        store.create(n).unwrap();
+        let read = store.get_many(std::slice::from_ref(&a.id)).unwrap();
+        assert_eq!(read[0].links.group_id.as_deref(), Some("G1"));
+        assert_eq!(read[0].grade, Grade::Major);
+    }
+
+    #[test]
+    fn the_answer_text_is_the_answer_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
+        let mut n = new_case("小区停水三天");
+        n.case.triage = serde_json::json!({"category": "供水"});
+        // Exact in f32 and f64 alike (the text prints an f32 as itself, a Value as an f64).
+        n.case.category_confidence = Some(0.5);
+        n.response_extra
+            .insert("similar".into(), serde_json::json!([{"id": "TS1"}]));
+        let c = store.create(n).unwrap();
+        let text: serde_json::Value = serde_json::from_str(&c.body()).unwrap();
+        assert_eq!(text, c.to_value());
+        assert_eq!(text["similar"][0]["id"], "TS1");
+        assert_eq!(text["triage"]["category"], "供水");
+    }
+
+    #[test]
     fn batch_keeps_good_items_and_records_the_checkpoint() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();

@@ -115,11 +115,13 @@ struct Effects {
     rewritten: Vec<CaseId>,
 }
 
-/// A new case's band values, for the band index after commit.
+/// A new case's band values and light copy, for the band index and the light-case cache
+/// after commit.
 struct Fresh {
     seq: u64,
     received_at: i64,
     bands: [u64; BANDS],
+    light: Arc<Case>,
 }
 
 /// A command's answer, sent once its group has committed.
@@ -292,13 +294,19 @@ impl State {
         }
         // Before anyone is answered: a near duplicate sent right after its ack is found.
         let mut bands = self.bands.write().expect("band index lock");
-        for f in effects.bands {
+        for f in &effects.bands {
             bands.insert(f.seq, f.received_at, &f.bands);
         }
         drop(bands);
+        // New cases are the likeliest neighbours of the next intakes (repeats, group
+        // complaints, a rising topic). Cached before the group's rewrites are forgotten: a
+        // case created and then linked in the same group is not kept in its first version.
+        let mut light = lock(&self.light);
+        light.add_new(effects.bands.into_iter().map(|f| f.light));
         if !effects.rewritten.is_empty() {
-            lock(&self.light).forget(&effects.rewritten);
+            light.forget(&effects.rewritten);
         }
+        drop(light);
         for p in pending {
             // A caller that gave up waiting is no reason to stop.
             match p {
@@ -445,7 +453,7 @@ fn insert(
         "links": case.links,
     });
     audit(conn, &case.id, now, &actor, "create", Value::Null, after)?;
-    let created = Created {
+    let mut created = Created {
         case,
         extra: response_extra,
     };
@@ -470,10 +478,15 @@ fn insert(
             join_group(conn, next_version, effects, &member, &group, now)?;
         }
     }
+    // As a neighbour read loads it: without the intake triage.
+    let triage = std::mem::take(&mut created.case.triage);
+    let light = Arc::new(created.case.clone());
+    created.case.triage = triage;
     effects.bands.push(Fresh {
         seq: created.case.seq,
         received_at: created.case.received_at.as_millisecond(),
         bands,
+        light,
     });
     Ok(created)
 }
