@@ -28,6 +28,39 @@ use crate::text::ChineseTokenizer;
 
 /// Indexing memory budget, shared by the writer's threads.
 const WRITER_MEMORY: usize = 96 * 1024 * 1024;
+/// Indexing threads during a bulk load ([`CaseIndex::set_bulk`]); one otherwise.
+const BULK_INDEXING_THREADS: usize = 2;
+
+/// A writer for steady intake (one indexing thread, log merges) or a bulk load (more threads,
+/// no merges until the load compacts). Created on a thread of lower priority: tantivy's
+/// indexing and merging threads, started here, inherit it and give way to requests.
+fn new_writer(index: &Index, bulk: bool) -> Result<IndexWriter> {
+    let threads = if bulk { BULK_INDEXING_THREADS } else { 1 };
+    let writer: IndexWriter = std::thread::scope(|s| {
+        s.spawn(|| {
+            crate::background::lower_priority();
+            index.writer_with_num_threads(threads, WRITER_MEMORY)
+        })
+        .join()
+        .expect("the index writer's thread")
+    })
+    .map_err(index_err)?;
+    if bulk {
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+    } else {
+        writer.set_merge_policy(Box::new(LogMergePolicy::default()));
+    }
+    Ok(writer)
+}
+
+/// The writer, unless a switch of writers failed.
+fn present(slot: &mut Option<IndexWriter>) -> Result<&mut IndexWriter> {
+    slot.as_mut().ok_or_else(|| {
+        Error::Index(
+            "the index writer could not be reopened after a bulk load; restart the service".into(),
+        )
+    })
+}
 
 /// A case index in one directory.
 pub struct CaseIndex {
@@ -35,7 +68,8 @@ pub struct CaseIndex {
     index: Index,
     fields: Fields,
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    /// `None` only if a switch of writers failed ([`CaseIndex::set_bulk`]).
+    writer: Mutex<Option<IndexWriter>>,
     tokenizer: ChineseTokenizer,
     /// Highest store version added to the writer.
     added_version: AtomicU64,
@@ -92,17 +126,7 @@ impl CaseIndex {
             .payload
             .and_then(|p| p.parse().ok())
             .unwrap_or(0);
-        // Created on a thread of lower priority: tantivy's indexing and merging threads, started
-        // here, inherit it and give way to requests.
-        let writer = std::thread::scope(|s| {
-            s.spawn(|| {
-                crate::background::lower_priority();
-                index.writer_with_num_threads(2, WRITER_MEMORY)
-            })
-            .join()
-            .expect("the index writer's thread")
-        })
-        .map_err(index_err)?;
+        let writer = new_writer(&index, false)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -114,7 +138,7 @@ impl CaseIndex {
             index,
             fields,
             reader,
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Some(writer)),
             tokenizer,
             added_version: AtomicU64::new(committed),
             committed_version: AtomicU64::new(committed),
@@ -145,7 +169,8 @@ impl CaseIndex {
     /// Adds or replaces cases. Call in store version order: the index remembers the highest
     /// version added, and commits record it.
     pub fn upsert(&self, cases: &[Case]) -> Result<()> {
-        let writer = self.writer.lock().expect("index writer lock");
+        let mut slot = self.writer.lock().expect("index writer lock");
+        let writer = present(&mut slot)?;
         for case in cases {
             writer.delete_term(Term::from_field_text(self.fields.id, case.id.as_str()));
             writer
@@ -159,7 +184,11 @@ impl CaseIndex {
     /// Commits what was added (if anything) with the highest added version as payload, and
     /// makes it searchable. Returns whether there was anything to commit.
     pub fn commit(&self) -> Result<bool> {
-        let mut writer = self.writer.lock().expect("index writer lock");
+        let mut slot = self.writer.lock().expect("index writer lock");
+        self.commit_with(present(&mut slot)?)
+    }
+
+    fn commit_with(&self, writer: &mut IndexWriter) -> Result<bool> {
         let version = self.added_version();
         if version == self.committed_version() {
             return Ok(false);
@@ -167,7 +196,6 @@ impl CaseIndex {
         let mut prepared = writer.prepare_commit().map_err(index_err)?;
         prepared.set_payload(&version.to_string());
         prepared.commit().map_err(index_err)?;
-        drop(writer);
         self.committed_version.store(version, Ordering::Release);
         self.reader.reload().map_err(index_err)?;
         Ok(true)
@@ -176,13 +204,19 @@ impl CaseIndex {
     /// Bulk loading on or off. On, segments are not merged as they come (a bulk load would
     /// merge the same documents again at every level); turn it off, then [`CaseIndex::compact`]
     /// once. Off is tantivy's default log merge policy.
-    pub fn set_bulk(&self, on: bool) {
-        let writer = self.writer.lock().expect("index writer lock");
-        if on {
-            writer.set_merge_policy(Box::new(NoMergePolicy));
-        } else {
-            writer.set_merge_policy(Box::new(LogMergePolicy::default()));
+    ///
+    /// The writer is replaced by one with as many indexing threads as the mode wants (what it
+    /// had added is committed first). Each thread makes its own segment at every commit: under
+    /// steady intake, one thread keeps up and halves the small segments every search visits
+    /// (and merges); a bulk load indexes faster on two.
+    pub fn set_bulk(&self, on: bool) -> Result<()> {
+        let mut slot = self.writer.lock().expect("index writer lock");
+        self.commit_with(present(&mut slot)?)?;
+        if let Some(old) = slot.take() {
+            old.wait_merging_threads().map_err(index_err)?;
         }
+        *slot = Some(new_writer(&self.index, on)?);
+        Ok(())
     }
 
     /// Searchable segments.
@@ -209,7 +243,8 @@ impl CaseIndex {
     /// Merges the segments not in `keep` (those a bulk load made) into one and waits for it.
     /// Returns the segments merged.
     pub fn compact_except(&self, keep: &[SegmentId]) -> Result<usize> {
-        let mut writer = self.writer.lock().expect("index writer lock");
+        let mut slot = self.writer.lock().expect("index writer lock");
+        let writer = present(&mut slot)?;
         let segments: Vec<SegmentId> = self
             .segment_ids()?
             .into_iter()
@@ -220,19 +255,20 @@ impl CaseIndex {
             // Merged-away files go now, not at the next commit.
             writer.garbage_collect_files().wait().map_err(index_err)?;
         }
-        drop(writer);
+        drop(slot);
         self.reader.reload().map_err(index_err)?;
         Ok(segments.len())
     }
 
     /// Empties the index (for a full re-index) and commits that, with version 0.
     pub fn clear(&self) -> Result<()> {
-        let mut writer = self.writer.lock().expect("index writer lock");
+        let mut slot = self.writer.lock().expect("index writer lock");
+        let writer = present(&mut slot)?;
         writer.delete_all_documents().map_err(index_err)?;
         let mut prepared = writer.prepare_commit().map_err(index_err)?;
         prepared.set_payload("0");
         prepared.commit().map_err(index_err)?;
-        drop(writer);
+        drop(slot);
         self.added_version.store(0, Ordering::Release);
         self.committed_version.store(0, Ordering::Release);
         self.reader.reload().map_err(index_err)

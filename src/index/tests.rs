@@ -281,3 +281,24 @@ fn similar_reads_each_segment_as_it_now_is() {
     assert_eq!(resolved(&index), 69);
     assert!(index.hit_columns.len() <= index.reader.searcher().segment_readers().len().max(64) + 1);
 }
+
+#[test]
+fn switching_to_bulk_and_back_keeps_what_was_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = CaseIndex::open(&dir.path().join("index"), tokenizer()).unwrap();
+    let cases = corpus();
+    // Added but not committed: the switch commits it before replacing the writer.
+    index.upsert(&cases[..2]).unwrap();
+    index.set_bulk(true).unwrap();
+    assert_eq!(index.committed_version(), 2);
+    assert_eq!(index.num_docs(), 2);
+    index.upsert(&cases[2..]).unwrap();
+    index.set_bulk(false).unwrap();
+    assert_eq!(index.committed_version(), 4);
+    assert_eq!(index.num_docs(), 4);
+    let mut more = case(5, "宽带又断网了", "2026-11-05T02:00:00Z");
+    more.version = 5;
+    index.upsert(&[more]).unwrap();
+    assert!(index.commit().unwrap());
+    assert_eq!(index.num_docs(), 5);
+}

@@ -174,7 +174,7 @@ impl Service {
     fn begin_bulk(&self) -> Result<Vec<SegmentId>> {
         let before = self.index.segment_ids()?;
         self.store.set_bulk(true)?;
-        self.index.set_bulk(true);
+        self.index.set_bulk(true)?;
         self.follower.set_bulk(true);
         Ok(before)
     }
@@ -183,8 +183,9 @@ impl Service {
     /// into one (a small import into a large index does not rewrite the index).
     fn end_bulk(&self, before: &[SegmentId]) -> Result<()> {
         self.follower.set_bulk(false);
-        self.index.set_bulk(false);
+        let index = self.index.set_bulk(false);
         self.store.set_bulk(false)?;
+        index?;
         self.follower.pause(|| {
             follower::catch_up(&*self.store, &self.index, Some(&self.watch), |_| {})?;
             self.index.compact_except(before).map(drop)
@@ -194,8 +195,15 @@ impl Service {
     /// Drops the index's content and rebuilds it from the store, reporting cases indexed.
     pub fn reindex(&self, progress: impl FnMut(u64)) -> Result<u64> {
         self.follower.pause(|| {
-            self.index.clear()?;
-            let n = follower::catch_up(&*self.store, &self.index, None, progress)?;
+            // As a bulk load: more indexing threads, no merges until the one at the end.
+            self.index.set_bulk(true)?;
+            let done = self
+                .index
+                .clear()
+                .and_then(|()| follower::catch_up(&*self.store, &self.index, None, progress));
+            let back = self.index.set_bulk(false);
+            let n = done?;
+            back?;
             self.index.compact()?;
             Ok(n)
         })

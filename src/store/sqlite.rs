@@ -486,6 +486,11 @@ mod tests {
         let read = store.get_many(std::slice::from_ref(&a.id)).unwrap();
         assert_eq!(read[0].links.group_id.as_deref(), Some("G1"));
         assert_eq!(read[0].grade, Grade::Major);
+        // A bulk load does not churn the cache.
+        store.set_bulk(true).unwrap();
+        let b = store.create(new_case("路灯坏了一个月")).unwrap().case;
+        store.set_bulk(false).unwrap();
+        assert!(lock(&store.light).get(&b.id).is_none());
     }
 
     #[test]

@@ -104,6 +104,8 @@ struct State {
     light: Arc<Mutex<LightCache>>,
     /// What the open transaction changed that memory must follow once it commits.
     effects: Effects,
+    /// In a bulk load ([`super::CaseStore::set_bulk`]).
+    bulk: bool,
 }
 
 /// What a transaction changed that memory must follow once it commits.
@@ -113,6 +115,9 @@ struct Effects {
     bands: Vec<Fresh>,
     /// Cases rewritten (updates, group links), for the light-case cache.
     rewritten: Vec<CaseId>,
+    /// Whether new cases go into the light-case cache (not during a bulk load: it would only
+    /// churn the cache, at a copy per case on the writer thread).
+    cache_new: bool,
 }
 
 /// A new case's band values and light copy, for the band index and the light-case cache
@@ -121,7 +126,7 @@ struct Fresh {
     seq: u64,
     received_at: i64,
     bands: [u64; BANDS],
-    light: Arc<Case>,
+    light: Option<Arc<Case>>,
 }
 
 /// A command's answer, sent once its group has committed.
@@ -151,6 +156,7 @@ impl State {
             bands,
             light,
             effects: Effects::default(),
+            bulk: false,
         })
     }
 
@@ -185,6 +191,7 @@ impl State {
     }
 
     fn set_bulk(&mut self, on: bool) -> Result<()> {
+        self.bulk = on;
         let pages = if on {
             super::BULK_CHECKPOINT_PAGES
         } else {
@@ -203,6 +210,7 @@ impl State {
 
     fn commit_group(&mut self, group: Vec<Command>) {
         let (seq, version) = (self.next_seq, self.next_version);
+        self.effects.cache_new = !self.bulk;
         let mut pending = Vec::with_capacity(group.len());
         let outcome = (|| -> Result<()> {
             let tx = self.conn.transaction().map_err(store_err)?;
@@ -302,7 +310,7 @@ impl State {
         // complaints, a rising topic). Cached before the group's rewrites are forgotten: a
         // case created and then linked in the same group is not kept in its first version.
         let mut light = lock(&self.light);
-        light.add_new(effects.bands.into_iter().map(|f| f.light));
+        light.add_new(effects.bands.into_iter().filter_map(|f| f.light));
         if !effects.rewritten.is_empty() {
             light.forget(&effects.rewritten);
         }
@@ -479,9 +487,12 @@ fn insert(
         }
     }
     // As a neighbour read loads it: without the intake triage.
-    let triage = std::mem::take(&mut created.case.triage);
-    let light = Arc::new(created.case.clone());
-    created.case.triage = triage;
+    let light = effects.cache_new.then(|| {
+        let triage = std::mem::take(&mut created.case.triage);
+        let light = Arc::new(created.case.clone());
+        created.case.triage = triage;
+        light
+    });
     effects.bands.push(Fresh {
         seq: created.case.seq,
         received_at: created.case.received_at.as_millisecond(),

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Grade, Reason};
@@ -59,9 +59,6 @@ struct Rule {
 #[derive(Debug, Clone)]
 pub struct GradeRules {
     rules: Vec<Rule>,
-    /// Every rule's matcher at once: one pass over the text says which rules can fire, and
-    /// only those are searched for their first unnegated match (most texts fire none).
-    any: RegexSet,
     negations: Vec<String>,
     negation_window: usize,
 }
@@ -98,11 +95,8 @@ impl GradeRules {
             });
         }
         rules.sort_by_key(|r| r.reason);
-        let any = RegexSet::new(rules.iter().map(|r| r.matcher.as_str()))
-            .map_err(|e| Error::Invalid(format!("grade rules: {e}")))?;
         Ok(GradeRules {
             rules,
-            any,
             negations: spec.negations,
             negation_window: spec.negation_window,
         })
@@ -110,10 +104,8 @@ impl GradeRules {
 
     /// Every rule that fires on `text` (its first un-negated match), in the guideline's order.
     pub fn apply(&self, text: &str) -> Vec<RuleHit> {
-        self.any
-            .matches(text)
+        self.rules
             .iter()
-            .map(|i| &self.rules[i])
             .filter_map(|rule| {
                 rule.matcher
                     .find_iter(text)
