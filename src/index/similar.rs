@@ -122,7 +122,9 @@ impl CaseIndex {
             let in_index = (df as f64 * total_docs as f64 / n.max(1) as f64).round() as u64;
             weighted.push((count as f64 * idf, term, in_index.max(1)));
         }
-        weighted.sort_by(|a, b| b.0.total_cmp(&a.0));
+        // Equal weights by the word, not by the hash map's (per-process random) order: the
+        // words kept must not change from one run to the next.
+        weighted.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         Ok(SimilarQuery { weighted })
     }
 

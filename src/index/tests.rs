@@ -302,3 +302,18 @@ fn switching_to_bulk_and_back_keeps_what_was_added() {
     assert!(index.commit().unwrap());
     assert_eq!(index.num_docs(), 5);
 }
+
+#[test]
+fn query_words_of_equal_weight_come_in_one_order() {
+    let (_dir, index) = index_of(&corpus());
+    // 宽带 and 断网 are in two cases each: equal weights.
+    let words =
+        |q: &SimilarQuery| -> Vec<Term> { q.weighted.iter().map(|w| w.1.clone()).collect() };
+    let first = words(&index.similar_query("我家宽带老是断网").unwrap());
+    for _ in 0..20 {
+        assert_eq!(
+            words(&index.similar_query("我家宽带老是断网").unwrap()),
+            first
+        );
+    }
+}

@@ -56,7 +56,9 @@ impl Neighbourhood {
             .iter()
             .filter_map(|id| self.read.get(id).cloned())
             .collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        // Equal texts tie: the newer case first (its handling is the current practice), so
+        // that the order does not depend on where the index happened to put each case.
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.seq.cmp(&a.0.seq)));
         Ok(ranked)
     }
 }

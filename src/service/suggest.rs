@@ -165,7 +165,10 @@ impl Service {
         let department = department_vote(&ranked);
         ranked.sort_by(|(a, sa), (b, sb)| {
             let boiler = |c: &Case| reply::is_boilerplate(c.resolution.as_deref().unwrap_or(""));
-            boiler(a).cmp(&boiler(b)).then(sb.total_cmp(sa))
+            boiler(a)
+                .cmp(&boiler(b))
+                .then(sb.total_cmp(sa))
+                .then(b.seq.cmp(&a.seq))
         });
         consensus_first(&mut ranked);
         let suggestions = ranked
