@@ -6,7 +6,7 @@
 #           most the server takes (p99 is then ≈ 32 / throughput, whatever the service time);
 #   paced   every connection waits a random think time (exponential, mean 28 ms) between
 #           requests, so the 32 offer ~1,000 req/s: latency at that load. Creates are also
-#           paced at a mean of 64 ms (~500 req/s offered).
+#           paced at means of 40 ms (~750 req/s offered) and 64 ms (~500 req/s).
 # Two request mixes for triage and creates:
 #   real    complaints of the data sets, of every length, none created twice (cases.lua);
 #   four    four complaints of ~110 characters, numbered, over and over (triage.lua): as
@@ -26,7 +26,7 @@ fi
 DATA=$(mktemp -d /tmp/tousu-load.XXXXXX)
 cargo build --release --quiet
 python3 benches/load/make_cases.py "$N" > "$DATA/cases.jsonl"
-python3 benches/load/make_cases.py 48000 --bodies > "$DATA/bodies.txt"
+python3 benches/load/make_cases.py 64000 --bodies > "$DATA/bodies.txt"
 ./target/release/tousu import "$DATA/cases.jsonl" --data-dir "$DATA/db" 2>&1 | grep imported
 ./target/release/tousu serve --data-dir "$DATA/db" --bind "127.0.0.1:$PORT" 2>"$DATA/serve.log" &
 SERVER=$!
@@ -34,7 +34,7 @@ trap 'kill $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
 until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.2; done
 
 # run NAME SCRIPT PATH THINK_MS (empty: closed loop). Each run of creates from cases.lua takes
-# bodies of its own: 16,000 (8,000 a wrk thread, more than 20 s sends), from 48,000 texts that
+# bodies of its own: 16,000 (8,000 a wrk thread, more than 20 s sends), from 64,000 texts that
 # are all different. Each run starts once the last one's work is done (the index has caught up
 # with the store, and 5 s more for merges): a closed loop leaves a backlog that would
 # otherwise be charged to the run after it.
@@ -72,7 +72,7 @@ run() {
 for think in "" 28; do run search search.lua "" "$think"; done
 for think in "" 28; do run "triage, four" triage.lua /v1/triage "$think"; done
 for think in "" 28; do run "triage, real" cases.lua /v1/triage "$think"; done
-for think in "" 28 64; do run "cases, real" cases.lua /v1/cases "$think"; done
+for think in "" 28 40 64; do run "cases, real" cases.lua /v1/cases "$think"; done
 for think in "" 28; do run "cases, four" triage.lua /v1/cases "$think"; done
 echo "cases stored: $(stored)"
 run "search after the creates" search.lua "" 28
