@@ -356,6 +356,13 @@ mod tests {
         }
     }
 
+    /// A new case with an intake triage, as the service sends them.
+    fn triaged(text: &str) -> NewCase {
+        let mut n = new_case(text);
+        n.case.triage = serde_json::json!({"category": "供水"});
+        n
+    }
+
     #[test]
     fn numbers_cases_per_beijing_day_and_reads_them_back() {
         let dir = tempfile::tempdir().unwrap();
@@ -472,9 +479,7 @@ mod tests {
     fn new_cases_are_cached_as_stored_and_their_rewrites_are_seen() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
-        let mut first = new_case("小区停水三天");
-        first.case.triage = serde_json::json!({"category": "供水"});
-        let a = store.create(first).unwrap().case;
+        let a = store.create(triaged("小区停水三天")).unwrap().case;
         let cached = lock(&store.light).get(&a.id).expect("a new case is cached");
         let stored = store.read(|c| load_light(c, &a.id)).unwrap().unwrap();
         assert_eq!(*cached, stored);
@@ -497,8 +502,7 @@ mod tests {
     fn the_answer_text_is_the_answer_value() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
-        let mut n = new_case("小区停水三天");
-        n.case.triage = serde_json::json!({"category": "供水"});
+        let mut n = triaged("小区停水三天");
         // Exact in f32 and f64 alike (the text prints an f32 as itself, a Value as an f64).
         n.case.category_confidence = Some(0.5);
         n.response_extra
