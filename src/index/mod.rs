@@ -28,6 +28,8 @@ use crate::text::ChineseTokenizer;
 
 /// Indexing memory budget, shared by the writer's threads.
 const WRITER_MEMORY: usize = 96 * 1024 * 1024;
+/// Tries of a compaction that a background merge overlaps.
+const COMPACT_ATTEMPTS: u32 = 50;
 /// Indexing threads during a bulk load ([`CaseIndex::set_bulk`]); one otherwise.
 const BULK_INDEXING_THREADS: usize = 2;
 
@@ -45,12 +47,17 @@ fn new_writer(index: &Index, bulk: bool) -> Result<IndexWriter> {
         .expect("the index writer's thread")
     })
     .map_err(index_err)?;
-    if bulk {
-        writer.set_merge_policy(Box::new(NoMergePolicy));
-    } else {
-        writer.set_merge_policy(Box::new(LogMergePolicy::default()));
-    }
+    writer.set_merge_policy(merge_policy(bulk));
     Ok(writer)
+}
+
+/// None during a bulk load; tantivy's default log merges otherwise.
+fn merge_policy(bulk: bool) -> Box<dyn tantivy::indexer::MergePolicy> {
+    if bulk {
+        Box::new(NoMergePolicy)
+    } else {
+        Box::new(LogMergePolicy::default())
+    }
 }
 
 /// The writer, unless a switch of writers failed.
@@ -211,9 +218,19 @@ impl CaseIndex {
     /// (and merges); a bulk load indexes faster on two.
     pub fn set_bulk(&self, on: bool) -> Result<()> {
         let mut slot = self.writer.lock().expect("index writer lock");
-        self.commit_with(present(&mut slot)?)?;
-        if let Some(old) = slot.take() {
-            old.wait_merging_threads().map_err(index_err)?;
+        if let Some(writer) = slot.as_mut()
+            && let Err(e) = self.commit_with(writer)
+        {
+            // The writer stays, with its documents; only its merge policy follows the mode
+            // (a bulk policy left on would never merge again).
+            writer.set_merge_policy(merge_policy(on));
+            return Err(e);
+        }
+        if let Some(old) = slot.take()
+            && let Err(e) = old.wait_merging_threads()
+        {
+            // A failed merge leaves its segments as they were; nothing is lost.
+            tracing::warn!(error = %e, "a merge of the replaced index writer failed");
         }
         *slot = Some(new_writer(&self.index, on)?);
         Ok(())
@@ -245,19 +262,34 @@ impl CaseIndex {
     pub fn compact_except(&self, keep: &[SegmentId]) -> Result<usize> {
         let mut slot = self.writer.lock().expect("index writer lock");
         let writer = present(&mut slot)?;
-        let segments: Vec<SegmentId> = self
-            .segment_ids()?
-            .into_iter()
-            .filter(|s| !keep.contains(s))
-            .collect();
-        if segments.len() > 1 {
-            writer.merge(&segments).wait().map_err(index_err)?;
+        let mut attempt = 0;
+        let merged = loop {
+            let segments: Vec<SegmentId> = self
+                .segment_ids()?
+                .into_iter()
+                .filter(|s| !keep.contains(s))
+                .collect();
+            if segments.len() <= 1 {
+                break segments.len();
+            }
+            match writer.merge(&segments).wait() {
+                Ok(_) => break segments.len(),
+                // A background merge (steady intake's policy) took some of them: list the
+                // segments again once it has ended.
+                Err(_) if attempt < COMPACT_ATTEMPTS => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(e) => return Err(index_err(e)),
+            }
+        };
+        if merged > 1 {
             // Merged-away files go now, not at the next commit.
             writer.garbage_collect_files().wait().map_err(index_err)?;
         }
         drop(slot);
         self.reader.reload().map_err(index_err)?;
-        Ok(segments.len())
+        Ok(merged)
     }
 
     /// Empties the index (for a full re-index) and commits that, with version 0.

@@ -74,7 +74,6 @@ impl CaseIndex {
     /// The weighted words of `text`, to run several similar-case lookups with one analysis.
     pub fn similar_query(&self, text: &str) -> Result<SimilarQuery> {
         let searcher = self.reader.searcher();
-        let n = searcher.num_docs();
         let total_docs = searcher.total_num_docs().map_err(index_err)?;
         let mut tf: HashMap<String, u32> = HashMap::new();
         let mut tokenizer = self.tokenizer.clone();
@@ -94,10 +93,7 @@ impl CaseIndex {
             .segment_readers()
             .iter()
             .max_by_key(|s| s.num_docs())
-            .map(|s| {
-                s.inverted_index(self.fields.text)
-                    .map(|i| (i, s.num_docs()))
-            })
+            .map(|s| s.inverted_index(self.fields.text).map(|i| (i, s.max_doc())))
             .transpose()
             .map_err(index_err)?;
         let mut weighted = Vec::with_capacity(tf.len());
@@ -110,15 +106,18 @@ impl CaseIndex {
                 }
                 None => None,
             };
+            // Both counts include deleted documents (rewritten cases until merged), as
+            // tantivy's own BM25 statistics do.
             let (df, n) = match in_largest {
                 Some(counts) => counts,
-                None => (searcher.doc_freq(&term).map_err(index_err)?, n),
+                None => (searcher.doc_freq(&term).map_err(index_err)?, total_docs),
             };
             if df == 0 {
                 continue;
             }
             let idf = (1.0 + (n as f64 - df as f64 + 0.5) / (df as f64 + 0.5)).ln();
-            // Scaled from the largest segment to the index, for BM25 (`QueryStatistics`).
+            // Scaled from the largest segment to the index, for BM25 (`QueryStatistics`);
+            // counted over the index, as it is.
             let in_index = (df as f64 * total_docs as f64 / n.max(1) as f64).round() as u64;
             weighted.push((count as f64 * idf, term, in_index.max(1)));
         }
@@ -281,9 +280,6 @@ impl Bm25StatisticsProvider for QueryStatistics<'_> {
 #[derive(Default)]
 pub(super) struct HitColumnsCache(Mutex<HashMap<SegmentId, HitColumns>>);
 
-/// Segments whose columns are kept before those merged away are dropped.
-const KEPT_SEGMENTS: usize = 64;
-
 impl HitColumnsCache {
     /// Segments kept.
     #[cfg(test)]
@@ -302,14 +298,14 @@ impl HitColumnsCache {
         if let Some(c) = kept.get(&id) {
             return Ok(c.clone());
         }
-        if kept.len() >= KEPT_SEGMENTS {
-            let live: HashSet<SegmentId> = searcher
-                .segment_readers()
-                .iter()
-                .map(|s| s.segment_id())
-                .collect();
-            kept.retain(|id, _| live.contains(id));
-        }
+        // A segment not seen before: the searcher changed, and merged-away segments go (their
+        // columns hold the deleted files' memory maps open).
+        let live: HashSet<SegmentId> = searcher
+            .segment_readers()
+            .iter()
+            .map(|s| s.segment_id())
+            .collect();
+        kept.retain(|id, _| live.contains(id));
         let c = HitColumns::open(segment)?;
         kept.insert(id, c.clone());
         Ok(c)

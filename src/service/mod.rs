@@ -172,11 +172,14 @@ impl Service {
     /// Starts a bulk load: the index commits seldom and merges nothing until
     /// [`Service::end_bulk`]. Returns the segments there were before, which it leaves alone.
     fn begin_bulk(&self) -> Result<Vec<SegmentId>> {
-        let before = self.index.segment_ids()?;
         self.store.set_bulk(true)?;
-        self.index.set_bulk(true)?;
+        if let Err(e) = self.index.set_bulk(true) {
+            self.store.set_bulk(false)?;
+            return Err(e);
+        }
         self.follower.set_bulk(true);
-        Ok(before)
+        // After the switch, which committed what intake had added and finished its merges.
+        self.index.segment_ids()
     }
 
     /// Ends a bulk load: brings the index up to date and merges the segments the load made

@@ -197,7 +197,6 @@ impl Service {
 /// Voters: the closest resolved cases.
 const VOTERS: usize = 10;
 
-/// The department named by the most (similarity-weighted) of the closest resolved cases.
 /// The neighbours re-ranked for `limit` similar cases.
 pub(super) fn similar_candidates(
     neighbours: &[SimilarHit],
@@ -225,6 +224,7 @@ pub(super) fn advice_candidates(
         .collect()
 }
 
+/// The department named by the most (similarity-weighted) of the closest resolved cases.
 fn department_vote(ranked: &[(Arc<Case>, f32)]) -> Option<DepartmentHint> {
     use std::collections::HashMap;
     let mut weight: HashMap<String, (f32, usize, HashMap<String, usize>)> = HashMap::new();

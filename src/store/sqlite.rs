@@ -503,12 +503,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
         let mut n = triaged("小区停水三天");
-        // Exact in f32 and f64 alike (the text prints an f32 as itself, a Value as an f64).
-        n.case.category_confidence = Some(0.5);
+        n.case.category_confidence = Some(0.85);
         n.response_extra
             .insert("similar".into(), serde_json::json!([{"id": "TS1"}]));
         let c = store.create(n).unwrap();
-        let text: serde_json::Value = serde_json::from_str(&c.body()).unwrap();
+        // As a replay reads the stored text back: an f32 as written, not widened.
+        let body = c.body();
+        assert!(body.contains(r#""category_confidence":0.85,"#), "{body}");
+        let text: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(text, c.to_value());
         assert_eq!(text["similar"][0]["id"], "TS1");
         assert_eq!(text["triage"]["category"], "供水");
