@@ -64,7 +64,8 @@ fn merge_policy(bulk: bool) -> Box<dyn tantivy::indexer::MergePolicy> {
 fn present(slot: &mut Option<IndexWriter>) -> Result<&mut IndexWriter> {
     slot.as_mut().ok_or_else(|| {
         Error::Index(
-            "the index writer could not be reopened after a bulk load; restart the service".into(),
+            "the index writer could not be reopened after a bulk switch (the log says why); restart the service"
+                .into(),
         )
     })
 }
@@ -276,7 +277,7 @@ impl CaseIndex {
                 Ok(_) => break segments.len(),
                 // A background merge (steady intake's policy) took some of them: list the
                 // segments again once it has ended.
-                Err(_) if attempt < COMPACT_ATTEMPTS => {
+                Err(tantivy::TantivyError::InvalidArgument(_)) if attempt < COMPACT_ATTEMPTS => {
                     attempt += 1;
                     std::thread::sleep(std::time::Duration::from_millis(100));
                 }

@@ -137,10 +137,12 @@ impl CaseIndex {
         if searcher.num_docs() == 0 || req.limit == 0 {
             return Ok(Vec::new());
         }
-        let should: Vec<(Occur, Box<dyn Query>)> = query
+        let used = &query.weighted[..query
             .weighted
+            .len()
+            .min(req.max_terms.unwrap_or(QUERY_TERMS))];
+        let should: Vec<(Occur, Box<dyn Query>)> = used
             .iter()
-            .take(req.max_terms.unwrap_or(QUERY_TERMS))
             .map(|(_, term, _)| {
                 let term = term.clone();
                 let q: Box<dyn Query> =
@@ -163,7 +165,7 @@ impl CaseIndex {
             req.limit
         }
         .saturating_add(usize::from(req.exclude.is_some()));
-        let statistics = QueryStatistics::new(&searcher, self.fields.text, query)?;
+        let statistics = QueryStatistics::new(&searcher, self.fields.text, used)?;
         let top = searcher
             .search_with_statistics_provider(
                 &words,
@@ -241,13 +243,17 @@ struct QueryStatistics<'a> {
 }
 
 impl<'a> QueryStatistics<'a> {
-    fn new(searcher: &'a tantivy::Searcher, text: Field, query: &'a SimilarQuery) -> Result<Self> {
+    fn new(
+        searcher: &'a tantivy::Searcher,
+        text: Field,
+        words: &'a [(f64, Term, u64)],
+    ) -> Result<Self> {
         Ok(QueryStatistics {
             searcher,
             text,
             total_docs: searcher.total_num_docs().map_err(index_err)?,
             text_tokens: searcher.total_num_tokens(text).map_err(index_err)?,
-            doc_freq: query.weighted.iter().map(|(_, t, df)| (t, *df)).collect(),
+            doc_freq: words.iter().map(|(_, t, df)| (t, *df)).collect(),
         })
     }
 }

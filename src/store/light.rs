@@ -47,11 +47,8 @@ impl LightCache {
 
     /// Caches cases read from the store since `epoch`, unless a case was rewritten since.
     pub fn keep(&mut self, epoch: u64, cases: impl IntoIterator<Item = Arc<Case>>) {
-        if epoch != self.epoch {
-            return;
-        }
-        for case in cases {
-            self.cases.put(case.id.clone(), case);
+        if epoch == self.epoch {
+            self.add_new(cases);
         }
     }
 

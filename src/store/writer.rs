@@ -115,18 +115,13 @@ struct Effects {
     bands: Vec<Fresh>,
     /// Cases rewritten (updates, group links), for the light-case cache.
     rewritten: Vec<CaseId>,
-    /// Whether new cases go into the light-case cache (not during a bulk load: it would only
-    /// churn the cache, at a copy per case on the writer thread).
-    cache_new: bool,
 }
 
-/// A new case's band values and light copy, for the band index and the light-case cache
-/// after commit.
+/// A new case's band values, for the band index after commit.
 struct Fresh {
     seq: u64,
     received_at: i64,
     bands: [u64; BANDS],
-    light: Option<Arc<Case>>,
 }
 
 /// A command's answer, sent once its group has committed.
@@ -134,6 +129,27 @@ enum Pending {
     Created(Reply<Created>, Result<Created>),
     Many(Reply<Vec<Result<Created>>>, Result<Vec<Result<Created>>>),
     Updated(Reply<Case>, Result<Case>),
+}
+
+impl Pending {
+    /// The cases this command created.
+    fn created(&mut self) -> Vec<&mut Created> {
+        match self {
+            Pending::Created(_, Ok(c)) => vec![c],
+            Pending::Many(_, Ok(items)) => {
+                items.iter_mut().filter_map(|r| r.as_mut().ok()).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A new case as a neighbour read loads it: without its intake triage (not copied either).
+fn light_copy(created: &mut Created) -> Arc<Case> {
+    let triage = std::mem::take(&mut created.case.triage);
+    let light = Arc::new(created.case.clone());
+    created.case.triage = triage;
+    light
 }
 
 impl State {
@@ -210,7 +226,6 @@ impl State {
 
     fn commit_group(&mut self, group: Vec<Command>) {
         let (seq, version) = (self.next_seq, self.next_version);
-        self.effects.cache_new = !self.bulk;
         let mut pending = Vec::with_capacity(group.len());
         let outcome = (|| -> Result<()> {
             let tx = self.conn.transaction().map_err(store_err)?;
@@ -302,15 +317,23 @@ impl State {
         }
         // Before anyone is answered: a near duplicate sent right after its ack is found.
         let mut bands = self.bands.write().expect("band index lock");
-        for f in &effects.bands {
+        for f in effects.bands {
             bands.insert(f.seq, f.received_at, &f.bands);
         }
         drop(bands);
         // New cases are the likeliest neighbours of the next intakes (repeats, group
-        // complaints, a rising topic). Cached before the group's rewrites are forgotten: a
-        // case created and then linked in the same group is not kept in its first version.
+        // complaints, a rising topic); not during a bulk load, which would only churn the
+        // cache. Cached before the group's rewrites are forgotten: a case created and then
+        // linked in the same group is not kept in its first version.
         let mut light = lock(&self.light);
-        light.add_new(effects.bands.into_iter().filter_map(|f| f.light));
+        if !self.bulk {
+            light.add_new(
+                pending
+                    .iter_mut()
+                    .flat_map(Pending::created)
+                    .map(light_copy),
+            );
+        }
         if !effects.rewritten.is_empty() {
             light.forget(&effects.rewritten);
         }
@@ -461,7 +484,7 @@ fn insert(
         "links": case.links,
     });
     audit(conn, &case.id, now, &actor, "create", Value::Null, after)?;
-    let mut created = Created {
+    let created = Created {
         case,
         extra: response_extra,
     };
@@ -486,18 +509,10 @@ fn insert(
             join_group(conn, next_version, effects, &member, &group, now)?;
         }
     }
-    // As a neighbour read loads it: without the intake triage.
-    let light = effects.cache_new.then(|| {
-        let triage = std::mem::take(&mut created.case.triage);
-        let light = Arc::new(created.case.clone());
-        created.case.triage = triage;
-        light
-    });
     effects.bands.push(Fresh {
         seq: created.case.seq,
         received_at: created.case.received_at.as_millisecond(),
         bands,
-        light,
     });
     Ok(created)
 }
