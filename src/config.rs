@@ -81,6 +81,12 @@ pub struct Limits {
     pub inference_concurrency: usize,
     /// Requests that may wait for a model slot; past this, 503 with `Retry-After`.
     pub inference_queue: usize,
+    /// Seconds a `received_at` or `occurred_at` may be ahead of this server's clock.
+    pub received_at_max_future_secs: u64,
+    /// The earliest `received_at` or `occurred_at` accepted (RFC 3339).
+    pub received_at_earliest: jiff::Timestamp,
+    /// Seconds requests may still run after SIGTERM before the server stops anyway.
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for Limits {
@@ -92,6 +98,9 @@ impl Default for Limits {
             request_timeout_secs: 30,
             inference_concurrency: 4,
             inference_queue: 64,
+            received_at_max_future_secs: IntakeLimits::default().max_future.as_secs() as u64,
+            received_at_earliest: IntakeLimits::default().earliest,
+            shutdown_grace_secs: 10,
         }
     }
 }
@@ -101,6 +110,10 @@ impl Limits {
     pub fn intake(&self) -> IntakeLimits {
         IntakeLimits {
             max_text_chars: self.text_chars,
+            max_future: jiff::SignedDuration::from_secs(
+                i64::try_from(self.received_at_max_future_secs).unwrap_or(i64::MAX),
+            ),
+            earliest: self.received_at_earliest,
             ..IntakeLimits::default()
         }
     }
@@ -226,6 +239,7 @@ impl Config {
         ServiceSettings {
             duplicates: self.duplicates.clone(),
             suggestions: self.suggestions.clone(),
+            limits: self.limits.intake(),
             topics: self.topics,
             alert_rules: self.alert_rules.clone(),
             without_trends: false,

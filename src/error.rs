@@ -68,6 +68,10 @@ pub enum Error {
     #[error("{0}")]
     Conflict(String),
 
+    /// The same request (by its idempotency key) is still being processed: retry shortly.
+    #[error("{0}")]
+    Busy(String),
+
     /// An idempotency key was reused with a different request.
     #[error("{0}")]
     IdempotencyMismatch(String),
@@ -75,6 +79,10 @@ pub enum Error {
     /// The system of record failed (disk full, corrupt file, writer stopped).
     #[error("store: {0}")]
     Store(String),
+
+    /// The disk holding the store is full: nothing was written. Free space and retry.
+    #[error("storage full: {0}")]
+    StorageFull(String),
 
     /// The search index failed.
     #[error("index: {0}")]
@@ -100,6 +108,18 @@ impl Error {
             path: path.into(),
             message: message.into(),
         }
+    }
+}
+
+/// Longest piece of a caller's input echoed in an error message, in characters.
+const ECHO_CHARS: usize = 64;
+
+/// `input` as an error message may echo it: at most 64 characters, then `…` (a 5,000-character
+/// id is not repeated back whole).
+pub fn cut(input: &str) -> std::borrow::Cow<'_, str> {
+    match input.char_indices().nth(ECHO_CHARS) {
+        None => input.into(),
+        Some((at, _)) => format!("{}…", &input[..at]).into(),
     }
 }
 

@@ -17,7 +17,7 @@ pub mod background;
 pub mod classify;
 pub mod config;
 pub mod domain;
-mod error;
+pub mod error;
 pub mod http;
 pub mod index;
 pub mod service;

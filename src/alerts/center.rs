@@ -1,20 +1,17 @@
 //! [`AlertCenter`]: where detection hands over alerts, and what the API reads back.
 
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use jiff::Timestamp;
 use tokio::sync::broadcast;
 
-use super::alert::{Alert, AlertRecord};
-use super::queue::Queue;
 use super::settings::AlertSettings;
 use super::worker::{Signal, Worker};
+use crate::domain::{Alert, AlertRecord};
 use crate::error::{Error, Result};
+use crate::store::CaseStore;
 
-/// The database file in the data directory.
-pub const ALERTS_DB: &str = "alerts.db";
 /// Alerts a live-feed subscriber may fall behind by before it sees `Lagged` (alerts are rare:
 /// a few a minute at the worst).
 const FEED_CAPACITY: usize = 256;
@@ -24,8 +21,7 @@ const SEVERITIES: [&str; 3] = ["一般", "严重", "重大"];
 /// Records alerts, delivers them to the configured webhooks from one background thread, and
 /// keeps their history. Dropping it stops the thread.
 pub struct AlertCenter {
-    path: PathBuf,
-    queue: Arc<Queue>,
+    queue: Arc<dyn CaseStore>,
     webhooks: Vec<String>,
     signal: Arc<Signal>,
     feed: broadcast::Sender<Alert>,
@@ -35,7 +31,6 @@ pub struct AlertCenter {
 impl std::fmt::Debug for AlertCenter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AlertCenter")
-            .field("path", &self.path)
             .field("webhooks", &self.webhooks)
             .field("pending", &self.pending())
             .finish()
@@ -43,24 +38,24 @@ impl std::fmt::Debug for AlertCenter {
 }
 
 impl AlertCenter {
-    /// Opens (creating) `dir/alerts.db`, fails pending deliveries to webhooks no longer
+    /// Takes the alert queue of `store`, fails pending deliveries to webhooks no longer
     /// configured, and starts the delivery thread, which resumes the deliveries still pending.
-    /// Blocking (file I/O).
-    pub fn open(dir: &Path, settings: AlertSettings) -> Result<Arc<Self>> {
+    /// Blocking (a store write).
+    pub fn open(store: Arc<dyn CaseStore>, settings: AlertSettings) -> Result<Arc<Self>> {
         settings.validate()?;
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let path = dir.join(ALERTS_DB);
-        let queue = Arc::new(Queue::open(&path)?);
+        let queue = store;
         let webhooks: Vec<String> = settings.webhooks.iter().map(|w| w.name.clone()).collect();
-        let names: Vec<&str> = webhooks.iter().map(String::as_str).collect();
-        let dropped = queue.fail_unconfigured(&names)?;
+        let dropped = queue.fail_unconfigured(&webhooks)?;
         if dropped > 0 {
             tracing::warn!(
                 "{dropped} pending alert deliveries failed: their webhooks are no longer configured"
             );
         }
-        if queue.pending() > 0 {
-            tracing::info!("resuming {} pending alert deliveries", queue.pending());
+        if queue.pending_deliveries() > 0 {
+            tracing::info!(
+                "resuming {} pending alert deliveries",
+                queue.pending_deliveries()
+            );
         }
         let signal = Arc::new(Signal::default());
         let worker = Worker::new(Arc::clone(&queue), Arc::clone(&signal), settings);
@@ -73,7 +68,6 @@ impl AlertCenter {
             .map_err(|e| Error::Store(format!("cannot start the alert delivery thread: {e}")))?;
         let (feed, _) = broadcast::channel(FEED_CAPACITY);
         Ok(Arc::new(AlertCenter {
-            path,
             queue,
             webhooks,
             signal,
@@ -110,9 +104,8 @@ impl AlertCenter {
         if alerts.is_empty() {
             return Ok(alerts);
         }
-        let names: Vec<&str> = self.webhooks.iter().map(String::as_str).collect();
-        let stored = self.queue.insert_all(alerts, &names)?;
-        if !stored.is_empty() && !names.is_empty() {
+        let stored = self.queue.insert_alerts(alerts, &self.webhooks)?;
+        if !stored.is_empty() && !self.webhooks.is_empty() {
             self.signal.wake();
         }
         for alert in &stored {
@@ -125,7 +118,7 @@ impl AlertCenter {
     /// Alerts created at or after `since` (all when `None`), newest first, at most `limit`
     /// (capped at 1000), with each delivery's status. Blocking (SQLite reads).
     pub fn history(&self, since: Option<Timestamp>, limit: usize) -> Result<Vec<AlertRecord>> {
-        self.queue.history(since, limit)
+        self.queue.alert_history(since, limit)
     }
 
     /// A live feed of alerts as they are raised (for Server-Sent Events). Only alerts raised
@@ -136,7 +129,7 @@ impl AlertCenter {
 
     /// Deliveries neither delivered nor given up yet. Cheap: a counter, no query.
     pub fn pending(&self) -> usize {
-        self.queue.pending()
+        self.queue.pending_deliveries()
     }
 }
 

@@ -20,8 +20,8 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use super::alert::Alert;
 use super::settings::{Webhook, WebhookKind};
+use crate::domain::Alert;
 use crate::domain::beijing;
 use crate::error::{Error, Result};
 

@@ -2,34 +2,31 @@
 //! a persisted delivery queue with retries, the history, and a live feed.
 //!
 //! Detection (trends and rules) builds an [`Alert`] and calls [`AlertCenter::raise`]. The
-//! center stores it in `alerts.db` with one pending delivery per configured [`Webhook`]
+//! center records it in the store's alert queue with one pending delivery per configured
+//! [`Webhook`]
 //! (dropping a repeat of the same key and fingerprint), and one background thread POSTs each
 //! delivery in the webhook's format ([`WebhookKind`]: generic signed JSON, 企业微信, 钉钉, 飞书),
 //! retrying with exponential backoff until it is accepted or `max_attempts` is spent.
 //!
-//! - `alert`: the alert and delivery records.
 //! - `settings`: webhooks and retry settings (`[alerts]` in the config).
 //! - `channel`: message formats, signatures, and how an answer is judged.
-//! - `queue`: the SQLite history and delivery queue.
 //! - `worker`: the delivery thread and its backoff.
 //! - `center`: [`AlertCenter`], tying them together.
 
-mod alert;
 mod center;
 mod channel;
-mod queue;
 mod settings;
 mod worker;
 
-pub use self::alert::{Alert, AlertRecord, DeliveryRecord, DeliveryStatus};
-pub use self::center::{ALERTS_DB, AlertCenter};
+pub use self::center::AlertCenter;
 pub use self::channel::{
     DELIVERY_HEADER, Outgoing, SIGNATURE_HEADER, TIMESTAMP_HEADER, check_response, dingtalk_sign,
     feishu_sign, render, sign_json, verify_signature,
 };
-pub use self::queue::HISTORY_MAX;
 pub use self::settings::{
     AlertSettings, DEFAULT_FIRST_BACKOFF_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_BACKOFF_MS, Webhook,
     WebhookKind,
 };
 pub use self::worker::REQUEST_TIMEOUT;
+pub use crate::domain::{Alert, AlertRecord, DeliveryRecord, DeliveryStatus};
+pub use crate::store::HISTORY_MAX;

@@ -15,8 +15,8 @@ use jiff::Timestamp;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::channel::{self, Outgoing};
-use super::queue::{Due, Queue};
 use super::settings::{AlertSettings, Webhook, redacted_url};
+use crate::store::{CaseStore, DeliveryOutcome, DueDelivery as Due};
 
 /// Per-request budget (resolve, connect, TLS, send, answer): the chat robots answer in well
 /// under a second, and a hung receiver must not hold up the rest of the queue for long.
@@ -86,7 +86,7 @@ impl Signal {
 
 /// The state the delivery thread owns.
 pub(crate) struct Worker {
-    queue: Arc<Queue>,
+    queue: Arc<dyn CaseStore>,
     signal: Arc<Signal>,
     webhooks: HashMap<String, Webhook>,
     settings: AlertSettings,
@@ -94,7 +94,7 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
-    pub fn new(queue: Arc<Queue>, signal: Arc<Signal>, settings: AlertSettings) -> Self {
+    pub fn new(queue: Arc<dyn CaseStore>, signal: Arc<Signal>, settings: AlertSettings) -> Self {
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(REQUEST_TIMEOUT))
             // Judge the status ourselves; a 5xx is an answer to record, not an error.
@@ -124,7 +124,7 @@ impl Worker {
             if self.signal.begin_pass() {
                 return;
             }
-            let due = match self.queue.due(now_ms(), BATCH) {
+            let due = match self.queue.due_deliveries(Timestamp::now(), BATCH) {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::error!("alert delivery: cannot read the queue: {e}");
@@ -141,8 +141,10 @@ impl Worker {
             if due.len() == BATCH {
                 continue;
             }
-            let wait = match self.queue.next_due_at() {
-                Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)),
+            let wait = match self.queue.next_delivery_at() {
+                Ok(Some(at)) => Duration::from_millis(
+                    u64::try_from(at.as_millisecond() - now_ms()).unwrap_or(0),
+                ),
                 Ok(None) => IDLE_WAIT,
                 Err(e) => {
                     tracing::error!("alert delivery: cannot read the queue: {e}");
@@ -158,39 +160,48 @@ impl Worker {
     /// One attempt at one delivery, and its outcome recorded.
     fn deliver(&self, due: &Due) {
         let attempt = due.attempts.saturating_add(1);
-        let recorded = match self.webhooks.get(&due.webhook) {
-            None => self.queue.mark_failed(
-                &due.id,
-                due.attempts,
-                &format!(
+        let outcome = match self.webhooks.get(&due.webhook) {
+            None => DeliveryOutcome::Failed {
+                attempts: due.attempts,
+                error: format!(
                     "webhook {:?} is no longer in the configuration; not delivered",
                     due.webhook
                 ),
-            ),
+            },
             Some(webhook) => match self.post(webhook, due) {
                 Ok(()) => {
                     tracing::info!(delivery = %due.id, webhook = %due.webhook, attempt, "alert delivered");
-                    self.queue.mark_delivered(&due.id, attempt, now_ms())
+                    DeliveryOutcome::Delivered {
+                        attempts: attempt,
+                        at: Timestamp::now(),
+                    }
                 }
                 Err(error) if attempt >= self.settings.max_attempts => {
                     tracing::error!(delivery = %due.id, webhook = %due.webhook, attempt, "alert delivery given up: {error}");
-                    self.queue.mark_failed(
-                        &due.id,
-                        attempt,
-                        &format!(
+                    DeliveryOutcome::Failed {
+                        attempts: attempt,
+                        error: format!(
                             "gave up after {attempt} attempt{}: {error}",
                             if attempt == 1 { "" } else { "s" }
                         ),
-                    )
+                    }
                 }
                 Err(error) => {
                     let wait = backoff_ms(&self.settings, &due.id, attempt);
                     tracing::warn!(delivery = %due.id, webhook = %due.webhook, attempt, retry_in_ms = wait, "alert delivery failed: {error}");
-                    let next = now_ms().saturating_add(i64::try_from(wait).unwrap_or(i64::MAX));
-                    self.queue.mark_retry(&due.id, attempt, next, &error)
+                    let next = Timestamp::now()
+                        + jiff::SignedDuration::from_millis(
+                            i64::try_from(wait).unwrap_or(i64::MAX / 2),
+                        );
+                    DeliveryOutcome::Retry {
+                        attempts: attempt,
+                        next_at: next,
+                        error,
+                    }
                 }
             },
         };
+        let recorded = self.queue.finish_delivery(&due.id, outcome);
         if let Err(e) = recorded {
             tracing::error!(delivery = %due.id, "alert delivery: cannot record the outcome: {e}");
         }

@@ -1,4 +1,12 @@
-//! The service commands: serve, import, export, reindex; trends and replay.
+//! Every command: its flags and what it runs. `main.rs` only parses and dispatches.
 
-pub mod service;
+pub mod data;
+pub mod eval;
+pub mod eval_suggestions;
+pub mod open;
+pub mod output;
+pub mod serve;
+pub mod split;
+pub mod train;
 pub mod trends;
+pub mod triage;

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 use jiff::{SignedDuration, Timestamp};
-use tousu::service::{IntakeLimits, intake_of_line};
+use tousu::service::intake_of_line;
 use tousu::trends::{Bucket, Dimension, HotTopic, WeekTopics, beijing_date};
 
-use super::service::ServiceArgs;
+use super::open::ServiceArgs;
 
 #[derive(Args)]
 pub struct TrendsArgs {
@@ -50,7 +50,7 @@ pub fn trends(a: TrendsArgs) -> anyhow::Result<()> {
     let bucket = Bucket::parse(&a.bucket)
         .with_context(|| format!("--bucket must be hour, day or week, not {:?}", a.bucket))?;
     let service = a.service.open()?;
-    let watch = service.watch();
+    let watch = service.views().watch();
     if watch.cases() == 0 {
         println!("no cases");
         return Ok(());
@@ -174,7 +174,6 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<()> {
     // Time order; equal times keep file order.
     intakes.sort_by_key(|i| i.received_at);
     let service = a.service.open_replaying()?;
-    let limits = IntakeLimits::default();
     let started = Instant::now();
     let mut previous: Option<Timestamp> = None;
     let mut stored = 0usize;
@@ -186,7 +185,7 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<()> {
             std::thread::sleep(Duration::from_secs_f64(gap.clamp(0.0, 10.0)));
         }
         previous = intake.received_at;
-        match service.create(intake, &limits, "replay", None) {
+        match service.intake().create(intake, "replay", None) {
             Ok(_) => stored += 1,
             Err(e) => {
                 bad += 1;
@@ -194,9 +193,10 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<()> {
             }
         }
     }
-    service.sync_index()?;
+    service.views().sync()?;
     let secs = started.elapsed().as_secs_f64();
     let alerts = service
+        .views()
         .watch()
         .alerts()
         .map(|c| c.history(None, 1000).map(|h| h.len()))
@@ -206,7 +206,7 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<()> {
         "replayed {stored} cases in {secs:.1} s ({:.0} cases/s); {bad} bad; {alerts} alerts raised",
         stored as f64 / secs.max(1e-9)
     );
-    let weeks = service.watch().weekly_topics(a.top.max(1));
+    let weeks = service.views().watch().weekly_topics(a.top.max(1));
     if let Some(path) = &a.json {
         std::fs::write(path, serde_json::to_string_pretty(&weeks)?)
             .with_context(|| format!("cannot write {}", path.display()))?;

@@ -214,47 +214,43 @@ pub struct Case {
     /// The intake system's own fields.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub metadata: Map<String, Value>,
-    /// The triage as computed at intake (model output, rules, deadlines), for audit.
-    #[serde(default, skip_serializing_if = "Value::is_null")]
-    pub triage: Value,
+    /// The triage as computed at intake (model output, rules, deadlines), for audit: kept and
+    /// returned verbatim, never read back by the service. Absent from light reads (lists,
+    /// neighbours, the index), which do not need it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triage: Option<TriageRecord>,
+}
+
+/// A JSON record kept verbatim: written once, returned as written, never parsed again (the
+/// intake triage is most of a case's bytes, and nothing decides on it after intake).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TriageRecord(Box<serde_json::value::RawValue>);
+
+impl TriageRecord {
+    /// The record of `value`, serialised once.
+    pub fn of(value: &impl Serialize) -> serde_json::Result<Self> {
+        serde_json::value::to_raw_value(value).map(TriageRecord)
+    }
+
+    /// A record from its JSON text (as stored); errors when it is not JSON.
+    pub fn from_json(json: String) -> serde_json::Result<Self> {
+        serde_json::value::RawValue::from_string(json).map(TriageRecord)
+    }
+
+    /// The JSON text.
+    pub fn as_json(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for TriageRecord {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_json() == other.as_json()
+    }
 }
 
 impl Case {
-    /// A case as the store receives it, for tests: phone intake, contact hash `h1`, 网络问题,
-    /// 一般, triaged.
-    #[cfg(test)]
-    pub(crate) fn test_case(text: &str, received_at: &str) -> Case {
-        Case {
-            id: CaseId(String::new()),
-            seq: 0,
-            version: 0,
-            created_at: Timestamp::UNIX_EPOCH,
-            updated_at: Timestamp::UNIX_EPOCH,
-            received_at: received_at.parse().expect("test timestamp"),
-            occurred_at: None,
-            channel: Channel::Phone,
-            title: None,
-            text: text.into(),
-            contact_hash: Some("h1".into()),
-            category: Some("网络问题".into()),
-            category_confidence: Some(0.9),
-            grade: Grade::General,
-            reasons: vec![],
-            tier: None,
-            department: None,
-            assignee: None,
-            status: Status::Triaged,
-            resolution: None,
-            remedy: None,
-            resolved_at: None,
-            keywords: vec![],
-            links: Links::default(),
-            corrections: Corrections::default(),
-            metadata: Map::new(),
-            triage: Value::Null,
-        }
-    }
-
     /// Whether the case carries a resolution that can be suggested for similar cases.
     pub fn is_resolved(&self) -> bool {
         self.resolution

@@ -1,6 +1,7 @@
 //! Plain data types shared by every layer: grades, reason codes, PII kinds, cases and the
 //! vocabulary of handling them.
 
+mod alert;
 mod case;
 mod grade;
 mod handling;
@@ -8,7 +9,10 @@ mod pii_kind;
 mod reason;
 mod time;
 
-pub use self::case::{AuditEvent, Case, CaseId, CasePatch, Correction, Corrections, Intake, Links};
+pub use self::alert::{Alert, AlertRecord, DeliveryRecord, DeliveryStatus};
+pub use self::case::{
+    AuditEvent, Case, CaseId, CasePatch, Correction, Corrections, Intake, Links, TriageRecord,
+};
 pub use self::grade::Grade;
 pub use self::handling::{Channel, Remedy, Status};
 pub use self::pii_kind::PiiKind;

@@ -5,14 +5,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::auth::{Caller, Permission};
 use super::error::ApiError;
-use super::json::{Body, CaseNumber, Params};
+use super::json::{Body, CaseNumber, Object, Params};
 use super::{AppState, blocking};
 use crate::domain::{AuditEvent, CaseId, CasePatch, Intake};
-use crate::service::{Assessment, CreateOutcome, SimilarCase};
+use crate::service::{Assessment, CaseAnswer, CreateOutcome, SimilarCase};
 
 /// `POST /v1/triage`: everything about a complaint, nothing stored.
 pub async fn triage(
@@ -23,7 +23,7 @@ pub async fn triage(
     caller.require(Permission::Intake)?;
     let _slot = state.gate.enter().await?;
     let s = state.clone();
-    let a = blocking(move || Ok(s.service.assess(&intake, &s.intake)?)).await?;
+    let a = blocking(move || Ok(s.service.intake().assess(&intake)?)).await?;
     Ok(Json(a))
 }
 
@@ -42,13 +42,15 @@ pub async fn create(
         // The model slot is given back before the wait for the commit: holding it through
         // the fsync group would cap creates at slots ÷ commit time.
         Ok(s.service
-            .create_then(&intake, &s.intake, &caller.name, key.as_deref(), || {
-                drop(slot)
-            })?)
+            .intake()
+            .create_then(&intake, &caller.name, key.as_deref(), || drop(slot))?)
     })
     .await?;
     let (body, replayed) = match outcome {
-        CreateOutcome::Created(c) => (c.body(), false),
+        CreateOutcome::Created(c) => (
+            serde_json::to_vec(&*c).expect("an answer always serialises"),
+            false,
+        ),
         CreateOutcome::Replayed(body) => (body, true),
     };
     let mut response = (
@@ -77,10 +79,10 @@ pub struct BatchItem {
     status: u16,
     /// The stored case, on success.
     #[serde(skip_serializing_if = "Option::is_none")]
-    case: Option<Value>,
+    case: Option<ItemAnswer>,
     /// The error, on failure.
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<Value>,
+    error: Option<serde_json::Value>,
     /// The item's first answer again: the batch's `Idempotency-Key` had already stored it.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     replayed: bool,
@@ -102,11 +104,21 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         .transpose()
 }
 
+/// An item's answer: made now, or the first answer again.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum ItemAnswer {
+    /// Stored now.
+    Created(Box<CaseAnswer>),
+    /// Replayed as first given.
+    Replayed(Box<RawValue>),
+}
+
 /// A batch of intakes.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Batch {
-    cases: Vec<Intake>,
+    cases: Vec<Object<Intake>>,
 }
 
 /// `POST /v1/cases/batch`: up to `max_batch` cases, committed together, a result per item.
@@ -131,9 +143,11 @@ pub async fn create_batch(
     }
     let _slot = state.gate.enter().await?;
     let s = state.clone();
+    let intakes: Vec<Intake> = batch.cases.into_iter().map(|o| o.0).collect();
     let results = blocking(move || {
         Ok(s.service
-            .create_batch(&batch.cases, &s.intake, &caller.name, key.as_deref())?)
+            .intake()
+            .create_batch(&intakes, &caller.name, key.as_deref())?)
     })
     .await?;
     let items: Vec<BatchItem> = results
@@ -142,9 +156,18 @@ pub async fn create_batch(
         .map(|(index, r)| match r {
             Ok(outcome) => {
                 let (case, replayed) = match outcome {
-                    CreateOutcome::Created(c) => (c.to_value(), false),
+                    CreateOutcome::Created(c) => (ItemAnswer::Created(c), false),
                     CreateOutcome::Replayed(body) => {
-                        (serde_json::from_str(&body).unwrap_or(Value::Null), true)
+                        let raw = String::from_utf8(body)
+                            .ok()
+                            .and_then(|b| RawValue::from_string(b).ok());
+                        match raw {
+                            Some(raw) => (ItemAnswer::Replayed(raw), true),
+                            None => {
+                                tracing::error!(index, "a stored batch answer is not JSON");
+                                return internal_item(index);
+                            }
+                        }
                     }
                 };
                 BatchItem {
@@ -178,7 +201,7 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Analyse)?;
     let s = state.clone();
-    let case = blocking(move || Ok(s.service.get(&CaseId(id))?)).await?;
+    let case = blocking(move || Ok(s.service.handling().get(&CaseId(id))?)).await?;
     Ok(Json(case).into_response())
 }
 
@@ -191,7 +214,12 @@ pub async fn patch(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Analyse)?;
     let s = state.clone();
-    let case = blocking(move || Ok(s.service.patch(&CaseId(id), patch, &caller.name)?)).await?;
+    let case = blocking(move || {
+        Ok(s.service
+            .handling()
+            .patch(&CaseId(id), patch, &caller.name)?)
+    })
+    .await?;
     Ok(Json(case).into_response())
 }
 
@@ -213,7 +241,11 @@ pub async fn similar(
     caller.require(Permission::Analyse)?;
     let limit = p.limit.unwrap_or(10).clamp(1, 50);
     let s = state.clone();
-    let hits = blocking(move || Ok(s.service.similar_to(&CaseId(id), limit)?)).await?;
+    let hits = blocking(move || {
+        let case = s.service.handling().get(&CaseId(id))?;
+        Ok(s.service.advisor().similar_to(&case, limit)?)
+    })
+    .await?;
     Ok(Json(hits))
 }
 
@@ -225,11 +257,18 @@ pub async fn audit(
 ) -> Result<Json<Vec<AuditEvent>>, ApiError> {
     caller.require(Permission::Analyse)?;
     let s = state.clone();
-    let events = blocking(move || {
-        let id = CaseId(id);
-        s.service.get(&id)?;
-        Ok(s.service.store().audit(&id)?)
-    })
-    .await?;
+    let events = blocking(move || Ok(s.service.handling().audit(&CaseId(id))?)).await?;
     Ok(Json(events))
+}
+
+/// A batch item whose stored answer could not be read back.
+fn internal_item(index: usize) -> BatchItem {
+    let e = ApiError::internal();
+    BatchItem {
+        index,
+        status: e.status().as_u16(),
+        case: None,
+        error: Some(e.to_json()),
+        replayed: false,
+    }
 }

@@ -2,7 +2,7 @@
 //! stable snake_case code.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -24,15 +24,50 @@ struct Body<'a> {
     message: &'a str,
 }
 
+/// Longest message sent, in characters.
+const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// `message` with every `…`-quoted piece (where serde and this crate quote a caller's input)
+/// cut to a readable length, and the whole bounded: an error never echoes unbounded input.
+fn bounded(message: String) -> String {
+    let mut out = String::with_capacity(message.len().min(4 * MAX_MESSAGE_CHARS));
+    let mut parts = message.split('`');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for (i, part) in parts.enumerate() {
+        out.push('`');
+        // Odd pieces (counting from 0 after the first) are inside quotes.
+        if i % 2 == 0 {
+            out.push_str(&crate::error::cut(part));
+        } else {
+            out.push_str(part);
+        }
+    }
+    match out.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((at, _)) => format!("{}…", &out[..at]),
+        None => out,
+    }
+}
+
 impl ApiError {
-    /// An error with this status, code and message.
+    /// An error with this status, code and message (quoted input in it is cut short).
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
-            message: message.into(),
+            message: bounded(message.into()),
             retry_after: None,
         }
+    }
+
+    /// 500: something failed inside; the details are in the operator's log.
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; the operator's log has the details",
+        )
     }
 
     /// 401: no key, or an unknown one.
@@ -116,6 +151,23 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         use StatusCode as S;
         let (status, code) = match &e {
+            Error::Busy(_) => {
+                return ApiError {
+                    retry_after: Some(1),
+                    ..Self::new(S::CONFLICT, "conflict", e.to_string())
+                };
+            }
+            Error::StorageFull(detail) => {
+                tracing::error!(error = %detail, "storage full: a write was refused");
+                return ApiError {
+                    retry_after: Some(30),
+                    ..Self::new(
+                        S::INSUFFICIENT_STORAGE,
+                        "insufficient_storage",
+                        "the server's disk is full: nothing was stored; retry later (the operator must free space)",
+                    )
+                };
+            }
             Error::EmptyText => (S::UNPROCESSABLE_ENTITY, "empty_text"),
             Error::UnknownLabel { .. } => (S::UNPROCESSABLE_ENTITY, "unknown_label"),
             Error::Invalid(_) | Error::BadLine { .. } => {
@@ -133,38 +185,9 @@ impl From<Error> for ApiError {
         if status == S::INTERNAL_SERVER_ERROR {
             // The details are for the operator's log, not for the caller.
             tracing::error!(error = %e, "internal error");
-            return Self::new(
-                status,
-                code,
-                "internal error; the operator's log has the details",
-            );
+            return Self::internal();
         }
         Self::new(status, code, e.to_string())
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        let status = r.status();
-        let code = match status {
-            StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-            _ => "invalid_json",
-        };
-        let message = match &r {
-            JsonRejection::JsonDataError(e) => e.body_text(),
-            JsonRejection::MissingJsonContentType(_) => {
-                "send the body as JSON with `Content-Type: application/json`".to_string()
-            }
-            _ => r.body_text(),
-        };
-        let status =
-            if status == StatusCode::BAD_REQUEST || status == StatusCode::UNPROCESSABLE_ENTITY {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                status
-            };
-        Self::new(status, code, message)
     }
 }
 
@@ -194,5 +217,28 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echoed_input_is_cut() {
+        let long = "x".repeat(5000);
+        let e = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_json",
+            format!("unknown field `{long}`, expected one of `text`, `title`"),
+        );
+        assert!(e.message.chars().count() < 200, "{}", e.message);
+        assert!(
+            e.message.ends_with("expected one of `text`, `title`"),
+            "{}",
+            e.message
+        );
+        let e = ApiError::new(StatusCode::NOT_FOUND, "not_found", "y".repeat(5000));
+        assert!(e.message.chars().count() <= MAX_MESSAGE_CHARS + 1);
     }
 }

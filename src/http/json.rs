@@ -1,21 +1,92 @@
 //! JSON bodies and query strings whose rejections answer in the API's error format (an
-//! unknown field is named, so the caller knows what to fix).
+//! unknown field is named, so the caller knows what to fix). A body is a JSON object: an
+//! array or a bare value is refused, whatever fields the array's items would fill.
 
+use std::marker::PhantomData;
+
+use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
-use serde::de::DeserializeOwned;
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 use super::error::ApiError;
 
-/// A JSON body.
+/// A JSON object body.
 pub struct Body<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let axum::Json(v) = axum::Json::<T>::from_request(req, state).await?;
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|r| {
+            let status = r.status();
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    status,
+                    "body_too_large",
+                    "the body is larger than this endpoint takes; see the limits in /v1/openapi.json",
+                )
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", r.body_text())
+            }
+        })?;
+        let Object(v) = serde_json::from_slice::<Object<T>>(&bytes).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_json",
+                format!("the body is not the JSON object expected: {e}"),
+            )
+        })?;
         Ok(Body(v))
+    }
+}
+
+/// Whether the request says its body is JSON (`application/json`, or `application/*+json`).
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// A value that deserialises only from a JSON object (a struct's derived `Deserialize` would
+/// also take an array of its fields in order).
+pub struct Object<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct OnlyMaps<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for OnlyMaps<T> {
+            type Value = T;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(OnlyMaps(PhantomData)).map(Object)
     }
 }
 
@@ -42,16 +113,47 @@ impl<S: Send + Sync> FromRequestParts<S> for CaseNumber {
         let axum::extract::Path(id) =
             axum::extract::Path::<String>::from_request_parts(parts, state)
                 .await
-                .map_err(|e| {
+                .map_err(|_| {
                     ApiError::new(
-                        axum::http::StatusCode::NOT_FOUND,
+                        StatusCode::NOT_FOUND,
                         "not_found",
-                        format!(
-                            "no case at this path ({}); case numbers look like TS20261122-000123",
-                            e.body_text()
-                        ),
+                        "no case at this path; case numbers look like TS20261122-000123",
                     )
                 })?;
         Ok(CaseNumber(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Two {
+        a: String,
+        #[serde(default)]
+        b: Option<u8>,
+    }
+
+    #[test]
+    fn only_objects_are_taken() {
+        let Object(v) = serde_json::from_str::<Object<Two>>(r#"{"a":"x","b":1}"#).unwrap();
+        assert_eq!(
+            v,
+            Two {
+                a: "x".into(),
+                b: Some(1)
+            }
+        );
+        let e = serde_json::from_str::<Object<Two>>(r#"["x",1]"#)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("expected a JSON object"), "{e}");
+        let e = serde_json::from_str::<Object<Two>>(r#"{"a":"x","c":1}"#)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("unknown field `c`"), "{e}");
+        assert!(serde_json::from_str::<Vec<Object<Two>>>(r#"[["x"]]"#).is_err());
     }
 }

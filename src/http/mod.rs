@@ -12,6 +12,7 @@ mod ops;
 mod search;
 mod trends;
 
+use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,7 +28,7 @@ pub use self::error::ApiError;
 use self::gate::InferenceGate;
 use self::metrics::Metrics;
 use crate::config::Limits;
-use crate::service::{IntakeLimits, Service};
+use crate::service::Service;
 
 /// Largest batch body, whatever `max_batch` says.
 const MAX_BATCH_BODY: usize = 64 * 1024 * 1024;
@@ -41,9 +42,10 @@ pub struct Inner {
     service: Arc<Service>,
     keys: KeyRing,
     limits: Limits,
-    intake: IntakeLimits,
     gate: InferenceGate,
     metrics: Metrics,
+    /// Turns true when the server starts shutting down (long-lived streams end).
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl std::ops::Deref for AppState {
@@ -59,11 +61,21 @@ impl AppState {
         AppState(Arc::new(Inner {
             service,
             keys,
-            intake: limits.intake(),
             gate: InferenceGate::new(limits.inference_concurrency, limits.inference_queue),
             limits,
             metrics: Metrics::default(),
+            stopping: tokio::sync::watch::Sender::new(false),
         }))
+    }
+
+    /// Tells every long-lived stream to end: the server is shutting down.
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Watches for the shutdown.
+    fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stopping.subscribe()
     }
 }
 
@@ -157,12 +169,42 @@ async fn blocking<T: Send + 'static>(
     })?
 }
 
-/// Serves the API on `listener` until SIGTERM or Ctrl-C, then stops accepting connections and
-/// lets in-flight requests finish.
+/// Serves the API on `listener` until SIGTERM or Ctrl-C, then stops accepting connections,
+/// ends the alert streams and lets in-flight requests finish, for at most the configured
+/// grace period.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    serve_until(listener, state, shutdown_signal()).await
+}
+
+/// [`serve`] until `signal` completes (tests send their own).
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    signal: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let grace = Duration::from_secs(state.limits.shutdown_grace_secs);
+    let mut stopping = state.stopping();
+    let on_signal = state.clone();
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+        signal.await;
+        on_signal.stop();
+    });
+    let server = server.into_future();
+    tokio::pin!(server);
+    tokio::select! {
+        r = &mut server => return r,
+        _ = stopping.wait_for(|s| *s) => {}
+    }
+    match tokio::time::timeout(grace, server).await {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "requests still running at the end of the grace period; stopping anyway"
+            );
+            Ok(())
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -10,33 +10,37 @@ use super::auth::{Caller, Permission};
 use super::error::ApiError;
 use super::{AppState, blocking};
 
-/// Index lag (in store versions) past which the service reports not ready.
-const READY_MAX_LAG: u64 = 10_000;
-
 /// `GET /healthz`: the process is up.
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: the store answers and the index is not far behind it.
+/// `GET /readyz`: the store answers, and the search index is whole, can take new cases and
+/// is not far behind the store; otherwise 503 with the reason.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let s = state.clone();
-    let check = blocking(move || {
-        let lag = s.service.index_lag()?;
-        let cases = s.service.store().count()?;
-        Ok((lag, cases))
-    })
-    .await;
+    let check = blocking(move || Ok(s.service.views().readiness()?)).await;
     match check {
-        Ok((lag, cases)) if lag <= READY_MAX_LAG => {
-            Json(json!({ "status": "ready", "cases": cases, "index_lag": lag })).into_response()
+        Ok(r) if r.ready => {
+            Json(json!({ "status": "ready", "cases": r.cases, "index_lag": r.index_lag }))
+                .into_response()
         }
-        Ok((lag, _)) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_ready",
-            format!("the index is {lag} versions behind the store; it is catching up"),
-        )
-        .into_response(),
+        Ok(r) => {
+            let mut response = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({
+                    "code": "not_ready",
+                    "message": r.reason.unwrap_or_default(),
+                    "cases": r.cases,
+                    "index_lag": r.index_lag,
+                })),
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(5));
+            response
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -45,7 +49,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let s = state.clone();
     let gauges = blocking(move || {
-        let lag = s.service.index_lag()?;
+        let lag = s.service.views().lag()?;
         let cases = s.service.store().count()?;
         Ok((lag, cases))
     })
@@ -76,7 +80,7 @@ pub async fn reindex(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Administer)?;
     let s = state.clone();
-    let n = blocking(move || Ok(s.service.reindex(|_| {})?)).await?;
+    let n = blocking(move || Ok(s.service.views().reindex(|_| {})?)).await?;
     tracing::info!(by = %caller.name, cases = n, "re-indexed");
     Ok(Json(json!({ "reindexed": n })))
 }

@@ -111,6 +111,6 @@ pub async fn search(
     caller.require(Permission::Analyse)?;
     let req = params.request()?;
     let s = state.clone();
-    let page = blocking(move || Ok(s.service.search(&req)?)).await?;
+    let page = blocking(move || Ok(s.service.views().search(&req)?)).await?;
     Ok(Json(page))
 }

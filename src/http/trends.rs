@@ -67,7 +67,8 @@ pub async fn table(
         Some(b) => Bucket::parse(b)
             .ok_or_else(|| invalid(format!("bucket must be hour, day or week, not {b:?}")))?,
     };
-    let to = p.to.unwrap_or_else(|| state.service.watch().default_end());
+    let to =
+        p.to.unwrap_or_else(|| state.service.views().watch().default_end());
     let from = p.from.unwrap_or(to - SignedDuration::from_hours(24 * 30));
     if from >= to {
         return Err(invalid("from must be before to".into()));
@@ -82,6 +83,7 @@ pub async fn table(
     Ok(Json(
         state
             .service
+            .views()
             .watch()
             .table(dimension, bucket, from, to, top),
     ))
@@ -134,8 +136,10 @@ pub async fn rising(
             "window_hours must be 1 to 8784 and baseline_hours 1 to 26352".into(),
         ));
     }
-    let end = p.end.unwrap_or_else(|| state.service.watch().default_end());
-    let rising = state.service.watch().rising(
+    let end = p
+        .end
+        .unwrap_or_else(|| state.service.views().watch().default_end());
+    let rising = state.service.views().watch().rising(
         dimension,
         end,
         window_hours,
@@ -177,9 +181,12 @@ pub async fn topics(
     Params(p): Params<TopicParams>,
 ) -> Result<Json<TopicsAnswer>, ApiError> {
     caller.require(Permission::Analyse)?;
-    let end = p.end.unwrap_or_else(|| state.service.watch().default_end());
+    let end = p
+        .end
+        .unwrap_or_else(|| state.service.views().watch().default_end());
     let topics = state
         .service
+        .views()
         .watch()
         .hot_topics(end, p.top.unwrap_or(10).clamp(1, MAX_TOP));
     Ok(Json(TopicsAnswer { end, topics }))
@@ -219,6 +226,7 @@ pub async fn history(
     caller.require(Permission::Analyse)?;
     let center = state
         .service
+        .views()
         .watch()
         .alerts()
         .cloned()
@@ -237,14 +245,22 @@ pub async fn stream(
     caller.require(Permission::Analyse)?;
     let center = state
         .service
+        .views()
         .watch()
         .alerts()
         .cloned()
         .ok_or_else(alerts_off)?;
     let rx = center.subscribe();
-    let events = futures_util::stream::unfold(rx, |mut rx| async move {
+    // The stream ends when the server shuts down: an open stream would otherwise hold the
+    // graceful shutdown until the client leaves.
+    let stop = state.stopping();
+    let events = futures_util::stream::unfold((rx, stop), |(mut rx, mut stop)| async move {
         use tokio::sync::broadcast::error::RecvError;
-        let event = match rx.recv().await {
+        let received = tokio::select! {
+            r = rx.recv() => r,
+            _ = stop.wait_for(|stopping| *stopping) => return None,
+        };
+        let event = match received {
             Ok(alert) => Event::default()
                 .event("alert")
                 .id(alert.id.clone())
@@ -253,7 +269,7 @@ pub async fn stream(
             Err(RecvError::Lagged(n)) => Event::default().event("lagged").data(n.to_string()),
             Err(RecvError::Closed) => return None,
         };
-        Some((Ok(event), rx))
+        Some((Ok(event), (rx, stop)))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

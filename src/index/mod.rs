@@ -84,6 +84,8 @@ pub struct CaseIndex {
     /// Highest store version in the last commit (the commit payload).
     committed_version: AtomicU64,
     rebuilt: bool,
+    /// In a bulk load ([`CaseIndex::set_bulk`]).
+    bulk: std::sync::atomic::AtomicBool,
     /// Each live segment's columns that similar-case hits read, opened once per segment.
     hit_columns: similar::HitColumnsCache,
 }
@@ -151,6 +153,7 @@ impl CaseIndex {
             added_version: AtomicU64::new(committed),
             committed_version: AtomicU64::new(committed),
             rebuilt,
+            bulk: Default::default(),
         })
     }
 
@@ -234,6 +237,30 @@ impl CaseIndex {
             tracing::warn!(error = %e, "a merge of the replaced index writer failed");
         }
         *slot = Some(new_writer(&self.index, on)?);
+        self.bulk.store(on, Ordering::Release);
+        Ok(())
+    }
+
+    /// Drops whatever was added since the last commit and makes sure there is a working
+    /// writer (the one there was, rolled back, or a new one), so that the caller can add the
+    /// dropped cases again from the store. For after a failed add or commit (a full disk, say):
+    /// tantivy's writer may be unusable then, and what it held is lost anyway.
+    pub fn recover(&self) -> Result<()> {
+        let mut slot = self.writer.lock().expect("index writer lock");
+        if let Some(mut writer) = slot.take() {
+            match writer.rollback() {
+                Ok(_) => *slot = Some(writer),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the index writer cannot roll back; replacing it");
+                    drop(writer);
+                }
+            }
+        }
+        if slot.is_none() {
+            *slot = Some(new_writer(&self.index, self.bulk.load(Ordering::Acquire))?);
+        }
+        self.added_version
+            .store(self.committed_version(), Ordering::Release);
         Ok(())
     }
 

@@ -8,7 +8,7 @@ fn tokenizer() -> ChineseTokenizer {
 }
 
 fn case(n: u64, text: &str, at: &str) -> Case {
-    let mut c = Case::test_case(text, at);
+    let mut c = crate::store::conformance::sample_case(text, at);
     c.id = CaseId(format!("TS20261122-{n:06}"));
     c.seq = n;
     c.version = n;

@@ -1,182 +1,284 @@
-//! The system of record: cases, their audit trail, idempotency records and import checkpoints.
+//! The system of record: cases, their audit trail, idempotency records, import checkpoints and
+//! the alert queue.
 //!
-//! [`CaseStore`] is what the service needs from a store; [`SqliteStore`] is the embedded
-//! default (SQLite in WAL mode with `synchronous=FULL`, one writer thread committing in small
-//! groups, a pool of readers). A PostgreSQL backend for several replicas implements the same
-//! trait. Everything else (search index, trend tables) is derived from the store and can be
-//! rebuilt from it.
+//! The store only persists. It decides nothing about complaints (no grade is raised in here:
+//! the service decides and hands the store ordinary updates) and speaks no wire format (an
+//! idempotent answer is opaque bytes it keeps and gives back). Everything else — the search
+//! index, the near-duplicate bands, trends — is derived from it by following its change feed,
+//! and can be rebuilt from it.
+//!
+//! [`SqliteStore`] is the embedded default. A backend for several replicas (PostgreSQL)
+//! implements [`CaseStore`] against the contract below alone, and must pass the same
+//! [`conformance`] suite.
+//!
+//! # The contract
+//!
+//! **Durability.** A write method returns only after its transaction has committed durably: an
+//! acknowledged case, update, idempotency record, checkpoint or alert survives `kill -9` and
+//! power loss.
+//!
+//! **Numbering.** The store assigns each new case its `id` (`TS` + Beijing day of
+//! `received_at` + a per-day number from 1, never reused), `seq` (creation order, from 1, never
+//! reused) and `created_at`; whatever the caller put there is ignored. Every write of a case
+//! (its creation, each update) gives it a new `version` from one store-wide sequence and sets
+//! `updated_at`.
+//!
+//! **The change feed.** [`CaseStore::changed_since`]`(v)` returns the cases whose current
+//! version is above `v`, in version order. A reader never sees version N+1 before version N:
+//! once a reader has seen a version, every lower version that will ever be visible already is.
+//! (Versions may have gaps — a write that failed took one — but never arrive late.) So a
+//! follower that remembers the highest version it has seen and asks for what is above it never
+//! misses a write. SQLite keeps this by writing from one thread; a backend with concurrent
+//! writers must hand out versions under the same lock that orders its commits (or expose only
+//! versions below the oldest transaction still open).
+//!
+//! **Atomic writes.** [`CaseStore::insert`] commits its items in one transaction, but each
+//! item on its own terms: an item that fails (a reused idempotency key, a failing closure)
+//! leaves nothing of itself, and the others are stored. An item's idempotency record and its
+//! [`NewCase::also`] updates commit with it or not at all. An update's closure runs inside the
+//! transaction: read, check and write are atomic.
+//!
+//! **Reads.** [`CaseStore::get`] returns the whole case (with its triage record); list reads
+//! (`get_many`, `by_contact`, `changed_since`, `scan`) return light cases, without it.
+//!
+//! **Audit.** Every write of a case records an [`AuditEvent`] in the same transaction: `create`
+//! with the decisions made at intake, or the closure's action with the fields it changed.
+//!
+//! **Idempotency.** Records are per caller: the same key from two callers is two records.
+//!
+//! **Alert queue.** An alert and one pending delivery per webhook are written together; a key
+//! whose last alert has the same fingerprint is not written again.
 
-mod bands;
-mod checkpointer;
-mod light;
-mod schema;
+pub mod conformance;
 mod sqlite;
-mod writer;
 
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use serde::Serialize;
-use serde_json::{Map, Value};
 
 pub use self::sqlite::SqliteStore;
-use crate::domain::{AuditEvent, Case, CaseId};
+use crate::domain::{Alert, AlertRecord, AuditEvent, Case, CaseId};
 use crate::error::Result;
-use crate::text::Signature;
 
-/// A case to create. The store assigns `id`, `seq`, `version`, `created_at` and `updated_at`
-/// (whatever `case` holds there is ignored).
-#[derive(Debug, Clone)]
+/// A case to create, with what commits with it.
 pub struct NewCase {
-    /// The case as triaged.
+    /// The case. The store sets `id`, `seq`, `version`, `created_at` and `updated_at`.
     pub case: Case,
-    /// The intake triage already as JSON, when nothing answers with the case (imports): it is
-    /// serialised on the thread that triaged it, not by the one writer, and `case.triage`
-    /// stays null. `None`: `case.triage` is stored.
-    pub triage_json: Option<String>,
-    /// The text as received (before normalisation and masking). Kept only in the store: never
-    /// indexed, logged or returned.
+    /// The text as received, before normalisation and masking. Kept in its own column for a
+    /// later, audited reveal: never indexed, logged or returned by any read here.
     pub original_text: String,
-    /// MinHash signature of the masked text, for near-duplicate lookups.
-    pub signature: Signature,
-    /// Who creates it (an API key's name, or `import`).
+    /// The near-duplicate fingerprint of the case's text: opaque bytes kept for the derived
+    /// band view ([`CaseStore::fingerprints`]).
+    pub fingerprint: Vec<u8>,
+    /// Who creates it (an API key's name, `import`, `replay`).
     pub actor: String,
-    /// Idempotency record to commit with the case.
-    pub idempotency: Option<IdempotencyRecord>,
-    /// Fields to answer with beside the stored case (similar cases, suggestions); with an
-    /// idempotency record, the whole answer is kept so that a retry gets it verbatim.
-    pub response_extra: Map<String, Value>,
-    /// In a [`CaseStore::create_many`], an earlier item of the same call that this case nearly
-    /// duplicates: linked once that item has its case number (an import finds such pairs
-    /// before either is stored).
-    pub duplicate_of_item: Option<usize>,
-    /// Earlier cases to put under this case's group id (`case.links.group_id`), raising them
-    /// to 重大 with reason `group`, in the same transaction.
-    pub group_members: Vec<CaseId>,
+    /// The idempotency record to commit with the case.
+    pub idempotency: Option<NewIdempotency>,
+    /// Completes the case inside the transaction, once the items stored before it in the same
+    /// [`CaseStore::insert`] have their ids (given in item order; `None` for an item that
+    /// failed). An import links a near duplicate of an earlier line of its own chunk this way.
+    pub complete: Option<Complete>,
+    /// Changes of other cases that commit with this one or not at all (joining earlier cases
+    /// to a group complaint).
+    pub also: Vec<Update>,
 }
 
-/// An `Idempotency-Key` and the hash of the request it came with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotencyRecord {
-    /// The client's key.
+impl std::fmt::Debug for NewCase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewCase")
+            .field("case", &self.case.id)
+            .field("actor", &self.actor)
+            .field("also", &self.also.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// See [`NewCase::complete`].
+pub type Complete = Box<dyn FnOnce(&mut Case, &[Option<CaseId>]) + Send>;
+
+/// An idempotency record to write with a new case.
+pub struct NewIdempotency {
+    /// Whose key (the API key's name): keys of different callers never meet.
+    pub caller: String,
+    /// The caller's `Idempotency-Key`.
     pub key: String,
-    /// SHA-256 of the request body, to tell a retry from a different request under the same key.
+    /// A hash of the request, to tell a retry from another request under the same key.
     pub request_hash: String,
+    /// Makes the answer to keep, from the case as stored (inside the transaction, after its
+    /// numbers are assigned). The store keeps the bytes and never reads them.
+    pub answer: MakeAnswer,
 }
 
-/// What a key was first answered with.
+/// See [`NewIdempotency::answer`].
+pub type MakeAnswer = Box<dyn FnOnce(&Case) -> Vec<u8> + Send>;
+
+/// See [`Change::Apply`].
+pub type ApplyFn = Box<dyn FnOnce(&mut Case) -> Result<Option<&'static str>> + Send>;
+
+/// What an idempotency key was first answered with.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredResponse {
-    /// SHA-256 of the first request's body.
+pub struct StoredAnswer {
+    /// The first request's hash.
     pub request_hash: String,
     /// The case it created.
     pub case_id: CaseId,
-    /// The first response's body.
-    pub body: String,
+    /// The first answer, as made by [`NewIdempotency::answer`].
+    pub answer: Vec<u8>,
 }
 
-/// WAL pages between checkpoints while bulk loading (256 MiB of 4 KiB pages).
-pub const BULK_CHECKPOINT_PAGES: u32 = 65_536;
+/// A change to one stored case.
+pub struct Update {
+    /// The case.
+    pub id: CaseId,
+    /// Who changes it (recorded in the audit trail).
+    pub actor: String,
+    /// The change.
+    pub change: Change,
+}
 
-/// A stored case and what to answer with it.
+/// How a stored case changes.
+pub enum Change {
+    /// Run a closure on the current case inside the transaction. It returns the audit action
+    /// (`update`, `correct`, `link`, …), `None` to leave the case as it is, or an error to
+    /// abort (nothing is written).
+    Apply(ApplyFn),
+    /// Replace the case with `case` if its version is still `expected_version` (compare and
+    /// set); otherwise fail with [`crate::Error::Conflict`] and write nothing.
+    Replace {
+        /// The version the caller read.
+        expected_version: u64,
+        /// The new content (`id`, `seq`, `version`, `created_at` and `updated_at` are the
+        /// store's).
+        case: Box<Case>,
+        /// The audit action.
+        action: &'static str,
+    },
+}
+
+impl Change {
+    /// [`Change::Apply`] of `f`.
+    pub fn apply(
+        f: impl FnOnce(&mut Case) -> Result<Option<&'static str>> + Send + 'static,
+    ) -> Self {
+        Change::Apply(Box::new(f))
+    }
+}
+
+/// What an update did.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Created {
-    /// The case as stored.
+pub struct Updated {
+    /// The case as it now is (light: without its triage record).
     pub case: Case,
-    /// [`NewCase::response_extra`].
-    pub extra: Map<String, Value>,
+    /// Whether anything was written: `false` when the closure said `None` or changed no field.
+    pub changed: bool,
 }
-
-impl Created {
-    /// [`Created::body`] as a JSON value (for a batch's answer): read back from the text, so
-    /// that it equals what a replay of the stored text gives (an `f32` written as a `Value`
-    /// directly would widen, 0.85 to 0.8500000238418579).
-    pub fn to_value(&self) -> Value {
-        serde_json::from_str(&self.body()).expect("the answer is JSON")
-    }
-
-    /// The answer: the case's JSON with the extra fields (which no case field shares) after
-    /// it. Built by the caller, not the writer thread (only an idempotency record needs it
-    /// inside the transaction), and written straight from the case: a `Value` tree first would
-    /// copy the whole triage once more on every create.
-    pub fn body(&self) -> String {
-        #[derive(Serialize)]
-        struct Answer<'a> {
-            #[serde(flatten)]
-            case: &'a Case,
-            #[serde(flatten)]
-            extra: &'a Map<String, Value>,
-        }
-        serde_json::to_string(&Answer {
-            case: &self.case,
-            extra: &self.extra,
-        })
-        .expect("a case always serialises")
-    }
-}
-
-/// A change to apply to a stored case inside the writer's transaction, so that read, check and
-/// write are atomic. Returns the action name for the audit trail, or an error to abort.
-pub type CaseUpdate = Box<dyn FnOnce(&mut Case) -> Result<&'static str> + Send>;
 
 /// Where an import stopped: the next line to read of the file with this key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportCheckpoint {
-    /// Identifies the file (its path and size).
+    /// Identifies the file (its name and a hash of its head).
     pub file_key: String,
     /// Lines done, counting bad ones.
     pub lines_done: u64,
 }
 
-/// What the service needs from a system of record.
+/// A case's near-duplicate fingerprint, as the band view reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FingerprintRow {
+    /// The case's creation order.
+    pub seq: u64,
+    /// The case.
+    pub id: CaseId,
+    /// When it was received.
+    pub received_at: Timestamp,
+    /// [`NewCase::fingerprint`].
+    pub fingerprint: Vec<u8>,
+}
+
+/// A pending alert delivery whose time has come.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueDelivery {
+    /// The delivery's id (`{alert id}.{n}`).
+    pub id: String,
+    /// The webhook's name.
+    pub webhook: String,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// What to deliver.
+    pub alert: Alert,
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeliveryOutcome {
+    /// The webhook accepted it on attempt `attempts`.
+    Delivered {
+        /// Attempts made, this one included.
+        attempts: u32,
+        /// When.
+        at: Timestamp,
+    },
+    /// It failed; try again at `next_at`.
+    Retry {
+        /// Attempts made.
+        attempts: u32,
+        /// When to try again.
+        next_at: Timestamp,
+        /// Why it failed.
+        error: String,
+    },
+    /// Given up.
+    Failed {
+        /// Attempts made.
+        attempts: u32,
+        /// Why.
+        error: String,
+    },
+}
+
+/// Most alerts one history read returns.
+pub const HISTORY_MAX: usize = 1000;
+
+/// What the service needs from a system of record. See the module docs for the contract.
 pub trait CaseStore: Send + Sync + 'static {
-    /// Stores a case; returns it as stored. Returns only after the transaction holding the case,
-    /// its audit event and its idempotency record has committed durably.
-    fn create(&self, new: NewCase) -> Result<Created>;
+    // Cases.
 
-    /// Stores several cases in one transaction; a failure of one leaves the others stored.
-    /// With `checkpoint`, records import progress in the same transaction.
-    fn create_many(
+    /// Stores new cases in one transaction (with `checkpoint` if given); each item stored or
+    /// failed on its own, in order. Returns the stored cases as written (with their triage
+    /// records).
+    fn insert(
         &self,
-        new: Vec<NewCase>,
+        cases: Vec<NewCase>,
         checkpoint: Option<ImportCheckpoint>,
-    ) -> Result<Vec<Result<Created>>>;
+    ) -> Result<Vec<Result<Case>>>;
 
-    /// Bulk loading on or off. On, the write-ahead log is copied back into the database
-    /// seldom (every [`BULK_CHECKPOINT_PAGES`] pages, not every 1,000): a bulk load rewrites
-    /// the same index pages in every transaction, and each checkpoint copies them again.
-    /// Off checkpoints what the load left.
-    fn set_bulk(&self, on: bool) -> Result<()>;
+    /// Changes one case, recording the change in the audit trail as `actor`. Unknown id:
+    /// [`crate::Error::NotFound`].
+    fn update(&self, update: Update) -> Result<Updated>;
 
-    /// Applies `update` to case `id` and records it in the audit trail as `actor`.
-    fn update(&self, id: &CaseId, actor: &str, update: CaseUpdate) -> Result<Case>;
-
-    /// The case with this id.
+    /// The case with this id, with its triage record.
     fn get(&self, id: &CaseId) -> Result<Option<Case>>;
 
-    /// Cases by id, in the order given, without their intake triage; unknown ids are skipped.
-    /// Shared, not copied: they may come from the store's cache of recently read cases.
+    /// Light cases by id, in the order given; unknown ids are skipped. Shared, not copied:
+    /// they may come from a cache of recently read cases.
     fn get_many(&self, ids: &[CaseId]) -> Result<Vec<Arc<Case>>>;
 
-    /// What an idempotency key was first answered with.
-    fn idempotency(&self, key: &str) -> Result<Option<StoredResponse>>;
-
-    /// Cases of the complainant with this contact hash received at or after `since`, newest
-    /// first, at most `limit`.
+    /// Light cases of the complainant with this contact hash received at or after `since`,
+    /// newest first, at most `limit`.
     fn by_contact(&self, contact_hash: &str, since: Timestamp, limit: usize) -> Result<Vec<Case>>;
 
-    /// The earliest case received at or after `since` whose text is a near duplicate of the
-    /// text with `signature` (a shared band, confirmed on the whole signature), as the case it
-    /// itself duplicates if it does (the root of the chain).
-    fn near_duplicate(&self, signature: &Signature, since: Timestamp) -> Result<Option<CaseId>>;
-
-    /// Cases changed after store version `version`, in version order, at most `limit`
-    /// (without their intake triage).
+    /// Light cases whose version is above `version`, in version order, at most `limit` (see
+    /// the change feed in the module docs).
     fn changed_since(&self, version: u64, limit: usize) -> Result<Vec<Case>>;
 
-    /// Cases in creation order after `seq`, at most `limit` (export, reindex; without their
-    /// intake triage).
+    /// Light cases in creation order after `after_seq`, at most `limit`.
     fn scan(&self, after_seq: u64, limit: usize) -> Result<Vec<Case>>;
+
+    /// Fingerprints in creation order after `after_seq`, at most `limit`.
+    fn fingerprints(&self, after_seq: u64, limit: usize) -> Result<Vec<FingerprintRow>>;
+
+    /// The fingerprints of the cases with these seqs (unknown ones skipped), in the order given.
+    fn fingerprints_of(&self, seqs: &[u64]) -> Result<Vec<FingerprintRow>>;
 
     /// The highest version written (0 for an empty store).
     fn max_version(&self) -> Result<u64>;
@@ -187,18 +289,52 @@ pub trait CaseStore: Send + Sync + 'static {
     /// A case's audit trail, oldest first.
     fn audit(&self, id: &CaseId) -> Result<Vec<AuditEvent>>;
 
+    /// What `caller`'s idempotency `key` was first answered with.
+    fn idempotency(&self, caller: &str, key: &str) -> Result<Option<StoredAnswer>>;
+
     /// Where the import of the file with this key stopped.
     fn import_checkpoint(&self, file_key: &str) -> Result<Option<ImportCheckpoint>>;
 
-    /// Writes waiting for the writer (a gauge for `/metrics`).
+    /// A bulk load starts (`true`) or ends: a hint to favour many large transactions over
+    /// short commit latency. Nothing about the contract changes.
+    fn bulk_load(&self, on: bool) -> Result<()>;
+
+    /// The salt for contact hashes: made once per store, never changed.
+    fn contact_salt(&self) -> &str;
+
+    /// Writes waiting to be committed (a gauge for `/metrics`).
     fn write_queue_depth(&self) -> usize;
 
-    /// The salt for contact hashes, created once per store.
-    fn contact_salt(&self) -> &str;
+    // The alert queue.
+
+    /// Records alerts (assigning each its `id`, `AL` + milliseconds + `-` + a sequence) with
+    /// one pending delivery per webhook, due now, in one transaction. An alert whose key's last
+    /// alert has the same fingerprint is left out. Returns the alerts recorded, in order.
+    fn insert_alerts(&self, alerts: Vec<Alert>, webhooks: &[String]) -> Result<Vec<Alert>>;
+
+    /// Up to `limit` pending deliveries due at `now`, earliest due first.
+    fn due_deliveries(&self, now: Timestamp, limit: usize) -> Result<Vec<DueDelivery>>;
+
+    /// When the earliest pending delivery is due.
+    fn next_delivery_at(&self) -> Result<Option<Timestamp>>;
+
+    /// Records how an attempt at pending delivery `id` ended (a delivery no longer pending is
+    /// left as it is).
+    fn finish_delivery(&self, id: &str, outcome: DeliveryOutcome) -> Result<()>;
+
+    /// Fails every pending delivery to a webhook not in `configured`, saying why; returns how
+    /// many.
+    fn fail_unconfigured(&self, configured: &[String]) -> Result<usize>;
+
+    /// Alerts created at or after `since` (all when `None`), newest first, at most `limit`
+    /// (capped at [`HISTORY_MAX`]), each with its deliveries.
+    fn alert_history(&self, since: Option<Timestamp>, limit: usize) -> Result<Vec<AlertRecord>>;
+
+    /// Deliveries neither delivered nor given up. Cheap: no query.
+    fn pending_deliveries(&self) -> usize;
 }
 
-/// Calls `f` with every case of `store` in creation order, `page` cases at a time (without
-/// their intake triage, as [`CaseStore::scan`] gives them).
+/// Calls `f` with every case of `store` in creation order, `page` light cases at a time.
 pub fn for_each_page(
     store: &dyn CaseStore,
     page: usize,

@@ -13,8 +13,8 @@ mod window;
 
 pub use self::fingerprint::{BANDS, MINHASHES, NEAR_DUPLICATE_JACCARD, Signature};
 pub use self::normalize::normalize;
-pub use self::pii::{Masked, PiiSpan, contact_hash, mask_pii};
-pub use self::pipeline::{PreparedText, TextPipeline};
+pub use self::pii::{Masked, PiiSpan, contact_hash, mask_free_text, mask_json, mask_pii};
+pub use self::pipeline::{PreparedComplaint, PreparedText, RawComplaint, TextPipeline};
 pub use self::search_tokenizer::ChineseTokenizer;
 pub use self::segment::{Keyword, SegmentConfig, Segmenter, Word};
 pub use self::similarity::{BigramProfile, similarity};

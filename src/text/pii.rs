@@ -108,6 +108,42 @@ pub fn mask_pii(text: &str) -> Masked {
     Masked { text: out, spans }
 }
 
+/// A free-text value a person or system typed (a title, a resolution, a note, a name, a
+/// metadata string) as it may be stored, indexed and shown: as given when it holds no PII,
+/// otherwise normalised with every value masked. (Detection needs the normalised text — a
+/// full-width phone number is still one — but a value without PII is kept verbatim.)
+pub fn mask_free_text(text: &str) -> std::borrow::Cow<'_, str> {
+    let normalized = super::normalize(text);
+    let masked = mask_pii(&normalized);
+    if masked.spans.is_empty() {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(masked.text)
+    }
+}
+
+/// Masks every string of a JSON value, at any depth (object keys included: an intake system
+/// may key a map by phone number).
+pub fn mask_json(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(m) = mask_free_text(s) {
+                *s = m;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mask_json),
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (k, mut v) in entries {
+                mask_json(&mut v);
+                map.insert(mask_free_text(&k).into_owned(), v);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
 /// A salted SHA-256 of a contact (phone, id number, e-mail), for repeat detection without
 /// keeping the value. Digits-only for numbers, lower-case for e-mail, so formatting and
 /// a `+86` prefix do not change the hash.
@@ -256,5 +292,28 @@ mod tests {
         assert_eq!(a, contact_hash("13812345678", "s"));
         assert_ne!(a, contact_hash("13812345678", "t"));
         assert_eq!(a.len(), 64);
+    }
+
+    #[test]
+    fn free_text_is_kept_verbatim_unless_it_holds_pii() {
+        assert_eq!(mask_free_text("张三（维修部）"), "张三（维修部）");
+        assert_eq!(
+            mask_free_text("已联系客户１３６１２３４５６７８退款"),
+            "已联系客户〔手机号〕退款"
+        );
+        let mut v = serde_json::json!({
+            "ticket": "ＡＢ-1",
+            "caller": {"phone": "13612345678", "names": ["李四", "a@b.cn"]},
+            "13712345678": 1
+        });
+        mask_json(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "ticket": "ＡＢ-1",
+                "caller": {"phone": "〔手机号〕", "names": ["李四", "〔邮箱〕"]},
+                "〔手机号〕": 1
+            })
+        );
     }
 }

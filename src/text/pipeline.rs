@@ -1,23 +1,29 @@
 //! The text pipeline every complaint goes through before it is modelled, indexed or logged:
-//! window → normalise → mask PII → segment.
+//! normalise → mask PII → window → segment. Title and text are normalised and masked each on
+//! its own, then joined (`title。text`) for the model.
+
+use std::ops::Range;
 
 use serde::Serialize;
 
+use super::fingerprint::Signature;
 use super::normalize::normalize;
-use super::pii::{PiiSpan, mask_pii};
+use super::pii::{PiiSpan, contact_hash, mask_pii};
 use super::segment::{Segmenter, Word};
 use super::window::head_tail_window;
+use crate::domain::PiiKind;
 use crate::error::{Error, Result};
+
+/// Joins a title and its text for the model.
+const TITLE_JOIN: &str = "。";
 
 /// A complaint's text made ready for the model and the index.
 #[derive(Debug, Clone, Serialize)]
 pub struct PreparedText {
-    /// Normalised text, PII still in it. Only for the system of record: never log it.
-    #[serde(skip)]
-    pub normalized: String,
-    /// Normalised text with PII replaced by typed placeholders: what may be indexed and logged.
+    /// `title。text`, normalised, with PII replaced by typed placeholders, cut to its head +
+    /// tail window when over-long: what the model reads, and what may be logged.
     pub masked: String,
-    /// PII found, with offsets into `normalized`.
+    /// PII found, with offsets into the normalised text before masking (title, `。`, text).
     pub pii: Vec<PiiSpan>,
     /// Whether the text was cut to its head + tail window.
     pub truncated: bool,
@@ -43,10 +49,79 @@ impl PreparedText {
     }
 }
 
+/// A complaint as intake receives it: the fields a person typed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RawComplaint<'a> {
+    /// Subject line, if any.
+    pub title: Option<&'a str>,
+    /// The complaint's words.
+    pub text: &'a str,
+    /// The complainant's phone, id number or e-mail, if given apart from the text.
+    pub contact: Option<&'a str>,
+}
+
+/// Everything intake needs of a complaint's text, made once: nothing downstream normalises or
+/// masks it again.
+#[derive(Debug, Clone)]
+pub struct PreparedComplaint {
+    /// What the model reads.
+    pub text: PreparedText,
+    /// Where the masked title and text are.
+    parts: Parts,
+    /// The complainant's salted contact hash: of the contact given, else of the first mobile
+    /// or id number in the text.
+    pub contact_hash: Option<String>,
+    /// The near-duplicate fingerprint of the masked text (without the title).
+    pub fingerprint: Signature,
+}
+
+/// The masked title and text: ranges of the model's text, unless it was windowed.
+#[derive(Debug, Clone)]
+enum Parts {
+    Within {
+        title: Option<Range<usize>>,
+        body: Range<usize>,
+    },
+    /// The whole `title。text`, with the ranges of both in it.
+    Windowed {
+        full: String,
+        title: Option<Range<usize>>,
+        body: Range<usize>,
+    },
+}
+
+impl PreparedComplaint {
+    /// The title, normalised and masked.
+    pub fn title(&self) -> Option<&str> {
+        match &self.parts {
+            Parts::Within { title, .. } => title.clone().map(|r| &self.text.masked[r]),
+            Parts::Windowed { full, title, .. } => title.clone().map(|r| &full[r]),
+        }
+    }
+
+    /// The whole text (not windowed), normalised and masked: what is stored, indexed and shown.
+    pub fn body(&self) -> &str {
+        match &self.parts {
+            Parts::Within { body, .. } => &self.text.masked[body.clone()],
+            Parts::Windowed { full, body, .. } => &full[body.clone()],
+        }
+    }
+}
+
 /// Runs the text stages. Cheap to clone; build once (it owns the jieba dictionary).
 #[derive(Debug, Clone)]
 pub struct TextPipeline {
     segmenter: Segmenter,
+}
+
+/// Title and text normalised and masked, joined.
+struct Masked {
+    joined: String,
+    pii: Vec<PiiSpan>,
+    title: Option<Range<usize>>,
+    body: Range<usize>,
+    /// The first mobile or id number of the text, unmasked.
+    contact_in_text: Option<String>,
 }
 
 impl TextPipeline {
@@ -60,53 +135,148 @@ impl TextPipeline {
         &self.segmenter
     }
 
-    /// Prepares a complaint: `title` (optional) and `text` are joined with `。`, windowed if over
-    /// [`MAX_TEXT_CHARS`](super::MAX_TEXT_CHARS), normalised, masked and segmented.
+    /// Prepares a text for the model: `title` (optional) and `text` normalised and masked, joined
+    /// with `。`, windowed if over [`MAX_TEXT_CHARS`](super::MAX_TEXT_CHARS), and segmented.
+    /// Training, evaluation and intake all read complaints through this.
     ///
-    /// Errors with [`Error::EmptyText`] when nothing but whitespace is left.
+    /// Errors with [`Error::EmptyText`] when the text has nothing but whitespace.
     pub fn prepare(&self, title: Option<&str>, text: &str) -> Result<PreparedText> {
-        let joined;
-        let full = match title.map(str::trim).filter(|t| !t.is_empty()) {
-            Some(t) => {
-                joined = format!("{t}。{text}");
-                joined.as_str()
-            }
-            None => text,
+        let masked = mask(title, text)?;
+        Ok(self.model_text(masked.joined.into(), masked.pii).0)
+    }
+
+    /// Prepares a complaint at intake: [`TextPipeline::prepare`], and the title and text kept
+    /// apart, the contact's hash (with `salt`) and the fingerprint.
+    pub fn prepare_complaint(
+        &self,
+        complaint: &RawComplaint<'_>,
+        salt: &str,
+    ) -> Result<PreparedComplaint> {
+        let Masked {
+            joined,
+            pii,
+            title,
+            body,
+            contact_in_text,
+        } = mask(complaint.title, complaint.text)?;
+        let contact = complaint
+            .contact
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .or(contact_in_text);
+        let fingerprint = Signature::of(&joined[body.clone()]);
+        let (text, windowed) = self.model_text(std::borrow::Cow::Owned(joined), pii);
+        let parts = match windowed {
+            Some(full) => Parts::Windowed { full, title, body },
+            None => Parts::Within { title, body },
         };
-        if text.trim().is_empty() {
-            return Err(Error::EmptyText);
-        }
-        let (window, truncated) = head_tail_window(full);
-        let normalized = normalize(&window);
-        if normalized.is_empty() {
-            return Err(Error::EmptyText);
-        }
-        let masked = mask_pii(&normalized);
+        Ok(PreparedComplaint {
+            text,
+            parts,
+            contact_hash: contact.map(|c| contact_hash(&c, salt)),
+            fingerprint,
+        })
+    }
+
+    /// Windows and segments the joined masked text; returns the whole text too when it was
+    /// windowed.
+    fn model_text(
+        &self,
+        joined: std::borrow::Cow<'_, str>,
+        pii: Vec<PiiSpan>,
+    ) -> (PreparedText, Option<String>) {
+        let (window, truncated) = head_tail_window(&joined);
+        let (masked, full) = if truncated {
+            (window.into_owned(), Some(joined.into_owned()))
+        } else {
+            drop(window);
+            (joined.into_owned(), None)
+        };
         let word_spans = self
             .segmenter
-            .cut(&masked.text)
+            .cut(&masked)
             .into_iter()
             .map(|w| (w.byte_start as u32, (w.byte_start + w.text.len()) as u32))
             .collect();
-        Ok(PreparedText {
-            normalized,
-            masked: masked.text,
-            pii: masked.spans,
-            truncated,
-            word_spans,
-        })
+        (
+            PreparedText {
+                masked,
+                pii,
+                truncated,
+                word_spans,
+            },
+            full,
+        )
     }
+}
+
+/// Normalises and masks the title and the text, each on its own, and joins them.
+fn mask(title: Option<&str>, text: &str) -> Result<Masked> {
+    if text.trim().is_empty() {
+        return Err(Error::EmptyText);
+    }
+    let body_norm = normalize(text);
+    if body_norm.is_empty() {
+        return Err(Error::EmptyText);
+    }
+    let body = mask_pii(&body_norm);
+    let contact_in_text = body
+        .spans
+        .iter()
+        .find(|s| matches!(s.kind, PiiKind::Mobile | PiiKind::IdCard))
+        .map(|s| body_norm[s.byte_start..s.byte_end].to_string());
+    let title_norm = title.map(normalize).filter(|t| !t.is_empty());
+    let Some(title_norm) = title_norm else {
+        let len = body.text.len();
+        return Ok(Masked {
+            joined: body.text,
+            pii: body.spans,
+            title: None,
+            body: 0..len,
+            contact_in_text,
+        });
+    };
+    let title = mask_pii(&title_norm);
+    let mut joined = String::with_capacity(title.text.len() + TITLE_JOIN.len() + body.text.len());
+    joined.push_str(&title.text);
+    joined.push_str(TITLE_JOIN);
+    let body_start = joined.len();
+    joined.push_str(&body.text);
+    // Body offsets move past the title and the join, in the normalised text.
+    let (chars, bytes) = (
+        title_norm.chars().count() + TITLE_JOIN.chars().count(),
+        title_norm.len() + TITLE_JOIN.len(),
+    );
+    let mut pii = title.spans;
+    pii.extend(body.spans.into_iter().map(|s| PiiSpan {
+        start: s.start + chars,
+        end: s.end + chars,
+        byte_start: s.byte_start + bytes,
+        byte_end: s.byte_end + bytes,
+        ..s
+    }));
+    Ok(Masked {
+        pii,
+        title: Some(0..title.text.len()),
+        body: body_start..joined.len(),
+        joined,
+        contact_in_text,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::SegmentConfig;
+    use crate::text::{MAX_TEXT_CHARS, SegmentConfig};
+
+    fn pipeline() -> TextPipeline {
+        TextPipeline::new(Segmenter::new(SegmentConfig::default()))
+    }
 
     #[test]
     fn prepares_masked_segmented_text() {
-        let p = TextPipeline::new(Segmenter::new(SegmentConfig::default()));
-        let t = p
+        let t = pipeline()
             .prepare(
                 Some("寬帶斷網"),
                 "我的電話１３８１２３４５６７８，寬帶三天沒網",
@@ -116,13 +286,78 @@ mod tests {
         assert!(t.words().any(|w| w == "宽带"));
         assert!(!t.words().any(|w| w.contains("138")));
         assert_eq!(t.pii.len(), 1);
+        // In the normalised joined text: 宽带断网。我的电话 is 9 characters.
+        assert_eq!((t.pii[0].start, t.pii[0].end), (9, 20));
         assert!(!t.truncated);
     }
 
     #[test]
     fn rejects_empty_text() {
-        let p = TextPipeline::new(Segmenter::new(SegmentConfig::default()));
+        let p = pipeline();
         assert!(matches!(p.prepare(None, " \n\t "), Err(Error::EmptyText)));
         assert!(matches!(p.prepare(Some("标题"), ""), Err(Error::EmptyText)));
+    }
+
+    #[test]
+    fn a_complaint_keeps_title_and_text_apart_and_hashes_the_contact_once() {
+        let p = pipeline();
+        let c = p
+            .prepare_complaint(
+                &RawComplaint {
+                    title: Some(" 投訴 13912345678 "),
+                    text: "電話１３８１２３４５６７８，寬帶三天沒網",
+                    contact: None,
+                },
+                "salt",
+            )
+            .unwrap();
+        assert_eq!(c.title(), Some("投诉 〔手机号〕"));
+        assert_eq!(c.body(), "电话〔手机号〕,宽带三天没网");
+        assert_eq!(
+            c.text.masked,
+            "投诉 〔手机号〕。电话〔手机号〕,宽带三天没网"
+        );
+        // The contact is the text's number, not the title's.
+        assert_eq!(c.contact_hash, Some(contact_hash("13812345678", "salt")));
+        assert_eq!(c.fingerprint, Signature::of(c.body()));
+        let given = p
+            .prepare_complaint(
+                &RawComplaint {
+                    title: None,
+                    text: "电话13812345678",
+                    contact: Some(" 13700000000 "),
+                },
+                "salt",
+            )
+            .unwrap();
+        assert_eq!(
+            given.contact_hash,
+            Some(contact_hash("13700000000", "salt"))
+        );
+        assert_eq!(given.title(), None);
+        assert_eq!(given.body(), "电话〔手机号〕");
+    }
+
+    #[test]
+    fn a_windowed_complaint_still_stores_its_whole_text() {
+        let long = format!(
+            "开头{}结尾13812345678",
+            "很长的投诉".repeat(MAX_TEXT_CHARS / 5 + 10)
+        );
+        let c = pipeline()
+            .prepare_complaint(
+                &RawComplaint {
+                    title: Some("标题"),
+                    text: &long,
+                    contact: None,
+                },
+                "s",
+            )
+            .unwrap();
+        assert!(c.text.truncated);
+        assert!(c.text.masked.chars().count() < c.body().chars().count());
+        assert!(c.body().starts_with("开头") && c.body().ends_with("结尾〔手机号〕"));
+        assert_eq!(c.title(), Some("标题"));
+        assert!(!c.body().contains("138"));
     }
 }

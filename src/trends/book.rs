@@ -339,7 +339,7 @@ mod tests {
     use crate::domain::Grade;
 
     fn case(seq: u64, at: &str, category: &str, keywords: &[&str]) -> Case {
-        let mut c = Case::test_case("x", at);
+        let mut c = crate::store::conformance::sample_case("x", at);
         c.seq = seq;
         c.category = Some(category.into());
         c.keywords = keywords.iter().map(|s| s.to_string()).collect();

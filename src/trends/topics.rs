@@ -418,7 +418,7 @@ mod tests {
     use super::*;
 
     fn case(seq: u64, at: &str, keywords: &[&str]) -> Case {
-        let mut c = Case::test_case("x", at);
+        let mut c = crate::store::conformance::sample_case("x", at);
         c.seq = seq;
         c.id = CaseId(format!("TS20190301-{seq:06}"));
         c.keywords = keywords.iter().map(|s| s.to_string()).collect();

@@ -84,11 +84,19 @@ impl GradeTriage {
     }
 }
 
+/// A fact found outside the text that raises the grade (a repeat, a group complaint): the
+/// service finds it, the engine weighs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Escalation {
+    /// What it is.
+    pub reason: Reason,
+    /// What shows it, recorded as the rule hit's phrase (e.g. the earlier case numbers).
+    pub evidence: String,
+}
+
 /// Everything the engine says about one complaint.
 #[derive(Debug, Clone, Serialize)]
 pub struct Triage {
-    /// The text as processed: masked, with its PII spans.
-    pub masked_text: String,
     /// PII found and masked (offsets into the normalised text).
     pub pii: Vec<PiiSpan>,
     /// Whether the text was cut to its head + tail window.
@@ -153,26 +161,33 @@ impl Engine {
         &self.profile
     }
 
-    /// Triages one complaint, with explanations and keywords.
+    /// Triages one complaint, with explanations and keywords (the command line, evaluation:
+    /// intake prepares the text once itself and calls [`Engine::judge`]).
     pub fn triage(&self, complaint: &Complaint<'_>) -> Result<Triage> {
-        self.triage_with(complaint, true)
-    }
-
-    /// Triages one complaint without the phrases behind each prediction (bulk import: the
-    /// explanations cost as much as the prediction). Rule hits and keywords are kept.
-    pub fn triage_lean(&self, complaint: &Complaint<'_>) -> Result<Triage> {
-        self.triage_with(complaint, false)
-    }
-
-    fn triage_with(&self, complaint: &Complaint<'_>, explain: bool) -> Result<Triage> {
         let text = self.pipeline.prepare(complaint.title, complaint.text)?;
-        let (prediction, bag) = self.classifier.predict_one(&text)?;
+        let received = complaint.received_at.unwrap_or_else(Timestamp::now);
+        self.judge(&text, received, &[], true)
+    }
+
+    /// Judges a prepared text received at `received`: the model, the grade rules, then the
+    /// `escalations` found outside the text (each raises the grade to its guideline grade,
+    /// never lowers it), and routing and deadlines for the final grade. Without `explain`, the
+    /// phrases behind each prediction are left out (bulk import: they cost as much as the
+    /// prediction); rule hits and keywords are kept.
+    pub fn judge(
+        &self,
+        text: &PreparedText,
+        received: Timestamp,
+        escalations: &[Escalation],
+        explain: bool,
+    ) -> Result<Triage> {
+        let (prediction, bag) = self.classifier.predict_one(text)?;
         let category = prediction
             .category
             .map(|p| -> Result<_> {
                 let drivers = if explain {
                     self.classifier
-                        .explain_bag(&text, &bag, Head::Category, p.class)?
+                        .explain_bag(text, &bag, Head::Category, p.class)?
                 } else {
                     Vec::new()
                 };
@@ -187,18 +202,21 @@ impl Engine {
             .map(|p| -> Result<_> {
                 let drivers = if explain {
                     self.classifier
-                        .explain_bag(&text, &bag, Head::Grade, p.class)?
+                        .explain_bag(text, &bag, Head::Grade, p.class)?
                 } else {
                     Vec::new()
                 };
-                Ok(self.grade(&text, p, drivers))
+                let mut g = self.grade(text, p, drivers);
+                for e in escalations {
+                    escalate(&mut g, e);
+                }
+                Ok(g)
             })
             .transpose()?;
         let keywords = self.pipeline.segmenter().keywords(&text.masked, KEYWORDS);
         let (routing, sla) = match (&self.profile.policy, &grade) {
             (Some(policy), Some(g)) => {
                 let label = category.as_ref().map(|c| c.prediction.label.as_str());
-                let received = complaint.received_at.unwrap_or_else(Timestamp::now);
                 (
                     Some(policy.route(g.label, label)),
                     Some(policy.sla(&self.calendar, g.label, received)?),
@@ -207,8 +225,7 @@ impl Engine {
             _ => (None, None),
         };
         Ok(Triage {
-            masked_text: text.masked,
-            pii: text.pii,
+            pii: text.pii.clone(),
             truncated: text.truncated,
             category,
             grade,
@@ -216,46 +233,6 @@ impl Engine {
             sla,
             keywords,
         })
-    }
-
-    /// Raises a triage's grade for a signal found outside the text (a repeat, a group
-    /// complaint), never lowering it. The signal is recorded as a rule hit whose phrase is
-    /// `evidence`; routing and deadlines follow the new grade.
-    pub fn escalate(
-        &self,
-        triage: &mut Triage,
-        reason: Reason,
-        evidence: String,
-        received: Timestamp,
-    ) -> Result<()> {
-        let Some(g) = triage.grade.as_mut() else {
-            return Ok(());
-        };
-        let grade = reason.guideline_grade();
-        g.rules.push(RuleHit {
-            reason,
-            grade,
-            phrase: evidence,
-            start: None,
-        });
-        if grade <= g.label {
-            return Ok(());
-        }
-        g.label = grade;
-        g.decided_by = DecidedBy::Rule;
-        g.reason = Some(reason);
-        // The link is a fact, not a model guess: the raised grade is certain.
-        g.confidence = 1.0;
-        g.alternatives.clear();
-        if let Some(policy) = &self.profile.policy {
-            let category = triage
-                .category
-                .as_ref()
-                .map(|c| c.prediction.label.as_str());
-            triage.routing = Some(policy.route(grade, category));
-            triage.sla = Some(policy.sla(&self.calendar, grade, received)?);
-        }
-        Ok(())
     }
 
     /// The final grade of a prepared text given the model's grade prediction.
@@ -306,4 +283,24 @@ impl Engine {
             drivers,
         }
     }
+}
+
+/// Raises a grade for a fact found outside the text, recorded as a rule hit whose phrase is the
+/// evidence. A raised grade is certain: the link is a fact, not a model guess.
+fn escalate(g: &mut GradeTriage, e: &Escalation) {
+    let grade = e.reason.guideline_grade();
+    g.rules.push(RuleHit {
+        reason: e.reason,
+        grade,
+        phrase: e.evidence.clone(),
+        start: None,
+    });
+    if grade <= g.label {
+        return;
+    }
+    g.label = grade;
+    g.decided_by = DecidedBy::Rule;
+    g.reason = Some(e.reason);
+    g.confidence = 1.0;
+    g.alternatives.clear();
 }

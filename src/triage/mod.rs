@@ -12,7 +12,9 @@ mod rules;
 
 pub use self::calendar::{Deadline, WorkCalendar};
 pub use self::card::{ModelCard, write_model_card};
-pub use self::engine::{CategoryTriage, Complaint, DecidedBy, Engine, GradeTriage, Triage};
+pub use self::engine::{
+    CategoryTriage, Complaint, DecidedBy, Engine, Escalation, GradeTriage, Triage,
+};
 pub use self::evaluate::{
     BaselinePrediction, EvalReport, GradeMetrics, evaluate, evaluate_predictions,
 };

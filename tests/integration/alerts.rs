@@ -51,8 +51,13 @@ fn alert(key: &str, fingerprint: &str) -> Alert {
     }
 }
 
+/// An alert center over a store in `dir`.
 fn open(dir: &Path, settings: AlertSettings) -> Arc<AlertCenter> {
-    AlertCenter::open(dir, settings).unwrap()
+    AlertCenter::open(store(dir), settings).unwrap()
+}
+
+fn store(dir: &Path) -> Arc<dyn tousu::store::CaseStore> {
+    Arc::new(tousu::store::SqliteStore::open(&dir.join("tousu.db")).unwrap())
 }
 
 #[test]
@@ -375,7 +380,7 @@ fn bad_alerts_and_settings_are_refused() {
         json_hook("a", "http://x/"),
         json_hook("a", "http://y/"),
     ]);
-    assert!(AlertCenter::open(dir.path(), twice).is_err());
+    assert!(AlertCenter::open(store(dir.path()), twice).is_err());
 }
 
 #[test]

@@ -15,7 +15,7 @@ use tousu::http::{AppState, KeyRing};
 use tousu::service::Service;
 use tower::ServiceExt;
 
-use crate::support::fixture_service;
+use crate::support::fixture_service_with;
 
 const INTAKE_KEY: &str = "intake-key-0123456789abcdef";
 const ANALYST_KEY: &str = "analyst-key-0123456789abcdef";
@@ -53,7 +53,11 @@ fn keys() -> Vec<ApiKey> {
 
 fn build(keys: Vec<ApiKey>, limits: Limits) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let service = Arc::new(fixture_service(dir.path(), None));
+    let settings = tousu::service::ServiceSettings {
+        limits: limits.intake(),
+        ..Default::default()
+    };
+    let service = Arc::new(fixture_service_with(dir.path(), settings, None));
     let state = AppState::new(service.clone(), KeyRing::new(&keys), limits);
     TestApp {
         app: tousu::http::router(state),
@@ -167,7 +171,7 @@ impl TestApp {
     }
 
     fn sync(&self) {
-        self.service.sync_index().unwrap();
+        self.service.views().sync().unwrap();
     }
 }
 
@@ -2037,11 +2041,11 @@ async fn the_docs_page_is_served_from_the_binary_without_a_key() {
 fn settle(t: &TestApp, n: usize) {
     t.sync();
     let start = Instant::now();
-    while t.service.watch().cases() < n {
+    while t.service.views().watch().cases() < n {
         assert!(
             start.elapsed() < Duration::from_secs(5),
             "the watch counted {} cases of {n}",
-            t.service.watch().cases()
+            t.service.views().watch().cases()
         );
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -2434,7 +2438,7 @@ async fn trends_topics_and_alerts_are_for_analysts_and_admins() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_are_not_found_when_alerting_is_off() {
     let t = app();
-    assert!(t.service.watch().alerts().is_none());
+    assert!(t.service.views().watch().alerts().is_none());
     for key in [ANALYST_KEY, ADMIN_KEY] {
         for uri in ["/v1/alerts", "/v1/alerts?limit=5", "/v1/alerts/stream"] {
             let m = t

@@ -116,19 +116,18 @@ fn corrections_export_as_training_rows() {
     let dir = tempfile::tempdir().unwrap();
     let service = support::fixture_service(dir.path(), None);
     let labels = service.engine().classifier().labels().category.clone();
-    let limits = tousu::service::IntakeLimits::default();
     let mut ids = Vec::new();
     for text in ["家里宽带断网三天了", "话费被多扣了二十元"] {
         let intake = tousu::domain::Intake {
             text: text.into(),
             ..Default::default()
         };
-        match service.create(&intake, &limits, "crm", None).unwrap() {
+        match service.intake().create(&intake, "crm", None).unwrap() {
             tousu::service::CreateOutcome::Created(c) => ids.push(c.case.id.clone()),
             other => panic!("{other:?}"),
         }
     }
-    let case = service.get(&ids[0]).unwrap();
+    let case = service.handling().get(&ids[0]).unwrap();
     let other = labels
         .iter()
         .find(|l| Some(l.as_str()) != case.category.as_deref())
@@ -139,11 +138,14 @@ fn corrections_export_as_training_rows() {
         grade: Some(tousu::domain::Grade::Major),
         ..Default::default()
     };
-    service.patch(&ids[0], patch, "ana").unwrap();
+    service.handling().patch(&ids[0], patch, "ana").unwrap();
     let mut out = Vec::new();
-    let rows = service
-        .export(&mut out, tousu::service::ExportFormat::Corrections)
-        .unwrap();
+    let rows = tousu::service::tools::export(
+        service.store(),
+        &mut out,
+        tousu::service::tools::ExportFormat::Corrections,
+    )
+    .unwrap();
     assert_eq!(rows, 1, "only the corrected case is a training row");
     let row: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(row["category"], other.as_str());

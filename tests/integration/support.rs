@@ -62,26 +62,32 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// A service on the fixture model over its own store and index in `dir`, raising alerts to
-/// `alerts` when given.
+/// A service on the fixture model over its own store and index in `dir`, with an alert center
+/// delivering as `alerts` says when given (its raised alerts are in
+/// `service.views().watch().alerts()`).
 pub fn fixture_service(
     dir: &std::path::Path,
-    alerts: Option<std::sync::Arc<tousu::alerts::AlertCenter>>,
+    alerts: Option<tousu::alerts::AlertSettings>,
+) -> tousu::service::Service {
+    fixture_service_with(dir, Default::default(), alerts)
+}
+
+/// [`fixture_service`] with these settings.
+pub fn fixture_service_with(
+    dir: &std::path::Path,
+    settings: tousu::service::ServiceSettings,
+    alerts: Option<tousu::alerts::AlertSettings>,
 ) -> tousu::service::Service {
     use std::sync::Arc;
     let engine = tousu::triage::Engine::load(&fixture_model(), None).unwrap();
-    let store = tousu::store::SqliteStore::open(&dir.join("tousu.db")).unwrap();
+    let store: Arc<dyn tousu::store::CaseStore> =
+        Arc::new(tousu::store::SqliteStore::open(&dir.join("tousu.db")).unwrap());
     let index = tousu::index::CaseIndex::open(
         &dir.join("index"),
         engine.pipeline().segmenter().search_tokenizer(),
     )
     .unwrap();
-    tousu::service::Service::start_alerting(
-        Arc::new(engine),
-        Arc::new(store),
-        Arc::new(index),
-        Default::default(),
-        alerts,
-    )
-    .unwrap()
+    let center = alerts.map(|a| tousu::alerts::AlertCenter::open(Arc::clone(&store), a).unwrap());
+    tousu::service::Service::start(Arc::new(engine), store, Arc::new(index), settings, center)
+        .unwrap()
 }

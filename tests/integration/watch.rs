@@ -15,13 +15,13 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tousu::alerts::{
-    Alert, AlertCenter, AlertSettings, DeliveryStatus, SIGNATURE_HEADER, TIMESTAMP_HEADER, Webhook,
-    WebhookKind, verify_signature,
+    Alert, AlertSettings, DeliveryStatus, SIGNATURE_HEADER, TIMESTAMP_HEADER, Webhook, WebhookKind,
+    verify_signature,
 };
 use tousu::config::{ApiKey, Limits, Role};
 use tousu::domain::{Case, Intake, Reason};
 use tousu::http::{AppState, KeyRing};
-use tousu::service::{CreateOutcome, IntakeLimits, Service};
+use tousu::service::{CreateOutcome, Service};
 use tower::ServiceExt;
 
 use crate::receiver::{Received, Receiver, wait_until};
@@ -49,21 +49,15 @@ fn hook(receiver: &Receiver) -> Webhook {
 }
 
 /// A service over its own store and index in `dir`, raising to `center`.
-fn service(dir: &Path, center: Arc<AlertCenter>) -> Arc<Service> {
-    Arc::new(fixture_service(dir, Some(center)))
-}
-
-/// An alert center in `dir/alerts` delivering to `webhooks`, retrying fast.
-fn center(dir: &Path, webhooks: Vec<Webhook>) -> Arc<AlertCenter> {
-    AlertCenter::open(
-        &dir.join("alerts"),
-        AlertSettings {
+fn service(dir: &Path, webhooks: Vec<Webhook>) -> Arc<Service> {
+    Arc::new(fixture_service(
+        dir,
+        Some(AlertSettings {
             webhooks,
             first_backoff_ms: 50,
             ..Default::default()
-        },
-    )
-    .unwrap()
+        }),
+    ))
 }
 
 /// Creates a case (blocking) and returns it as stored.
@@ -73,12 +67,9 @@ fn create(service: &Service, text: &str, received_at: Option<Timestamp>) -> Case
         received_at,
         ..Default::default()
     };
-    match service
-        .create(&intake, &IntakeLimits::default(), "test", None)
-        .unwrap()
-    {
+    match service.intake().create(&intake, "test", None).unwrap() {
         CreateOutcome::Created(c) => c.case,
-        CreateOutcome::Replayed(body) => panic!("not a replay: {body}"),
+        CreateOutcome::Replayed(_) => panic!("not a replay"),
     }
 }
 
@@ -113,7 +104,7 @@ fn signed_alert(r: &Received) -> Alert {
 fn a_safety_case_reaches_the_webhook_signed_and_only_once() {
     let receiver = Receiver::start();
     let dir = tempfile::tempdir().unwrap();
-    let service = service(dir.path(), center(dir.path(), vec![hook(&receiver)]));
+    let service = service(dir.path(), vec![hook(&receiver)]);
 
     let first = create(&service, SAFETY, None);
     let created = Instant::now();
@@ -154,7 +145,12 @@ fn a_safety_case_reaches_the_webhook_signed_and_only_once() {
     assert_ne!(alert2.id, alert.id);
 
     // Settled: every delivery recorded as delivered, each case alerted once.
-    let center = service.watch().alerts().expect("alerting is on").clone();
+    let center = service
+        .views()
+        .watch()
+        .alerts()
+        .expect("alerting is on")
+        .clone();
     assert!(wait_until(DEADLINE, || center.pending() == 0));
     std::thread::sleep(Duration::from_millis(300)); // room for a wrong extra delivery
     assert_eq!(receiver.for_key(&key).len(), 1, "{key} alerted twice");
@@ -188,7 +184,7 @@ fn a_safety_case_reaches_the_webhook_signed_and_only_once() {
 fn an_external_complaint_alerts_as_external_case() {
     let receiver = Receiver::start();
     let dir = tempfile::tempdir().unwrap();
-    let service = service(dir.path(), center(dir.path(), vec![hook(&receiver)]));
+    let service = service(dir.path(), vec![hook(&receiver)]);
 
     let case = create(&service, EXTERNAL, None);
     let created = Instant::now();
@@ -214,16 +210,21 @@ fn an_external_complaint_alerts_as_external_case() {
 fn a_case_received_long_ago_raises_no_alert() {
     let receiver = Receiver::start();
     let dir = tempfile::tempdir().unwrap();
-    let service = service(dir.path(), center(dir.path(), vec![hook(&receiver)]));
-    let center = service.watch().alerts().expect("alerting is on").clone();
+    let service = service(dir.path(), vec![hook(&receiver)]);
+    let center = service
+        .views()
+        .watch()
+        .alerts()
+        .expect("alerting is on")
+        .clone();
 
     let ten_days_ago = Timestamp::now() - SignedDuration::from_hours(24 * 10);
     let old = create(&service, SAFETY, Some(ten_days_ago));
     assert_reason(&old, Reason::Safety);
     assert_eq!(old.received_at, ten_days_ago);
-    service.sync_index().unwrap();
+    service.views().sync().unwrap();
     assert!(
-        wait_until(DEADLINE, || service.watch().cases() == 1),
+        wait_until(DEADLINE, || service.views().watch().cases() == 1),
         "the watch never counted the case"
     );
 
@@ -249,7 +250,7 @@ fn a_case_received_long_ago_raises_no_alert() {
     );
     assert!(history.iter().any(|r| r.alert.key == fresh_key));
     // The old case is still counted in the trends: quiet is not forgotten.
-    assert_eq!(service.watch().cases(), 2);
+    assert_eq!(service.views().watch().cases(), 2);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,7 +322,7 @@ struct AlertingApp {
 fn alerting_app() -> AlertingApp {
     let receiver = Receiver::start();
     let dir = tempfile::tempdir().unwrap();
-    let service = service(dir.path(), center(dir.path(), vec![hook(&receiver)]));
+    let service = service(dir.path(), vec![hook(&receiver)]);
     let state = AppState::new(Arc::clone(&service), keys(), Limits::default());
     AlertingApp {
         app: tousu::http::router(state),
@@ -401,7 +402,7 @@ async fn the_stream_sends_an_alert_event_when_a_case_alerts() {
     );
 
     // The history has it, with its delivery to the webhook.
-    let center = t.service.watch().alerts().unwrap().clone();
+    let center = t.service.views().watch().alerts().unwrap().clone();
     assert!(wait_until(DEADLINE, || center.pending() == 0));
     let v = call(
         &t.app,
@@ -430,7 +431,7 @@ async fn the_alert_history_answers_with_filters_and_roles() {
         .unwrap();
     assert_reason(&case, Reason::Safety);
     let key = format!("case:{}", case.id);
-    let center = t.service.watch().alerts().unwrap().clone();
+    let center = t.service.views().watch().alerts().unwrap().clone();
     assert!(
         wait_until(DEADLINE, || center
             .history(None, 10)

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 /// One hot-topic alert: something an analyst should look at now.
 ///
-/// Detection builds it and hands it to [`AlertCenter::raise`](super::AlertCenter::raise), which
-/// assigns `id`, stores it and delivers it to every configured webhook.
+/// Detection builds it and hands it to the alert center, which assigns `id`, stores it and
+/// delivers it to every configured webhook.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     /// Assigned by `raise` (`AL` + creation time in Unix milliseconds + `-` + a sequence, e.g.
@@ -49,7 +49,7 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
-    /// The name stored in SQLite and shown in the API.
+    /// The name stored and shown in the API.
     pub fn name(self) -> &'static str {
         match self {
             DeliveryStatus::Pending => "pending",

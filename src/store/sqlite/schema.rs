@@ -1,7 +1,8 @@
 //! The SQLite schema and its migrations (tracked in `PRAGMA user_version`).
 //!
 //! A case is one row: indexed columns for the lookups the store answers itself (id, version,
-//! contact, near-duplicate bands) and the whole case as JSON. Search and facets belong to the index.
+//! contact) and the whole case as JSON. Search, facets and near-duplicate bands are derived
+//! views kept elsewhere.
 
 use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
@@ -67,6 +68,57 @@ const MIGRATIONS: &[M<'static>] = &[
         "DROP INDEX signatures_band0; DROP INDEX signatures_band1; DROP INDEX signatures_band2;
      DROP INDEX signatures_band3; DROP INDEX signatures_band4; DROP INDEX signatures_band5;
      DROP INDEX signatures_band6; DROP INDEX signatures_band7;",
+    ),
+    // The store only persists. Near-duplicate fingerprints stay as opaque bytes (the band view
+    // computes its bands from them); idempotency records belong to one caller each, and the
+    // answer is bytes the store never reads; the alert history and delivery queue, formerly a
+    // second database (`alerts.db`), live here, so that they commit with the same writer.
+    M::up(
+        "CREATE TABLE fingerprints (
+        seq INTEGER PRIMARY KEY,               -- the case's seq
+        id TEXT NOT NULL,
+        received_at INTEGER NOT NULL,          -- Unix milliseconds
+        fingerprint BLOB NOT NULL
+    );
+    INSERT INTO fingerprints (seq, id, received_at, fingerprint)
+        SELECT seq, id, received_at, signature FROM signatures;
+    DROP TABLE signatures;
+    CREATE TABLE idempotency_by_caller (
+        caller TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        case_id TEXT NOT NULL,
+        answer BLOB NOT NULL,                  -- the first answer, replayed verbatim
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (caller, key)
+    ) WITHOUT ROWID;
+    -- Keys recorded before callers were told apart belong to no caller now: a retry after the
+    -- upgrade is a new request.
+    INSERT INTO idempotency_by_caller (caller, key, request_hash, case_id, answer, created_at)
+        SELECT '', key, request_hash, case_id, CAST(response AS BLOB), created_at FROM idempotency;
+    DROP TABLE idempotency;
+    CREATE TABLE alerts (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        created_at INTEGER NOT NULL,           -- Unix milliseconds
+        doc TEXT NOT NULL                      -- the Alert as JSON
+    );
+    CREATE INDEX alerts_key ON alerts(key, seq);
+    CREATE INDEX alerts_created ON alerts(created_at, seq);
+    CREATE TABLE deliveries (
+        id TEXT PRIMARY KEY,                   -- `{alert id}.{n}`, sent as X-Tousu-Delivery
+        alert_id TEXT NOT NULL REFERENCES alerts(id),
+        webhook TEXT NOT NULL,                 -- the webhook's name in the config
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL,              -- Unix milliseconds
+        last_error TEXT,
+        delivered_at INTEGER                   -- Unix milliseconds
+    );
+    CREATE INDEX deliveries_due ON deliveries(next_at) WHERE status = 'pending';
+    CREATE INDEX deliveries_alert ON deliveries(alert_id);",
     ),
 ];
 

@@ -7,12 +7,15 @@ use std::collections::HashSet;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use super::Service;
-use super::neighbourhood::Neighbourhood;
-use crate::domain::CaseId;
+use crate::domain::{CaseId, Grade, Links, Reason};
 use crate::error::Result;
 use crate::index::SimilarHit;
+use crate::service::DuplicateSettings;
+use crate::service::advice::Neighbourhood;
+use crate::service::views::DuplicateView;
+use crate::store::{CaseStore, Change, Update};
 use crate::text::{BigramProfile, Signature};
+use crate::triage::Escalation;
 
 /// Most repeat links kept on a case.
 const MAX_REPEATS: usize = 5;
@@ -48,35 +51,107 @@ pub struct Signals {
     pub group: Option<GroupSignal>,
 }
 
+impl GroupSignal {
+    /// The updates that put the earlier cases not yet in a group under this one, decided
+    /// here and written by the store with the new case: each joins the group and is raised to
+    /// 重大 with reason `group`, unless an analyst corrected its grade; a case that joined
+    /// another group meanwhile is left as it is.
+    pub fn joins(&self) -> Vec<Update> {
+        self.unlinked
+            .iter()
+            .map(|id| {
+                let group = self.group_id.clone();
+                Update {
+                    id: id.clone(),
+                    actor: "system".into(),
+                    change: Change::apply(move |case| {
+                        if case.links.group_id.is_some() {
+                            return Ok(None);
+                        }
+                        case.links.group_id = Some(group);
+                        if case.corrections.grade.is_none() {
+                            case.grade = Grade::Major;
+                            if !case.reasons.contains(&Reason::Group) {
+                                case.reasons.insert(0, Reason::Group);
+                            }
+                        }
+                        Ok(Some("link"))
+                    }),
+                }
+            })
+            .collect()
+    }
+}
+
+impl Signals {
+    /// The facts that raise the grade: a repeat, a group complaint.
+    pub fn escalations(&self, repeat_days: u32) -> Vec<Escalation> {
+        let mut out = Vec::new();
+        if !self.repeat_of.is_empty() {
+            let ids: Vec<&str> = self.repeat_of.iter().map(CaseId::as_str).collect();
+            out.push(Escalation {
+                reason: Reason::Repeat,
+                evidence: format!("同一投诉人 {repeat_days} 天内再次投诉: {}", ids.join(", ")),
+            });
+        }
+        if let Some(g) = &self.group {
+            out.push(Escalation {
+                reason: Reason::Group,
+                evidence: format!("群体投诉 {}: {} 位投诉人", g.group_id, g.complainants),
+            });
+        }
+        out
+    }
+
+    /// The links a case records.
+    pub fn links(&self) -> Links {
+        Links {
+            repeat_of: self.repeat_of.clone(),
+            duplicate_of: self.duplicate_of.clone(),
+            group_id: self.group.as_ref().map(|g| g.group_id.clone()),
+        }
+    }
+}
+
 /// What the detector needs to know of a new complaint.
 pub(super) struct Probe<'a> {
+    /// The masked text (without the title).
     pub masked: &'a str,
     pub contact_hash: Option<&'a str>,
     pub received_at: Timestamp,
-    pub signature: &'a Signature,
+    pub fingerprint: &'a Signature,
     /// The index's candidates for the text, best first (group detection).
     pub neighbours: &'a [SimilarHit],
+}
+
+/// Finds the links of a complaint to earlier cases.
+pub(super) struct Linker<'a> {
+    pub store: &'a dyn CaseStore,
+    pub duplicates: &'a DuplicateView,
+    pub settings: &'a DuplicateSettings,
 }
 
 fn days(n: u32) -> SignedDuration {
     SignedDuration::from_hours(24 * i64::from(n))
 }
 
-impl Service {
+impl Linker<'_> {
     /// All three signals.
-    pub(super) fn signals(&self, read: &mut Neighbourhood, probe: &Probe<'_>) -> Result<Signals> {
+    pub fn signals(&self, read: &mut Neighbourhood, probe: &Probe<'_>) -> Result<Signals> {
         let mut signals = self.link_signals(probe)?;
         signals.group = self.group_signal(read, probe)?;
         Ok(signals)
     }
 
     /// Near duplicate and repeat: store lookups only.
-    pub(super) fn link_signals(&self, probe: &Probe<'_>) -> Result<Signals> {
-        let s = &self.settings.duplicates;
+    pub fn link_signals(&self, probe: &Probe<'_>) -> Result<Signals> {
+        let s = self.settings;
         let mut signals = Signals::default();
 
         let since = probe.received_at - days(s.near_duplicate_days);
-        signals.duplicate_of = self.store.near_duplicate(probe.signature, since)?;
+        signals.duplicate_of =
+            self.duplicates
+                .near_duplicate(self.store, probe.fingerprint, since)?;
 
         if let Some(hash) = probe.contact_hash {
             let since = probe.received_at - days(s.repeat_days);
@@ -101,8 +176,8 @@ impl Service {
     }
 
     /// The neighbours that may belong to the complaint's group: those in the window.
-    pub(super) fn group_candidates(&self, probe: &Probe<'_>) -> Vec<CaseId> {
-        let from = probe.received_at - days(self.settings.duplicates.group_window_days);
+    pub fn group_candidates(&self, probe: &Probe<'_>) -> Vec<CaseId> {
+        let from = probe.received_at - days(self.settings.group_window_days);
         let to = probe.received_at + SignedDuration::from_secs(1);
         probe
             .neighbours
@@ -119,12 +194,12 @@ impl Service {
         read: &mut Neighbourhood,
         probe: &Probe<'_>,
     ) -> Result<Option<GroupSignal>> {
-        let s = &self.settings.duplicates;
+        let s = self.settings;
         let ids = self.group_candidates(probe);
         let mut members = Vec::new();
         let mut complainants: HashSet<String> = HashSet::new();
         let own = probe.contact_hash.map(str::to_string);
-        for (c, score) in read.ranked(self.store.as_ref(), &ids)? {
+        for (c, score) in read.ranked(self.store, &ids)? {
             if score < s.group_similarity {
                 continue;
             }

@@ -82,7 +82,7 @@ mod tests {
     use super::*;
 
     fn case(id: &str, text: &str) -> Arc<Case> {
-        let mut c = Case::test_case(text, "2026-11-21T17:30:00Z");
+        let mut c = crate::store::conformance::sample_case(text, "2026-11-21T17:30:00Z");
         c.id = CaseId(id.into());
         Arc::new(c)
     }

@@ -19,16 +19,12 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::Service;
-use super::intake::{IntakeLimits, masked_and_contact};
-use super::signals::Probe;
-use crate::domain::{
-    Case, CaseId, Channel, Corrections, Grade, Intake, Links, Remedy, Status, parse_time,
-};
+use super::case::{make_case, to_store};
+use super::{Depth, IntakeDesk};
+use crate::domain::{Case, CaseId, Channel, Intake, Remedy, Status, parse_time};
 use crate::error::{Error, Result};
 use crate::store::{ImportCheckpoint, NewCase};
-use crate::text::{Signature, contact_hash, mask_pii, normalize};
-use crate::triage::{Complaint, GradeTriage};
+use crate::text::{Signature, mask_free_text};
 
 /// Lines per transaction. Large, because each commit writes every index page it touched to
 /// the write-ahead log (the contact index is touched all over).
@@ -80,6 +76,30 @@ struct Handled {
     resolution: Option<String>,
     resolved_at: Option<jiff::Timestamp>,
     remedy: Option<Remedy>,
+}
+
+impl Handled {
+    /// Puts the history's handling on a case made at intake, every free text masked.
+    fn apply_to(self, case: &mut Case) {
+        let mask = |s: Option<String>| {
+            s.filter(|s| !s.trim().is_empty())
+                .map(|s| mask_free_text(&s).into_owned())
+        };
+        let resolution = mask(self.resolution);
+        let resolved = resolution.is_some();
+        if let Some(d) = mask(self.department) {
+            case.department = Some(d);
+        }
+        case.assignee = mask(self.assignee);
+        case.status = self.status.unwrap_or(if resolved {
+            Status::Replied
+        } else {
+            Status::Triaged
+        });
+        case.resolved_at = self.resolved_at.or(resolved.then_some(case.received_at));
+        case.resolution = resolution;
+        case.remedy = self.remedy;
+    }
 }
 
 /// Reads one line into the intake it describes and its handling. `contact_field` names a
@@ -157,8 +177,8 @@ fn file_key(path: &Path) -> Result<String> {
     Ok(format!("{name}:{digest}"))
 }
 
-impl Service {
-    /// Imports `path` as `actor`. With `resume`, lines an earlier run committed are skipped.
+impl IntakeDesk {
+    /// Imports `path`. With `resume`, lines an earlier run committed are skipped.
     /// `progress` is told the lines done so far.
     pub fn import(
         &self,
@@ -179,12 +199,11 @@ impl Service {
             resumed_after: start,
             ..Default::default()
         };
-        let limits = IntakeLimits::default();
         // Bytes, not `lines()`: a line that is not UTF-8 (a GBK export, say) is a bad line to
         // report, not the end of the import.
         let mut lines = reader.split(b'\n');
         let mut line_no = 0u64;
-        let segments_before = self.begin_bulk()?;
+        let segments_before = self.views.begin_bulk()?;
         // The stages overlap, so that no core waits on another or on an fsync: this thread
         // reads chunks, a triage worker per core takes whole chunks as they come, and a
         // storer hands them to the store writer in file order (the checkpoint only moves
@@ -202,7 +221,7 @@ impl Service {
                         let last = chunk.last().map_or(0, |(n, _)| *n);
                         let rows = chunk
                             .iter()
-                            .map(|(n, l)| (*n, self.import_line(l, &limits)))
+                            .map(|(n, l)| (*n, self.import_line(l)))
                             .collect();
                         if triaged_out.send((no, Triaged { rows, last })).is_err() {
                             break;
@@ -264,7 +283,7 @@ impl Service {
             Ok(())
         });
         // Whatever went in is indexed, even when the import stopped on an error.
-        let ended = self.end_bulk(&segments_before);
+        let ended = self.views.end_bulk(&segments_before);
         stored?;
         ended?;
         progress(line_no);
@@ -275,57 +294,79 @@ impl Service {
     /// Stores a triaged chunk with its checkpoint in one transaction, after linking the near
     /// duplicates the store could not show its triage (see [`InFlight`]).
     fn store_chunk(&self, key: &str, t: Triaged, in_flight: &mut InFlight) -> Result<Stored> {
-        let mut new = Vec::with_capacity(t.rows.len());
+        let mut new: Vec<NewCase> = Vec::with_capacity(t.rows.len());
+        let mut fingerprints: Vec<Signature> = Vec::with_capacity(t.rows.len());
+        // Per item: the earlier item of this chunk at the root of its duplicate chain.
+        let mut root_item: Vec<Option<usize>> = Vec::with_capacity(t.rows.len());
         let mut numbers = Vec::with_capacity(t.rows.len());
         let mut outcome = Vec::with_capacity(t.rows.len());
-        let window = SignedDuration::from_hours(
-            24 * i64::from(self.settings.duplicates.near_duplicate_days),
-        );
+        let window =
+            SignedDuration::from_hours(24 * i64::from(self.duplicates.near_duplicate_days));
         let mut chunk_bands: HashMap<(usize, u64), Vec<usize>> = HashMap::new();
         for (n, r) in t.rows {
             match r {
-                Ok(mut c) => {
+                Ok((mut c, fingerprint)) => {
                     let since = c.case.received_at - window;
                     if c.case.links.duplicate_of.is_none() {
-                        c.case.links.duplicate_of = in_flight.duplicate_of(&c.signature, since);
+                        c.case.links.duplicate_of = in_flight.duplicate_of(&fingerprint, since);
                     }
-                    let bands = band_keys(&c.signature);
+                    let bands = band_keys(&fingerprint);
+                    let mut root = None;
                     if c.case.links.duplicate_of.is_none() {
-                        c.duplicate_of_item = bands
+                        let earlier = bands
                             .iter()
                             .filter_map(|b| chunk_bands.get(b))
                             .flatten()
                             .copied()
                             .find(|&j| {
-                                let e: &NewCase = &new[j];
-                                e.case.received_at >= since
-                                    && e.signature.is_near_duplicate(&c.signature)
+                                new[j].case.received_at >= since
+                                    && fingerprints[j].is_near_duplicate(&fingerprint)
                             });
+                        if let Some(j) = earlier {
+                            match new[j].case.links.duplicate_of.clone() {
+                                // Already linked to a stored case: the same root.
+                                Some(id) => c.case.links.duplicate_of = Some(id),
+                                // Its number is assigned in this transaction.
+                                None => {
+                                    let r = root_item[j].unwrap_or(j);
+                                    root = Some(r);
+                                    c.complete = Some(Box::new(move |case, earlier| {
+                                        case.links.duplicate_of = earlier[r].clone();
+                                    }));
+                                }
+                            }
+                        }
                     }
                     for b in bands {
                         chunk_bands.entry(b).or_default().push(new.len());
                     }
                     new.push(c);
+                    fingerprints.push(fingerprint);
+                    root_item.push(root);
                     numbers.push(n);
                 }
                 Err(e) => outcome.push((n, Err(e.to_string()))),
             }
         }
-        let signatures: Vec<Signature> = new.iter().map(|c| c.signature.clone()).collect();
-        let results = self.store.create_many(
+        let results = self.store.insert(
             new,
             Some(ImportCheckpoint {
                 file_key: key.to_string(),
                 lines_done: t.last,
             }),
         )?;
-        for ((n, r), signature) in numbers.into_iter().zip(results).zip(signatures) {
+        self.views.created(
+            results
+                .iter()
+                .zip(&fingerprints)
+                .filter_map(|(r, fp)| r.as_ref().ok().map(|c| (c, fp))),
+        );
+        for ((n, r), fingerprint) in numbers.into_iter().zip(results).zip(fingerprints) {
             if let Ok(created) = &r {
-                in_flight.remember(signature, &created.case);
+                in_flight.remember(fingerprint, created);
             }
             outcome.push((n, r.map(|_| ()).map_err(|e| e.to_string())));
         }
-        self.follower.notify();
         outcome.sort_by_key(|(n, _)| *n);
         Ok(Stored {
             outcome,
@@ -333,7 +374,7 @@ impl Service {
         })
     }
 
-    fn import_line(&self, line: &[u8], limits: &IntakeLimits) -> Result<NewCase> {
+    fn import_line(&self, line: &[u8]) -> Result<(NewCase, Signature)> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let line = std::str::from_utf8(line).map_err(|e| {
             Error::Invalid(format!(
@@ -344,89 +385,15 @@ impl Service {
         if line.trim().is_empty() {
             return Err(Error::Invalid("empty line".into()));
         }
-        let (intake, r) = read_line(line, None)?;
-        limits.check(&intake)?;
-        let received_at = intake.received_at.unwrap_or_else(jiff::Timestamp::now);
-        let triage = self.engine.triage_lean(&Complaint {
-            title: intake.title.as_deref(),
-            text: &intake.text,
-            received_at: Some(received_at),
-        })?;
-        let (masked_text, contact) = masked_and_contact(&intake, &triage);
-        let contact_hash = contact.map(|c| contact_hash(&c, self.store.contact_salt()));
-        let signature = Signature::of(&masked_text);
-        let signals = self.link_signals(&Probe {
-            masked: &masked_text,
-            contact_hash: contact_hash.as_deref(),
-            received_at,
-            signature: &signature,
-            neighbours: &[],
-        })?;
-        let triage_json = serde_json::to_string(&triage)
-            .map_err(|e| Error::Invalid(format!("triage does not serialise: {e}")))?;
-        let grade = triage.grade.as_ref();
-        let reasons = grade.map(GradeTriage::reasons).unwrap_or_default();
-        let resolved = r
-            .resolution
-            .as_deref()
-            .is_some_and(|s| !s.trim().is_empty());
-        let case = Case {
-            id: CaseId(String::new()),
-            seq: 0,
-            version: 0,
-            created_at: jiff::Timestamp::UNIX_EPOCH,
-            updated_at: jiff::Timestamp::UNIX_EPOCH,
-            received_at,
-            occurred_at: intake.occurred_at,
-            channel: intake.channel.unwrap_or_default(),
-            title: intake
-                .title
-                .as_deref()
-                .map(|t| mask_pii(&normalize(t)).text)
-                .filter(|t| !t.is_empty()),
-            text: masked_text,
-            contact_hash,
-            category: triage.category.as_ref().map(|c| c.prediction.label.clone()),
-            category_confidence: triage.category.as_ref().map(|c| c.prediction.confidence),
-            grade: grade.map_or(Grade::General, |g| g.label),
-            reasons,
-            tier: triage.routing.as_ref().map(|x| x.tier.clone()),
-            department: r
-                .department
-                .or_else(|| triage.routing.as_ref().map(|x| x.department.clone())),
-            assignee: r.assignee,
-            status: r.status.unwrap_or(if resolved {
-                Status::Replied
-            } else {
-                Status::Triaged
-            }),
-            resolution: r
-                .resolution
-                .map(|s| mask_pii(&normalize(&s)).text)
-                .filter(|_| resolved),
-            remedy: r.remedy,
-            resolved_at: r.resolved_at.or(resolved.then_some(received_at)),
-            keywords: triage.keywords.iter().map(|k| k.word.clone()).collect(),
-            links: Links {
-                repeat_of: signals.repeat_of,
-                duplicate_of: signals.duplicate_of,
-                group_id: None,
-            },
-            corrections: Corrections::default(),
-            metadata: intake.metadata.clone().unwrap_or_default(),
-            triage: Value::Null,
-        };
-        Ok(NewCase {
-            triage_json: Some(triage_json),
-            duplicate_of_item: None,
-            case,
-            original_text: intake.text,
-            signature,
-            actor: "import".into(),
-            idempotency: None,
-            response_extra: Map::new(),
-            group_members: Vec::new(),
-        })
+        let (intake, handled) = read_line(line, None)?;
+        let judged = self.judge(&intake, Depth::Lean)?;
+        let mut case = make_case(&intake, &judged)?;
+        handled.apply_to(&mut case);
+        let fingerprint = judged.prepared.fingerprint.clone();
+        Ok((
+            to_store(case, &intake, &judged, "import", None, Vec::new()),
+            fingerprint,
+        ))
     }
 }
 
@@ -498,8 +465,8 @@ impl InFlight {
     }
 }
 
-/// A line's number and the case to store, or what is wrong with the line.
-type Row = (u64, Result<NewCase>);
+/// A line's number and the case to store with its fingerprint, or what is wrong with the line.
+type Row = (u64, Result<(NewCase, Signature)>);
 
 /// A triaged chunk.
 struct Triaged {
@@ -536,7 +503,7 @@ mod tests {
     use super::*;
 
     fn stored(text: &str, id: &str, at: &str) -> (Signature, Case) {
-        let mut case = Case::test_case(text, at);
+        let mut case = crate::store::conformance::sample_case(text, at);
         case.id = CaseId(id.into());
         (Signature::of(text), case)
     }

@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::Service;
-use super::suggest::SimilarCase;
+use super::Views;
 use crate::domain::{CaseId, Channel, Grade, Status};
 use crate::error::Result;
 use crate::index::{FacetCount, SearchRequest};
@@ -54,12 +53,13 @@ pub struct SearchPage {
     pub next_cursor: Option<String>,
 }
 
-impl Service {
+impl Views {
     /// Searches the case history.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchPage> {
-        let results = self.index.search(req)?;
+        let results = self.shared.index.search(req)?;
         let ids: Vec<CaseId> = results.hits.iter().map(|h| h.id.clone()).collect();
         let mut cases: BTreeMap<CaseId, _> = self
+            .shared
             .store
             .get_many(&ids)?
             .into_iter()
@@ -92,11 +92,5 @@ impl Service {
             facets: results.facets,
             next_cursor: results.next_offset.map(|o| o.to_string()),
         })
-    }
-
-    /// Cases similar to case `id`.
-    pub fn similar_to(&self, id: &CaseId, limit: usize) -> Result<Vec<SimilarCase>> {
-        let case = self.get(id)?;
-        self.similar_cases(&case.text, Some(id), limit)
     }
 }

@@ -8,11 +8,11 @@ use std::path::Path;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::Service;
 use crate::domain::{CaseId, parse_time};
 use crate::error::{Error, Result};
 use crate::index::SimilarRequest;
-use crate::text::{mask_pii, normalize};
+use crate::service::Service;
+use crate::text::mask_free_text;
 use crate::triage::reply;
 
 /// One resolved case of the history file.
@@ -163,66 +163,65 @@ impl Tally {
     }
 }
 
-impl Service {
-    /// Scores suggestions for `queries` against a store holding the history (imported before).
-    pub fn evaluate_suggestions(
-        &self,
-        history: usize,
-        queries: &[(Timestamp, ResolvedRow)],
-        mut progress: impl FnMut(usize),
-    ) -> Result<SuggestionEval> {
-        let mut ours = Tally::default();
-        let mut base = Tally::default();
-        let mut with_dept = 0;
-        for (i, (at, q)) in queries.iter().enumerate() {
-            let text = match &q.title {
-                Some(t) => format!("{t}。{}", q.text),
-                None => q.text.clone(),
-            };
-            let masked = mask_pii(&normalize(&text)).text;
-            let gold = mask_pii(&normalize(&q.resolution)).text;
-            let gold_dept = reply::department(&gold);
-            with_dept += usize::from(gold_dept.is_some());
+/// Scores suggestions for `queries` against `service`'s store holding the history (imported
+/// before).
+pub fn evaluate_suggestions(
+    service: &Service,
+    history: usize,
+    queries: &[(Timestamp, ResolvedRow)],
+    mut progress: impl FnMut(usize),
+) -> Result<SuggestionEval> {
+    let mut ours = Tally::default();
+    let mut base = Tally::default();
+    let mut with_dept = 0;
+    for (i, (at, q)) in queries.iter().enumerate() {
+        let masked = service
+            .engine()
+            .pipeline()
+            .prepare(q.title.as_deref(), &q.text)?
+            .masked;
+        let gold = mask_free_text(&q.resolution).into_owned();
+        let gold_dept = reply::department(&gold);
+        with_dept += usize::from(gold_dept.is_some());
 
-            let advice = self.advice(&masked, Some(*at), 1)?;
-            ours.add(
-                advice.suggestions.first().map(|s| {
-                    let dept = advice.department.as_ref().map(|d| d.department.clone());
-                    (s.resolution.as_str(), dept)
-                }),
-                &gold,
-                gold_dept.as_deref(),
-            );
+        let advice = service.advisor().advice(&masked, Some(*at), 1)?;
+        ours.add(
+            advice.suggestions.first().map(|s| {
+                let dept = advice.department.as_ref().map(|d| d.department.clone());
+                (s.resolution.as_str(), dept)
+            }),
+            &gold,
+            gold_dept.as_deref(),
+        );
 
-            let hits = self.index.similar(
-                &masked,
-                &SimilarRequest {
-                    limit: 1,
-                    resolved_only: true,
-                    to: Some(*at),
-                    max_terms: Some(usize::MAX),
-                    ..Default::default()
-                },
-            )?;
-            let ids: Vec<CaseId> = hits.into_iter().map(|h| h.id).collect();
-            let cases = self.store.get_many(&ids)?;
-            let baseline = cases.first().and_then(|c| c.resolution.as_deref());
-            base.add(
-                baseline.map(|r| (r, reply::department(r))),
-                &gold,
-                gold_dept.as_deref(),
-            );
-            progress(i + 1);
-        }
-        Ok(SuggestionEval {
-            history,
-            queries: queries.len(),
-            queries_with_department: with_dept,
-            split_at: queries.first().map_or(Timestamp::UNIX_EPOCH, |(at, _)| *at),
-            tousu: ours.scores(queries.len(), with_dept),
-            bm25_baseline: base.scores(queries.len(), with_dept),
-        })
+        let hits = service.views().index().similar(
+            &masked,
+            &SimilarRequest {
+                limit: 1,
+                resolved_only: true,
+                to: Some(*at),
+                max_terms: Some(usize::MAX),
+                ..Default::default()
+            },
+        )?;
+        let ids: Vec<CaseId> = hits.into_iter().map(|h| h.id).collect();
+        let cases = service.store().get_many(&ids)?;
+        let baseline = cases.first().and_then(|c| c.resolution.as_deref());
+        base.add(
+            baseline.map(|r| (r, reply::department(r))),
+            &gold,
+            gold_dept.as_deref(),
+        );
+        progress(i + 1);
     }
+    Ok(SuggestionEval {
+        history,
+        queries: queries.len(),
+        queries_with_department: with_dept,
+        split_at: queries.first().map_or(Timestamp::UNIX_EPOCH, |(at, _)| *at),
+        tousu: ours.scores(queries.len(), with_dept),
+        bm25_baseline: base.scores(queries.len(), with_dept),
+    })
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::store::CaseStore;
 use crate::text::BigramProfile;
 
 /// An intake's text and the earlier cases read so far, with how alike each reads to it.
-pub(super) struct Neighbourhood {
+pub(crate) struct Neighbourhood {
     profile: BigramProfile,
     read: HashMap<CaseId, (Arc<Case>, f32)>,
 }

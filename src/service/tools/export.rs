@@ -5,9 +5,9 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::Service;
 use crate::domain::Case;
 use crate::error::{Error, Result};
+use crate::store::CaseStore;
 
 /// Cases read from the store per step.
 const STEP: usize = 1000;
@@ -60,9 +60,17 @@ const CSV_HEADER: [&str; 20] = [
     "corrected",
 ];
 
-impl Service {
-    /// Writes every case (or every corrected case) to `out`; returns the rows written.
-    pub fn export(&self, out: impl Write, format: ExportFormat) -> Result<u64> {
+/// Writes every case of `store` (or every corrected case) to `out`; returns the rows written.
+pub fn export(store: &dyn CaseStore, out: impl Write, format: ExportFormat) -> Result<u64> {
+    Exporter { store }.export(out, format)
+}
+
+struct Exporter<'a> {
+    store: &'a dyn CaseStore,
+}
+
+impl Exporter<'_> {
+    fn export(&self, out: impl Write, format: ExportFormat) -> Result<u64> {
         let io = |e: std::io::Error| Error::io("export output", e);
         let mut out = std::io::BufWriter::new(out);
         if format == ExportFormat::Csv {
@@ -136,10 +144,10 @@ impl Service {
     }
 }
 
-impl Service {
+impl Exporter<'_> {
     /// Calls `f` with every case, in creation order, a page of the store at a time.
     fn for_each_case(&self, mut f: impl FnMut(&Case) -> Result<()>) -> Result<()> {
-        crate::store::for_each_page(&*self.store, STEP, |page| page.iter().try_for_each(&mut f))
+        crate::store::for_each_page(self.store, STEP, |page| page.iter().try_for_each(&mut f))
     }
 }
 

@@ -447,7 +447,8 @@ mod tests {
 
     fn letter(seq: u64, minutes_ago: i64) -> Case {
         let at = Timestamp::now() - SignedDuration::from_mins(minutes_ago);
-        let mut c = Case::test_case("魅力之城门面夜宵噪音扰民", &at.to_string());
+        let mut c =
+            crate::store::conformance::sample_case("魅力之城门面夜宵噪音扰民", &at.to_string());
         c.seq = seq;
         c.id = CaseId(format!("TS20261123-{seq:06}"));
         c.contact_hash = Some(format!("resident-{seq}"));
@@ -474,7 +475,9 @@ mod tests {
     #[test]
     fn a_steady_topic_does_not_alert_twice() {
         let dir = tempfile::tempdir().unwrap();
-        let center = AlertCenter::open(dir.path(), AlertSettings::default()).unwrap();
+        let store =
+            Arc::new(crate::store::SqliteStore::open(&dir.path().join("tousu.db")).unwrap());
+        let center = AlertCenter::open(store, AlertSettings::default()).unwrap();
         let watch = Watch::new(
             TopicSettings::default(),
             AlertRules::default(),

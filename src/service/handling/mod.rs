@@ -1,20 +1,67 @@
 //! Handling a case: status through the process, department, assignee, resolution and remedy,
 //! and analysts' corrections of category and grade (kept, with who and when, as training data).
+//! Every free text written here is masked before it is stored.
+
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::Service;
-use crate::domain::{Case, CaseId, CasePatch, Correction, Status};
-use crate::error::{Error, Result};
+use super::views::Views;
+use crate::domain::{AuditEvent, Case, CaseId, CasePatch, Correction, Status};
+use crate::error::{Error, Result, cut};
+use crate::store::{CaseStore, Change, Update};
+use crate::text::mask_free_text;
+use crate::triage::Engine;
+
+/// Reads and changes stored cases.
+pub struct Handling {
+    engine: Arc<Engine>,
+    store: Arc<dyn CaseStore>,
+    views: Arc<Views>,
+}
+
+impl std::fmt::Debug for Handling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handling").finish_non_exhaustive()
+    }
+}
 
 /// Longest free-text field of a patch, in characters.
 const MAX_FIELD_CHARS: usize = 200;
 /// Longest resolution, in characters.
 const MAX_RESOLUTION_CHARS: usize = 20_000;
 
-impl Service {
+impl Handling {
+    /// Handling over these parts.
+    pub(super) fn new(engine: Arc<Engine>, views: Arc<Views>) -> Self {
+        Handling {
+            engine,
+            store: Arc::clone(views.store()),
+            views,
+        }
+    }
+
+    /// A case by number, with its triage record.
+    pub fn get(&self, id: &CaseId) -> Result<Case> {
+        if !CaseId::is_well_formed(id.as_str()) {
+            return Err(Error::NotFound(format!(
+                "case {} (case numbers look like TS20261122-000123)",
+                cut(id.as_str())
+            )));
+        }
+        self.store
+            .get(id)?
+            .ok_or_else(|| Error::NotFound(format!("case {id}")))
+    }
+
+    /// A case's audit trail, oldest first.
+    pub fn audit(&self, id: &CaseId) -> Result<Vec<AuditEvent>> {
+        self.get(id)?;
+        self.store.audit(id)
+    }
+
     /// Applies a patch as `actor`; every change is recorded in the audit trail.
-    pub fn patch(&self, id: &CaseId, patch: CasePatch, actor: &str) -> Result<Case> {
+    pub fn patch(&self, id: &CaseId, mut patch: CasePatch, actor: &str) -> Result<Case> {
         self.get(id)?;
         if patch.is_empty() {
             return Err(Error::Invalid(
@@ -40,19 +87,38 @@ impl Service {
             if !known.iter().any(|k| k == c) {
                 return Err(Error::UnknownLabel {
                     head: "category",
-                    label: c.clone(),
+                    label: cut(c).into_owned(),
                     location: String::new(),
                     known: known.join(", "),
                 });
             }
         }
+        for field in [
+            &mut patch.department,
+            &mut patch.assignee,
+            &mut patch.resolution,
+        ] {
+            if let Some(v) = field.as_mut()
+                && let std::borrow::Cow::Owned(masked) = mask_free_text(v)
+            {
+                *v = masked;
+            }
+        }
         let actor_name = actor.to_string();
-        let case = self.store.update(
-            id,
-            actor,
-            Box::new(move |case: &mut Case| apply(case, patch, &actor_name)),
-        )?;
-        self.follower.notify();
+        let updated = self.store.update(Update {
+            id: id.clone(),
+            actor: actor.to_string(),
+            change: Change::apply(move |case: &mut Case| apply(case, patch, &actor_name).map(Some)),
+        })?;
+        if !updated.changed {
+            return Err(Error::Invalid(
+                "the patch changes nothing: every field already has the value sent".into(),
+            ));
+        }
+        self.views.notify();
+        // With its triage record, as a read of it answers.
+        let mut case = updated.case;
+        case.triage = self.store.get(id)?.and_then(|c| c.triage);
         Ok(case)
     }
 }

@@ -1,0 +1,68 @@
+//! `tousu serve`: the HTTP API until SIGTERM or Ctrl-C.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use tousu::http::{AppState, KeyRing};
+
+use super::open::{ServiceArgs, init_logs, open};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Without API keys, only a loopback address is used.
+    #[arg(long, env = "TOUSU_BIND")]
+    bind: Option<SocketAddr>,
+    #[command(flatten)]
+    service: ServiceArgs,
+}
+
+pub fn run(a: ServeArgs) -> anyhow::Result<()> {
+    init_logs();
+    let mut config = a.service.config()?;
+    if let Some(b) = a.bind {
+        config.bind = b;
+    }
+    if config.api_keys.is_empty() && !config.bind.ip().is_loopback() {
+        tracing::warn!(
+            requested = %config.bind,
+            "no API keys configured: binding to 127.0.0.1 only (set TOUSU_API_KEYS or api_keys in the config to serve other hosts)"
+        );
+        config.bind.set_ip([127, 0, 0, 1].into());
+    }
+    let service = open(&config, true, true)?;
+    let state = AppState::new(
+        Arc::clone(&service),
+        KeyRing::new(&config.api_keys),
+        config.limits.clone(),
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let auth = if config.api_keys.is_empty() {
+            "no API keys: open to local callers only"
+        } else {
+            "API keys required"
+        };
+        tracing::info!(
+            addr = %listener.local_addr()?,
+            profile = %config.profile,
+            data_dir = %config.data_dir.display(),
+            cases = service.store().count()?,
+            "{auth}; serving"
+        );
+        tousu::http::serve(listener, state).await?;
+        anyhow::Ok(())
+    })?;
+    drop(runtime);
+    // The last index commit happens as the service is dropped.
+    drop(service);
+    tracing::info!("stopped");
+    Ok(())
+}

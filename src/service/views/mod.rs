@@ -1,0 +1,263 @@
+//! The derived views: everything kept beside the store and rebuilt from it — the search index,
+//! the near-duplicate view, the watch (trends, topics, alert rules) — and the follower thread
+//! that feeds them the store's change feed. Analysts' search reads them.
+
+mod bands;
+mod follower;
+mod search;
+mod watch;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+
+pub use self::bands::DuplicateView;
+use self::follower::Follower;
+pub use self::search::{SearchItem, SearchPage};
+pub use self::watch::{AlertRules, Watch, topic_alert};
+use crate::domain::Case;
+use crate::error::Result;
+use crate::index::{CaseIndex, SegmentId};
+use crate::store::CaseStore;
+use crate::text::Signature;
+
+/// Index lag (in store versions) past which the service reports not ready.
+const READY_MAX_LAG: u64 = 10_000;
+
+/// What the follower thread and the views' owner share.
+pub(crate) struct Shared {
+    pub store: Arc<dyn CaseStore>,
+    pub index: Arc<CaseIndex>,
+    pub duplicates: DuplicateView,
+    pub watch: Arc<Watch>,
+    pub health: Health,
+}
+
+/// What keeps the service from being ready, as the follower and start-up see it.
+#[derive(Debug, Default)]
+pub(crate) struct Health {
+    /// The last step's error, until a step succeeds.
+    follower_error: Mutex<Option<String>>,
+    /// The index is being rebuilt from the store.
+    rebuilding: AtomicBool,
+}
+
+impl Health {
+    pub fn follower_failed(&self, error: Option<String>) {
+        *self
+            .follower_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = error;
+    }
+
+    fn follower_error(&self) -> Option<String> {
+        self.follower_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+/// Whether the service can answer searches with everything stored, and if not, why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Readiness {
+    /// Ready to take traffic.
+    pub ready: bool,
+    /// Why not, when not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Cases stored.
+    pub cases: u64,
+    /// Store versions not yet searchable.
+    pub index_lag: u64,
+}
+
+/// The views and their follower. Dropping it commits the index and stops the follower.
+pub struct Views {
+    shared: Arc<Shared>,
+    follower: Follower,
+}
+
+impl std::fmt::Debug for Views {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Views")
+            .field("index", &self.shared.index)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Views {
+    /// Builds the views from `store` and starts following it. Blocking: the near-duplicate
+    /// view reads every fingerprint, the watch (unless idle) every case, and an index that
+    /// is behind catches up — except an index found missing or damaged, which is rebuilt by
+    /// the follower while the service runs, not ready until it is done.
+    pub fn start(store: Arc<dyn CaseStore>, index: Arc<CaseIndex>, watch: Watch) -> Result<Self> {
+        let duplicates = DuplicateView::rebuild(&*store)?;
+        if !duplicates.is_empty() {
+            tracing::info!(
+                cases = duplicates.len(),
+                "near-duplicate view built from the store"
+            );
+        }
+        let watch = Arc::new(watch);
+        let counted = watch.rebuild(&*store)?;
+        if counted > 0 {
+            tracing::info!(cases = counted, "trends and topics rebuilt from the store");
+        }
+        let shared = Arc::new(Shared {
+            store,
+            index,
+            duplicates,
+            watch,
+            health: Health::default(),
+        });
+        let cases = shared.store.count()?;
+        if shared.index.was_rebuilt() && cases > 0 {
+            tracing::warn!(
+                cases,
+                "no usable search index: rebuilding it from the store; not ready until done"
+            );
+            shared.health.rebuilding.store(true, Ordering::Release);
+        } else {
+            let caught_up = follower::catch_up(&shared, false, |_| {})?;
+            if caught_up > 0 {
+                tracing::info!(cases = caught_up, "index caught up with the store");
+            }
+        }
+        let follower = Follower::start(Arc::clone(&shared))?;
+        follower.notify();
+        Ok(Views { shared, follower })
+    }
+
+    /// The search index.
+    pub fn index(&self) -> &CaseIndex {
+        &self.shared.index
+    }
+
+    /// Trends, topics and alert rules.
+    pub fn watch(&self) -> &Watch {
+        &self.shared.watch
+    }
+
+    /// The near-duplicate view.
+    pub fn duplicates(&self) -> &DuplicateView {
+        &self.shared.duplicates
+    }
+
+    /// Tells the follower the store changed.
+    pub fn notify(&self) {
+        self.follower.notify();
+    }
+
+    /// Takes in cases intake has just stored, before it answers: the near-duplicate view at
+    /// once (the same complaint sent again right after is found), the rest by the follower.
+    pub fn created<'a>(&self, cases: impl IntoIterator<Item = (&'a Case, &'a Signature)>) {
+        for (case, fingerprint) in cases {
+            self.shared
+                .duplicates
+                .add(case.seq, case.received_at, fingerprint);
+        }
+        self.follower.notify();
+    }
+
+    /// Store versions not yet searchable.
+    pub fn lag(&self) -> Result<u64> {
+        Ok(self
+            .shared
+            .store
+            .max_version()?
+            .saturating_sub(self.shared.index.committed_version()))
+    }
+
+    /// Whether the views are current enough to serve, and why not.
+    pub fn readiness(&self) -> Result<Readiness> {
+        let lag = self.lag()?;
+        let cases = self.shared.store.count()?;
+        let health = &self.shared.health;
+        if lag == 0 {
+            health.rebuilding.store(false, Ordering::Release);
+        }
+        let reason = if health.rebuilding.load(Ordering::Acquire) {
+            Some(format!(
+                "the search index is being rebuilt from the store ({lag} versions to go)"
+            ))
+        } else if let Some(e) = health.follower_error() {
+            Some(format!(
+                "the search index cannot take new cases ({e}); it retries by itself"
+            ))
+        } else if lag > READY_MAX_LAG {
+            Some(format!(
+                "the search index is {lag} versions behind the store; it is catching up"
+            ))
+        } else {
+            None
+        };
+        Ok(Readiness {
+            ready: reason.is_none(),
+            reason,
+            cases,
+            index_lag: lag,
+        })
+    }
+
+    /// Waits until everything stored so far is in every view (tests, import, shutdown).
+    pub fn sync(&self) -> Result<()> {
+        // Under the follower's gate: a batch it has indexed but not yet counted would
+        // otherwise be missing from trends when this returns.
+        self.follower
+            .pause(|| follower::catch_up(&self.shared, true, |_| {}).map(drop))
+    }
+
+    /// Starts a bulk load: the store favours large transactions, and the index commits seldom
+    /// and merges nothing until [`Views::end_bulk`]. Returns the segments there were before,
+    /// which it leaves alone.
+    pub(crate) fn begin_bulk(&self) -> Result<Vec<SegmentId>> {
+        let (store, index) = (&self.shared.store, &self.shared.index);
+        store.bulk_load(true)?;
+        if let Err(e) = index.set_bulk(true) {
+            store.bulk_load(false)?;
+            return Err(e);
+        }
+        self.follower.set_bulk(true);
+        // After the switch, which committed what intake had added and finished its merges.
+        index.segment_ids()
+    }
+
+    /// Ends a bulk load: brings the views up to date and merges the segments the load made
+    /// into one (a small import into a large index does not rewrite the index).
+    pub(crate) fn end_bulk(&self, before: &[SegmentId]) -> Result<()> {
+        self.follower.set_bulk(false);
+        let index = self.shared.index.set_bulk(false);
+        self.shared.store.bulk_load(false)?;
+        index?;
+        self.follower.pause(|| {
+            follower::catch_up(&self.shared, true, |_| {})?;
+            self.shared.index.compact_except(before).map(drop)
+        })
+    }
+
+    /// Drops the index's content and rebuilds it from the store, reporting cases indexed.
+    pub fn reindex(&self, progress: impl FnMut(u64)) -> Result<u64> {
+        let shared = &self.shared;
+        self.follower.pause(|| {
+            // As a bulk load: more indexing threads, no merges until the one at the end.
+            shared.index.set_bulk(true)?;
+            let done = shared
+                .index
+                .clear()
+                .and_then(|()| follower::catch_up(shared, false, progress));
+            let back = shared.index.set_bulk(false);
+            let n = done?;
+            back?;
+            shared.index.compact()?;
+            shared.health.rebuilding.store(false, Ordering::Release);
+            Ok(n)
+        })
+    }
+
+    /// The store the views follow.
+    pub(crate) fn store(&self) -> &Arc<dyn CaseStore> {
+        &self.shared.store
+    }
+}

@@ -1,0 +1,471 @@
+//! The embedded default store: one SQLite file in the data directory, in WAL mode with
+//! `synchronous=FULL`; one writer thread committing in small groups, a pool of readers.
+
+mod alerts;
+mod checkpointer;
+mod light;
+mod rows;
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use jiff::Timestamp;
+use r2d2::Pool;
+use r2d2_sqlite::SqliteConnectionManager;
+use rand::RngCore;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use self::alerts::AlertWrite;
+use self::checkpointer::Checkpointer;
+use self::light::{LightCache, lock};
+use self::rows::{audit_row, fingerprint_row, from_json, load, load_light, store_err};
+use self::schema::{READER_PRAGMAS, configure, migrate};
+use self::writer::{Command, Writer};
+use super::{
+    CaseStore, DeliveryOutcome, DueDelivery, FingerprintRow, ImportCheckpoint, NewCase,
+    StoredAnswer, Update, Updated,
+};
+use crate::domain::{Alert, AlertRecord, AuditEvent, Case, CaseId};
+use crate::error::{Error, Result};
+
+/// Readers in the pool: enough for the request threads of a small machine.
+const READERS: u32 = 8;
+
+/// SQLite in WAL mode: readers never wait for the writer, and the writer is one thread.
+pub struct SqliteStore {
+    path: PathBuf,
+    readers: Pool<SqliteConnectionManager>,
+    writer: Writer,
+    _checkpointer: Checkpointer,
+    salt: String,
+    light: Arc<Mutex<LightCache>>,
+    /// Pending alert deliveries.
+    pending: Arc<AtomicUsize>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date. An
+    /// `alerts.db` left beside it by an earlier version is copied in once.
+    pub fn open(path: &Path) -> Result<Self> {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        if let Some(dir) = dir {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let mut conn = Connection::open(path)
+            .map_err(|e| Error::bad_file(path, format!("cannot open the store: {e}")))?;
+        configure(&conn).map_err(store_err)?;
+        migrate(&mut conn)?;
+        let salt = ensure_salt(&conn)?;
+        let adopted = alerts::adopt_old_database(&conn, dir.unwrap_or(Path::new(".")))?;
+        if adopted > 0 {
+            tracing::info!(
+                alerts = adopted,
+                "alert history copied into the store from alerts.db"
+            );
+        }
+        let pending = Arc::new(AtomicUsize::new(alerts::pending(&conn)?));
+        let light = Arc::new(Mutex::new(LightCache::default()));
+        let manager =
+            SqliteConnectionManager::file(path).with_init(|c| c.execute_batch(READER_PRAGMAS));
+        let readers = Pool::builder()
+            .max_size(READERS)
+            .min_idle(Some(1))
+            .build(manager)
+            .map_err(|e| Error::Store(format!("cannot open store readers: {e}")))?;
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            readers,
+            writer: Writer::start(conn, Arc::clone(&light), Arc::clone(&pending))?,
+            _checkpointer: Checkpointer::start(path)?,
+            salt,
+            light,
+            pending,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self
+            .readers
+            .get()
+            .map_err(|e| Error::Store(format!("no store reader free: {e}")))?;
+        f(&conn)
+    }
+
+    fn cases(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<Case>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(sql).map_err(store_err)?;
+            let docs = st
+                .query_map(params, |r| r.get::<_, String>(0))
+                .map_err(store_err)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(store_err)?;
+            docs.iter().map(|d| from_json(d)).collect()
+        })
+    }
+
+    fn alert_write(&self, w: AlertWrite) -> Result<alerts::AlertWritten> {
+        self.writer.call(|reply| Command::Alerts(w, reply))
+    }
+}
+
+/// The per-store salt for contact hashes, made once from the OS's randomness.
+fn ensure_salt(conn: &Connection) -> Result<String> {
+    let existing: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'contact_salt'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(store_err)?;
+    if let Some(s) = existing {
+        return Ok(s);
+    }
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    let salt: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('contact_salt', ?1)",
+        [&salt],
+    )
+    .map_err(store_err)?;
+    Ok(salt)
+}
+
+impl CaseStore for SqliteStore {
+    fn insert(
+        &self,
+        cases: Vec<NewCase>,
+        checkpoint: Option<ImportCheckpoint>,
+    ) -> Result<Vec<Result<Case>>> {
+        self.writer
+            .call(|reply| Command::Insert(cases, checkpoint, reply))
+    }
+
+    fn update(&self, update: Update) -> Result<Updated> {
+        self.writer.call(|reply| Command::Update(update, reply))
+    }
+
+    fn get(&self, id: &CaseId) -> Result<Option<Case>> {
+        self.read(|c| load(c, id))
+    }
+
+    fn get_many(&self, ids: &[CaseId]) -> Result<Vec<Arc<Case>>> {
+        let (mut found, epoch) = {
+            let mut cache = lock(&self.light);
+            let found: Vec<Option<Arc<Case>>> = ids.iter().map(|id| cache.get(id)).collect();
+            (found, cache.epoch())
+        };
+        if found.iter().any(Option::is_none) {
+            let read = self.read(|c| {
+                // One read transaction for all: one snapshot, and one check of the write-ahead
+                // log instead of one per case (each check that finds a commit since the last
+                // drops the connection's page cache and memory map).
+                let _snapshot = c.unchecked_transaction().map_err(store_err)?;
+                let mut read = Vec::new();
+                for (i, id) in ids.iter().enumerate() {
+                    if found[i].is_none()
+                        && let Some(case) = load_light(c, id)?
+                    {
+                        read.push((i, Arc::new(case)));
+                    }
+                }
+                Ok(read)
+            })?;
+            lock(&self.light).keep(epoch, read.iter().map(|(_, c)| Arc::clone(c)));
+            for (i, case) in read {
+                found[i] = Some(case);
+            }
+        }
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    fn by_contact(&self, contact_hash: &str, since: Timestamp, limit: usize) -> Result<Vec<Case>> {
+        self.cases(
+            "SELECT doc FROM cases WHERE contact_hash = ?1 AND received_at >= ?2
+             ORDER BY received_at DESC LIMIT ?3",
+            params![contact_hash, since.as_millisecond(), limit as i64],
+        )
+    }
+
+    fn changed_since(&self, version: u64, limit: usize) -> Result<Vec<Case>> {
+        self.cases(
+            "SELECT doc FROM cases WHERE version > ?1 ORDER BY version LIMIT ?2",
+            params![version as i64, limit as i64],
+        )
+    }
+
+    fn scan(&self, after_seq: u64, limit: usize) -> Result<Vec<Case>> {
+        self.cases(
+            "SELECT doc FROM cases WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            params![after_seq as i64, limit as i64],
+        )
+    }
+
+    fn fingerprints(&self, after_seq: u64, limit: usize) -> Result<Vec<FingerprintRow>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT seq, id, received_at, fingerprint FROM fingerprints
+                 WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )
+            .and_then(|mut st| {
+                st.query_map(params![after_seq as i64, limit as i64], fingerprint_row)?
+                    .collect()
+            })
+            .map_err(store_err)
+        })
+    }
+
+    fn fingerprints_of(&self, seqs: &[u64]) -> Result<Vec<FingerprintRow>> {
+        self.read(|c| {
+            let _snapshot = c.unchecked_transaction().map_err(store_err)?;
+            let mut st = c
+                .prepare_cached(
+                    "SELECT seq, id, received_at, fingerprint FROM fingerprints WHERE seq = ?1",
+                )
+                .map_err(store_err)?;
+            let mut rows = Vec::with_capacity(seqs.len());
+            for &seq in seqs {
+                if let Some(row) = st
+                    .query_row([seq as i64], fingerprint_row)
+                    .optional()
+                    .map_err(store_err)?
+                {
+                    rows.push(row);
+                }
+            }
+            Ok(rows)
+        })
+    }
+
+    fn max_version(&self) -> Result<u64> {
+        self.read(|c| {
+            c.query_row("SELECT COALESCE(MAX(version), 0) FROM cases", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|v| v as u64)
+            .map_err(store_err)
+        })
+    }
+
+    fn count(&self) -> Result<u64> {
+        self.read(|c| {
+            c.query_row("SELECT COUNT(*) FROM cases", [], |r| r.get::<_, i64>(0))
+                .map(|v| v as u64)
+                .map_err(store_err)
+        })
+    }
+
+    fn audit(&self, id: &CaseId) -> Result<Vec<AuditEvent>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT case_id, at, actor, action, before, after FROM audit
+                 WHERE case_id = ?1 ORDER BY seq",
+            )
+            .and_then(|mut st| st.query_map([id.as_str()], audit_row)?.collect())
+            .map_err(store_err)
+        })
+    }
+
+    fn idempotency(&self, caller: &str, key: &str) -> Result<Option<StoredAnswer>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT request_hash, case_id, answer FROM idempotency_by_caller
+                 WHERE caller = ?1 AND key = ?2",
+            )
+            .and_then(|mut st| {
+                st.query_row([caller, key], |r| {
+                    Ok(StoredAnswer {
+                        request_hash: r.get(0)?,
+                        case_id: CaseId(r.get(1)?),
+                        answer: r.get(2)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(store_err)
+        })
+    }
+
+    fn import_checkpoint(&self, file_key: &str) -> Result<Option<ImportCheckpoint>> {
+        self.read(|c| {
+            let v: Option<String> = c
+                .query_row(
+                    "SELECT value FROM meta WHERE key = ?1",
+                    [format!("import:{file_key}")],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(store_err)?;
+            Ok(v.and_then(|v| v.parse().ok())
+                .map(|lines_done| ImportCheckpoint {
+                    file_key: file_key.to_string(),
+                    lines_done,
+                }))
+        })
+    }
+
+    fn bulk_load(&self, on: bool) -> Result<()> {
+        self.writer.call(|reply| Command::Bulk(on, reply))
+    }
+
+    fn contact_salt(&self) -> &str {
+        &self.salt
+    }
+
+    fn write_queue_depth(&self) -> usize {
+        self.writer.queue_depth()
+    }
+
+    fn insert_alerts(&self, alerts: Vec<Alert>, webhooks: &[String]) -> Result<Vec<Alert>> {
+        if alerts.is_empty() {
+            return Ok(alerts);
+        }
+        Ok(self
+            .alert_write(AlertWrite::Insert(alerts, webhooks.to_vec()))?
+            .alerts)
+    }
+
+    fn due_deliveries(&self, now: Timestamp, limit: usize) -> Result<Vec<DueDelivery>> {
+        self.read(|c| alerts::due(c, now, limit))
+    }
+
+    fn next_delivery_at(&self) -> Result<Option<Timestamp>> {
+        self.read(alerts::next_due_at)
+    }
+
+    fn finish_delivery(&self, id: &str, outcome: DeliveryOutcome) -> Result<()> {
+        self.alert_write(AlertWrite::Finish(id.to_string(), outcome))
+            .map(drop)
+    }
+
+    fn fail_unconfigured(&self, configured: &[String]) -> Result<usize> {
+        Ok(self
+            .alert_write(AlertWrite::FailUnconfigured(configured.to_vec()))?
+            .changed)
+    }
+
+    fn alert_history(&self, since: Option<Timestamp>, limit: usize) -> Result<Vec<AlertRecord>> {
+        self.read(|c| alerts::history(c, since, limit))
+    }
+
+    fn pending_deliveries(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::conformance;
+
+    /// The store contract, on SQLite.
+    #[test]
+    fn sqlite_passes_the_store_conformance_suite() {
+        conformance::run(|dir| Box::new(SqliteStore::open(&dir.join("tousu.db")).unwrap()));
+    }
+
+    #[test]
+    fn new_cases_are_cached_light_and_rewrites_are_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
+        let mut n = conformance::new_case("小区停水三天", "2026-11-21T17:30:00Z");
+        n.case.triage = Some(
+            crate::domain::TriageRecord::of(&serde_json::json!({"category": "供水"})).unwrap(),
+        );
+        let a = store.insert(vec![n], None).unwrap().remove(0).unwrap();
+        let cached = lock(&store.light).get(&a.id).expect("a new case is cached");
+        let stored = store.read(|c| load_light(c, &a.id)).unwrap().unwrap();
+        assert_eq!(*cached, stored);
+        assert!(cached.triage.is_none() && a.triage.is_some());
+        store
+            .update(Update {
+                id: a.id.clone(),
+                actor: "t".into(),
+                change: crate::store::Change::apply(|c| {
+                    c.department = Some("维修".into());
+                    Ok(Some("update"))
+                }),
+            })
+            .unwrap();
+        let read = store.get_many(std::slice::from_ref(&a.id)).unwrap();
+        assert_eq!(read[0].department.as_deref(), Some("维修"));
+        // A bulk load does not churn the cache.
+        store.bulk_load(true).unwrap();
+        let b = store
+            .insert(
+                vec![conformance::new_case(
+                    "路灯坏了一个月",
+                    "2026-11-21T17:30:00Z",
+                )],
+                None,
+            )
+            .unwrap()
+            .remove(0)
+            .unwrap();
+        store.bulk_load(false).unwrap();
+        assert!(lock(&store.light).get(&b.id).is_none());
+    }
+
+    #[test]
+    fn an_alerts_db_of_an_earlier_version_is_adopted_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = Connection::open(dir.path().join("alerts.db")).unwrap();
+        old.execute_batch(
+            "CREATE TABLE alerts (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, key TEXT NOT NULL,
+                 fingerprint TEXT NOT NULL, created_at INTEGER NOT NULL, doc TEXT NOT NULL);
+             CREATE TABLE deliveries (id TEXT PRIMARY KEY, alert_id TEXT NOT NULL, webhook TEXT NOT NULL,
+                 status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,
+                 last_error TEXT, delivered_at INTEGER);",
+        )
+        .unwrap();
+        let alert = serde_json::json!({"id": "AL1-1", "rule": "safety_case", "key": "case:1",
+            "fingerprint": "safety", "title": "t", "summary": "s", "severity": "重大",
+            "created_at": "2026-11-21T17:30:00Z"});
+        old.execute(
+            "INSERT INTO alerts VALUES (1, 'AL1-1', 'case:1', 'safety', 1, ?1)",
+            [alert.to_string()],
+        )
+        .unwrap();
+        old.execute(
+            "INSERT INTO deliveries VALUES ('AL1-1.1', 'AL1-1', 'ops', 'pending', 0, 1, NULL, NULL)",
+            [],
+        )
+        .unwrap();
+        drop(old);
+        let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
+        let history = store.alert_history(None, 10).unwrap();
+        assert_eq!(history.len(), 1);
+        assert_eq!(history[0].alert.id, "AL1-1");
+        assert_eq!(store.pending_deliveries(), 1);
+        assert!(!dir.path().join("alerts.db").exists());
+        drop(store);
+        let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
+        assert_eq!(store.alert_history(None, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_full_disk_is_its_own_error() {
+        let e = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            None,
+        );
+        assert!(matches!(store_err(e), Error::StorageFull(_)));
+    }
+}

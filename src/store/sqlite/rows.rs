@@ -1,0 +1,211 @@
+//! Reading and writing case rows, audit events and fingerprints: the SQL both the writer and the
+//! readers share.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+use serde_json::{Map, Value};
+
+use crate::domain::{AuditEvent, Case, CaseId, TriageRecord};
+use crate::error::{Error, Result};
+use crate::store::FingerprintRow;
+
+/// The triage column of a case stored without a triage record.
+const NO_TRIAGE: &str = "null";
+
+/// A case with the triage recorded at intake.
+pub(super) fn load(conn: &Connection, id: &CaseId) -> Result<Option<Case>> {
+    let row: Option<(String, String)> = conn
+        .prepare_cached("SELECT doc, triage FROM cases WHERE id = ?1")
+        .and_then(|mut st| {
+            st.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
+        .map_err(store_err)?;
+    row.map(|(doc, triage)| {
+        let mut case = from_json(&doc)?;
+        if triage != NO_TRIAGE {
+            case.triage = Some(
+                TriageRecord::from_json(triage)
+                    .map_err(|e| Error::Store(format!("case {id}: its triage record: {e}")))?,
+            );
+        }
+        Ok(case)
+    })
+    .transpose()
+}
+
+/// A case without the triage recorded at intake (lists, similarity, the index: the triage
+/// record is most of a case's bytes and none of them need it).
+pub(super) fn load_light(conn: &Connection, id: &CaseId) -> Result<Option<Case>> {
+    let doc: Option<String> = conn
+        .prepare_cached("SELECT doc FROM cases WHERE id = ?1")
+        .and_then(|mut st| st.query_row([id.as_str()], |r| r.get(0)).optional())
+        .map_err(store_err)?;
+    doc.map(|d| from_json(&d)).transpose()
+}
+
+/// Writes a new case's row.
+pub(super) fn insert_case(conn: &Connection, case: &mut Case, original_text: &str) -> Result<()> {
+    let doc = to_json(case);
+    let triage = case
+        .triage
+        .as_ref()
+        .map_or(NO_TRIAGE, TriageRecord::as_json);
+    conn.prepare_cached(
+        "INSERT INTO cases (seq, id, version, received_at, contact_hash, original_text, doc, triage)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            case.seq as i64,
+            case.id.as_str(),
+            case.version as i64,
+            case.received_at.as_millisecond(),
+            case.contact_hash,
+            original_text,
+            doc,
+            triage,
+        ])
+    })
+    .map_err(store_err)?;
+    Ok(())
+}
+
+/// Rewrites a case's document (its triage record and original text stay).
+pub(super) fn save(conn: &Connection, case: &mut Case) -> Result<()> {
+    let doc = to_json(case);
+    conn.prepare_cached("UPDATE cases SET version = ?1, doc = ?2 WHERE id = ?3")
+        .and_then(|mut st| st.execute(params![case.version as i64, doc, case.id.as_str()]))
+        .map_err(store_err)?;
+    Ok(())
+}
+
+/// Writes a new case's fingerprint.
+pub(super) fn insert_fingerprint(conn: &Connection, case: &Case, fingerprint: &[u8]) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO fingerprints (seq, id, received_at, fingerprint) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            case.seq as i64,
+            case.id.as_str(),
+            case.received_at.as_millisecond(),
+            fingerprint
+        ])
+    })
+    .map_err(store_err)?;
+    Ok(())
+}
+
+/// A fingerprint row as selected by `seq, id, received_at, fingerprint`.
+pub(super) fn fingerprint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FingerprintRow> {
+    Ok(FingerprintRow {
+        seq: r.get::<_, i64>(0)? as u64,
+        id: CaseId(r.get(1)?),
+        received_at: millis(r.get(2)?),
+        fingerprint: r.get(3)?,
+    })
+}
+
+/// Records an audit event.
+pub(super) fn audit(
+    conn: &Connection,
+    id: &CaseId,
+    at: Timestamp,
+    actor: &str,
+    action: &str,
+    before: &Value,
+    after: &Value,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO audit (case_id, at, actor, action, before, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            id.as_str(),
+            at.as_millisecond(),
+            actor,
+            action,
+            before.to_string(),
+            after.to_string()
+        ])
+    })
+    .map_err(store_err)?;
+    Ok(())
+}
+
+/// An audit event as selected by `case_id, at, actor, action, before, after`.
+pub(super) fn audit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEvent> {
+    let parse = |s: String| serde_json::from_str(&s).unwrap_or(Value::Null);
+    Ok(AuditEvent {
+        case_id: CaseId(row.get(0)?),
+        at: millis(row.get(1)?),
+        actor: row.get(2)?,
+        action: row.get(3)?,
+        before: parse(row.get(4)?),
+        after: parse(row.get(5)?),
+    })
+}
+
+/// What a `create` event records: the decisions made at intake.
+pub(super) fn created_summary(case: &Case) -> Value {
+    serde_json::json!({
+        "status": case.status,
+        "category": case.category,
+        "grade": case.grade,
+        "reasons": case.reasons,
+        "department": case.department,
+        "links": case.links,
+    })
+}
+
+/// The top-level fields of two versions of a case that differ, as two objects (bookkeeping
+/// fields left out).
+pub(super) fn changed_fields(before: &Case, after: &Case) -> Result<(Value, Value)> {
+    let value = |c: &Case| serde_json::to_value(c).map_err(|e| Error::Store(e.to_string()));
+    let (Value::Object(b), Value::Object(mut a)) = (value(before)?, value(after)?) else {
+        return Ok((Value::Null, Value::Null));
+    };
+    let mut old = Map::new();
+    let mut new = Map::new();
+    let keys: std::collections::BTreeSet<String> = b.keys().chain(a.keys()).cloned().collect();
+    for key in keys {
+        if matches!(key.as_str(), "version" | "updated_at") {
+            continue;
+        }
+        let bv = b.get(&key).cloned().unwrap_or(Value::Null);
+        let av = a.remove(&key).unwrap_or(Value::Null);
+        if bv != av {
+            old.insert(key.clone(), bv);
+            new.insert(key, av);
+        }
+    }
+    Ok((Value::Object(old), Value::Object(new)))
+}
+
+/// The case's document, without its triage record (kept in a column of its own). The record
+/// is set aside while serialising, not copied.
+pub(super) fn to_json(case: &mut Case) -> String {
+    let triage = case.triage.take();
+    let doc = serde_json::to_string(case).expect("a case always serialises");
+    case.triage = triage;
+    doc
+}
+
+pub(super) fn from_json(doc: &str) -> Result<Case> {
+    serde_json::from_str(doc)
+        .map_err(|e| Error::Store(format!("a stored case does not parse: {e}")))
+}
+
+pub(super) fn millis(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// The store's error for a SQLite error: a full disk is [`Error::StorageFull`] (the caller
+/// can do nothing but wait), anything else [`Error::Store`].
+pub(super) fn store_err(e: rusqlite::Error) -> Error {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DiskFull) => Error::StorageFull(e.to_string()),
+        _ => Error::Store(e.to_string()),
+    }
+}

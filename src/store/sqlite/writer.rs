@@ -1,0 +1,522 @@
+//! The one writer: a thread that owns the write connection and commits commands in small
+//! groups. One `fsync` per group instead of per case is what lets durable intake keep up with
+//! many clients; every caller is answered only after its group has committed. Writing from one
+//! thread is also what keeps the change feed in order: versions are handed out here, and commit
+//! in the order they were handed out.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::alerts::{self, AlertWrite, AlertWritten};
+use super::light::{LightCache, lock};
+use super::rows::{
+    audit, changed_fields, created_summary, insert_case, insert_fingerprint, load_light, save,
+    store_err,
+};
+use crate::domain::{Case, CaseId, beijing_day_code};
+use crate::error::{Error, Result};
+use crate::store::{Change, ImportCheckpoint, NewCase, Update, Updated};
+
+/// Most commands committed in one transaction.
+const GROUP: usize = 64;
+/// Commands that may wait for the writer before callers block (back-pressure, not an
+/// unbounded queue).
+const QUEUE: usize = 4096;
+/// WAL pages between the writer's own checkpoints while bulk loading (256 MiB of 4 KiB
+/// pages); 1,000 otherwise, SQLite's default.
+const BULK_CHECKPOINT_PAGES: u32 = 65_536;
+
+type Reply<T> = SyncSender<Result<T>>;
+
+pub(super) enum Command {
+    Insert(
+        Vec<NewCase>,
+        Option<ImportCheckpoint>,
+        Reply<Vec<Result<Case>>>,
+    ),
+    Update(Update, Reply<Updated>),
+    Alerts(AlertWrite, Reply<AlertWritten>),
+    /// Bulk loading on or off ([`crate::store::CaseStore::bulk_load`]).
+    Bulk(bool, Reply<()>),
+}
+
+/// Handle to the writer thread; dropping it stops the thread after the queued commands.
+pub(super) struct Writer {
+    tx: Option<SyncSender<Command>>,
+    depth: Arc<AtomicUsize>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Writer {
+    pub fn start(
+        conn: Connection,
+        light: Arc<Mutex<LightCache>>,
+        pending: Arc<AtomicUsize>,
+    ) -> Result<Self> {
+        let (tx, rx) = sync_channel(QUEUE);
+        let depth = Arc::new(AtomicUsize::new(0));
+        let mut state = State::load(conn, light, pending)?;
+        let d = Arc::clone(&depth);
+        let thread = std::thread::Builder::new()
+            .name("tousu-store-writer".into())
+            .spawn(move || state.run(rx, d))
+            .map_err(|e| Error::Store(format!("cannot start the writer thread: {e}")))?;
+        Ok(Writer {
+            tx: Some(tx),
+            depth,
+            thread: Some(thread),
+        })
+    }
+
+    /// Sends `cmd` and waits for its answer.
+    pub fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T> {
+        let (reply, answer) = sync_channel(1);
+        let tx = self.tx.as_ref().expect("writer is running until dropped");
+        self.depth.fetch_add(1, Ordering::Relaxed);
+        if tx.send(make(reply)).is_err() {
+            self.depth.fetch_sub(1, Ordering::Relaxed);
+            return Err(Error::Store("the store writer has stopped".into()));
+        }
+        answer
+            .recv()
+            .map_err(|_| Error::Store("the store writer stopped before answering".into()))?
+    }
+
+    pub fn queue_depth(&self) -> usize {
+        self.depth.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct State {
+    conn: Connection,
+    next_seq: u64,
+    next_version: u64,
+    /// Light cases read recently; a case rewritten is dropped from it once committed.
+    light: Arc<Mutex<LightCache>>,
+    /// Pending alert deliveries (kept in step after each commit).
+    pending: Arc<AtomicUsize>,
+    /// Cases rewritten by the open transaction, for the light-case cache after commit.
+    rewritten: Vec<CaseId>,
+    /// In a bulk load ([`crate::store::CaseStore::bulk_load`]).
+    bulk: bool,
+}
+
+/// A command's answer, sent once its group has committed.
+enum Pending {
+    Inserted(Reply<Vec<Result<Case>>>, Result<Vec<Result<Case>>>),
+    Updated(Reply<Updated>, Box<Result<Updated>>),
+    Alerts(Reply<AlertWritten>, Result<AlertWritten>),
+}
+
+impl Pending {
+    fn fail(self, msg: &str, full: bool) {
+        let err = || {
+            if full {
+                Error::StorageFull(msg.to_string())
+            } else {
+                Error::Store(msg.to_string())
+            }
+        };
+        match self {
+            Pending::Inserted(reply, _) => drop(reply.send(Err(err()))),
+            Pending::Updated(reply, _) => drop(reply.send(Err(err()))),
+            Pending::Alerts(reply, _) => drop(reply.send(Err(err()))),
+        }
+    }
+
+    fn answer(self) {
+        // A caller that gave up waiting is no reason to stop.
+        match self {
+            Pending::Inserted(reply, r) => drop(reply.send(r)),
+            Pending::Updated(reply, r) => drop(reply.send(*r)),
+            Pending::Alerts(reply, r) => drop(reply.send(r)),
+        }
+    }
+}
+
+impl State {
+    fn load(
+        conn: Connection,
+        light: Arc<Mutex<LightCache>>,
+        pending: Arc<AtomicUsize>,
+    ) -> Result<Self> {
+        let (seq, version): (i64, i64) = conn
+            .query_row(
+                "SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(version), 0) FROM cases",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(store_err)?;
+        Ok(State {
+            conn,
+            next_seq: seq as u64 + 1,
+            next_version: version as u64 + 1,
+            light,
+            pending,
+            rewritten: Vec::new(),
+            bulk: false,
+        })
+    }
+
+    fn run(&mut self, rx: Receiver<Command>, depth: Arc<AtomicUsize>) {
+        while let Ok(first) = rx.recv() {
+            let mut group = Vec::with_capacity(GROUP);
+            let mut next = Some(first);
+            // A bulk switch is not part of a transaction: it ends the group and runs after it.
+            let mut switch = None;
+            while let Some(cmd) = next.take() {
+                match cmd {
+                    Command::Bulk(on, reply) => switch = Some((on, reply)),
+                    cmd => group.push(cmd),
+                }
+                if group.len() < GROUP && switch.is_none() {
+                    next = rx.try_recv().ok();
+                }
+            }
+            let n = group.len() + usize::from(switch.is_some());
+            if !group.is_empty() {
+                self.commit_group(group);
+            }
+            if let Some((on, reply)) = switch {
+                drop(reply.send(self.set_bulk(on)));
+            }
+            depth.fetch_sub(n, Ordering::Relaxed);
+        }
+    }
+
+    fn set_bulk(&mut self, on: bool) -> Result<()> {
+        let pages = if on { BULK_CHECKPOINT_PAGES } else { 1000 };
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", pages)
+            .map_err(store_err)?;
+        if !on {
+            // Copy back what the load left, once, now rather than in the next intake's commit.
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                .map_err(store_err)?;
+        }
+        self.bulk = on;
+        Ok(())
+    }
+
+    fn commit_group(&mut self, group: Vec<Command>) {
+        let (seq, version) = (self.next_seq, self.next_version);
+        let mut pending = Vec::with_capacity(group.len());
+        let mut alert_delta: isize = 0;
+        let outcome = (|| -> Result<()> {
+            let tx = self.conn.transaction().map_err(store_err)?;
+            for cmd in group {
+                pending.push(match cmd {
+                    Command::Insert(items, checkpoint, reply) => {
+                        let r = insert_all(
+                            &tx,
+                            &mut self.next_seq,
+                            &mut self.next_version,
+                            &mut self.rewritten,
+                            items,
+                        )
+                        .and_then(|results| match &checkpoint {
+                            Some(c) => save_checkpoint(&tx, c).map(|()| results),
+                            None => Ok(results),
+                        });
+                        Pending::Inserted(reply, r)
+                    }
+                    Command::Update(update, reply) => {
+                        let r = in_savepoint(&tx, || {
+                            apply(
+                                &tx,
+                                &mut self.next_version,
+                                &mut self.rewritten,
+                                update,
+                                Timestamp::now(),
+                            )
+                        });
+                        Pending::Updated(reply, Box::new(r))
+                    }
+                    Command::Alerts(write, reply) => {
+                        let r = in_savepoint(&tx, || alerts::write(&tx, write));
+                        if let Ok(w) = &r {
+                            alert_delta += w.pending_delta;
+                        }
+                        Pending::Alerts(reply, r)
+                    }
+                    Command::Bulk(..) => unreachable!("run() keeps bulk switches out of groups"),
+                });
+            }
+            tx.commit().map_err(store_err)
+        })();
+        let rewritten = std::mem::take(&mut self.rewritten);
+        if let Err(e) = outcome {
+            // Nothing of this group is durable: every caller gets the error, and the counters
+            // go back to what the database holds.
+            self.next_seq = seq;
+            self.next_version = version;
+            let full = matches!(e, Error::StorageFull(_));
+            let msg = format!("commit failed: {e}");
+            for p in pending {
+                p.fail(&msg, full);
+            }
+            return;
+        }
+        if alert_delta != 0 {
+            let _ = self
+                .pending
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                    Some(n.saturating_add_signed(alert_delta))
+                });
+        }
+        // New cases are the likeliest neighbours of the next intakes (repeats, group
+        // complaints, a rising topic); not during a bulk load, which would only churn the
+        // cache. Cached before the group's rewrites are forgotten: a case created and then
+        // linked in the same group is not kept in its first version.
+        let mut light = lock(&self.light);
+        if !self.bulk {
+            light.add_new(pending.iter_mut().flat_map(created).map(light_copy));
+        }
+        if !rewritten.is_empty() {
+            light.forget(&rewritten);
+        }
+        drop(light);
+        for p in pending {
+            p.answer();
+        }
+    }
+}
+
+/// The cases a pending answer created.
+fn created(p: &mut Pending) -> Vec<&mut Case> {
+    match p {
+        Pending::Inserted(_, Ok(items)) => {
+            items.iter_mut().filter_map(|r| r.as_mut().ok()).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A new case as a neighbour read loads it: without its triage record (not copied either).
+fn light_copy(case: &mut Case) -> Arc<Case> {
+    let triage = case.triage.take();
+    let light = Arc::new(case.clone());
+    case.triage = triage;
+    light
+}
+
+/// Runs `f` in a savepoint: its writes are kept only if it succeeds, so one bad command does
+/// not undo the rest of its group. (Cases it rewrote stay listed for the cache: forgetting one
+/// more cached case is harmless.)
+fn in_savepoint<T>(tx: &Transaction<'_>, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    // Cached statements: `execute_batch` would parse the SQL again for every command.
+    let run = |sql: &str| tx.prepare_cached(sql).and_then(|mut st| st.execute([]));
+    run("SAVEPOINT cmd").map_err(store_err)?;
+    match f() {
+        Ok(v) => {
+            run("RELEASE cmd").map_err(store_err)?;
+            Ok(v)
+        }
+        Err(e) => {
+            tx.execute_batch("ROLLBACK TO cmd; RELEASE cmd")
+                .map_err(store_err)?;
+            Err(e)
+        }
+    }
+}
+
+/// Stores each item in its own savepoint.
+fn insert_all(
+    tx: &Transaction<'_>,
+    next_seq: &mut u64,
+    next_version: &mut u64,
+    rewritten: &mut Vec<CaseId>,
+    items: Vec<NewCase>,
+) -> Result<Vec<Result<Case>>> {
+    let mut ids: Vec<Option<CaseId>> = Vec::with_capacity(items.len());
+    let mut results = Vec::with_capacity(items.len());
+    for item in items {
+        let r = in_savepoint(tx, || {
+            insert(tx, next_seq, next_version, rewritten, item, &ids)
+        });
+        ids.push(r.as_ref().ok().map(|c| c.id.clone()));
+        results.push(r);
+    }
+    Ok(results)
+}
+
+fn insert(
+    conn: &Connection,
+    next_seq: &mut u64,
+    next_version: &mut u64,
+    rewritten: &mut Vec<CaseId>,
+    new: NewCase,
+    earlier: &[Option<CaseId>],
+) -> Result<Case> {
+    let NewCase {
+        mut case,
+        original_text,
+        fingerprint,
+        actor,
+        idempotency,
+        complete,
+        also,
+    } = new;
+    if let Some(idem) = &idempotency {
+        let taken: Option<String> = conn
+            .prepare_cached(
+                "SELECT case_id FROM idempotency_by_caller WHERE caller = ?1 AND key = ?2",
+            )
+            .and_then(|mut st| {
+                st.query_row([&idem.caller, &idem.key], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(store_err)?;
+        if let Some(id) = taken {
+            return Err(Error::Conflict(format!(
+                "Idempotency-Key already used for case {id}"
+            )));
+        }
+    }
+    let now = Timestamp::now();
+    let day = beijing_day_code(case.received_at);
+    let n: i64 = conn
+        .prepare_cached(
+            "INSERT INTO day_counters (day, n) VALUES (?1, 1)
+             ON CONFLICT(day) DO UPDATE SET n = n + 1 RETURNING n",
+        )
+        .and_then(|mut st| st.query_row([&day], |r| r.get(0)))
+        .map_err(store_err)?;
+    case.id = CaseId::new(&day, n as u64);
+    case.seq = take(next_seq);
+    case.version = take(next_version);
+    case.created_at = now;
+    case.updated_at = now;
+    if let Some(complete) = complete {
+        complete(&mut case, earlier);
+    }
+    insert_case(conn, &mut case, &original_text)?;
+    insert_fingerprint(conn, &case, &fingerprint)?;
+    audit(
+        conn,
+        &case.id,
+        now,
+        &actor,
+        "create",
+        &serde_json::Value::Null,
+        &created_summary(&case),
+    )?;
+    if let Some(idem) = idempotency {
+        let answer = (idem.answer)(&case);
+        conn.prepare_cached(
+            "INSERT INTO idempotency_by_caller (caller, key, request_hash, case_id, answer, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .and_then(|mut st| {
+            st.execute(params![
+                idem.caller,
+                idem.key,
+                idem.request_hash,
+                case.id.as_str(),
+                answer,
+                now.as_millisecond()
+            ])
+        })
+        .map_err(store_err)?;
+    }
+    for update in also {
+        apply(conn, next_version, rewritten, update, now)?;
+    }
+    Ok(case)
+}
+
+/// Applies one update; writes and audits it only if it changes a field.
+fn apply(
+    conn: &Connection,
+    next_version: &mut u64,
+    rewritten: &mut Vec<CaseId>,
+    update: Update,
+    now: Timestamp,
+) -> Result<Updated> {
+    let Update { id, actor, change } = update;
+    let before = load_light(conn, &id)?.ok_or_else(|| Error::NotFound(format!("case {id}")))?;
+    let mut case = before.clone();
+    let action = match change {
+        Change::Apply(f) => f(&mut case)?,
+        Change::Replace {
+            expected_version,
+            case: new,
+            action,
+        } => {
+            if before.version != expected_version {
+                return Err(Error::Conflict(format!(
+                    "case {id} changed since it was read (version {} now, {expected_version} read); read it again",
+                    before.version
+                )));
+            }
+            case = Case {
+                id: before.id.clone(),
+                seq: before.seq,
+                version: before.version,
+                created_at: before.created_at,
+                updated_at: before.updated_at,
+                triage: None,
+                ..*new
+            };
+            Some(action)
+        }
+    };
+    let Some(action) = action else {
+        return Ok(Updated {
+            case: before,
+            changed: false,
+        });
+    };
+    let (old, new) = changed_fields(&before, &case)?;
+    if new.as_object().is_none_or(serde_json::Map::is_empty) {
+        return Ok(Updated {
+            case: before,
+            changed: false,
+        });
+    }
+    case.version = take(next_version);
+    case.updated_at = now;
+    save(conn, &mut case)?;
+    rewritten.push(case.id.clone());
+    audit(conn, &id, now, &actor, action, &old, &new)?;
+    Ok(Updated {
+        case,
+        changed: true,
+    })
+}
+
+fn save_checkpoint(conn: &Connection, c: &ImportCheckpoint) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            format!("import:{}", c.file_key),
+            c.lines_done.to_string()
+        ])
+    })
+    .map_err(store_err)?;
+    Ok(())
+}
+
+fn take(counter: &mut u64) -> u64 {
+    let v = *counter;
+    *counter += 1;
+    v
+}
