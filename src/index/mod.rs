@@ -11,7 +11,7 @@ mod similar;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 pub use tantivy::index::SegmentId;
 use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
@@ -85,7 +85,9 @@ pub struct CaseIndex {
     committed_version: AtomicU64,
     rebuilt: bool,
     /// In a bulk load ([`CaseIndex::set_bulk`]).
-    bulk: std::sync::atomic::AtomicBool,
+    bulk: AtomicBool,
+    /// A read panicked: the index must be rebuilt.
+    damaged: AtomicBool,
     /// Each live segment's columns that similar-case hits read, opened once per segment.
     hit_columns: similar::HitColumnsCache,
 }
@@ -97,51 +99,84 @@ impl std::fmt::Debug for CaseIndex {
 }
 
 impl CaseIndex {
-    /// Opens the index in `dir`, or creates an empty one when it is missing, unreadable or of
-    /// another schema ([`CaseIndex::was_rebuilt`] then says so: the caller re-indexes from the
-    /// store). `tokenizer` must segment as the rest of the pipeline does.
+    /// Opens the index in `dir`, or creates an empty one when it is missing, of another schema,
+    /// or damaged in any way opening it can tell: a segment file missing, truncated or failing
+    /// its checksum, or tantivy failing (or panicking) to open it. [`CaseIndex::was_rebuilt`]
+    /// then says so, and the caller re-indexes from the store. `tokenizer` must segment as the
+    /// rest of the pipeline does. Blocking: the checksums read the whole index once.
     pub fn open(dir: &Path, tokenizer: ChineseTokenizer) -> Result<Self> {
-        let (schema, fields) = Fields::schema();
-        let existing = dir.join("meta.json").exists();
-        let opened = if existing {
-            match Index::open_in_dir(dir) {
-                Ok(i) if i.schema() == schema => Some(i),
-                Ok(_) => {
-                    tracing::warn!(dir = %dir.display(), "index has another schema; rebuilding it from the store");
+        let opened = if dir.join("meta.json").exists() {
+            let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                Self::open_existing(dir, tokenizer.clone())
+            }));
+            match attempt {
+                Ok(Ok(index)) => Some(index),
+                Ok(Err(why)) => {
+                    tracing::warn!(dir = %dir.display(), why, "the search index is unusable; rebuilding it from the store");
                     None
                 }
-                Err(e) => {
-                    tracing::warn!(dir = %dir.display(), error = %e, "index is unreadable; rebuilding it from the store");
+                Err(_) => {
+                    tracing::warn!(dir = %dir.display(), "the search index panicked on opening; rebuilding it from the store");
                     None
                 }
             }
         } else {
             None
         };
-        let rebuilt = opened.is_none();
-        let index = match opened {
-            Some(i) => i,
+        match opened {
+            Some(index) => Ok(index),
             None => {
                 if dir.exists() {
                     std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
                 }
                 std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-                Index::create_in_dir(dir, schema).map_err(index_err)?
+                let (schema, _) = Fields::schema();
+                let index = Index::create_in_dir(dir, schema).map_err(index_err)?;
+                Self::assemble(dir, index, tokenizer, true).map_err(Error::Index)
             }
-        };
+        }
+    }
+
+    /// The index in `dir` if it is whole, or why not.
+    fn open_existing(dir: &Path, tokenizer: ChineseTokenizer) -> std::result::Result<Self, String> {
+        let index = Index::open_in_dir(dir).map_err(|e| e.to_string())?;
+        if index.schema() != Fields::schema().0 {
+            return Err("it has another schema".into());
+        }
+        let damaged = index.validate_checksum().map_err(|e| e.to_string())?;
+        if !damaged.is_empty() {
+            let files: Vec<String> = damaged.iter().map(|p| p.display().to_string()).collect();
+            return Err(format!("damaged files: {}", files.join(", ")));
+        }
+        Self::assemble(dir, index, tokenizer, false)
+    }
+
+    fn assemble(
+        dir: &Path,
+        index: Index,
+        tokenizer: ChineseTokenizer,
+        rebuilt: bool,
+    ) -> std::result::Result<Self, String> {
+        let (_, fields) = Fields::schema();
         index.tokenizers().register(TOKENIZER, tokenizer.clone());
         let committed: u64 = index
             .load_metas()
-            .map_err(index_err)?
+            .map_err(|e| e.to_string())?
             .payload
             .and_then(|p| p.parse().ok())
             .unwrap_or(0);
-        let writer = new_writer(&index, false)?;
-        let reader = index
+        let writer = new_writer(&index, false).map_err(|e| e.to_string())?;
+        let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
-            .map_err(index_err)?;
+            .map_err(|e: tantivy::TantivyError| e.to_string())?;
+        // Every segment's postings open: a file missing since the last commit shows here.
+        for segment in reader.searcher().segment_readers() {
+            for field in [fields.text, fields.title] {
+                segment.inverted_index(field).map_err(|e| e.to_string())?;
+            }
+        }
         Ok(CaseIndex {
             hit_columns: Default::default(),
             dir: dir.to_path_buf(),
@@ -154,7 +189,32 @@ impl CaseIndex {
             committed_version: AtomicU64::new(committed),
             rebuilt,
             bulk: Default::default(),
+            damaged: Default::default(),
         })
+    }
+
+    /// Runs a read of the index; a panic in tantivy (damaged data it did not check) becomes
+    /// an error for this request only, and marks the index for a rebuild
+    /// ([`CaseIndex::take_damage`]).
+    fn guarded<T>(&self, what: &str, read: impl FnOnce() -> Result<T>) -> Result<T> {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
+            Ok(r) => r,
+            Err(_) => {
+                self.damaged.store(true, Ordering::Release);
+                tracing::error!(
+                    what,
+                    "the search index panicked: it is damaged and will be rebuilt from the store"
+                );
+                Err(Error::Index(format!(
+                    "the search index failed on {what}: it is damaged and is being rebuilt from the store"
+                )))
+            }
+        }
+    }
+
+    /// Whether a read found the index damaged since the last call (the caller rebuilds it).
+    pub fn take_damage(&self) -> bool {
+        self.damaged.swap(false, Ordering::AcqRel)
     }
 
     /// Whether `open` found no usable index and started an empty one.
@@ -247,9 +307,14 @@ impl CaseIndex {
     /// tantivy's writer may be unusable then, and what it held is lost anyway.
     pub fn recover(&self) -> Result<()> {
         let mut slot = self.writer.lock().expect("index writer lock");
+        let bulk = self.bulk.load(Ordering::Acquire);
         if let Some(mut writer) = slot.take() {
             match writer.rollback() {
-                Ok(_) => *slot = Some(writer),
+                Ok(_) => {
+                    // A rolled-back writer starts over with tantivy's default merge policy.
+                    writer.set_merge_policy(merge_policy(bulk));
+                    *slot = Some(writer);
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "the index writer cannot roll back; replacing it");
                     drop(writer);

@@ -99,6 +99,10 @@ pub struct SearchResults {
 impl CaseIndex {
     /// Runs a search.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults> {
+        self.guarded("a search", || self.search_unguarded(req))
+    }
+
+    fn search_unguarded(&self, req: &SearchRequest) -> Result<SearchResults> {
         if req.offset > MAX_OFFSET {
             return Err(Error::Invalid(format!(
                 "cannot page past {MAX_OFFSET} hits: narrow the query or the filters, or use export"

@@ -67,6 +67,12 @@ pub struct SimilarHit {
 impl CaseIndex {
     /// Cases similar to `text`, best first.
     pub fn similar(&self, text: &str, req: &SimilarRequest) -> Result<Vec<SimilarHit>> {
+        self.guarded("a similar-case lookup", || {
+            self.similar_unguarded(text, req)
+        })
+    }
+
+    fn similar_unguarded(&self, text: &str, req: &SimilarRequest) -> Result<Vec<SimilarHit>> {
         let query = self.similar_query(text)?;
         self.similar_to_query(&query, req)
     }

@@ -55,20 +55,40 @@ pub(super) fn catch_up(
     Ok(done)
 }
 
-/// Feeds one batch of the change feed to every view; returns its size.
+/// Feeds one batch of the change feed to every view; returns its size. The index follows
+/// from its own last version; the near-duplicate view and the watch take only what they have
+/// not seen (an index being rebuilt reads the store again from the start).
 fn step(shared: &Shared, observe: bool) -> Result<usize> {
     let batch = shared
         .store
         .changed_since(shared.index.added_version(), STEP)?;
-    if batch.is_empty() {
+    let Some(last) = batch.last().map(|c| c.version) else {
         return Ok(0);
+    };
+    let seen = shared.fed_version.load(Ordering::Acquire);
+    let fresh = batch.partition_point(|c| c.version <= seen);
+    if fresh < batch.len() {
+        shared.duplicates.follow(&*shared.store, &batch[fresh..])?;
     }
-    shared.duplicates.follow(&*shared.store, &batch)?;
     shared.index.upsert(&batch)?;
-    if observe {
-        shared.watch.observe(&batch, true);
+    if fresh < batch.len() {
+        if observe {
+            shared.watch.observe(&batch[fresh..], true);
+        }
+        shared.fed_version.fetch_max(last, Ordering::AcqRel);
     }
     Ok(batch.len())
+}
+
+/// Empties a damaged index so that the follower fills it again from the store.
+fn start_rebuild(shared: &Shared) -> Result<()> {
+    tracing::warn!("rebuilding the damaged search index from the store; not ready until done");
+    shared.health.start_rebuild();
+    if shared.index.clear().is_err() {
+        shared.index.recover()?;
+        shared.index.clear()?;
+    }
+    Ok(())
 }
 
 /// The follower thread's handle. Dropping it commits what is pending and stops the thread.
@@ -152,6 +172,9 @@ fn follow(shared: &Shared, wake: &Receiver<()>, gate: &Mutex<()>, bulk: &AtomicB
         }
         let _held = gate.lock().unwrap_or_else(|p| p.into_inner());
         let outcome = (|| -> Result<()> {
+            if shared.index.take_damage() {
+                start_rebuild(shared)?;
+            }
             while step(shared, true)? > 0 {}
             if last_sweep.elapsed() >= SWEEP_EVERY {
                 shared.watch.sweep(jiff::Timestamp::now());

@@ -32,6 +32,8 @@ pub(crate) struct Shared {
     pub duplicates: DuplicateView,
     pub watch: Arc<Watch>,
     pub health: Health,
+    /// The highest store version the near-duplicate view and the watch have taken.
+    pub fed_version: std::sync::atomic::AtomicU64,
 }
 
 /// What keeps the service from being ready, as the follower and start-up see it.
@@ -49,6 +51,11 @@ impl Health {
             .follower_error
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = error;
+    }
+
+    /// The index was found damaged and is being rebuilt.
+    pub fn start_rebuild(&self) {
+        self.rebuilding.store(true, Ordering::Release);
     }
 
     fn follower_error(&self) -> Option<String> {
@@ -93,6 +100,8 @@ impl Views {
     /// is behind catches up — except an index found missing or damaged, which is rebuilt by
     /// the follower while the service runs, not ready until it is done.
     pub fn start(store: Arc<dyn CaseStore>, index: Arc<CaseIndex>, watch: Watch) -> Result<Self> {
+        // What the two views below are built from at least; anything later is fed again.
+        let fed = store.max_version()?;
         let duplicates = DuplicateView::rebuild(&*store)?;
         if !duplicates.is_empty() {
             tracing::info!(
@@ -111,6 +120,7 @@ impl Views {
             duplicates,
             watch,
             health: Health::default(),
+            fed_version: fed.into(),
         });
         let cases = shared.store.count()?;
         if shared.index.was_rebuilt() && cases > 0 {

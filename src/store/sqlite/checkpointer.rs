@@ -35,11 +35,21 @@ impl Checkpointer {
             .name("tousu-store-checkpointer".into())
             .spawn(move || {
                 crate::background::lower_priority();
+                // Said once per run of failures (a full disk fails every 200 ms), and again
+                // when they end.
+                let mut failing = false;
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
                     // PASSIVE: copies what no reader still needs, never waits on the writer.
-                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-                    {
-                        tracing::warn!(error = %e, "store checkpoint failed; the writer's own will do");
+                    match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                        Err(e) if !failing => {
+                            failing = true;
+                            tracing::warn!(error = %e, "store checkpoints fail; the writer's own will do");
+                        }
+                        Ok(()) if failing => {
+                            failing = false;
+                            tracing::info!("store checkpoints work again");
+                        }
+                        _ => {}
                     }
                 }
             })
