@@ -1,15 +1,26 @@
 //! # tousu (投诉)
 //!
-//! Triage and analysis of Chinese customer complaints.
+//! Triage and analysis of Chinese complaints.
 //!
-//! Data flows one way: `text` (normalise, mask PII, segment) → `classify` (category and grade
-//! model) → `triage` (grade rules with reason codes) → the CLI. The engine never imports HTTP.
+//! A complaint goes one way: `text` prepares it once (normalise, mask PII, segment, the contact's
+//! hash and the near-duplicate fingerprint) → `service` links it to earlier cases → `triage`
+//! judges it (the `classify` model, grade rules with reason codes, the links' escalations,
+//! routing and deadlines) → `service` advises and makes the case → `store` persists it. The
+//! derived views (`index`, near-duplicate bands, `trends`) follow the store's change feed;
+//! `alerts` delivers what the rules raise. The engine never imports HTTP: `http` drives the
+//! `service`, and so does the command line.
 //!
-//! - [`domain`]: plain types shared by every layer (grades, reason codes, PII kinds).
-//! - [`text`]: normalisation, PII masking, jieba segmentation, keywords.
+//! - [`domain`]: plain types shared by every layer (cases, grades, reason codes, alerts).
+//! - [`text`]: normalisation, PII masking, jieba segmentation, keywords, fingerprints.
 //! - [`classify`]: the unit tokenizer, the candle model, training, evaluation, explanations.
-//! - [`triage`]: profiles, auditable grade rules, and the engine that runs it all.
-//! - [`background`]: background threads give way to request threads.
+//! - [`triage`]: profiles, auditable grade rules, deadlines, and the engine that judges.
+//! - [`store`]: the system of record behind a narrow trait, its contract and conformance suite.
+//! - [`index`]: the tantivy search index: search, facets, similar cases.
+//! - [`trends`]: counts over time, burst tests, hot topics.
+//! - [`alerts`]: webhook formats, signatures, delivery with retries, the live feed.
+//! - [`service`]: the case service by job: intake, handling, advice, derived views, tools.
+//! - [`http`]: the axum API.
+//! - [`config`], [`error`], [`background`]: configuration, the crate's errors, thread priority.
 #![warn(missing_docs)]
 
 pub mod alerts;
