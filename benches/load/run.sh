@@ -13,6 +13,7 @@
 #           creates, each is a near duplicate in one ever-growing group complaint and half
 #           raise a safety or external-complaint alert: the worst case for the links.
 # Needs wrk (Debian: apt-get install wrk). Usage: bash benches/load/run.sh [cases] [seconds]
+# (TOUSU_BIN=path/to/tousu measures another build than this checkout's release build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-100000}
@@ -24,11 +25,13 @@ if curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; then
   exit 1
 fi
 DATA=$(mktemp -d /tmp/tousu-load.XXXXXX)
-cargo build --release --quiet
+# TOUSU_BIN runs another build (to compare two commits on the same machine, alternating).
+BIN=${TOUSU_BIN:-./target/release/tousu}
+[ -n "${TOUSU_BIN:-}" ] || cargo build --release --quiet
 python3 benches/load/make_cases.py "$N" > "$DATA/cases.jsonl"
 python3 benches/load/make_cases.py 64000 --bodies > "$DATA/bodies.txt"
-./target/release/tousu import "$DATA/cases.jsonl" --data-dir "$DATA/db" 2>&1 | grep imported
-./target/release/tousu serve --data-dir "$DATA/db" --bind "127.0.0.1:$PORT" 2>"$DATA/serve.log" &
+"$BIN" import "$DATA/cases.jsonl" --data-dir "$DATA/db" 2>&1 | grep imported
+"$BIN" serve --data-dir "$DATA/db" --bind "127.0.0.1:$PORT" 2>"$DATA/serve.log" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
 until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.2; done

@@ -25,6 +25,8 @@ use crate::text::{BANDS, Signature};
 
 /// Candidates per band looked at for one lookup: templated texts share bands often.
 const PER_BAND: usize = 32;
+/// Candidates whose fingerprints are read from the store at a time to confirm one.
+const CONFIRM_STEP: usize = 8;
 /// Fingerprints read from the store per step when rebuilding.
 const REBUILD_STEP: usize = 10_000;
 
@@ -95,10 +97,18 @@ impl DuplicateView {
         if candidates.is_empty() {
             return Ok(None);
         }
-        let matched = store.fingerprints_of(&candidates)?.into_iter().find(|row| {
-            Signature::from_bytes(&row.fingerprint)
-                .is_some_and(|s| s.is_near_duplicate(fingerprint))
-        });
+        // Newest first, a few at a time: the newest candidate is usually the match, and
+        // templated texts can share bands with hundreds.
+        let mut matched = None;
+        for seqs in candidates.chunks(CONFIRM_STEP) {
+            matched = store.fingerprints_of(seqs)?.into_iter().find(|row| {
+                Signature::from_bytes(&row.fingerprint)
+                    .is_some_and(|s| s.is_near_duplicate(fingerprint))
+            });
+            if matched.is_some() {
+                break;
+            }
+        }
         let Some(row) = matched else {
             return Ok(None);
         };
