@@ -10,6 +10,7 @@ use super::auth::{Caller, Permission};
 use super::error::ApiError;
 use super::json::Params;
 use super::{AppState, blocking};
+use crate::error::cut;
 use crate::index::{SearchRequest, Sort};
 use crate::service::SearchPage;
 
@@ -62,15 +63,16 @@ impl SearchParams {
             Some("oldest") => Sort::Oldest,
             Some(other) => {
                 return Err(invalid(format!(
-                    "sort={other:?}: use relevance, newest or oldest"
+                    "sort={:?}: use relevance, newest or oldest",
+                    cut(other)
                 )));
             }
         };
         let offset = match self.cursor.as_deref() {
             None | Some("") => 0,
-            Some(c) => c
-                .parse()
-                .map_err(|_| invalid(format!("cursor={c:?} is not a cursor this API gave")))?,
+            Some(c) => c.parse().map_err(|_| {
+                invalid(format!("cursor={:?} is not a cursor this API gave", cut(c)))
+            })?,
         };
         let mut filters = Vec::new();
         for (name, value) in [

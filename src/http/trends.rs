@@ -17,6 +17,7 @@ use super::auth::{Caller, Permission};
 use super::error::ApiError;
 use super::json::Params;
 use crate::alerts::AlertRecord;
+use crate::error::cut;
 use crate::trends::{Bucket, Dimension, HotTopic, Rising, TrendTable};
 
 /// Most series, rising values or topics in one answer.
@@ -32,7 +33,8 @@ fn dimension(s: Option<&str>) -> Result<Dimension, ApiError> {
     s.map_or(Ok(Dimension::Category), |s| {
         Dimension::parse(s).ok_or_else(|| {
             invalid(format!(
-                "dimension must be category, grade, channel, department or phrase, not {s:?}"
+                "dimension must be category, grade, channel, department or phrase, not {:?}",
+                cut(s)
             ))
         })
     })
@@ -64,8 +66,12 @@ pub async fn table(
     let dimension = dimension(p.dimension.as_deref())?;
     let bucket = match p.bucket.as_deref() {
         None => Bucket::Day,
-        Some(b) => Bucket::parse(b)
-            .ok_or_else(|| invalid(format!("bucket must be hour, day or week, not {b:?}")))?,
+        Some(b) => Bucket::parse(b).ok_or_else(|| {
+            invalid(format!(
+                "bucket must be hour, day or week, not {:?}",
+                cut(b)
+            ))
+        })?,
     };
     let to =
         p.to.unwrap_or_else(|| state.service.views().watch().default_end());

@@ -51,6 +51,28 @@ fn alert(key: &str, fingerprint: &str) -> Alert {
     }
 }
 
+/// Raises a marker alert and waits until it has been delivered and nothing is pending. The
+/// worker is one thread taking due deliveries oldest first, so after this every attempt raised
+/// or scheduled before the marker has been made or is still pending — and nothing is: a count
+/// of earlier deliveries read afterwards is final, and a check that something did not happen
+/// cannot pass just because it was read too early.
+fn drain(center: &AlertCenter, receiver: &Receiver) {
+    center
+        .raise(alert(MARKER, "m"))
+        .unwrap()
+        .expect("the marker is new");
+    assert!(
+        wait_until(DELIVERY_DEADLINE, || {
+            receiver.for_key(MARKER).iter().any(|r| r.status == 200) && center.pending() == 0
+        }),
+        "the marker was not delivered, or deliveries are still pending ({})",
+        center.pending()
+    );
+}
+
+/// The key of [`drain`]'s marker alert.
+const MARKER: &str = "marker:drained";
+
 /// An alert center over a store in `dir`.
 fn open(dir: &Path, settings: AlertSettings) -> Arc<AlertCenter> {
     AlertCenter::open(store(dir), settings).unwrap()
@@ -110,8 +132,9 @@ fn server_error_is_retried_then_delivered_once() {
 
     let stored = center.raise(alert("topic:T1", "a")).unwrap().unwrap();
     assert!(wait_until(DELIVERY_DEADLINE, || receiver.accepted() == 1));
-    std::thread::sleep(Duration::from_millis(300)); // room for a wrong extra attempt
-    let got = receiver.received();
+    // No wrong extra attempt can still come once a later alert is through.
+    drain(&center, &receiver);
+    let got = receiver.for_key("topic:T1");
     let statuses: Vec<u16> = got.iter().map(|r| r.status).collect();
     assert_eq!(statuses, [500, 500, 200]);
     assert!(
@@ -120,7 +143,8 @@ fn server_error_is_retried_then_delivered_once() {
     );
     assert_eq!(center.pending(), 0);
 
-    let record = &center.history(None, 10).unwrap()[0];
+    let history = center.history(None, 10).unwrap();
+    let record = history.iter().find(|r| r.alert.id == stored.id).unwrap();
     let delivery = &record.deliveries[0];
     assert_eq!(delivery.status, DeliveryStatus::Delivered);
     assert_eq!(delivery.attempts, 3);
@@ -164,11 +188,19 @@ fn restart_mid_retry_delivers_exactly_once() {
         "the pending delivery survives the restart"
     );
     assert!(wait_until(DELIVERY_DEADLINE, || receiver.accepted() == 1));
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(receiver.accepted(), 1, "delivered exactly once");
-    assert_eq!(receiver.received().len(), failed_before + 1);
-    assert_eq!(center.pending(), 0);
-    let delivery = &center.history(None, 1).unwrap()[0].deliveries[0];
+    // A second send of the restarted delivery would come before a later alert's, or be pending.
+    drain(&center, &receiver);
+    let key = "case:TS20261122-000001";
+    let sent = receiver.for_key(key);
+    let accepted = sent.iter().filter(|r| r.status == 200).count();
+    assert_eq!(accepted, 1, "delivered exactly once");
+    assert_eq!(sent.len(), failed_before + 1);
+    let history = center.history(None, 10).unwrap();
+    let delivery = &history
+        .iter()
+        .find(|r| r.alert.key == key)
+        .unwrap()
+        .deliveries[0];
     assert_eq!(delivery.status, DeliveryStatus::Delivered);
     assert_eq!(delivery.attempts as usize, failed_before + 1);
 }
@@ -227,9 +259,17 @@ fn same_key_and_fingerprint_alerts_once() {
     assert!(changed.is_some(), "a material change alerts again");
 
     assert!(wait_until(DELIVERY_DEADLINE, || receiver.accepted() == 3));
-    std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(receiver.received().len(), 3);
-    let history = center.history(None, 10).unwrap();
+    // Once a later alert is through, no delivery of the dropped repeat can still come.
+    drain(&center, &receiver);
+    assert_eq!(receiver.for_key("topic:T123").len(), 2, "b3 once, b4 once");
+    assert_eq!(receiver.for_key("topic:T456").len(), 1);
+    assert_eq!(receiver.received().len(), 4, "three alerts and the marker");
+    let history: Vec<_> = center
+        .history(None, 10)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.alert.key != MARKER)
+        .collect();
     assert_eq!(history.len(), 3);
     let ids: std::collections::HashSet<_> = history.iter().map(|r| r.alert.id.clone()).collect();
     assert_eq!(ids.len(), 3, "ids are unique");

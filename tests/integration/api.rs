@@ -17,26 +17,26 @@ use tower::ServiceExt;
 
 use crate::support::fixture_service_with;
 
-const INTAKE_KEY: &str = "intake-key-0123456789abcdef";
-const ANALYST_KEY: &str = "analyst-key-0123456789abcdef";
-const ADMIN_KEY: &str = "admin-key-0123456789abcdef";
+pub(crate) const INTAKE_KEY: &str = "intake-key-0123456789abcdef";
+pub(crate) const ANALYST_KEY: &str = "analyst-key-0123456789abcdef";
+pub(crate) const ADMIN_KEY: &str = "admin-key-0123456789abcdef";
 
-const BROADBAND: &str = "家里宽带断网三天了，报修多次没人处理";
+pub(crate) const BROADBAND: &str = "家里宽带断网三天了，报修多次没人处理";
 const BROADBAND_SLOW: &str = "宽带网速特别慢，看视频一直卡顿，装维师傅约好上门却没来";
-const BILL: &str = "话费被多扣了二十元，要求退还";
+pub(crate) const BILL: &str = "话费被多扣了二十元，要求退还";
 const VALUE_ADDED: &str = "账单里有不认识的增值业务，莫名其妙被扣费，要求返还";
-const SIGNAL: &str = "小区手机信号很差，打电话经常掉线";
+pub(crate) const SIGNAL: &str = "小区手机信号很差，打电话经常掉线";
 const COUNTER: &str = "营业厅工作人员态度很差，办理业务很慢，排队等了很久";
 
 /// An app over its own temporary store and index.
-struct TestApp {
-    app: Router,
-    service: Arc<Service>,
+pub(crate) struct TestApp {
+    pub(crate) app: Router,
+    pub(crate) service: Arc<Service>,
     _dir: TempDir,
 }
 
 /// The three keys, one per role: `crm` (intake), `ana` (analyst), `root` (admin).
-fn keys() -> Vec<ApiKey> {
+pub(crate) fn keys() -> Vec<ApiKey> {
     [
         ("crm", Role::Intake, INTAKE_KEY),
         ("ana", Role::Analyst, ANALYST_KEY),
@@ -51,7 +51,7 @@ fn keys() -> Vec<ApiKey> {
     .collect()
 }
 
-fn build(keys: Vec<ApiKey>, limits: Limits) -> TestApp {
+pub(crate) fn build(keys: Vec<ApiKey>, limits: Limits) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let settings = tousu::service::ServiceSettings {
         limits: limits.intake(),
@@ -67,19 +67,19 @@ fn build(keys: Vec<ApiKey>, limits: Limits) -> TestApp {
 }
 
 /// The usual app: the three keys, default limits.
-fn app() -> TestApp {
+pub(crate) fn app() -> TestApp {
     build(keys(), Limits::default())
 }
 
 /// A response, read whole.
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
+pub(crate) struct Resp {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
 }
 
 impl Resp {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
             panic!(
                 "{} body is not JSON ({e}): {}",
@@ -89,16 +89,16 @@ impl Resp {
         })
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// Checks the status and that the body is JSON; returns it.
-    fn expect(&self, status: StatusCode) -> Value {
+    pub(crate) fn expect(&self, status: StatusCode) -> Value {
         assert_eq!(self.status, status, "{}", self.text());
         assert!(
             self.header("content-type")
@@ -111,7 +111,7 @@ impl Resp {
 
     /// Checks this is the API's error answer: `status`, a JSON body with exactly `code` and
     /// `message`, and this code. Returns the message.
-    fn error(&self, status: StatusCode, code: &str) -> String {
+    pub(crate) fn error(&self, status: StatusCode, code: &str) -> String {
         let v = self.expect(status);
         let obj = v.as_object().expect("error body is an object");
         let mut fields: Vec<&str> = obj.keys().map(String::as_str).collect();
@@ -125,12 +125,12 @@ impl Resp {
 }
 
 impl TestApp {
-    async fn send(&self, req: Request<Body>) -> Resp {
+    pub(crate) async fn send(&self, req: Request<Body>) -> Resp {
         read(self.app.clone().oneshot(req).await.unwrap()).await
     }
 
     /// A request with the key as `Authorization: Bearer` and the body as JSON.
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         uri: &str,
@@ -140,21 +140,21 @@ impl TestApp {
         self.send(request(method, uri, key, body)).await
     }
 
-    async fn get(&self, uri: &str, key: Option<&str>) -> Resp {
+    pub(crate) async fn get(&self, uri: &str, key: Option<&str>) -> Resp {
         self.call(Method::GET, uri, key, None).await
     }
 
-    async fn post(&self, uri: &str, key: Option<&str>, body: &Value) -> Resp {
+    pub(crate) async fn post(&self, uri: &str, key: Option<&str>, body: &Value) -> Resp {
         self.call(Method::POST, uri, key, Some(body)).await
     }
 
-    async fn patch(&self, id: &str, key: Option<&str>, body: &Value) -> Resp {
+    pub(crate) async fn patch(&self, id: &str, key: Option<&str>, body: &Value) -> Resp {
         self.call(Method::PATCH, &format!("/v1/cases/{id}"), key, Some(body))
             .await
     }
 
     /// Creates a case as the intake key; its JSON.
-    async fn create(&self, body: &Value) -> Value {
+    pub(crate) async fn create(&self, body: &Value) -> Value {
         let r = self.post("/v1/cases", Some(INTAKE_KEY), body).await;
         let v = r.expect(StatusCode::CREATED);
         assert!(is_case_id(v["id"].as_str().unwrap_or_default()), "{v}");
@@ -162,21 +162,21 @@ impl TestApp {
     }
 
     /// Creates a case with this text; its id.
-    async fn create_text(&self, text: &str) -> String {
+    pub(crate) async fn create_text(&self, text: &str) -> String {
         id_of(&self.create(&json!({ "text": text })).await)
     }
 
-    fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         self.service.store().count().unwrap()
     }
 
-    fn sync(&self) {
+    pub(crate) fn sync(&self) {
         self.service.views().sync().unwrap();
     }
 }
 
 /// Reads a response whole.
-async fn read(r: axum::response::Response) -> Resp {
+pub(crate) async fn read(r: axum::response::Response) -> Resp {
     let (parts, body) = r.into_parts();
     Resp {
         status: parts.status,
@@ -185,7 +185,12 @@ async fn read(r: axum::response::Response) -> Resp {
     }
 }
 
-fn request(method: Method, uri: &str, key: Option<&str>, body: Option<&Value>) -> Request<Body> {
+pub(crate) fn request(
+    method: Method,
+    uri: &str,
+    key: Option<&str>,
+    body: Option<&Value>,
+) -> Request<Body> {
     let mut b = Request::builder().method(method).uri(uri);
     if let Some(k) = key {
         b = b.header(header::AUTHORIZATION, format!("Bearer {k}"));
@@ -200,7 +205,11 @@ fn request(method: Method, uri: &str, key: Option<&str>, body: Option<&Value>) -
 }
 
 /// A POST with a raw body and headers of our choosing.
-fn raw_post(uri: &str, headers: &[(&str, &str)], body: impl Into<Body>) -> Request<Body> {
+pub(crate) fn raw_post(
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Body>,
+) -> Request<Body> {
     let mut b = Request::builder().method(Method::POST).uri(uri);
     for (k, v) in headers {
         b = b.header(*k, *v);
@@ -208,12 +217,12 @@ fn raw_post(uri: &str, headers: &[(&str, &str)], body: impl Into<Body>) -> Reque
     b.body(body.into()).unwrap()
 }
 
-fn id_of(v: &Value) -> String {
+pub(crate) fn id_of(v: &Value) -> String {
     v["id"].as_str().expect("an id").to_string()
 }
 
 /// `TS` + 8 digits + `-` + 6 digits.
-fn is_case_id(s: &str) -> bool {
+pub(crate) fn is_case_id(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 17
         && s.starts_with("TS")
@@ -223,7 +232,7 @@ fn is_case_id(s: &str) -> bool {
 }
 
 /// Percent-encodes a query value.
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
@@ -797,6 +806,7 @@ async fn a_retry_while_the_first_request_runs_is_a_409_conflict() {
                 _ => {
                     let m = r.error(StatusCode::CONFLICT, "conflict");
                     assert!(m.contains("still being processed"), "{m}");
+                    assert_eq!(r.header("retry-after"), Some("1"), "{m}");
                     conflicts += 1;
                 }
             }
@@ -2038,7 +2048,7 @@ async fn the_docs_page_is_served_from_the_binary_without_a_key() {
 
 /// Waits until the watch (trends and topics) has counted `n` cases: `sync_index` brings the
 /// index up to date, and the follower may still be counting the batch it just indexed.
-fn settle(t: &TestApp, n: usize) {
+pub(crate) fn settle(t: &TestApp, n: usize) {
     t.sync();
     let start = Instant::now();
     while t.service.views().watch().cases() < n {
@@ -2354,13 +2364,31 @@ async fn rising_and_topics_answer_in_the_documented_shape() {
         "most surprising first: {v}"
     );
 
-    let v = t.get("/v1/topics", k).await.expect(StatusCode::OK);
-    assert!(v["topics"].is_array(), "{v}");
-    v["end"]
-        .as_str()
-        .unwrap()
-        .parse::<jiff::Timestamp>()
-        .expect("end is RFC 3339");
+    // A hot topic: residents of one compound writing about one barbecue stall within three
+    // days, each their own complainant (no contact). A topic needs `min_cases` (3) different
+    // complainants in its 7-day window with growth over its baseline (a new topic's rate is
+    // floored at one case a month); these come after 7 March so the rising checks above are
+    // untouched.
+    let letters = [
+        "魅力之城小区楼下烧烤店每天营业到凌晨，噪音扰民，油烟熏人，业主无法休息",
+        "魅力之城小区楼下烧烤店深夜噪音扰民，油烟太大，业主多次投诉无果",
+        "魅力之城小区楼下烧烤店油烟和噪音扰民严重，影响业主夜间休息",
+        "魅力之城小区楼下烧烤店凌晨还在营业，噪音油烟扰民，业主请求处理",
+    ];
+    let mut topic_ids = Vec::new();
+    for (i, text) in letters.into_iter().enumerate() {
+        let v = t
+            .create(&json!({
+                "text": text,
+                "received_at": format!("2026-03-{:02}T12:00:00Z", 10 + i.min(2)),
+            }))
+            .await;
+        topic_ids.push(id_of(&v));
+    }
+    settle(&t, ids_.len() + topic_ids.len());
+    let end = "2026-03-13T00:00:00+08:00";
+    let by_default = t.get("/v1/topics", k).await.expect(StatusCode::OK);
+    assert_rfc3339_end(&by_default);
     let v = t
         .get(&format!("/v1/topics?top=5&end={}", enc(end)), k)
         .await
@@ -2374,7 +2402,13 @@ async fn rising_and_topics_answer_in_the_documented_shape() {
         end.parse::<jiff::Timestamp>().unwrap()
     );
     let topics = v["topics"].as_array().unwrap();
+    assert!(!topics.is_empty(), "no hot topic formed: {v}");
     assert!(topics.len() <= 5, "{v}");
+    // The window ends after the latest case, so the default answer has the topic too.
+    assert_eq!(
+        by_default["topics"][0]["id"], topics[0]["id"],
+        "{by_default}"
+    );
     for topic in topics {
         for field in [
             "id",
@@ -2391,6 +2425,48 @@ async fn rising_and_topics_answer_in_the_documented_shape() {
             assert!(topic.get(field).is_some(), "{field}: {topic}");
         }
     }
+    // The hottest is the compound's: its cases, named by its phrases, with a burst verdict.
+    let hot = &topics[0];
+    assert!(hot["id"].as_str().unwrap().starts_with('T'), "{hot}");
+    let samples: Vec<String> = hot["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    assert!(!samples.is_empty(), "{hot}");
+    assert!(samples.iter().all(|s| topic_ids.contains(s)), "{hot}");
+    let cases = hot["cases"].as_u64().unwrap();
+    assert!(cases >= 3, "{hot}");
+    assert!(hot["complainants"].as_u64().unwrap() >= 3, "{hot}");
+    assert!(hot["total_cases"].as_u64().unwrap() >= cases, "{hot}");
+    let phrases = hot["phrases"].as_array().unwrap();
+    assert!(
+        !phrases.is_empty() && phrases.iter().all(Value::is_string),
+        "{hot}"
+    );
+    for field in ["count", "expected", "growth", "p_value", "score"] {
+        assert!(hot["burst"][field].is_number(), "{field}: {hot}");
+    }
+    assert_eq!(hot["burst"]["count"], hot["complainants"], "{hot}");
+    let seen = |f: &str| hot[f].as_str().unwrap().parse::<jiff::Timestamp>().unwrap();
+    assert!(seen("first_seen") <= seen("last_seen"), "{hot}");
+    let graded: u64 = hot["grades"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(graded, cases, "every case in the window has a grade: {hot}");
+}
+
+/// Checks an answer's `end` is RFC 3339.
+fn assert_rfc3339_end(v: &Value) {
+    v["end"]
+        .as_str()
+        .unwrap()
+        .parse::<jiff::Timestamp>()
+        .expect("end is RFC 3339");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

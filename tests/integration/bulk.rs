@@ -17,7 +17,7 @@ fn service_args<'a>(data: &'a str, models: &'a str) -> Vec<&'a str> {
 }
 
 /// Runs `tousu ARGS` on a store in `dir` with the fixture model.
-fn run_in(dir: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn run_in(dir: &Path, args: &[&str]) -> std::process::Output {
     let data = dir.join("data");
     let models = support::root().join("tests/fixtures");
     let mut all = args.to_vec();
@@ -29,7 +29,7 @@ fn run_in(dir: &Path, args: &[&str]) -> std::process::Output {
 }
 
 /// `tousu export` (JSONL) of the store in `dir`, one value per case.
-fn exported(dir: &Path) -> Vec<serde_json::Value> {
+pub(crate) fn exported(dir: &Path) -> Vec<serde_json::Value> {
     let out = run_in(dir, &["export"]);
     assert!(out.status.success(), "{}", stderr(&out));
     stdout(&out)
@@ -38,7 +38,7 @@ fn exported(dir: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn write_lines(path: &Path, lines: &[&str]) {
+pub(crate) fn write_lines(path: &Path, lines: &[&str]) {
     std::fs::write(path, lines.join("\n") + "\n").unwrap();
 }
 

@@ -12,6 +12,7 @@ mod cli;
 mod datasets;
 mod durability;
 mod faults;
+mod hardening;
 mod properties;
 mod receiver;
 mod support;

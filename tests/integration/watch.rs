@@ -144,15 +144,25 @@ fn a_safety_case_reaches_the_webhook_signed_and_only_once() {
     assert_eq!(alert2.rule, "safety_case");
     assert_ne!(alert2.id, alert.id);
 
-    // Settled: every delivery recorded as delivered, each case alerted once.
+    // Settled: a third case's alert delivered and nothing pending. The follower hands the
+    // watch cases in commit order and the worker sends due deliveries oldest first, so a second
+    // alert for either case above (raised again by the watch, or sent again by the worker)
+    // would have arrived before the third's or still be pending: the counts below are final,
+    // not read too early.
     let center = service
         .views()
         .watch()
         .alerts()
         .expect("alerting is on")
         .clone();
-    assert!(wait_until(DEADLINE, || center.pending() == 0));
-    std::thread::sleep(Duration::from_millis(300)); // room for a wrong extra delivery
+    let third = create(&service, SAFETY, None);
+    assert_reason(&third, Reason::Safety);
+    let key3 = format!("case:{}", third.id);
+    assert!(
+        wait_until(DEADLINE, || !receiver.for_key(&key3).is_empty()
+            && center.pending() == 0),
+        "the third case's alert did not arrive, or deliveries are pending"
+    );
     assert_eq!(receiver.for_key(&key).len(), 1, "{key} alerted twice");
     assert_eq!(receiver.for_key(&key2).len(), 1, "{key2} alerted twice");
     let history = center.history(None, 10).unwrap();
@@ -161,7 +171,11 @@ fn a_safety_case_reaches_the_webhook_signed_and_only_once() {
         .filter(|r| r.alert.rule == "safety_case")
         .collect();
     let keys: Vec<&str> = case_alerts.iter().map(|r| r.alert.key.as_str()).collect();
-    assert_eq!(keys, [key2.as_str(), key.as_str()], "newest first");
+    assert_eq!(
+        keys,
+        [key3.as_str(), key2.as_str(), key.as_str()],
+        "newest first"
+    );
     for record in case_alerts {
         assert_eq!(record.deliveries.len(), 1, "{record:?}");
         let d = &record.deliveries[0];
@@ -229,14 +243,18 @@ fn a_case_received_long_ago_raises_no_alert() {
     );
 
     // A fresh case after it does alert: the watch is alive, so the silence above is the rule.
+    // The follower hands the watch cases in commit order and the worker sends due deliveries
+    // oldest first: an alert for the old case would have been raised no later than the fresh
+    // one's and delivered before it or still be pending. So once the fresh alert is delivered
+    // and nothing is pending, the absence below is final, not read too early.
     let fresh = create(&service, SAFETY, None);
     assert_reason(&fresh, Reason::Safety);
     let fresh_key = format!("case:{}", fresh.id);
-    assert!(wait_until(DEADLINE, || !receiver
-        .for_key(&fresh_key)
-        .is_empty()));
-    assert!(wait_until(DEADLINE, || center.pending() == 0));
-    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        wait_until(DEADLINE, || !receiver.for_key(&fresh_key).is_empty()
+            && center.pending() == 0),
+        "the fresh case's alert did not arrive, or deliveries are pending"
+    );
 
     let old_key = format!("case:{}", old.id);
     assert!(
