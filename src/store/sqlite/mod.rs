@@ -6,6 +6,7 @@ mod checkpointer;
 mod light;
 mod rows;
 mod schema;
+mod scrub;
 mod writer;
 
 use std::path::{Path, PathBuf};

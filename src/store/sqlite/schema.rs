@@ -9,7 +9,8 @@ use rusqlite_migration::{M, Migrations};
 
 use crate::error::{Error, Result};
 
-const MIGRATIONS: &[M<'static>] = &[
+/// The migrations in order; a migration is never edited once released, only added.
+pub(super) const MIGRATIONS: &[M<'static>] = &[
     M::up(
         "CREATE TABLE cases (
         seq INTEGER PRIMARY KEY,
@@ -140,9 +141,17 @@ pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
+/// Every migration: the SQL ones, then the upgrades that need code.
+fn migrations() -> Migrations<'static> {
+    let mut all = MIGRATIONS.to_vec();
+    // Masks the free text of cases written before every field was masked.
+    all.push(M::up_with_hook("", super::scrub::scrub));
+    Migrations::new(all)
+}
+
 /// Brings the schema up to date.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
-    Migrations::from_slice(MIGRATIONS)
+    migrations()
         .to_latest(conn)
         .map_err(|e| Error::Store(format!("schema migration failed: {e}")))
 }
@@ -153,6 +162,6 @@ mod tests {
 
     #[test]
     fn migrations_are_valid() {
-        assert!(Migrations::from_slice(MIGRATIONS).validate().is_ok());
+        assert!(migrations().validate().is_ok());
     }
 }
