@@ -3,6 +3,7 @@
 
 mod alerts;
 mod checkpointer;
+mod commands;
 mod light;
 mod rows;
 mod schema;
