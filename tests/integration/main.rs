@@ -11,6 +11,7 @@ mod bulk;
 mod cli;
 mod datasets;
 mod durability;
+mod pii_sweep;
 mod properties;
 mod receiver;
 mod support;
