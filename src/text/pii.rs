@@ -41,8 +41,10 @@ pub struct Masked {
 static MOBILE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:\+?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}").expect("valid regex")
 });
-static ID_CARD_18: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[1-9][0-9]{16}[0-9Xx]").expect("valid regex"));
+// Also as written in groups of 6-8-4 (region, birth date, sequence and check).
+static ID_CARD_18: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[1-9][0-9]{5}[ -]?[0-9]{8}[ -]?[0-9]{3}[0-9Xx]").expect("valid regex")
+});
 static ID_CARD_15: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[1-9][0-9]{14}").expect("valid regex"));
 static BANK_CARD: LazyLock<Regex> = LazyLock::new(|| {
@@ -59,7 +61,8 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
 pub fn mask_pii(text: &str) -> Masked {
     let mut found: Vec<(Range<usize>, PiiKind)> = Vec::new();
     let mut take = |re: &Regex, kind: PiiKind, valid: &dyn Fn(&str) -> bool| {
-        for m in re.find_iter(text) {
+        let mut at = 0;
+        while let Some(m) = re.find_at(text, at) {
             let r = m.range();
             if digit_guarded(text, &r)
                 && valid(m.as_str())
@@ -67,11 +70,19 @@ pub fn mask_pii(text: &str) -> Masked {
                     .iter()
                     .any(|(o, _)| o.start < r.end && r.start < o.end)
             {
+                at = r.end;
                 found.push((r, kind));
+            } else {
+                // A candidate that is not a value may have swallowed the start of one (in
+                // `身份证… 6222…`, a card candidate runs from the id's last digits into the
+                // card): look again from its second character, not from its end.
+                at = r.start + text[r.start..].chars().next().map_or(1, char::len_utf8);
             }
         }
     };
-    take(&ID_CARD_18, PiiKind::IdCard, &id_card_18_valid);
+    take(&ID_CARD_18, PiiKind::IdCard, &|s| {
+        id_card_18_valid(&digits(s))
+    });
     take(&BANK_CARD, PiiKind::BankCard, &|s| luhn_valid(&digits(s)));
     take(&MOBILE, PiiKind::Mobile, &|_| true);
     take(&ID_CARD_15, PiiKind::IdCard, &id_card_15_valid);
@@ -123,13 +134,19 @@ pub fn mask_free_text(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Masks every string of a JSON value, at any depth (object keys included: an intake system
-/// may key a map by phone number).
+/// may key a map by phone number), and every number that is a value (a phone or card number
+/// sent as a JSON number becomes its placeholder string).
 pub fn mask_json(value: &mut serde_json::Value) {
     use serde_json::Value;
     match value {
         Value::String(s) => {
             if let std::borrow::Cow::Owned(m) = mask_free_text(s) {
                 *s = m;
+            }
+        }
+        Value::Number(n) => {
+            if let std::borrow::Cow::Owned(m) = mask_free_text(&n.to_string()) {
+                *value = Value::String(m);
             }
         }
         Value::Array(items) => items.iter_mut().for_each(mask_json),
@@ -140,7 +157,7 @@ pub fn mask_json(value: &mut serde_json::Value) {
                 map.insert(mask_free_text(&k).into_owned(), v);
             }
         }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        Value::Null | Value::Bool(_) => {}
     }
 }
 
@@ -268,6 +285,27 @@ mod tests {
     }
 
     #[test]
+    fn id_card_may_be_grouped() {
+        assert_eq!(kinds("身份证110105 19491231 002X"), vec![PiiKind::IdCard]);
+        assert_eq!(kinds("身份证110105-19491231-002X"), vec![PiiKind::IdCard]);
+        assert!(kinds("身份证110105 19491231 0021").is_empty());
+    }
+
+    #[test]
+    fn a_value_right_after_another_is_found() {
+        // A card candidate running from the phone's last digits into the card (and failing its
+        // guard) must not hide the card.
+        assert_eq!(
+            kinds("电话13612340074 6222024000000395950"),
+            vec![PiiKind::Mobile, PiiKind::BankCard]
+        );
+        assert_eq!(
+            mask_pii("13612340074 110105197601090369 6222024000000395950").text,
+            "〔手机号〕 〔身份证〕 〔银行卡〕"
+        );
+    }
+
+    #[test]
     fn bank_card_needs_luhn() {
         assert_eq!(
             kinds("卡号6222020200112233445"),
@@ -304,7 +342,9 @@ mod tests {
         let mut v = serde_json::json!({
             "ticket": "ＡＢ-1",
             "caller": {"phone": "13612345678", "names": ["李四", "a@b.cn"]},
-            "13712345678": 1
+            "13712345678": 1,
+            "callback": 13812345678_u64,
+            "count": 3
         });
         mask_json(&mut v);
         assert_eq!(
@@ -312,7 +352,9 @@ mod tests {
             serde_json::json!({
                 "ticket": "ＡＢ-1",
                 "caller": {"phone": "〔手机号〕", "names": ["李四", "〔邮箱〕"]},
-                "〔手机号〕": 1
+                "〔手机号〕": 1,
+                "callback": "〔手机号〕",
+                "count": 3
             })
         );
     }

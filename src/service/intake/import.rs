@@ -491,10 +491,14 @@ impl Stored {
     }
 }
 
+/// Counts a bad line, and reports it with its message masked: a message may quote the value
+/// that was wrong (a phone number in `received_at`, say), and the report is printed and logged.
 fn note_bad(report: &mut ImportReport, line: u64, message: String) {
     report.bad_count += 1;
     if report.bad.len() < MAX_REPORTED {
-        report.bad.push((line, message));
+        report
+            .bad
+            .push((line, mask_free_text(&message).into_owned()));
     }
 }
 

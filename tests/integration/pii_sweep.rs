@@ -1,0 +1,1263 @@
+//! The planted-PII sweep: personal data never appears outside the one column made for it.
+//!
+//! Phone numbers, checksum-valid 身份证 numbers, Luhn-valid bank card numbers and e-mail
+//! addresses — a different value in every field, some in digit-grouped or full-width forms — are
+//! written through the real `tousu serve` binary into every field a person or system can write:
+//! the text, title, contact and metadata (strings at any depth, an array, a key, a number) of a
+//! create, of batch items and of a triage, a PATCH's resolution, assignee and department, and a
+//! line of `tousu import` (its handling fields and a source field too; and two bad lines). Then
+//! every output (answers, replays, search with snippets and facets, similar cases, suggestions,
+//! trends, topics, alerts, metrics, the import report, the three exports, the logs of the server
+//! at debug level and of each command) and
+//! every storage place (each text and blob cell of each SQLite table, the database and WAL
+//! files' bytes, each term of each indexed field and fast-field dictionary of each index
+//! segment, each stored document, deleted ones included) is searched for every value. The one
+//! place a value may be is `cases.original_text` of the case whose `text` it was typed in; the
+//! test first checks that it is there, so that a search that finds nothing is known to look.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tousu::domain::PiiKind;
+
+use crate::support;
+
+const CRM_KEY: &str = "crm-intake-key-pii-sweep-0001";
+const WEB_KEY: &str = "web-intake-key-pii-sweep-0002";
+const ANALYST_KEY: &str = "ana-analyst-key-pii-sweep-0003";
+
+/// A non-personal number typed in case A's text: proves digit runs reach the index's terms, the
+/// stored documents and the exports (so a phone number would be seen there if it were unmasked).
+const ORDER_NUMBER: &str = "88776655";
+/// A non-personal metadata value: proves metadata reaches the store and the answers.
+const TICKET: &str = "TK-PII-SWEEP-0001";
+
+// ---------------------------------------------------------------------------------------------
+// The planted values
+// ---------------------------------------------------------------------------------------------
+
+/// A value planted in one field.
+struct Plant {
+    /// Where it was written, e.g. `A.metadata.caller.phone`.
+    field: String,
+    /// The forms that must not appear: as typed, and its plain ASCII digits when that differs
+    /// (grouped, full-width or `+86` forms).
+    forms: Vec<String>,
+    /// The case whose `text` it was typed in: only that case's `original_text` may hold it.
+    text_of: Option<&'static str>,
+}
+
+#[derive(Default)]
+struct Plants {
+    all: Vec<Plant>,
+    n: u64,
+}
+
+/// The GB 11643 check character of 17 digits.
+fn id_check(first17: &str) -> char {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = first17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    b"10X98765432"[(sum % 11) as usize] as char
+}
+
+/// Whether a number passes the Luhn check.
+fn luhn_valid(digits: &str) -> bool {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, c)| {
+            let d = u32::from(c - b'0');
+            if i % 2 == 1 {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// The Luhn check digit that completes `prefix`.
+fn luhn_complete(prefix: &str) -> String {
+    (0..10)
+        .map(|d| format!("{prefix}{d}"))
+        .find(|n| luhn_valid(n))
+        .expect("one digit completes any prefix")
+}
+
+/// `digits` in groups of `sizes`, joined by `sep`.
+fn grouped(digits: &str, sizes: &[usize], sep: &str) -> String {
+    let mut out = Vec::new();
+    let mut rest = digits;
+    for &n in sizes {
+        let (a, b) = rest.split_at(n.min(rest.len()));
+        out.push(a);
+        rest = b;
+    }
+    if !rest.is_empty() {
+        out.push(rest);
+    }
+    out.join(sep)
+}
+
+/// Full-width digits (what an IME types in full-width mode).
+fn full_width(digits: &str) -> String {
+    digits
+        .chars()
+        .map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap())
+        .collect()
+}
+
+/// Asserts the project's own masking finds `canonical` as one value of `kind`.
+fn assert_detected(canonical: &str, kind: PiiKind) {
+    let m = tousu::text::mask_pii(canonical);
+    assert_eq!(
+        m.spans.iter().map(|s| s.kind).collect::<Vec<_>>(),
+        vec![kind],
+        "{canonical} is not one {kind:?} to tousu::text::mask_pii"
+    );
+    assert_eq!(
+        (m.spans[0].byte_start, m.spans[0].byte_end),
+        (0, canonical.len()),
+        "{canonical}: the whole value is the span"
+    );
+}
+
+impl Plants {
+    fn next(&mut self) -> u64 {
+        self.n += 1;
+        self.n
+    }
+
+    /// Registers `typed` (in `field`) with its canonical form.
+    fn plant(
+        &mut self,
+        field: &str,
+        typed: String,
+        canonical: &str,
+        text_of: Option<&'static str>,
+    ) -> String {
+        let mut forms = vec![typed.clone()];
+        if canonical != typed {
+            forms.push(canonical.to_string());
+        }
+        self.all.push(Plant {
+            field: field.to_string(),
+            forms,
+            text_of,
+        });
+        typed
+    }
+
+    /// A mobile number, as typed (`shape` turns the 11 digits into the typed form).
+    fn phone_as(
+        &mut self,
+        field: &str,
+        text_of: Option<&'static str>,
+        shape: impl Fn(&str) -> String,
+    ) -> String {
+        let n = self.next();
+        let digits = format!("136{:08}", 12_340_000 + n * 37);
+        assert_detected(&digits, PiiKind::Mobile);
+        self.plant(field, shape(&digits), &digits, text_of)
+    }
+
+    fn phone(&mut self, field: &str, text_of: Option<&'static str>) -> String {
+        self.phone_as(field, text_of, str::to_string)
+    }
+
+    /// A checksum-valid 18-digit 身份证 number.
+    fn id_card_as(
+        &mut self,
+        field: &str,
+        text_of: Option<&'static str>,
+        shape: impl Fn(&str) -> String,
+    ) -> String {
+        let n = self.next();
+        let first17 = format!(
+            "110105{}{:02}{:02}{:03}",
+            1970 + n % 30,
+            1 + n % 12,
+            1 + n % 28,
+            n
+        );
+        let id = format!("{first17}{}", id_check(&first17));
+        assert_detected(&id, PiiKind::IdCard);
+        self.plant(field, shape(&id), &id, text_of)
+    }
+
+    fn id_card(&mut self, field: &str, text_of: Option<&'static str>) -> String {
+        self.id_card_as(field, text_of, str::to_string)
+    }
+
+    /// A Luhn-valid 19-digit bank card number.
+    fn bank_card_as(
+        &mut self,
+        field: &str,
+        text_of: Option<&'static str>,
+        shape: impl Fn(&str) -> String,
+    ) -> String {
+        let n = self.next();
+        let card = luhn_complete(&format!("622202{:012}", 400_000_000_000 + n * 7919));
+        assert!(luhn_valid(&card) && card.len() == 19);
+        assert_detected(&card, PiiKind::BankCard);
+        self.plant(field, shape(&card), &card, text_of)
+    }
+
+    fn bank_card(&mut self, field: &str, text_of: Option<&'static str>) -> String {
+        self.bank_card_as(field, text_of, str::to_string)
+    }
+
+    fn email(&mut self, field: &str, text_of: Option<&'static str>) -> String {
+        let n = self.next();
+        let tag: String = field
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_lowercase();
+        let address = format!("pii.{tag}.{n}@sweep-example.com.cn");
+        assert_detected(&address, PiiKind::Email);
+        self.plant(field, address.clone(), &address, text_of)
+    }
+
+    /// A value planted as-is (already checked by the caller).
+    fn given(&mut self, field: &str, value: &str, text_of: Option<&'static str>) -> String {
+        self.plant(field, value.to_string(), value, text_of)
+    }
+
+    /// A regex matching any form of any plant.
+    fn matcher(&self) -> regex::bytes::Regex {
+        let alternatives: Vec<String> = self
+            .all
+            .iter()
+            .flat_map(|p| p.forms.iter().map(|f| regex::escape(f)))
+            .collect();
+        regex::bytes::Regex::new(&alternatives.join("|")).unwrap()
+    }
+
+    /// Which plant a matched form belongs to.
+    fn owner(&self, form: &[u8]) -> &Plant {
+        self.all
+            .iter()
+            .find(|p| p.forms.iter().any(|f| f.as_bytes() == form))
+            .expect("a match is a form")
+    }
+
+    /// No form is part of another plant's form, so that a match names its field.
+    fn assert_distinct(&self) {
+        for (i, a) in self.all.iter().enumerate() {
+            for (j, b) in self.all.iter().enumerate() {
+                if i != j {
+                    for fa in &a.forms {
+                        for fb in &b.forms {
+                            assert!(
+                                !fb.contains(fa.as_str()),
+                                "{fa} ({}) is part of {fb} ({})",
+                                a.field,
+                                b.field
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sweep: what was found where
+// ---------------------------------------------------------------------------------------------
+
+struct Sweep {
+    plants: Plants,
+    matcher: regex::bytes::Regex,
+    /// `place: field (form)` for every value found where it must not be.
+    leaks: Vec<String>,
+    /// Places searched, for the report.
+    places: usize,
+}
+
+impl Sweep {
+    fn new(plants: Plants) -> Self {
+        plants.assert_distinct();
+        let matcher = plants.matcher();
+        Sweep {
+            plants,
+            matcher,
+            leaks: Vec::new(),
+            places: 0,
+        }
+    }
+
+    /// The plants found in `hay`: (field, form, text_of).
+    fn found(&self, hay: &[u8]) -> Vec<(String, String, Option<&'static str>)> {
+        self.matcher
+            .find_iter(hay)
+            .map(|m| {
+                let p = self.plants.owner(m.as_bytes());
+                (
+                    p.field.clone(),
+                    String::from_utf8_lossy(m.as_bytes()).into_owned(),
+                    p.text_of,
+                )
+            })
+            .collect()
+    }
+
+    /// Records every plant in `hay` as a leak at `place`.
+    fn check(&mut self, place: &str, hay: impl AsRef<[u8]>) {
+        self.check_allowing(place, hay.as_ref(), |_| false);
+    }
+
+    /// Records every plant in `hay` that `allowed` does not allow (given the case whose text
+    /// the value was typed in) as a leak at `place`.
+    fn check_allowing(
+        &mut self,
+        place: &str,
+        hay: &[u8],
+        allowed: impl Fn(Option<&'static str>) -> bool,
+    ) {
+        self.places += 1;
+        for (field, form, text_of) in self.found(hay) {
+            if !allowed(text_of) {
+                let leak = format!("{place}: the value planted in {field} ({form})");
+                if !self.leaks.contains(&leak) {
+                    self.leaks.push(leak);
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server and a plain HTTP/1.1 client
+// ---------------------------------------------------------------------------------------------
+
+/// An HTTP answer.
+struct Answer {
+    status: u16,
+    /// The header block, as received.
+    head: String,
+    body: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// One request on its own connection (the test must not depend on the server's own stack).
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Answer {
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    if let Some(k) = key {
+        req.push_str(&format!("Authorization: Bearer {k}\r\n"));
+    }
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !body.is_empty() {
+        req.push_str("Content-Type: application/json\r\n");
+    }
+    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("the server accepts");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("an answer");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a header block");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut rest = &raw[split + 4..];
+    let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        let mut out = Vec::new();
+        loop {
+            let line = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+            let size_field = String::from_utf8_lossy(&rest[..line]).into_owned();
+            let size =
+                usize::from_str_radix(size_field.split(';').next().unwrap().trim(), 16).unwrap();
+            if size == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[line + 2..line + 2 + size]);
+            rest = &rest[line + 2 + size + 2..];
+        }
+        out
+    } else {
+        rest.to_vec()
+    };
+    Answer {
+        status,
+        head,
+        body: String::from_utf8(body).expect("a UTF-8 body"),
+    }
+}
+
+/// Percent-encodes a query-string value.
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `--data-dir DATA --models-dir tests/fixtures --profile model`.
+fn service_args(data: &Path) -> Vec<String> {
+    vec![
+        "--data-dir".into(),
+        data.display().to_string(),
+        "--models-dir".into(),
+        support::root().join("tests/fixtures").display().to_string(),
+        "--profile".into(),
+        "model".into(),
+    ]
+}
+
+/// `tousu serve` on `data` with debug logs written to `log`, once ready.
+fn serve(data: &Path, port: u16, log: &Path) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tousu"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .args(service_args(data))
+        .env("TOUSU_LOG", "debug")
+        .env(
+            "TOUSU_API_KEYS",
+            format!("crm:intake:{CRM_KEY},web:intake:{WEB_KEY},ana:analyst:{ANALYST_KEY}"),
+        )
+        .env_remove("TOUSU_CONFIG")
+        .env("RUST_BACKTRACE", "0")
+        .stdout(Stdio::from(
+            std::fs::File::create(log.with_extension("out")).unwrap(),
+        ))
+        .stderr(Stdio::from(std::fs::File::create(log).unwrap()))
+        .spawn()
+        .expect("tousu serve starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let ready = TcpStream::connect(("127.0.0.1", port))
+            .is_ok_and(|_| http(port, "GET", "/readyz", None, &[], None).status == 200);
+        if ready {
+            return child;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "tousu serve exited with {status}: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("tousu serve did not become ready on port {port}");
+}
+
+/// Stops the server as an operator does (SIGTERM), and waits for its clean exit.
+fn stop(mut child: Child) {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "tousu serve stopped with {status}");
+            return;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("tousu serve did not stop on SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `tousu ARGS --data-dir … ` with debug logs.
+fn cli(data: &Path, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_tousu"))
+        .args(args)
+        .args(service_args(data))
+        .env("TOUSU_LOG", "debug")
+        .env("RUST_BACKTRACE", "0")
+        .env_remove("TOUSU_CONFIG")
+        .env_remove("TOUSU_API_KEYS")
+        .stdin(Stdio::null())
+        .output()
+        .expect("tousu runs");
+    assert!(
+        out.status.success(),
+        "tousu {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage readers
+// ---------------------------------------------------------------------------------------------
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every file under `data` as bytes. The database holds `original_text`, so values typed in a
+/// text may be in its pages and WAL frames (its cells are checked one by one elsewhere);
+/// nothing else may be anywhere.
+fn scan_files(sweep: &mut Sweep, data: &Path, when: &str) {
+    for f in files_under(data) {
+        // A file the server removes while it is listed (a merged segment) is gone: skip it.
+        let Ok(bytes) = std::fs::read(&f) else {
+            continue;
+        };
+        let place = format!("file {} ({when})", f.strip_prefix(data).unwrap().display());
+        if f.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("tousu.db")
+        {
+            sweep.check_allowing(&place, &bytes, |text_of| text_of.is_some());
+        } else {
+            sweep.check(&place, &bytes);
+        }
+    }
+}
+
+/// Something stored: where, and its bytes.
+type Item = (String, Vec<u8>);
+
+/// Every text and blob cell of every table, as (place, bytes), except `cases.original_text`;
+/// and `original_text` by case number.
+fn sqlite_cells(db: &Path) -> (Vec<Item>, BTreeMap<String, String>) {
+    use rusqlite::types::ValueRef;
+    let conn = rusqlite::Connection::open_with_flags(
+        db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type='table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        [
+            "cases",
+            "audit",
+            "idempotency_by_caller",
+            "fingerprints",
+            "meta",
+            "alerts"
+        ]
+        .iter()
+        .all(|t| tables.iter().any(|n| n == t)),
+        "tables: {tables:?}"
+    );
+    let mut cells = Vec::new();
+    let mut originals = BTreeMap::new();
+    for table in tables.iter().map(String::as_str).chain(["sqlite_master"]) {
+        let mut st = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+        let names: Vec<String> = st.column_names().iter().map(|s| s.to_string()).collect();
+        let id_col = names.iter().position(|n| n == "id");
+        let mut rows = st.query([]).unwrap();
+        let mut n = 0;
+        while let Some(row) = rows.next().unwrap() {
+            n += 1;
+            for (i, name) in names.iter().enumerate() {
+                let bytes = match row.get_ref(i).unwrap() {
+                    ValueRef::Text(b) | ValueRef::Blob(b) => b.to_vec(),
+                    ValueRef::Null | ValueRef::Integer(_) | ValueRef::Real(_) => continue,
+                };
+                if table == "cases" && name == "original_text" {
+                    let id: String = row.get(id_col.unwrap()).unwrap();
+                    originals.insert(id, String::from_utf8(bytes).unwrap());
+                    continue;
+                }
+                cells.push((format!("SQLite {table}.{name} (row {n})"), bytes));
+            }
+        }
+    }
+    (cells, originals)
+}
+
+/// What one index holds, as (place, bytes): every term of every indexed field's dictionary,
+/// every fast-field dictionary, every stored document (deleted ones too), per segment.
+struct IndexContents {
+    items: Vec<Item>,
+    terms: usize,
+    stored: usize,
+    deleted: usize,
+}
+
+fn index_contents(dir: &Path) -> IndexContents {
+    use tantivy::Document;
+    use tantivy::schema::FieldType;
+    let index = tantivy::Index::open_in_dir(dir).unwrap();
+    let schema = index.schema();
+    let reader: tantivy::IndexReader = index
+        .reader_builder()
+        .reload_policy(tantivy::ReloadPolicy::Manual)
+        .try_into()
+        .unwrap();
+    let searcher = reader.searcher();
+    let mut out = IndexContents {
+        items: Vec::new(),
+        terms: 0,
+        stored: 0,
+        deleted: 0,
+    };
+    for (s, seg) in searcher.segment_readers().iter().enumerate() {
+        let segment = format!(
+            "index segment {s} ({})",
+            seg.segment_id().short_uuid_string()
+        );
+        for (field, entry) in schema.fields() {
+            let name = entry.name();
+            if entry.is_indexed() {
+                let inverted = seg.inverted_index(field).unwrap();
+                let mut terms = inverted.terms().stream().unwrap();
+                while terms.advance() {
+                    out.terms += 1;
+                    out.items
+                        .push((format!("{segment}: term of `{name}`"), terms.key().to_vec()));
+                }
+            }
+            if matches!(entry.field_type(), FieldType::Str(_) | FieldType::Facet(_))
+                && entry.is_fast()
+                && let Some(column) = seg.fast_fields().str(name).unwrap()
+            {
+                let mut terms = column.dictionary().stream().unwrap();
+                while terms.advance() {
+                    out.terms += 1;
+                    out.items.push((
+                        format!("{segment}: fast-field dictionary of `{name}`"),
+                        terms.key().to_vec(),
+                    ));
+                }
+            }
+        }
+        let store = seg.get_store_reader(1).unwrap();
+        // No alive set: documents deleted by later versions of a case are read too.
+        for (doc_id, doc) in store.iter::<tantivy::TantivyDocument>(None).enumerate() {
+            out.stored += 1;
+            if seg.is_deleted(doc_id as u32) {
+                out.deleted += 1;
+            }
+            out.items.push((
+                format!("{segment}: stored document {doc_id}"),
+                doc.unwrap().to_json(&schema).into_bytes(),
+            ));
+        }
+        assert_eq!(
+            store.iter::<tantivy::TantivyDocument>(None).count(),
+            seg.max_doc() as usize
+        );
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The test
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(unix)]
+#[test]
+fn planted_pii_appears_nowhere_but_original_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("server.log");
+    let mut p = Plants::default();
+
+    // Case A (POST /v1/cases with an idempotency key), one value of each kind per field. The
+    // brief's examples: 13612345678 and 6228480012345678903 (Luhn-valid, checked here).
+    assert!(luhn_valid("6228480012345678903"));
+    assert_detected("13612345678", PiiKind::Mobile);
+    assert_detected("6228480012345678903", PiiKind::BankCard);
+    let a_phone = p.given("A.text", "13612345678", Some("A"));
+    let a_id = p.id_card("A.text", Some("A"));
+    let a_card = p.given("A.text", "6228480012345678903", Some("A"));
+    let a_mail = p.email("A.text", Some("A"));
+    let a_text = format!(
+        "家里宽带线路漏电，有起火危险，联系电话{a_phone}，身份证{a_id}，银行卡{a_card}被重复扣费，\
+         邮箱{a_mail}，订单号{ORDER_NUMBER}，报修多次没人处理"
+    );
+    let a_title = format!(
+        "宽带漏电 {} {} {} {}",
+        p.phone("A.title", None),
+        p.id_card("A.title", None),
+        p.bank_card("A.title", None),
+        p.email("A.title", None)
+    );
+    let a_contact = p.phone("A.contact", None);
+    let key_phone = p.phone("A.metadata (a key)", None);
+    let mut a_metadata = json!({
+        "ticket": TICKET,
+        "caller_phone": p.phone("A.metadata.caller_phone", None),
+        "caller": {
+            "id_number": p.id_card("A.metadata.caller.id_number", None),
+            "names": ["李四", p.email("A.metadata.caller.names[1]", None)],
+            "accounts": [{ "card": p.bank_card("A.metadata.caller.accounts[0].card", None) }],
+        },
+        "note": format!("客户留言：卡号{}", p.bank_card_as("A.metadata.note", None, |d| grouped(d, &[4, 4, 4, 4], " "))),
+        // An intake system may send a number as a JSON number.
+        "callback": p.phone("A.metadata.callback (a JSON number)", None).parse::<u64>().unwrap(),
+    });
+    a_metadata
+        .as_object_mut()
+        .unwrap()
+        .insert(key_phone, json!("a key that is a phone number"));
+    let a_body = json!({
+        "text": a_text,
+        "title": a_title,
+        "contact": a_contact,
+        "channel": "phone",
+        "metadata": a_metadata,
+    });
+
+    // A batch of two (B1, B2), grouped and full-width forms among them.
+    let b1_text = format!(
+        "话费被多扣了二十元，要求退还，我的号码{}，身份证{}，扣款卡号{}，回复请发{}",
+        p.phone("B1.text", Some("B1")),
+        p.id_card("B1.text", Some("B1")),
+        p.bank_card_as("B1.text", Some("B1"), |d| grouped(d, &[4, 4, 4, 4], " ")),
+        p.email("B1.text", Some("B1"))
+    );
+    let b2_text = format!(
+        "营业厅工作人员态度很差，办理业务很慢，留个电话{}，身份证{}，另一个号码{}",
+        p.phone_as("B2.text", Some("B2"), |d| grouped(d, &[3, 4, 4], " ")),
+        p.id_card_as("B2.text", Some("B2"), |d| grouped(d, &[6, 8, 4], " ")),
+        p.phone_as("B2.text", Some("B2"), full_width)
+    );
+    let batch = json!({ "cases": [
+        {
+            "text": b1_text,
+            "title": format!("话费多扣 {}", p.phone_as("B1.title", None, |d| grouped(d, &[3, 4, 4], "-"))),
+            "contact": p.email("B1.contact", None),
+            "metadata": { "wx": p.phone("B1.metadata.wx", None), "bank": p.bank_card("B1.metadata.bank", None) },
+        },
+        {
+            "text": b2_text,
+            "title": format!("态度差 {}", p.id_card("B2.title", None)),
+            "contact": p.id_card("B2.contact", None),
+            "channel": "web",
+            "metadata": { "addr": { "list": [ { "e": p.email("B2.metadata.addr.list[0].e", None) } ] } },
+        },
+    ]});
+
+    // PATCHes of A and B1.
+    let a_patch = json!({
+        "status": "replied",
+        "remedy": "退款",
+        "resolution": format!(
+            "已致电客户{}核实，漏电隐患已排除，重复扣费已退回银行卡{}，身份证{}已登记，回执已发至{}。已转交装维中心处理。",
+            p.phone_as("A.resolution", None, |d| format!("+86 {}", grouped(d, &[3, 4, 4], "-"))),
+            p.bank_card_as("A.resolution", None, |d| grouped(d, &[4, 4, 4, 4], " ")),
+            p.id_card("A.resolution", None),
+            p.email("A.resolution", None)
+        ),
+        "assignee": format!("王五 {} {}", p.phone("A.assignee", None), p.email("A.assignee", None)),
+        "department": format!(
+            "装维中心（{}，{}）",
+            p.phone_as("A.department", None, full_width),
+            p.id_card_as("A.department", None, |d| grouped(d, &[6, 8, 4], "-"))
+        ),
+    });
+    let b1_patch = json!({
+        "status": "handling",
+        "resolution": format!("已退还二十元至银行卡{}，联系人{}", p.bank_card("B1.resolution", None), p.email("B1.resolution", None)),
+        "assignee": p.email("B1.assignee", None),
+        "department": format!("计费中心 身份证{}", p.id_card("B1.department", None)),
+    });
+
+    // A complaint like A's, triaged (not stored) and created by another intake key.
+    let t_body = json!({
+        "text": format!(
+            "家里宽带线路漏电，有起火危险，联系电话{}，邮箱{}，报修多次没人处理，银行卡被重复扣费",
+            p.phone("T.text (triage)", None),
+            p.email("T.text (triage)", None)
+        ),
+        "title": format!("漏电 {}", p.bank_card("T.title (triage)", None)),
+        "contact": p.id_card("T.contact (triage)", None),
+        "metadata": { "m": p.phone("T.metadata.m (triage)", None) },
+    });
+    let c_body = json!({
+        "text": format!(
+            "楼道宽带线路漏电，有起火危险，电话{}，身份证{}，报修多次没人处理，银行卡被重复扣费",
+            p.phone("C.text", Some("C")),
+            p.id_card("C.text", Some("C"))
+        ),
+        "contact": p.email("C.contact", None),
+        "metadata": { "m": p.bank_card("C.metadata.m", None) },
+    });
+
+    // A line of history through `tousu import` (case I, resolved), with its handling fields and
+    // a source field of its own (kept in the metadata); and two bad lines whose errors would
+    // quote what was wrong.
+    let import_lines = [
+        json!({
+            "text": format!(
+                "小区水表被人动过手脚，水费翻倍，联系电话{}，银行卡{}",
+                p.phone("I.text (import)", Some("I")),
+                p.bank_card("I.text (import)", Some("I"))
+            ),
+            "title": format!("水费 {}", p.email("I.title (import)", None)),
+            "contact": p.id_card("I.contact (import)", None),
+            "received_at": "2025-06-01 10:00:00",
+            "status": "replied",
+            "remedy": "退款",
+            "department": format!("水务中心 {}", p.phone("I.department (import)", None)),
+            "assignee": p.email("I.assignee (import)", None),
+            "resolution": format!(
+                "已上门更换水表，退款至银行卡{}，联系人{}",
+                p.bank_card_as("I.resolution (import)", None, |d| grouped(d, &[4, 4, 4, 4], "-")),
+                p.phone("I.resolution (import)", None)
+            ),
+            "metadata": {
+                "meter": p.id_card("I.metadata.meter (import)", None),
+                "n": p.phone("I.metadata.n (import, a JSON number)", None).parse::<u64>().unwrap(),
+            },
+            "caller_mobile": p.phone("I.caller_mobile (import, a source field)", None),
+            "likes": 3,
+        })
+        .to_string(),
+        json!({ "text": "宽带坏了", "received_at": p.phone("bad import line: received_at", None) })
+            .to_string(),
+        format!(
+            r#"{{"text": {}}}"#,
+            p.phone("bad import line: text (a JSON number)", None)
+        ),
+    ];
+    let import_file = dir.path().join("history.jsonl");
+    std::fs::write(&import_file, import_lines.join("\n") + "\n").unwrap();
+
+    let mut sweep = Sweep::new(p);
+    let imported = cli(&data, &["import", import_file.to_str().unwrap()]);
+    let report: Value = serde_json::from_slice(&imported.stdout).unwrap();
+    assert_eq!(
+        (report["imported"].as_u64(), report["bad_count"].as_u64()),
+        (Some(1), Some(2)),
+        "{report}"
+    );
+    sweep.check("tousu import report", &imported.stdout);
+    sweep.check("tousu import log", &imported.stderr);
+
+    let port = free_port();
+    let server = serve(&data, port, &log);
+    let mut ids: HashMap<&'static str, String> = HashMap::new();
+
+    // --- Writes, each answer checked. ---
+    let idem = [("Idempotency-Key", "pii-sweep-a-0001")];
+    let r = http(
+        port,
+        "POST",
+        "/v1/cases",
+        Some(CRM_KEY),
+        &idem,
+        Some(&a_body),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let a = r.json();
+    ids.insert("A", a["id"].as_str().unwrap().to_string());
+    assert!(a["metadata"].to_string().contains(TICKET), "{a}");
+    assert!(a["text"].as_str().unwrap().contains("〔手机号〕"), "{a}");
+    sweep.check("POST /v1/cases answer (A)", &r.body);
+    let r = http(
+        port,
+        "POST",
+        "/v1/cases",
+        Some(CRM_KEY),
+        &idem,
+        Some(&a_body),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(
+        r.head
+            .to_ascii_lowercase()
+            .contains("idempotent-replayed: true")
+    );
+    sweep.check("POST /v1/cases idempotent replay (A)", &r.body);
+
+    let bidem = [("Idempotency-Key", "pii-sweep-batch-0001")];
+    for what in ["answer", "idempotent replay"] {
+        let r = http(
+            port,
+            "POST",
+            "/v1/cases/batch",
+            Some(CRM_KEY),
+            &bidem,
+            Some(&batch),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let v = r.json();
+        for (i, label) in ["B1", "B2"].into_iter().enumerate() {
+            let item = &v["results"][i];
+            assert_eq!(item["status"], 201, "{item}");
+            ids.insert(label, item["case"]["id"].as_str().unwrap().to_string());
+        }
+        sweep.check(&format!("POST /v1/cases/batch {what}"), &r.body);
+    }
+
+    let patch = |id: &str, body: &Value| {
+        let r = http(
+            port,
+            "PATCH",
+            &format!("/v1/cases/{id}"),
+            Some(ANALYST_KEY),
+            &[],
+            Some(body),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        r
+    };
+    let r = patch(&ids["A"], &a_patch);
+    assert!(
+        r.json()["resolution"].as_str().unwrap().contains("〔"),
+        "{}",
+        r.body
+    );
+    sweep.check("PATCH /v1/cases/A answer", &r.body);
+    let r = patch(&ids["B1"], &b1_patch);
+    sweep.check("PATCH /v1/cases/B1 answer", &r.body);
+    // A category and grade correction (training data for `export --corrections`).
+    let category = a["category"].as_str().unwrap().to_string();
+    let other = ["服务问题", "网络问题", "费用问题"]
+        .into_iter()
+        .find(|c| *c != category)
+        .unwrap();
+    let grade = if a["grade"] == "一般" {
+        "严重"
+    } else {
+        "一般"
+    };
+    let r = patch(&ids["A"], &json!({ "category": other, "grade": grade }));
+    sweep.check("PATCH /v1/cases/A correction answer", &r.body);
+
+    // The index follows the store: wait until A's resolution and B1's handling are searchable.
+    let search = |query: &str| {
+        http(
+            port,
+            "GET",
+            &format!("/v1/search?{query}"),
+            Some(ANALYST_KEY),
+            &[],
+            None,
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let replied = search("status=replied&facets=false").json();
+        let handling = search("status=handling&facets=false").json();
+        if replied["total"] == 2 && handling["total"] == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the index did not catch up");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // A similar complaint from another intake system: suggestions from A's resolution.
+    let r = http(
+        port,
+        "POST",
+        "/v1/triage",
+        Some(WEB_KEY),
+        &[],
+        Some(&t_body),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let t = r.json();
+    let suggestions = t["suggestions"].as_array().unwrap();
+    assert!(
+        suggestions
+            .iter()
+            .any(|s| s["case_id"] == ids["A"].as_str()),
+        "A's resolution is suggested: {t}"
+    );
+    assert!(
+        t["similar"].as_array().is_some_and(|s| !s.is_empty()),
+        "{t}"
+    );
+    assert!(t["suggested_department"]["department"].is_string(), "{t}");
+    sweep.check("POST /v1/triage answer (another intake key)", &r.body);
+    let r = http(port, "POST", "/v1/cases", Some(WEB_KEY), &[], Some(&c_body));
+    assert_eq!(r.status, 201, "{}", r.body);
+    ids.insert("C", r.json()["id"].as_str().unwrap().to_string());
+    sweep.check("POST /v1/cases answer (C, another intake key)", &r.body);
+
+    // --- Reads, once the index has C too. ---
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while search("facets=false").json()["total"] != 5 {
+        assert!(Instant::now() < deadline, "the index did not catch up");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let water = search(&format!("q={}", enc("水表"))).json();
+    assert_eq!(water["total"], 1, "{water}");
+    ids.insert("I", water["hits"][0]["id"].as_str().unwrap().to_string());
+    for label in ["A", "B1", "B2", "C", "I"] {
+        let id = &ids[label];
+        for (path, what) in [
+            (format!("/v1/cases/{id}"), "GET"),
+            (format!("/v1/cases/{id}/audit"), "audit"),
+            (format!("/v1/cases/{id}/similar"), "similar"),
+        ] {
+            let r = http(port, "GET", &path, Some(ANALYST_KEY), &[], None);
+            assert_eq!(r.status, 200, "{path}: {}", r.body);
+            sweep.check(&format!("{what} {label} ({path})"), &r.body);
+        }
+    }
+    let words = [
+        "漏电",
+        "宽带",
+        "扣费",
+        "银行卡",
+        "身份证",
+        "电话",
+        "邮箱",
+        "态度",
+        "话费",
+    ];
+    let mut highlighted = false;
+    for w in words {
+        let r = search(&format!("q={}", enc(w)));
+        assert_eq!(r.status, 200, "{}", r.body);
+        highlighted |= r.body.contains("<em>");
+        sweep.check(&format!("GET /v1/search?q={w}"), &r.body);
+    }
+    assert!(highlighted, "search highlights matches");
+    let found_a = search(&format!("q={}", enc("漏电"))).json();
+    assert!(found_a["hits"].to_string().contains(&ids["A"]), "{found_a}");
+    // Every planted value as the query itself, and the whole history with its facets.
+    let queries: Vec<String> = sweep
+        .plants
+        .all
+        .iter()
+        .flat_map(|p| p.forms.clone())
+        .collect();
+    for q in &queries {
+        let r = search(&format!("q={}", enc(q)));
+        assert_eq!(r.status, 200, "{}", r.body);
+        sweep.check("GET /v1/search?q=<a planted value>", &r.body);
+    }
+    for query in [
+        "limit=100",
+        "limit=100&sort=newest",
+        "status=replied",
+        "department=%E8%A3%85%E7%BB%B4%E4%B8%AD%E5%BF%83",
+    ] {
+        let r = search(query);
+        assert_eq!(r.status, 200, "{}", r.body);
+        sweep.check(&format!("GET /v1/search?{query}"), &r.body);
+    }
+    let all = search("limit=100").json();
+    assert_eq!(all["total"], 5, "{all}");
+    assert!(
+        all["facets"]["department"].to_string().contains("装维中心"),
+        "{all}"
+    );
+    for path in [
+        "/v1/trends?dimension=department",
+        "/v1/trends?dimension=phrase&bucket=hour",
+        "/v1/trends?dimension=category",
+        "/v1/trends/rising?dimension=phrase",
+        "/v1/trends/rising?dimension=department",
+        "/v1/topics",
+        "/v1/alerts",
+        "/metrics",
+    ] {
+        let r = http(port, "GET", path, Some(ANALYST_KEY), &[], None);
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        sweep.check(&format!("GET {path}"), &r.body);
+    }
+    let alerts = http(port, "GET", "/v1/alerts", Some(ANALYST_KEY), &[], None).json();
+    assert!(
+        alerts.to_string().contains("safety_case"),
+        "A's 漏电/起火 raised a safety alert: {alerts}"
+    );
+
+    // The files as the running server left them: the WAL still holds the recent pages (each
+    // case's earlier versions among them) before the checkpoint at shutdown.
+    let wal = data.join("tousu.db-wal");
+    let wal_while_serving = std::fs::metadata(&wal).map_or(0, |m| m.len());
+    scan_files(&mut sweep, &data, "while serving");
+
+    stop(server);
+    let server_log = std::fs::read(&log).unwrap();
+    assert!(
+        String::from_utf8_lossy(&server_log).contains("alert raised"),
+        "the log was captured"
+    );
+    sweep.check("tousu serve log (TOUSU_LOG=debug)", &server_log);
+    sweep.check(
+        "tousu serve stdout",
+        std::fs::read(log.with_extension("out")).unwrap(),
+    );
+
+    // --- Exports. ---
+    let jsonl = cli(&data, &["export"]);
+    assert_eq!(String::from_utf8_lossy(&jsonl.stdout).lines().count(), 5);
+    assert!(String::from_utf8_lossy(&jsonl.stdout).contains(ORDER_NUMBER));
+    sweep.check("tousu export (JSONL)", &jsonl.stdout);
+    sweep.check("tousu export (JSONL) log", &jsonl.stderr);
+    let csv_path = dir.path().join("cases.csv");
+    let csv = cli(
+        &data,
+        &[
+            "export",
+            "--format",
+            "csv",
+            "--out",
+            csv_path.to_str().unwrap(),
+        ],
+    );
+    let csv_file = std::fs::read(&csv_path).unwrap();
+    assert!(String::from_utf8_lossy(&csv_file).contains(&ids["A"]));
+    sweep.check("tousu export --format csv", &csv_file);
+    sweep.check(
+        "tousu export --format csv (stdout and log)",
+        [csv.stdout, csv.stderr].concat(),
+    );
+    let corrections = cli(&data, &["export", "--corrections"]);
+    let rows = String::from_utf8_lossy(&corrections.stdout).into_owned();
+    assert_eq!(rows.lines().count(), 1, "{rows}");
+    assert!(
+        rows.contains(&ids["A"]) && rows.contains("〔手机号〕"),
+        "{rows}"
+    );
+    sweep.check("tousu export --corrections", &corrections.stdout);
+    sweep.check("tousu export --corrections log", &corrections.stderr);
+
+    // --- Storage: the files' bytes (database, WAL, index, anything else) ... ---
+    let db = data.join("tousu.db");
+    assert!(db.exists());
+    let wal_after = std::fs::metadata(&wal).map_or(0, |m| m.len());
+    scan_files(&mut sweep, &data, "after shutdown");
+
+    // ... every cell of every table ...
+    let (cells, originals) = sqlite_cells(&db);
+    assert!(
+        cells
+            .iter()
+            .any(|(_, b)| String::from_utf8_lossy(b).contains(TICKET))
+    );
+    for (place, bytes) in &cells {
+        sweep.check(place, bytes);
+    }
+    assert_eq!(originals.len(), 5, "{originals:?}");
+    let label_of: HashMap<&str, &'static str> =
+        ids.iter().map(|(l, id)| (id.as_str(), *l)).collect();
+    for (id, original) in &originals {
+        let label = label_of[id.as_str()];
+        // Everything typed in the case's text is there, as received ...
+        let typed: Vec<&Plant> = sweep
+            .plants
+            .all
+            .iter()
+            .filter(|p| p.text_of == Some(label))
+            .collect();
+        assert!(!typed.is_empty());
+        for p in typed {
+            assert!(
+                original.contains(&p.forms[0]),
+                "original_text of {label} lacks {} ({}): {original}",
+                p.forms[0],
+                p.field
+            );
+        }
+        // ... and nothing else.
+        sweep.check_allowing(
+            &format!("SQLite cases.original_text of {label}"),
+            original.as_bytes(),
+            |text_of| text_of == Some(label),
+        );
+    }
+
+    // ... and every term, fast-field dictionary entry and stored document of the index.
+    let index = index_contents(&data.join("index"));
+    let has = |needle: &str, kind: &str| {
+        index
+            .items
+            .iter()
+            .any(|(place, b)| place.contains(kind) && String::from_utf8_lossy(b).contains(needle))
+    };
+    assert!(has(ORDER_NUMBER, "term of `text`"), "digit runs are terms");
+    assert!(has("漏电", "term of `text`"));
+    assert!(has(ORDER_NUMBER, "stored document"));
+    assert!(has("〔手机号〕", "stored document"));
+    assert!(has("装维中心", "fast-field dictionary of `department`"));
+    assert!(index.stored >= 4 && index.terms > 50);
+    for (place, bytes) in &index.items {
+        sweep.check(place, bytes);
+    }
+
+    eprintln!(
+        "pii sweep: {} values in {} fields searched for in {} places ({} index terms, {} stored documents of which {} deleted, {} SQLite cells, a WAL of {wal_while_serving} bytes while serving and {wal_after} after shutdown)",
+        sweep.plants.all.len(),
+        sweep
+            .plants
+            .all
+            .iter()
+            .map(|p| p.field.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        sweep.places,
+        index.terms,
+        index.stored,
+        index.deleted,
+        cells.len(),
+    );
+    assert!(
+        sweep.leaks.is_empty(),
+        "{} planted values found where they must not be:\n{}",
+        sweep.leaks.len(),
+        sweep.leaks.join("\n")
+    );
+}
