@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use jiff::{SignedDuration, Timestamp};
 use tousu::service::intake_of_line;
+use tousu::text::mask_free_text;
 use tousu::trends::{Bucket, Dimension, HotTopic, WeekTopics, beijing_date};
 
 use super::open::ServiceArgs;
@@ -167,7 +168,12 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<()> {
             }
             Err(e) => {
                 bad += 1;
-                eprintln!("{}:{}: {e}", a.file.display(), i + 1);
+                eprintln!(
+                    "{}:{}: {}",
+                    a.file.display(),
+                    i + 1,
+                    mask_free_text(&e.to_string())
+                );
             }
         }
     }
@@ -189,7 +195,10 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<()> {
             Ok(_) => stored += 1,
             Err(e) => {
                 bad += 1;
-                eprintln!("a case could not be replayed: {e}");
+                eprintln!(
+                    "a case could not be replayed: {}",
+                    mask_free_text(&e.to_string())
+                );
             }
         }
     }
