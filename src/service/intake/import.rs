@@ -7,144 +7,32 @@
 //! not form group complaints (a backlog is history, not an arriving crowd) and carry no
 //! suggestions.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::mpsc::{channel, sync_channel};
 
-use jiff::{SignedDuration, Timestamp};
-use serde::Deserialize;
-use serde_json::{Map, Value};
+use jiff::SignedDuration;
 use sha2::{Digest, Sha256};
 
 use super::case::{make_case, to_store};
+use super::import_line::read_line;
+use super::in_flight::{InFlight, band_keys};
 use super::{Depth, IntakeDesk};
-use crate::domain::{Case, CaseId, Channel, Intake, Remedy, Status, parse_time};
 use crate::error::{Error, Result};
 use crate::store::{ImportCheckpoint, NewCase};
 use crate::text::{Signature, mask_free_text};
 
 /// Lines per transaction. Large, because each commit writes every index page it touched to
 /// the write-ahead log (the contact index is touched all over).
-const CHUNK: usize = 2048;
+pub(super) const CHUNK: usize = 2048;
 /// Threads triaging (the machine this is sized for has two cores; the store writer and the
 /// index share them).
 const TRIAGE_WORKERS: usize = 2;
 /// Bad lines reported one by one; past this only counted.
 const MAX_REPORTED: usize = 1000;
-
-/// One line of an import file. Unknown fields (the source's own: `id`, `likes`, …) are kept in
-/// the case's metadata.
-#[derive(Debug, Deserialize)]
-struct ImportRecord {
-    text: String,
-    #[serde(default)]
-    title: Option<String>,
-    #[serde(default)]
-    channel: Option<Channel>,
-    #[serde(default)]
-    contact: Option<String>,
-    #[serde(default, alias = "created_at")]
-    received_at: Option<String>,
-    #[serde(default)]
-    occurred_at: Option<String>,
-    #[serde(default)]
-    status: Option<Status>,
-    #[serde(default)]
-    department: Option<String>,
-    #[serde(default)]
-    assignee: Option<String>,
-    #[serde(default)]
-    resolution: Option<String>,
-    #[serde(default)]
-    resolved_at: Option<String>,
-    #[serde(default)]
-    remedy: Option<Remedy>,
-    #[serde(default)]
-    metadata: Option<Map<String, Value>>,
-    #[serde(flatten)]
-    extra: Map<String, Value>,
-}
-
-/// What a line says about the handling of a case already worked on (history being imported).
-struct Handled {
-    status: Option<Status>,
-    department: Option<String>,
-    assignee: Option<String>,
-    resolution: Option<String>,
-    resolved_at: Option<jiff::Timestamp>,
-    remedy: Option<Remedy>,
-}
-
-impl Handled {
-    /// Puts the history's handling on a case made at intake, every free text masked.
-    fn apply_to(self, case: &mut Case) {
-        let mask = |s: Option<String>| {
-            s.filter(|s| !s.trim().is_empty())
-                .map(|s| mask_free_text(&s).into_owned())
-        };
-        let resolution = mask(self.resolution);
-        let resolved = resolution.is_some();
-        if let Some(d) = mask(self.department) {
-            case.department = Some(d);
-        }
-        case.assignee = mask(self.assignee);
-        case.status = self.status.unwrap_or(if resolved {
-            Status::Replied
-        } else {
-            Status::Triaged
-        });
-        case.resolved_at = self.resolved_at.or(resolved.then_some(case.received_at));
-        case.resolution = resolution;
-        case.remedy = self.remedy;
-    }
-}
-
-/// Reads one line into the intake it describes and its handling. `contact_field` names a
-/// source field to read the complainant from when the line has no `contact` (a message
-/// board's user id, say); the source's own fields are kept in the metadata.
-fn read_line(line: &str, contact_field: Option<&str>) -> Result<(Intake, Handled)> {
-    let r: ImportRecord =
-        serde_json::from_str(line).map_err(|e| Error::Invalid(format!("not a case: {e}")))?;
-    let time = |field: &str, v: &Option<String>| {
-        v.as_deref()
-            .map(|s| parse_time(s).map_err(|e| Error::Invalid(format!("`{field}`: {e}"))))
-            .transpose()
-    };
-    let contact = r.contact.clone().or_else(|| {
-        contact_field
-            .and_then(|f| r.extra.get(f))
-            .and_then(|v| v.as_str().map(str::to_string))
-    });
-    let handled = Handled {
-        status: r.status,
-        department: r.department,
-        assignee: r.assignee,
-        resolution: r.resolution,
-        resolved_at: time("resolved_at", &r.resolved_at)?,
-        remedy: r.remedy,
-    };
-    let mut metadata = r.metadata.unwrap_or_default();
-    metadata.extend(r.extra);
-    let intake = Intake {
-        text: r.text,
-        title: r.title,
-        channel: r.channel,
-        contact,
-        occurred_at: time("occurred_at", &r.occurred_at)?,
-        received_at: time("received_at", &r.received_at)?,
-        metadata: Some(metadata),
-    };
-    Ok((intake, handled))
-}
-
-/// The intake of one import line (its handling fields, if any, left out): what a replay
-/// feeds through intake. See [`read_line`] for `contact_field`.
-pub fn intake_of_line(line: &str, contact_field: Option<&str>) -> Result<Intake> {
-    read_line(line, contact_field).map(|(intake, _)| intake)
-}
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -397,74 +285,6 @@ impl IntakeDesk {
     }
 }
 
-/// Cases stored this import that may not have been in the store when later lines were
-/// triaged: up to ~6 chunks are in flight between reading and storing, so each line's store
-/// lookup misses the lines just before it. The storer checks these, the newest
-/// [`IN_FLIGHT`] stored, in file order (and the earlier lines of its own chunk), so that two
-/// near-identical lines close together in a file are linked like any others.
-#[derive(Default)]
-struct InFlight {
-    recent: VecDeque<Recent>,
-    /// Number of `recent[0]` since the import began.
-    first: usize,
-    by_band: HashMap<(usize, u64), VecDeque<usize>>,
-}
-
-struct Recent {
-    signature: Signature,
-    root: CaseId,
-    received_at: Timestamp,
-}
-
-/// Stored cases [`InFlight`] keeps: more than the lines in flight (6 × [`CHUNK`]).
-const IN_FLIGHT: usize = 8 * CHUNK;
-
-/// A signature's band hashes, keyed by band.
-fn band_keys(signature: &Signature) -> Vec<(usize, u64)> {
-    signature.bands().into_iter().enumerate().collect()
-}
-
-impl InFlight {
-    /// The root case of the newest remembered near duplicate received at or after `since`.
-    fn duplicate_of(&self, signature: &Signature, since: Timestamp) -> Option<CaseId> {
-        band_keys(signature)
-            .iter()
-            .filter_map(|b| self.by_band.get(b))
-            .flat_map(|numbers| numbers.iter().rev())
-            .map(|n| &self.recent[n - self.first])
-            .find(|r| r.received_at >= since && r.signature.is_near_duplicate(signature))
-            .map(|r| r.root.clone())
-    }
-
-    fn remember(&mut self, signature: Signature, case: &Case) {
-        let number = self.first + self.recent.len();
-        for b in band_keys(&signature) {
-            self.by_band.entry(b).or_default().push_back(number);
-        }
-        self.recent.push_back(Recent {
-            signature,
-            root: case
-                .links
-                .duplicate_of
-                .clone()
-                .unwrap_or_else(|| case.id.clone()),
-            received_at: case.received_at,
-        });
-        if self.recent.len() > IN_FLIGHT {
-            let old = self.recent.pop_front().expect("over capacity");
-            for b in band_keys(&old.signature) {
-                if let Some(numbers) = self.by_band.get_mut(&b) {
-                    numbers.pop_front();
-                    if numbers.is_empty() {
-                        self.by_band.remove(&b);
-                    }
-                }
-            }
-            self.first += 1;
-        }
-    }
-}
-
 /// A line's number and the case to store with its fingerprint, or what is wrong with the line.
 type Row = (u64, Result<(NewCase, Signature)>);
 
@@ -499,48 +319,5 @@ fn note_bad(report: &mut ImportReport, line: u64, message: String) {
         report
             .bad
             .push((line, mask_free_text(&message).into_owned()));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn stored(text: &str, id: &str, at: &str) -> (Signature, Case) {
-        let mut case = crate::store::conformance::sample_case(text, at);
-        case.id = CaseId(id.into());
-        (Signature::of(text), case)
-    }
-
-    #[test]
-    fn in_flight_cases_link_near_duplicates_to_their_root_until_forgotten() {
-        let text = "小区门口的垃圾站三个月没有清运，夏天臭味很大，蚊蝇滋生，多次向物业反映无人处理";
-        let mut in_flight = InFlight::default();
-        let (sig, case) = stored(text, "TS20261001-000001", "2026-10-01T00:00:00Z");
-        in_flight.remember(sig.clone(), &case);
-        // A later duplicate of it links to it; a duplicate of that one links to the root.
-        let since: Timestamp = "2026-09-01T00:00:00Z".parse().unwrap();
-        assert_eq!(
-            in_flight.duplicate_of(&sig, since),
-            Some(CaseId("TS20261001-000001".into()))
-        );
-        let (_, mut second) = stored(text, "TS20261001-000002", "2026-10-01T01:00:00Z");
-        second.links.duplicate_of = Some(CaseId("TS20261001-000001".into()));
-        in_flight.remember(sig.clone(), &second);
-        // Outside the window it is no duplicate; another text is none either.
-        let later: Timestamp = "2026-10-02T00:00:00Z".parse().unwrap();
-        assert_eq!(in_flight.duplicate_of(&sig, later), None);
-        let other =
-            Signature::of("话费被多扣了二十元，要求退还，营业厅说查不到原因，让我自己打客服电话");
-        assert_eq!(in_flight.duplicate_of(&other, since), None);
-        // Past its capacity the oldest are forgotten, and the band lists with them.
-        for n in 0..IN_FLIGHT {
-            let t = format!("第{n}号不同的投诉内容，编号{n}，与其他投诉都不一样的文字{n}");
-            let (s, c) = stored(&t, &format!("TS20261002-{n:06}"), "2026-10-02T00:00:00Z");
-            in_flight.remember(s, &c);
-        }
-        assert_eq!(in_flight.recent.len(), IN_FLIGHT);
-        assert_eq!(in_flight.duplicate_of(&sig, since), None);
-        assert!(in_flight.by_band.values().all(|v| !v.is_empty()));
     }
 }

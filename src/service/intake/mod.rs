@@ -5,6 +5,8 @@
 mod case;
 mod idempotency;
 mod import;
+mod import_line;
+mod in_flight;
 mod limits;
 mod links;
 
@@ -15,7 +17,8 @@ use jiff::Timestamp;
 pub use self::case::{Assessment, CaseAnswer, CreateOutcome, Findings};
 use self::case::{Judged, make_case, to_store};
 use self::idempotency::{InFlight, check_key, replay, request_hash};
-pub use self::import::{ImportReport, intake_of_line};
+pub use self::import::ImportReport;
+pub use self::import_line::intake_of_line;
 pub use self::limits::IntakeLimits;
 pub use self::links::{GroupSignal, Signals};
 use self::links::{Linker, Probe};

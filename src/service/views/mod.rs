@@ -2,6 +2,7 @@
 //! the near-duplicate view, the watch (trends, topics, alert rules) — and the follower thread
 //! that feeds them the store's change feed. Analysts' search reads them.
 
+mod alert_rules;
 mod bands;
 mod follower;
 mod search;
@@ -12,10 +13,11 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
+pub use self::alert_rules::{AlertRules, topic_alert};
 pub use self::bands::DuplicateView;
 use self::follower::Follower;
 pub use self::search::{SearchItem, SearchPage};
-pub use self::watch::{AlertRules, Watch, topic_alert};
+pub use self::watch::Watch;
 use crate::domain::Case;
 use crate::error::Result;
 use crate::index::{CaseIndex, SegmentId};
