@@ -11,6 +11,7 @@ mod bulk;
 mod cli;
 mod datasets;
 mod durability;
+mod openapi;
 mod properties;
 mod receiver;
 mod support;
