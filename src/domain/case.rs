@@ -80,10 +80,18 @@ pub struct Intake {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<String>,
     /// When the problem happened.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::api_time::deserialize"
+    )]
     pub occurred_at: Option<Timestamp>,
     /// When the organisation received it (SLA deadlines count from here); now when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::api_time::deserialize"
+    )]
     pub received_at: Option<Timestamp>,
     /// The intake system's own fields (ticket number, region, …), kept as given.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -17,4 +17,4 @@ pub use self::grade::Grade;
 pub use self::handling::{Channel, Remedy, Status};
 pub use self::pii_kind::PiiKind;
 pub use self::reason::Reason;
-pub use self::time::{beijing, beijing_day_code, parse_time};
+pub use self::time::{api_time, beijing, beijing_day_code, parse_api_time, parse_time};

@@ -32,9 +32,84 @@ pub fn parse_time(s: &str) -> Result<Timestamp, String> {
         .map_err(|e| format!("{s:?}: {e}"))
 }
 
+/// An RFC 3339 time as the API takes it. jiff's `Timestamp` reads nearly all of RFC 3339; the
+/// rest, which a client may send all the same, is taken as near as can be: more than nine
+/// fractional digits are cut to nine, and a time after jiff's last instant
+/// (9999-12-30T22:00:00.999999999Z; RFC 3339 goes on to 9999-12-31T23:59:59-23:59) is that
+/// instant.
+pub fn parse_api_time(s: &str) -> Result<Timestamp, String> {
+    let cut;
+    let s = match s.split_once('.') {
+        Some((head, tail)) => {
+            let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 9 {
+                cut = format!("{head}.{}{}", &tail[..9], &tail[digits..]);
+                &cut
+            } else {
+                s
+            }
+        }
+        None => s,
+    };
+    s.parse::<Timestamp>().or_else(|e| {
+        // Past the last instant: the same time a year earlier reads.
+        match s.strip_prefix("9999-") {
+            Some(rest) if format!("9998-{rest}").parse::<Timestamp>().is_ok() => Ok(Timestamp::MAX),
+            _ => Err(e.to_string()),
+        }
+    })
+}
+
+/// serde for an optional API time ([`parse_api_time`]), in a JSON body or a query string:
+/// absent and `null` are `None`.
+pub mod api_time {
+    use jiff::Timestamp;
+    use serde::{Deserialize, Deserializer};
+
+    /// Reads an optional API time.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|s| super::parse_api_time(&s).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_rfc_3339_time_is_taken() {
+        let t = |s: &str| parse_api_time(s).map(|t| t.to_string());
+        assert_eq!(
+            t("2026-11-23T09:30:00+08:00").unwrap(),
+            "2026-11-23T01:30:00Z"
+        );
+        assert_eq!(
+            t("2026-11-23T01:30:00.1234567891234Z").unwrap(),
+            "2026-11-23T01:30:00.123456789Z"
+        );
+        assert_eq!(
+            t("9999-12-31T23:59:59Z").unwrap(),
+            Timestamp::MAX.to_string()
+        );
+        assert_eq!(
+            t("9999-12-31T23:59:59-23:59").unwrap(),
+            Timestamp::MAX.to_string()
+        );
+        assert_eq!(
+            t("0000-01-01T00:00:00+23:59").unwrap(),
+            "-000001-12-31T00:01:00Z"
+        );
+        for bad in [
+            "9999-02-29T00:00:00Z",
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+            "9999-",
+        ] {
+            assert!(t(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn reads_local_times_as_beijing() {

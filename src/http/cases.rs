@@ -9,10 +9,10 @@ use serde_json::value::RawValue;
 
 use super::auth::{Caller, Permission};
 use super::error::ApiError;
-use super::json::{Body, CaseNumber, Object, Params};
+use super::json::{Above, Body, CaseNumber, Object, Params, int_param};
 use super::{AppState, blocking};
 use crate::domain::{AuditEvent, CaseId, CasePatch, Intake};
-use crate::service::{Assessment, CaseAnswer, CreateOutcome, SimilarCase};
+use crate::service::{Assessment, CaseAnswer, CreateOutcome, IntakeLimits, SimilarCase};
 
 /// `POST /v1/triage`: everything about a complaint, nothing stored.
 pub async fn triage(
@@ -88,18 +88,30 @@ pub struct BatchItem {
     replayed: bool,
 }
 
-/// The `Idempotency-Key` header, if any.
+/// The answer of a batch.
+#[derive(Serialize)]
+pub struct BatchAnswer {
+    /// A result per item, in request order.
+    results: Vec<BatchItem>,
+}
+
+/// The `Idempotency-Key` header, if any: visible ASCII and spaces (no tab or other control
+/// character; its length is checked with the key).
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     headers
         .get("idempotency-key")
         .map(|v| {
-            v.to_str().map(str::to_string).map_err(|_| {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_request",
-                    "Idempotency-Key must be visible ASCII",
-                )
-            })
+            v.to_str()
+                .ok()
+                .filter(|k| k.bytes().all(|b| (b' '..=b'~').contains(&b)))
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_request",
+                        "Idempotency-Key must be visible ASCII characters and spaces",
+                    )
+                })
         })
         .transpose()
 }
@@ -141,9 +153,10 @@ pub async fn create_batch(
             ),
         ));
     }
+    let intakes: Vec<Intake> = batch.cases.into_iter().map(|o| o.0).collect();
+    check_items(&intakes, &state.limits.intake())?;
     let _slot = state.gate.enter().await?;
     let s = state.clone();
-    let intakes: Vec<Intake> = batch.cases.into_iter().map(|o| o.0).collect();
     let results = blocking(move || {
         Ok(s.service
             .intake()
@@ -190,7 +203,25 @@ pub async fn create_batch(
             }
         })
         .collect();
-    Ok(Json(serde_json::json!({ "results": items })).into_response())
+    // Serialised as is (not through `serde_json::Value`, which would widen every f32 and
+    // reorder the fields): an item reads as `POST /v1/cases` and a replay answer it.
+    Ok(Json(BatchAnswer { results: items }).into_response())
+}
+
+/// Refuses a batch whole when an item breaks what the `Intake` schema of the OpenAPI document
+/// states (an empty `text`, a field over its length), naming the item: such a body is not the
+/// one documented. What the schema cannot state (a text blank once normalised, a time out of
+/// range, metadata too large) fails that item alone.
+fn check_items(intakes: &[Intake], limits: &IntakeLimits) -> Result<(), ApiError> {
+    for (i, intake) in intakes.iter().enumerate() {
+        let checked = if intake.text.is_empty() {
+            Err(crate::Error::EmptyText)
+        } else {
+            limits.check_lengths(intake)
+        };
+        checked.map_err(|e| ApiError::from(e).at(&format!("cases[{i}]")))?;
+    }
+    Ok(())
 }
 
 /// `GET /v1/cases/{id}`.
@@ -228,7 +259,7 @@ pub async fn patch(
 #[serde(deny_unknown_fields)]
 pub struct SimilarParams {
     #[serde(default)]
-    limit: Option<usize>,
+    limit: Option<i64>,
 }
 
 /// `GET /v1/cases/{id}/similar`.
@@ -239,7 +270,7 @@ pub async fn similar(
     Params(p): Params<SimilarParams>,
 ) -> Result<Json<Vec<SimilarCase>>, ApiError> {
     caller.require(Permission::Analyse)?;
-    let limit = p.limit.unwrap_or(10).clamp(1, 50);
+    let limit = int_param("limit", p.limit, 10, (1, 50), Above::Clamp)? as usize;
     let s = state.clone();
     let hits = blocking(move || {
         let case = s.service.handling().get(&CaseId(id))?;

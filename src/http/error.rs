@@ -131,6 +131,14 @@ impl ApiError {
         )
     }
 
+    /// The same error about one part of the request, named first (`cases[3]: …`).
+    pub fn at(self, part: &str) -> Self {
+        ApiError {
+            message: bounded(format!("{part}: {}", self.message)),
+            ..self
+        }
+    }
+
     /// The stable code.
     pub fn code(&self) -> &'static str {
         self.code

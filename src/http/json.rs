@@ -102,6 +102,39 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
     }
 }
 
+/// What an integer query parameter above its maximum means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Above {
+    /// Taken as the maximum (a count of things to return: asking for more gets all there are).
+    Clamp,
+    /// Refused, like a value below the minimum.
+    Refuse,
+}
+
+/// An integer query parameter: `default` when absent; below `min` refused with 422
+/// `invalid_query` naming it (never silently raised); above `max` as `above` says.
+pub fn int_param(
+    name: &str,
+    value: Option<i64>,
+    default: i64,
+    (min, max): (i64, i64),
+    above: Above,
+) -> Result<i64, ApiError> {
+    let v = value.unwrap_or(default);
+    if v < min || (v > max && above == Above::Refuse) {
+        let range = match above {
+            Above::Clamp => format!("at least {min} (more than {max} is taken as {max})"),
+            Above::Refuse => format!("{min} to {max}"),
+        };
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_query",
+            format!("`{name}` must be {range}, not {v}"),
+        ));
+    }
+    Ok(v.min(max))
+}
+
 /// The `{id}` of a case path; a path that cannot be read (not UTF-8) is 404 `not_found` in
 /// the API's error format, not axum's plain-text 400.
 pub struct CaseNumber(pub String);
@@ -155,5 +188,30 @@ mod tests {
             .unwrap();
         assert!(e.to_string().contains("unknown field `c`"), "{e}");
         assert!(serde_json::from_str::<Vec<Object<Two>>>(r#"[["x"]]"#).is_err());
+    }
+
+    #[test]
+    fn integer_parameters_are_refused_below_and_clamped_or_refused_above() {
+        assert_eq!(
+            int_param("top", None, 10, (1, 200), Above::Clamp).unwrap(),
+            10
+        );
+        assert_eq!(
+            int_param("top", Some(5000), 10, (1, 200), Above::Clamp).unwrap(),
+            200
+        );
+        for bad in [0, -3] {
+            let e = int_param("top", Some(bad), 10, (1, 200), Above::Clamp).unwrap_err();
+            assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            let m = e.to_json()["message"].as_str().unwrap().to_string();
+            assert!(m.contains("`top`") && m.contains(&bad.to_string()), "{m}");
+        }
+        let e = int_param("window_hours", Some(9000), 168, (1, 8784), Above::Refuse).unwrap_err();
+        assert!(
+            e.to_json()["message"]
+                .as_str()
+                .unwrap()
+                .contains("1 to 8784")
+        );
     }
 }

@@ -8,8 +8,9 @@ use serde::Deserialize;
 
 use super::auth::{Caller, Permission};
 use super::error::ApiError;
-use super::json::Params;
+use super::json::{Above, Params, int_param};
 use super::{AppState, blocking};
+use crate::domain::{Channel, Grade, Status, api_time};
 use crate::error::cut;
 use crate::index::{SearchRequest, Sort};
 use crate::service::SearchPage;
@@ -32,17 +33,17 @@ pub struct SearchParams {
     #[serde(default)]
     department: Option<String>,
     /// Received at or after (RFC 3339).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "api_time::deserialize")]
     from: Option<Timestamp>,
     /// Received before (RFC 3339).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "api_time::deserialize")]
     to: Option<Timestamp>,
     /// `relevance` (default), `newest` or `oldest`.
     #[serde(default)]
     sort: Option<String>,
-    /// Hits per page (1–100, default 20).
+    /// Hits per page (at least 1, at most 100 are given; default 20).
     #[serde(default)]
-    limit: Option<usize>,
+    limit: Option<i64>,
     /// From the previous page's `next_cursor`.
     #[serde(default)]
     cursor: Option<String>,
@@ -53,6 +54,14 @@ pub struct SearchParams {
 
 fn invalid(message: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query", message)
+}
+
+/// `a, b or c`.
+fn codes<const N: usize>(codes: [&str; N]) -> String {
+    match codes.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => codes.join(""),
+    }
 }
 
 impl SearchParams {
@@ -82,10 +91,33 @@ impl SearchParams {
             ("channel", self.channel),
             ("department", self.department),
         ] {
-            for v in value.iter().flat_map(|v| v.split(',')).map(str::trim) {
-                if !v.is_empty() {
-                    filters.push((name.to_string(), v.to_string()));
+            for v in value.iter().flat_map(|v| v.split(',')) {
+                // Codes with a fixed list are checked as sent (an empty one too): a typo would
+                // otherwise match nothing, silently. Free text is trimmed, and empty is no
+                // filter.
+                let known = match name {
+                    "grade" => Grade::ALL.iter().any(|g| g.label() == v),
+                    "status" => Status::from_code(v).is_some(),
+                    "channel" => Channel::from_code(v).is_some(),
+                    _ => {
+                        let v = v.trim();
+                        if !v.is_empty() {
+                            filters.push((name.to_string(), v.to_string()));
+                        }
+                        continue;
+                    }
+                };
+                if !known {
+                    return Err(invalid(format!(
+                        "{name}={v:?} is not a {name}: use {}",
+                        match name {
+                            "grade" => "一般, 严重 or 重大".to_string(),
+                            "status" => codes(Status::ALL.map(Status::code)),
+                            _ => codes(Channel::ALL.map(Channel::code)),
+                        }
+                    )));
                 }
+                filters.push((name.to_string(), v.to_string()));
             }
         }
         if self.q.chars().count() > 1000 {
@@ -97,7 +129,7 @@ impl SearchParams {
             from: self.from,
             to: self.to,
             sort,
-            limit: self.limit.unwrap_or(20).clamp(1, 100),
+            limit: int_param("limit", self.limit, 20, (1, 100), Above::Clamp)? as usize,
             offset,
             facets: self.facets.unwrap_or(true),
         })

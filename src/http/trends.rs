@@ -15,13 +15,14 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::auth::{Caller, Permission};
 use super::error::ApiError;
-use super::json::Params;
+use super::json::{Above, Params, int_param};
 use crate::alerts::AlertRecord;
+use crate::domain::api_time;
 use crate::error::cut;
 use crate::trends::{Bucket, Dimension, HotTopic, Rising, TrendTable};
 
 /// Most series, rising values or topics in one answer.
-const MAX_TOP: usize = 200;
+const MAX_TOP: i64 = 200;
 /// Most buckets in one table (a year and a bit of hours; decades of days).
 const MAX_BUCKETS: i64 = 10_000;
 
@@ -49,11 +50,13 @@ pub struct TrendParams {
     /// hour, day (default) or week.
     bucket: Option<String>,
     /// Start (RFC 3339); default 30 days before `to`.
+    #[serde(default, deserialize_with = "api_time::deserialize")]
     from: Option<Timestamp>,
     /// End, exclusive (RFC 3339); default the latest case.
+    #[serde(default, deserialize_with = "api_time::deserialize")]
     to: Option<Timestamp>,
-    /// Series (largest first), 1–200, default 10.
-    top: Option<usize>,
+    /// Series (largest first), at least 1, at most 200 given, default 10.
+    top: Option<i64>,
 }
 
 /// `GET /v1/trends`: counts per bucket for the largest values of a dimension.
@@ -85,7 +88,7 @@ pub async fn table(
             "{buckets} buckets is too many (at most {MAX_BUCKETS}); use a wider bucket or a shorter range"
         )));
     }
-    let top = p.top.unwrap_or(10).clamp(1, MAX_TOP);
+    let top = int_param("top", p.top, 10, (1, MAX_TOP), Above::Clamp)? as usize;
     Ok(Json(
         state
             .service
@@ -102,15 +105,16 @@ pub struct RisingParams {
     /// phrase (default), category, grade, channel or department.
     dimension: Option<String>,
     /// End of the window (RFC 3339); default the latest case.
+    #[serde(default, deserialize_with = "api_time::deserialize")]
     end: Option<Timestamp>,
     /// The window, in hours (default 168: a week).
     window_hours: Option<i64>,
     /// The baseline before it, in hours (default 672: four weeks).
     baseline_hours: Option<i64>,
     /// Least cases in the window (default 3).
-    min_count: Option<u32>,
-    /// Values (most surprising first), 1–200, default 20.
-    top: Option<usize>,
+    min_count: Option<i64>,
+    /// Values (most surprising first), at least 1, at most 200 given, default 20.
+    top: Option<i64>,
 }
 
 /// The answer of `/v1/trends/rising`.
@@ -135,13 +139,28 @@ pub async fn rising(
 ) -> Result<Json<RisingAnswer>, ApiError> {
     caller.require(Permission::Analyse)?;
     let dimension = dimension(p.dimension.as_deref().or(Some("phrase")))?;
-    let window_hours = p.window_hours.unwrap_or(24 * 7);
-    let baseline_hours = p.baseline_hours.unwrap_or(24 * 28);
-    if !(1..=24 * 366).contains(&window_hours) || !(1..=24 * 3 * 366).contains(&baseline_hours) {
-        return Err(invalid(
-            "window_hours must be 1 to 8784 and baseline_hours 1 to 26352".into(),
-        ));
-    }
+    let window_hours = int_param(
+        "window_hours",
+        p.window_hours,
+        24 * 7,
+        (1, 24 * 366),
+        Above::Refuse,
+    )?;
+    let baseline_hours = int_param(
+        "baseline_hours",
+        p.baseline_hours,
+        24 * 28,
+        (1, 24 * 3 * 366),
+        Above::Refuse,
+    )?;
+    let min_count = int_param(
+        "min_count",
+        p.min_count,
+        3,
+        (0, i64::from(u32::MAX)),
+        Above::Refuse,
+    )? as u32;
+    let top = int_param("top", p.top, 20, (1, MAX_TOP), Above::Clamp)? as usize;
     let end = p
         .end
         .unwrap_or_else(|| state.service.views().watch().default_end());
@@ -150,8 +169,8 @@ pub async fn rising(
         end,
         window_hours,
         baseline_hours,
-        p.min_count.unwrap_or(3),
-        p.top.unwrap_or(20).clamp(1, MAX_TOP),
+        min_count,
+        top,
     );
     Ok(Json(RisingAnswer {
         end,
@@ -166,9 +185,10 @@ pub async fn rising(
 #[serde(deny_unknown_fields)]
 pub struct TopicParams {
     /// End of the window (RFC 3339); default the latest case.
+    #[serde(default, deserialize_with = "api_time::deserialize")]
     end: Option<Timestamp>,
-    /// Topics (hottest first), 1–200, default 10.
-    top: Option<usize>,
+    /// Topics (hottest first), at least 1, at most 200 given, default 10.
+    top: Option<i64>,
 }
 
 /// The answer of `/v1/topics`.
@@ -187,14 +207,11 @@ pub async fn topics(
     Params(p): Params<TopicParams>,
 ) -> Result<Json<TopicsAnswer>, ApiError> {
     caller.require(Permission::Analyse)?;
+    let top = int_param("top", p.top, 10, (1, MAX_TOP), Above::Clamp)? as usize;
     let end = p
         .end
         .unwrap_or_else(|| state.service.views().watch().default_end());
-    let topics = state
-        .service
-        .views()
-        .watch()
-        .hot_topics(end, p.top.unwrap_or(10).clamp(1, MAX_TOP));
+    let topics = state.service.views().watch().hot_topics(end, top);
     Ok(Json(TopicsAnswer { end, topics }))
 }
 
@@ -203,9 +220,10 @@ pub async fn topics(
 #[serde(deny_unknown_fields)]
 pub struct AlertParams {
     /// Only alerts raised at or after this (RFC 3339).
+    #[serde(default, deserialize_with = "api_time::deserialize")]
     since: Option<Timestamp>,
-    /// Most alerts (newest first), 1–1000, default 100.
-    limit: Option<usize>,
+    /// Most alerts (newest first), at least 1, at most 1000 given, default 100.
+    limit: Option<i64>,
 }
 
 /// The answer of `/v1/alerts`.
@@ -230,6 +248,7 @@ pub async fn history(
     Params(p): Params<AlertParams>,
 ) -> Result<Json<AlertsAnswer>, ApiError> {
     caller.require(Permission::Analyse)?;
+    let limit = int_param("limit", p.limit, 100, (1, 1000), Above::Clamp)? as usize;
     let center = state
         .service
         .views()
@@ -237,7 +256,6 @@ pub async fn history(
         .alerts()
         .cloned()
         .ok_or_else(alerts_off)?;
-    let limit = p.limit.unwrap_or(100).clamp(1, 1000);
     let alerts = super::blocking(move || Ok(center.history(p.since, limit)?)).await?;
     Ok(Json(AlertsAnswer { alerts }))
 }

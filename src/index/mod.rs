@@ -317,10 +317,7 @@ impl CaseIndex {
             doc.add_text(f.title, t);
         }
         doc.add_text(f.text, &case.text);
-        doc.add_date(
-            f.received_at,
-            DateTime::from_timestamp_millis(case.received_at.as_millisecond()),
-        );
+        doc.add_date(f.received_at, index_date(case.received_at));
         doc.add_u64(f.resolved, u64::from(case.is_resolved()));
         let values = [
             case.category.as_deref(),
@@ -336,6 +333,14 @@ impl CaseIndex {
         }
         doc
     }
+}
+
+/// A time as the index keeps it: nanoseconds in an `i64`, about the years 1677 to 2262. A time
+/// outside that is taken as the nearest end of it (no case lies there: intake takes only times
+/// from 2000 to now), where `DateTime::from_timestamp_millis` would overflow.
+fn index_date(t: jiff::Timestamp) -> DateTime {
+    const MAX_MILLIS: i64 = i64::MAX / 1_000_000;
+    DateTime::from_timestamp_millis(t.as_millisecond().clamp(-MAX_MILLIS, MAX_MILLIS))
 }
 
 /// The facet for a value: one level under the root, with `/` (which would start a sub-level)

@@ -13,7 +13,7 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DateTime, DocAddress, Order, Term};
 
 use super::schema::FACETS;
-use super::{CaseIndex, facet_value, index_err};
+use super::{CaseIndex, facet_value, index_date, index_err};
 use crate::domain::CaseId;
 use crate::error::{Error, Result};
 
@@ -282,12 +282,7 @@ impl CaseIndex {
         from: Option<Timestamp>,
         to: Option<Timestamp>,
     ) -> RangeQuery {
-        let term = |t: Timestamp| {
-            Term::from_field_date(
-                self.fields.received_at,
-                DateTime::from_timestamp_millis(t.as_millisecond()),
-            )
-        };
+        let term = |t: Timestamp| Term::from_field_date(self.fields.received_at, index_date(t));
         RangeQuery::new(
             from.map_or(Bound::Unbounded, |t| Bound::Included(term(t))),
             to.map_or(Bound::Unbounded, |t| Bound::Excluded(term(t))),

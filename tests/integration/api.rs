@@ -442,16 +442,31 @@ async fn triage_rejects_bad_bodies_with_json_errors() {
         .await
         .error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
     // Over body_bytes but within the batch's allowance: read, and each item judged alone.
-    let two = json!({ "cases": [{ "text": BILL.repeat(26) }, { "text": "话费多扣了" }] });
+    let two = json!({ "cases": [
+        { "text": "信号差", "metadata": { "note": "x".repeat(1100) } },
+        { "text": "话费多扣了", "received_at": "1999-01-01T00:00:00Z" },
+    ] });
     let n = two.to_string().len();
     assert!(n > 1024 && n < 2 * 1024, "{n}");
     let v = t
         .post("/v1/cases/batch", k, &two)
         .await
         .expect(StatusCode::OK);
-    assert_eq!(v["results"][0]["status"], 422, "{v}");
-    assert_eq!(v["results"][0]["error"]["code"], "invalid_request");
-    assert_eq!(v["results"][1]["status"], 201, "{v}");
+    assert_eq!(v["results"][0]["status"], 201, "{v}");
+    assert_eq!(v["results"][1]["status"], 422, "{v}");
+    assert_eq!(v["results"][1]["error"]["code"], "invalid_request");
+    assert_eq!(t.count(), 1);
+    // An item's text over limits.text_chars breaks the schema: the whole batch is refused,
+    // naming the item.
+    let m = t
+        .post(
+            "/v1/cases/batch",
+            k,
+            &json!({ "cases": [{ "text": "话费多扣了" }, { "text": BROADBAND }] }),
+        )
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+    assert!(m.contains("cases[1]") && m.contains("`text`"), "{m}");
     assert_eq!(t.count(), 1);
 }
 
@@ -837,7 +852,7 @@ async fn batch_answers_per_item_and_stores_the_good_ones() {
                 { "text": BROADBAND, "channel": "web" },
                 { "text": "   " },
                 { "text": BILL, "title": "话费争议" },
-                { "text": SIGNAL, "title": "标".repeat(501) },
+                { "text": SIGNAL, "occurred_at": "2999-01-01T00:00:00Z" },
             ] }),
         )
         .await;
@@ -863,7 +878,7 @@ async fn batch_answers_per_item_and_stores_the_good_ones() {
         results[3]["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("title")
+            .contains("occurred_at")
     );
     assert_eq!(t.count(), 2);
     let id = id_of(&results[2]["case"]);
@@ -872,6 +887,28 @@ async fn batch_answers_per_item_and_stores_the_good_ones() {
         .await
         .expect(StatusCode::OK);
     assert_eq!(got["title"], "话费争议");
+
+    // An item that breaks the schema (a title over 500 characters, an empty text) refuses the
+    // whole batch, naming the item: nothing of it is stored.
+    for (bad, code, field) in [
+        (
+            json!({ "text": SIGNAL, "title": "标".repeat(501) }),
+            "invalid_request",
+            "`title`",
+        ),
+        (json!({ "text": "" }), "empty_text", "text"),
+    ] {
+        let m = t
+            .post(
+                "/v1/cases/batch",
+                Some(INTAKE_KEY),
+                &json!({ "cases": [{ "text": COUNTER }, bad] }),
+            )
+            .await
+            .error(StatusCode::UNPROCESSABLE_ENTITY, code);
+        assert!(m.starts_with("cases[1]: ") && m.contains(field), "{m}");
+    }
+    assert_eq!(t.count(), 2);
 
     // An empty batch, a batch that is not a batch, an item with an unknown field.
     let m = t
@@ -1347,9 +1384,14 @@ async fn search_sorts_pages_and_rejects_bad_parameters() {
         .await
         .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
     assert!(m.contains("query"), "{m}");
-    // Limits are clamped, not refused.
-    let v = t.get("/v1/search?limit=0", k).await.expect(StatusCode::OK);
-    assert_eq!(v["hits"].as_array().unwrap().len(), 1);
+    // `limit` below 1 is refused, naming it; above 100 it is taken as 100.
+    for bad in ["0", "-1"] {
+        let m = t
+            .get(&format!("/v1/search?limit={bad}"), k)
+            .await
+            .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
+        assert!(m.contains("`limit`") && m.contains(bad), "{m}");
+    }
     let v = t
         .get("/v1/search?limit=1000", k)
         .await
@@ -1878,10 +1920,15 @@ async fn the_openapi_document_is_openapi_3_1_and_matches_the_file() {
     assert_eq!(served["info"]["title"], "tousu");
     assert_eq!(served["info"]["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(served["servers"], json!([{ "url": "/" }]));
-    // Served as parsed by utoipa: nothing of the hand-written file may be lost on the way.
-    let file: Value = serde_json::from_str(include_str!("../../src/http/openapi.json"))
-        .expect("src/http/openapi.json is JSON");
-    assert_eq!(served, file, "the served document differs from the file");
+    // Served as written, byte for byte.
+    let file = include_str!("../../src/http/openapi.json");
+    assert_eq!(
+        t.get("/v1/openapi.json", None).await.text(),
+        file,
+        "the served document differs from the file"
+    );
+    let file: Value = serde_json::from_str(file).expect("src/http/openapi.json is JSON");
+    assert_eq!(served, file);
 
     let schemes = &served["components"]["securitySchemes"];
     assert_eq!(schemes["bearerAuth"]["scheme"], "bearer");
@@ -1902,7 +1949,8 @@ async fn the_openapi_document_is_openapi_3_1_and_matches_the_file() {
         );
     }
 
-    // Every error answer is the shared `Error`.
+    // Every error answer is the shared `Error` (`/readyz`'s 503 may also be `NotReady`, the
+    // same with the counts), and every 503 and 507 says when to retry.
     let responses = &served["components"]["responses"];
     for (method, path, _) in operations(&served) {
         let op = &served["paths"][&path][method.to_lowercase()];
@@ -1912,11 +1960,22 @@ async fn the_openapi_document_is_openapi_3_1_and_matches_the_file() {
                     Some(name) => &responses[name.rsplit('/').next().unwrap()],
                     None => r,
                 };
-                assert_eq!(
-                    r["content"]["application/json"]["schema"]["$ref"],
-                    "#/components/schemas/Error",
-                    "{method} {path} {status}"
-                );
+                let schema = &r["content"]["application/json"]["schema"];
+                let error = json!({ "$ref": "#/components/schemas/Error" });
+                if path == "/readyz" && status == "503" {
+                    assert_eq!(
+                        schema["oneOf"],
+                        json!([{ "$ref": "#/components/schemas/NotReady" }, error]),
+                    );
+                } else {
+                    assert_eq!(schema, &error, "{method} {path} {status}");
+                }
+                if status == "503" || status == "507" {
+                    assert_eq!(
+                        r["headers"]["Retry-After"]["required"], true,
+                        "{method} {path} {status}"
+                    );
+                }
             }
         }
     }
@@ -1928,6 +1987,7 @@ async fn the_openapi_document_is_openapi_3_1_and_matches_the_file() {
         .unwrap();
     for code in [
         "empty_text",
+        "insufficient_storage",
         "invalid_json",
         "unsupported_media_type",
         "no_such_route",
@@ -2272,8 +2332,12 @@ async fn trends_reject_bad_parameters() {
             .await
             .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
     }
-    // `top` is clamped, not refused.
-    t.get("/v1/trends?top=0", k).await.expect(StatusCode::OK);
+    // `top` below 1 is refused, naming it; above 200 it is taken as 200.
+    let m = t
+        .get("/v1/trends?top=0", k)
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
+    assert!(m.contains("`top`"), "{m}");
     t.get("/v1/trends?top=100000", k)
         .await
         .expect(StatusCode::OK);

@@ -13,6 +13,7 @@ mod datasets;
 mod durability;
 mod faults;
 mod hardening;
+mod openapi;
 mod pii_sweep;
 mod properties;
 mod receiver;

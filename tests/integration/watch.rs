@@ -479,7 +479,7 @@ async fn the_alert_history_answers_with_filters_and_roles() {
     ] {
         assert!(record.get(field).is_some(), "{field}: {record}");
     }
-    // `since` in the future: nothing; `limit` is clamped to at least one.
+    // `since` in the future: nothing; `limit` below 1 is refused, above 1000 taken as 1000.
     let future = (Timestamp::now() + SignedDuration::from_hours(1)).to_string();
     let v = get(
         &format!("/v1/alerts?since={}", future.replace('+', "%2B")),
@@ -487,7 +487,9 @@ async fn the_alert_history_answers_with_filters_and_roles() {
     )
     .await;
     assert_eq!(v["alerts"], json!([]), "{v}");
-    let v = get("/v1/alerts?limit=0", StatusCode::OK).await;
+    let v = get("/v1/alerts?limit=0", StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(v["code"], "invalid_query", "{v}");
+    let v = get("/v1/alerts?limit=5000", StatusCode::OK).await;
     assert_eq!(v["alerts"].as_array().unwrap().len(), 1, "{v}");
     // Unknown parameters and unreadable values are refused.
     for bad in ["/v1/alerts?colour=red", "/v1/alerts?since=yesterday"] {

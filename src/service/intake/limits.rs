@@ -47,6 +47,29 @@ impl Default for IntakeLimits {
 impl IntakeLimits {
     /// Checks an intake against the limits at time `now`, naming the field to fix.
     pub fn check(&self, intake: &Intake, now: Timestamp) -> Result<()> {
+        self.check_lengths(intake)?;
+        if let Some(m) = &intake.metadata {
+            let n = Value::Object(m.clone()).to_string().len();
+            if n > self.max_metadata_bytes {
+                return Err(Error::Invalid(format!(
+                    "`metadata` is {n} bytes of JSON; at most {} are accepted",
+                    self.max_metadata_bytes
+                )));
+            }
+        }
+        for (field, at) in [
+            ("received_at", intake.received_at),
+            ("occurred_at", intake.occurred_at),
+        ] {
+            if let Some(at) = at {
+                self.check_time(field, at, now)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the lengths of the intake's text, title and contact, naming the field to fix.
+    pub fn check_lengths(&self, intake: &Intake) -> Result<()> {
         let too_long = |field: &str, n: usize, max: usize| {
             Error::Invalid(format!(
                 "`{field}` has {n} characters; at most {max} are accepted"
@@ -66,23 +89,6 @@ impl IntakeLimits {
             let n = c.chars().count();
             if n > self.max_contact_chars {
                 return Err(too_long("contact", n, self.max_contact_chars));
-            }
-        }
-        if let Some(m) = &intake.metadata {
-            let n = Value::Object(m.clone()).to_string().len();
-            if n > self.max_metadata_bytes {
-                return Err(Error::Invalid(format!(
-                    "`metadata` is {n} bytes of JSON; at most {} are accepted",
-                    self.max_metadata_bytes
-                )));
-            }
-        }
-        for (field, at) in [
-            ("received_at", intake.received_at),
-            ("occurred_at", intake.occurred_at),
-        ] {
-            if let Some(at) = at {
-                self.check_time(field, at, now)?;
             }
         }
         Ok(())
