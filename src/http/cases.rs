@@ -178,7 +178,7 @@ pub async fn create_batch(
                             Some(raw) => (ItemAnswer::Replayed(raw), true),
                             None => {
                                 tracing::error!(index, "a stored batch answer is not JSON");
-                                return internal_item(index);
+                                return BatchItem::failed(index, ApiError::internal());
                             }
                         }
                     }
@@ -191,16 +191,7 @@ pub async fn create_batch(
                     replayed,
                 }
             }
-            Err(e) => {
-                let e = ApiError::from(e);
-                BatchItem {
-                    index,
-                    status: e.status().as_u16(),
-                    case: None,
-                    error: Some(e.to_json()),
-                    replayed: false,
-                }
-            }
+            Err(e) => BatchItem::failed(index, ApiError::from(e)),
         })
         .collect();
     // Serialised as is (not through `serde_json::Value`, which would widen every f32 and
@@ -292,14 +283,15 @@ pub async fn audit(
     Ok(Json(events))
 }
 
-/// A batch item whose stored answer could not be read back.
-fn internal_item(index: usize) -> BatchItem {
-    let e = ApiError::internal();
-    BatchItem {
-        index,
-        status: e.status().as_u16(),
-        case: None,
-        error: Some(e.to_json()),
-        replayed: false,
+impl BatchItem {
+    /// The item failed with `e`.
+    fn failed(index: usize, e: ApiError) -> Self {
+        BatchItem {
+            index,
+            status: e.status().as_u16(),
+            case: None,
+            error: Some(e.to_json()),
+            replayed: false,
+        }
     }
 }
