@@ -15,7 +15,8 @@ use tousu::http::{AppState, KeyRing};
 use tousu::service::Service;
 use tower::ServiceExt;
 
-use crate::support::fixture_service_with;
+use crate::support::http::enc;
+use crate::support::{api_keys, fixture_service_with};
 
 pub(crate) const INTAKE_KEY: &str = "intake-key-0123456789abcdef";
 pub(crate) const ANALYST_KEY: &str = "analyst-key-0123456789abcdef";
@@ -37,18 +38,11 @@ pub(crate) struct TestApp {
 
 /// The three keys, one per role: `crm` (intake), `ana` (analyst), `root` (admin).
 pub(crate) fn keys() -> Vec<ApiKey> {
-    [
+    api_keys(&[
         ("crm", Role::Intake, INTAKE_KEY),
         ("ana", Role::Analyst, ANALYST_KEY),
         ("root", Role::Admin, ADMIN_KEY),
-    ]
-    .into_iter()
-    .map(|(name, role, key)| ApiKey {
-        name: name.into(),
-        role,
-        key: key.into(),
-    })
-    .collect()
+    ])
 }
 
 pub(crate) fn build(keys: Vec<ApiKey>, limits: Limits) -> TestApp {
@@ -229,19 +223,6 @@ pub(crate) fn is_case_id(s: &str) -> bool {
         && b[2..10].iter().all(u8::is_ascii_digit)
         && b[10] == b'-'
         && b[11..].iter().all(u8::is_ascii_digit)
-}
-
-/// Percent-encodes a query value.
-pub(crate) fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn ids(hits: &Value) -> Vec<String> {

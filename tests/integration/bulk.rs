@@ -3,29 +3,11 @@
 
 use std::path::Path;
 
-use crate::support::{self, stderr, stdout, tousu};
-
-fn service_args<'a>(data: &'a str, models: &'a str) -> Vec<&'a str> {
-    vec![
-        "--data-dir",
-        data,
-        "--models-dir",
-        models,
-        "--profile",
-        "model",
-    ]
-}
+use crate::support::{self, stderr, stdout, tousu_on};
 
 /// Runs `tousu ARGS` on a store in `dir` with the fixture model.
 pub(crate) fn run_in(dir: &Path, args: &[&str]) -> std::process::Output {
-    let data = dir.join("data");
-    let models = support::root().join("tests/fixtures");
-    let mut all = args.to_vec();
-    all.extend(service_args(
-        data.to_str().unwrap(),
-        models.to_str().unwrap(),
-    ));
-    tousu(&all, None)
+    tousu_on(&dir.join("data"), args)
 }
 
 /// `tousu export` (JSONL) of the store in `dir`, one value per case.
@@ -45,10 +27,6 @@ pub(crate) fn write_lines(path: &Path, lines: &[&str]) {
 #[test]
 fn import_reports_bad_lines_by_number_resumes_and_exports() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let data = data.to_str().unwrap();
-    let models = support::root().join("tests/fixtures");
-    let models = models.to_str().unwrap();
     let file = dir.path().join("cases.jsonl");
     write_lines(
         &file,
@@ -62,9 +40,8 @@ fn import_reports_bad_lines_by_number_resumes_and_exports() {
             r#"{"text":"小区停水三天无人处理","channel":"hotline_12345"}"#,
         ],
     );
-    let mut args = vec!["import", file.to_str().unwrap()];
-    args.extend(service_args(data, models));
-    let out = tousu(&args, None);
+    let args = ["import", file.to_str().unwrap()];
+    let out = run_in(dir.path(), &args);
     assert!(out.status.success(), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(report["imported"], 3);
@@ -84,7 +61,7 @@ fn import_reports_bad_lines_by_number_resumes_and_exports() {
     );
 
     // The same file again: everything was committed, nothing is imported twice.
-    let out = tousu(&args, None);
+    let out = run_in(dir.path(), &args);
     assert!(out.status.success(), "{}", stderr(&out));
     let again: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(again["resumed_after"], 7);
@@ -102,9 +79,10 @@ fn import_reports_bad_lines_by_number_resumes_and_exports() {
     assert!(cases[0]["id"].as_str().unwrap().starts_with("TS20190425-"));
 
     let csv = dir.path().join("cases.csv");
-    let mut args = vec!["export", "--format", "csv", "--out", csv.to_str().unwrap()];
-    args.extend(service_args(data, models));
-    let out = tousu(&args, None);
+    let out = run_in(
+        dir.path(),
+        &["export", "--format", "csv", "--out", csv.to_str().unwrap()],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let bytes = std::fs::read(&csv).unwrap();
     assert!(bytes.starts_with("\u{FEFF}id,received_at".as_bytes()));

@@ -6,9 +6,9 @@
 //! Recovery is proved by polling with a deadline, never by sleeping and hoping.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -16,26 +16,14 @@ use tousu::domain::{CaseId, Intake};
 use tousu::index::SearchRequest;
 use tousu::service::{CreateOutcome, Service};
 
-use crate::support::{self, stderr, tousu};
+use crate::support::http::Reply;
+use crate::support::server::Server;
+use crate::support::{self, poll, stderr, tousu_on};
 
 /// Cases in the store whose index is damaged.
 const CASES: usize = 30;
 /// How long a rebuild or a recovery may take before the test calls it a failure.
 const RECOVERY: Duration = Duration::from_secs(30);
-
-/// Polls `check` until it answers `Ok`; panics after `within` with `what` and the last `Err`.
-fn poll<T>(within: Duration, what: &str, mut check: impl FnMut() -> Result<T, String>) -> T {
-    let deadline = Instant::now() + within;
-    loop {
-        match check() {
-            Ok(v) => return v,
-            Err(last) if Instant::now() >= deadline => {
-                panic!("{what}: not within {within:?}; last seen: {last}")
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(100)),
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // A damaged index
@@ -217,23 +205,11 @@ fn a_damaged_index_is_rebuilt_from_the_store_at_open() {
 fn tousu_reindex_repairs_a_damaged_index() {
     let pristine = tempfile::tempdir().unwrap();
     let ids = stored_cases(pristine.path());
-    let models = support::root().join("tests/fixtures");
     for how in DAMAGES {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(pristine.path(), dir.path());
         damage(&dir.path().join("index"), how);
-        let out = tousu(
-            &[
-                "reindex",
-                "--data-dir",
-                dir.path().to_str().unwrap(),
-                "--models-dir",
-                models.to_str().unwrap(),
-                "--profile",
-                "model",
-            ],
-            None,
-        );
+        let out = tousu_on(dir.path(), &["reindex"]);
         assert!(out.status.success(), "{how:?}: {}", stderr(&out));
         assert!(
             stderr(&out).contains(&format!("re-indexed {CASES} cases")),
@@ -255,170 +231,23 @@ fn tousu_reindex_repairs_a_damaged_index() {
 // ---------------------------------------------------------------------------------------------
 // `tousu serve` as a child process
 
-/// An answer: status, the head lower-cased (for headers), the body as JSON (Null if not).
-struct Reply {
-    status: u16,
-    head: String,
-    body: Value,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        let prefix = format!("{}:", name.to_ascii_lowercase());
-        self.head
-            .lines()
-            .find_map(|l| l.strip_prefix(&prefix))
-            .map(str::trim)
-    }
-}
-
-/// A minimal HTTP/1.1 client, one connection per request (the test must not judge the server
-/// with the server's own stack). `None` if the server cannot be reached.
-fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> Option<Reply> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
-    let body = body.unwrap_or("");
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).ok()?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).ok()?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, rest) = text.split_once("\r\n\r\n")?;
-    let head = head.to_ascii_lowercase();
-    let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
-    let json = if head.contains("transfer-encoding: chunked") {
-        dechunk(rest)?
+/// Creates a case through the server: `Ok(id)` on 201, the answer otherwise.
+fn post_case(server: &Server, text: &str) -> Result<CaseId, Reply> {
+    let body = serde_json::json!({ "text": text, "channel": "phone" }).to_string();
+    let r = server
+        .post("/v1/cases", &body)
+        .unwrap_or_else(|e| panic!("{e}; log:\n{}", server.log_tail()));
+    if r.status == 201 {
+        Ok(CaseId(r.json()["id"].as_str().unwrap().to_string()))
     } else {
-        rest.to_string()
-    };
-    Some(Reply {
-        status,
-        head,
-        body: serde_json::from_str(&json).unwrap_or(Value::Null),
-    })
-}
-
-/// The payload of a complete chunked body.
-fn dechunk(mut rest: &str) -> Option<String> {
-    let mut out = String::new();
-    while let Some((size, tail)) = rest.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).ok()?;
-        if n == 0 {
-            break;
-        }
-        out.push_str(tail.get(..n)?);
-        rest = tail.get(n + 2..)?;
-    }
-    Some(out)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// `tousu serve` on the fixture model, without keys (open on loopback); killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Server {
-    /// Starts it on `data` (its log in `log_dir`, which must not be the full disk) and waits
-    /// until /readyz answers 200.
-    fn start(data: &Path, log_dir: &Path) -> Server {
-        let port = free_port();
-        let log = log_dir.join(format!("serve-{port}.log"));
-        let child = Command::new(env!("CARGO_BIN_EXE_tousu"))
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .arg("--data-dir")
-            .arg(data)
-            .arg("--models-dir")
-            .arg(support::root().join("tests/fixtures"))
-            .args(["--profile", "model"])
-            .env("TOUSU_LOG", "info")
-            .env("RUST_BACKTRACE", "0")
-            .env_remove("TOUSU_API_KEYS")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("tousu serve starts");
-        let server = Server { child, port, log };
-        poll(
-            Duration::from_secs(60),
-            "tousu serve ready",
-            || match server.get("/readyz") {
-                Some(r) if r.status == 200 => Ok(()),
-                Some(r) => Err(format!("{} {}", r.status, r.body)),
-                None => Err(format!("no answer; log:\n{}", server.log_tail())),
-            },
-        );
-        server
-    }
-
-    fn get(&self, path: &str) -> Option<Reply> {
-        http(self.port, "GET", path, None)
-    }
-
-    fn post(&self, path: &str, body: &str) -> Option<Reply> {
-        http(self.port, "POST", path, Some(body))
-    }
-
-    /// The end of its log, for failure messages.
-    fn log_tail(&self) -> String {
-        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
-    }
-
-    /// Creates a case: `Ok(id)` on 201, the answer otherwise.
-    fn create(&self, text: &str) -> Result<CaseId, Reply> {
-        let body = serde_json::json!({ "text": text, "channel": "phone" }).to_string();
-        let r = self
-            .post("/v1/cases", &body)
-            .unwrap_or_else(|| panic!("POST /v1/cases: no answer; log:\n{}", self.log_tail()));
-        if r.status == 201 {
-            Ok(CaseId(r.body["id"].as_str().unwrap().to_string()))
-        } else {
-            Err(r)
-        }
-    }
-
-    /// Every case search finds (total, sorted ids), following the cursor.
-    fn searchable(&self) -> Result<(u64, Vec<CaseId>), String> {
-        let mut ids = Vec::new();
-        let mut cursor = String::new();
-        let total = loop {
-            let path = format!("/v1/search?limit=100&sort=oldest&facets=false&cursor={cursor}");
-            let r = self.get(&path).ok_or("search: no answer")?;
-            if r.status != 200 {
-                return Err(format!("search: {} {}", r.status, r.body));
-            }
-            for h in r.body["hits"].as_array().ok_or("search: no hits")? {
-                ids.push(CaseId(h["id"].as_str().unwrap().to_string()));
-            }
-            match r.body["next_cursor"].as_str() {
-                Some(c) => cursor = c.to_string(),
-                None => break r.body["total"].as_u64().ok_or("search: no total")?,
-            }
-        };
-        ids.sort();
-        Ok((total, ids))
+        Err(r)
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Every case search finds through the server (total, sorted ids), or why not.
+fn searchable_over_http(server: &Server) -> Result<(u64, Vec<CaseId>), String> {
+    let (total, ids) = server.searchable()?;
+    Ok((total, ids.into_iter().map(CaseId).collect()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -514,21 +343,21 @@ fn a_full_disk_refuses_creates_with_507_and_everything_is_searchable_once_space_
     );
     let logs = tempfile::tempdir().unwrap();
     // Dropped before the disk (declared after it): nothing holds the tmpfs at unmount.
-    let server = Server::start(&disk.dir.join("data"), logs.path());
+    let server = Server::start(&disk.dir.join("data"), &logs.path().join("serve.log"));
 
     // Cases stored and searchable before the disk fills: nothing is pending in the index.
     let mut stored: Vec<CaseId> = (0..10)
         .map(|n| {
-            server
-                .create(&format!(
-                    "满盘前{n}：家里宽带断网三天，报修后一直没人上门处理"
-                ))
-                .unwrap_or_else(|r| panic!("{} {}", r.status, r.body))
+            post_case(
+                &server,
+                &format!("满盘前{n}：家里宽带断网三天，报修后一直没人上门处理"),
+            )
+            .unwrap_or_else(|r| panic!("{} {}", r.status, r.body))
         })
         .collect();
     stored.sort();
     poll(RECOVERY, "the first cases searchable", || {
-        let found = server.searchable()?;
+        let found = searchable_over_http(&server)?;
         if found.1 == stored {
             Ok(())
         } else {
@@ -549,10 +378,13 @@ fn a_full_disk_refuses_creates_with_507_and_everything_is_searchable_once_space_
     // database: some creates may still go in. The index has no room for a segment at all.
     let mut on_full_disk = Vec::new();
     let refused = loop {
-        match server.create(&format!(
-            "满盘时{}：本月话费被多扣了五十元，要求退费",
-            on_full_disk.len()
-        )) {
+        match post_case(
+            &server,
+            &format!(
+                "满盘时{}：本月话费被多扣了五十元，要求退费",
+                on_full_disk.len()
+            ),
+        ) {
             Ok(id) => on_full_disk.push(id),
             Err(r) => break r,
         }
@@ -562,7 +394,7 @@ fn a_full_disk_refuses_creates_with_507_and_everything_is_searchable_once_space_
         );
     };
     assert_eq!(
-        (refused.status, refused.body["code"].as_str()),
+        (refused.status, refused.json()["code"].as_str()),
         (507, Some("insufficient_storage")),
         "a create on a full disk: {} {}",
         refused.status,
@@ -595,18 +427,20 @@ fn a_full_disk_refuses_creates_with_507_and_everything_is_searchable_once_space_
         Duration::from_secs(15),
         "/readyz not ready while the index cannot write",
         || match server.get("/readyz") {
-            Some(r) if r.status == 503 && r.body["code"] == "not_ready" => Ok(()),
-            Some(r) => Err(format!("{} {}", r.status, r.body)),
-            None => Err("no answer".into()),
+            Ok(r) if r.status == 503 && r.json_or_null()["code"] == "not_ready" => Ok(()),
+            Ok(r) => Err(format!("{} {}", r.status, r.body)),
+            Err(e) => Err(e),
         },
     );
 
     std::fs::remove_file(&filler).unwrap();
     let freed = Instant::now();
     for n in 0..5 {
-        let id = server
-            .create(&format!("腾空后{n}：营业厅工作人员态度恶劣，办理业务推诿"))
-            .unwrap_or_else(|r| panic!("create after freeing space: {} {}", r.status, r.body));
+        let id = post_case(
+            &server,
+            &format!("腾空后{n}：营业厅工作人员态度恶劣，办理业务推诿"),
+        )
+        .unwrap_or_else(|r| panic!("create after freeing space: {} {}", r.status, r.body));
         stored.push(id);
     }
     stored.sort();
@@ -616,22 +450,22 @@ fn a_full_disk_refuses_creates_with_507_and_everything_is_searchable_once_space_
         RECOVERY,
         "every acknowledged case searchable and /readyz ready",
         || {
-            let (total, found) = server.searchable()?;
+            let (total, found) = searchable_over_http(&server)?;
             if found != stored || total != stored.len() as u64 {
                 return Err(format!(
                     "search finds {total}: {found:?}; stored {stored:?}"
                 ));
             }
             match server.get("/readyz") {
-                Some(r) if r.status == 200 => Ok(r),
-                Some(r) => Err(format!("{} {}", r.status, r.body)),
-                None => Err("no answer".into()),
+                Ok(r) if r.status == 200 => Ok(r),
+                Ok(r) => Err(format!("{} {}", r.status, r.body)),
+                Err(e) => Err(e),
             }
         },
     );
     eprintln!("recovered {:?} after space was freed", freed.elapsed());
     assert_eq!(
-        ready.body["cases"].as_u64(),
+        ready.json()["cases"].as_u64(),
         Some(stored.len() as u64),
         "the store holds other cases than those acknowledged (a refused create stored one?)"
     );
@@ -653,7 +487,7 @@ enum StreamEnd {
 #[test]
 fn sigterm_ends_an_open_alert_stream_and_the_server_exits() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(&dir.path().join("data"), dir.path());
+    let mut server = Server::start(&dir.path().join("data"), &dir.path().join("serve.log"));
 
     let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     stream
@@ -688,20 +522,10 @@ fn sigterm_ends_an_open_alert_stream_and_the_server_exits() {
         let _ = tx.send(end);
     });
 
-    let pid = server.child.id().to_string();
     let sent = Instant::now();
-    let kill = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(kill.success(), "kill -TERM {pid}");
+    server.terminate();
     // The grace period is 10 s; an open stream must not hold the shutdown that long.
-    let status = poll(
-        Duration::from_secs(8),
-        "the server exits after SIGTERM",
-        || match server.child.try_wait() {
-            Ok(Some(status)) => Ok(status),
-            Ok(None) => Err(format!("still running; log:\n{}", server.log_tail())),
-            Err(e) => Err(e.to_string()),
-        },
-    );
+    let status = server.wait_exit(Duration::from_secs(8));
     let took = sent.elapsed();
     assert!(
         status.success(),

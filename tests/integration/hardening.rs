@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
-use tousu::config::{ApiKey, Limits, Role};
+use tousu::config::{Limits, Role};
 use tower::ServiceExt;
 
 use crate::api::{
@@ -14,7 +14,7 @@ use crate::api::{
     raw_post, read,
 };
 use crate::bulk::{exported, run_in, write_lines};
-use crate::support::{stderr, stdout};
+use crate::support::{api_keys, stderr, stdout};
 
 /// Longest error message these tests accept for a request carrying 5,000 characters.
 const SHORT: usize = 300;
@@ -286,26 +286,18 @@ async fn error_messages_do_not_echo_long_input() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_json",
     );
-    short(
-        &t.post(
-            "/v1/cases",
-            Some(INTAKE_KEY),
-            &json!({ "text": BILL, "channel": long }),
-        )
-        .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_json",
-    );
-    short(
-        &t.post(
-            "/v1/cases",
-            Some(INTAKE_KEY),
-            &json!({ "text": BILL, "received_at": long }),
-        )
-        .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_json",
-    );
+    for field in ["channel", "received_at"] {
+        short(
+            &t.post(
+                "/v1/cases",
+                Some(INTAKE_KEY),
+                &json!({ "text": BILL, field: long }),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_json",
+        );
+    }
 
     // 5,000-character query values, named or parsed.
     for query in [
@@ -358,18 +350,11 @@ const CRM_B: &str = "intake-b-key-0123456789abcdef";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idempotency_keys_belong_to_their_caller() {
-    let keys = [
+    let keys = api_keys(&[
         ("crm-a", Role::Intake, CRM_A),
         ("crm-b", Role::Intake, CRM_B),
         ("ana", Role::Analyst, ANALYST_KEY),
-    ]
-    .into_iter()
-    .map(|(name, role, key)| ApiKey {
-        name: name.into(),
-        role,
-        key: key.into(),
-    })
-    .collect();
+    ]);
     let t = build(keys, Limits::default());
     let body = json!({ "text": BROADBAND, "channel": "app" }).to_string();
     let send_as = |caller: &str, key: &str, body: &str| {

@@ -12,12 +12,13 @@ use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use tousu::config::{ApiKey, Limits, Role};
+use tousu::config::{Limits, Role};
 use tousu::http::{AppState, KeyRing};
 use tousu::service::{IntakeLimits, Service};
 use tower::ServiceExt;
 
-use crate::support::fixture_service_with;
+use crate::support::http::enc;
+use crate::support::{api_keys, fixture_service_with};
 
 const INTAKE_KEY: &str = "openapi-intake-key-0123456789";
 const ANALYST_KEY: &str = "openapi-analyst-key-0123456789";
@@ -47,15 +48,10 @@ fn app() -> App {
         settings,
         Some(tousu::alerts::AlertSettings::default()),
     ));
-    let keys = [
+    let keys = api_keys(&[
         ("crm", Role::Intake, INTAKE_KEY),
         ("ana", Role::Analyst, ANALYST_KEY),
-    ]
-    .map(|(name, role, key)| ApiKey {
-        name: name.into(),
-        role,
-        key: key.into(),
-    });
+    ]);
     let state = AppState::new(service.clone(), KeyRing::new(&keys), limits);
     App {
         router: tousu::http::router(state),
@@ -99,19 +95,15 @@ impl App {
     async fn post(&self, uri: &str, body: &Value) -> (StatusCode, Value) {
         self.call(Method::POST, uri, INTAKE_KEY, Some(body)).await
     }
-}
 
-/// Percent-encodes a query value.
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    /// Creates one case and waits until the index has it; its id.
+    async fn one_case(&self) -> String {
+        let body = json!({ "text": "家里宽带断网三天了，报修多次没人处理" });
+        let (status, case) = self.post("/v1/cases", &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{case}");
+        self.service.views().sync().unwrap();
+        case["id"].as_str().unwrap().to_string()
+    }
 }
 
 /// `schema`, with a local `$ref` followed.
@@ -145,15 +137,7 @@ async fn expect_query(t: &App, path: &str, name: &str, value: &str, refused: boo
 async fn every_bound_and_list_the_document_states_for_a_query_parameter_is_enforced() {
     let spec = spec();
     let t = app();
-    let (status, case) = t
-        .post(
-            "/v1/cases",
-            &json!({ "text": "家里宽带断网三天了，报修多次没人处理" }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{case}");
-    let id = case["id"].as_str().unwrap().to_string();
-    t.service.views().sync().unwrap();
+    let id = t.one_case().await;
 
     let mut checked = 0;
     for (path, item) in spec["paths"].as_object().unwrap() {
@@ -304,14 +288,7 @@ async fn search_times_outside_the_index_s_range_are_taken_as_its_ends() {
     // The index keeps times as i64 nanoseconds (years 1677 to 2262): a bound outside that once
     // overflowed, which panicked and had the index rebuilt for one query.
     let t = app();
-    let (status, _) = t
-        .post(
-            "/v1/cases",
-            &json!({ "text": "家里宽带断网三天了，报修多次没人处理" }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
-    t.service.views().sync().unwrap();
+    t.one_case().await;
     for (query, total) in [
         ("from=9999-01-01T00:00:00Z", 0),
         ("to=0001-01-01T00:00:00Z", 0),

@@ -16,16 +16,17 @@
 //! test first checks that it is there, so that a search that finds nothing is known to look.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tousu::domain::PiiKind;
+use tousu::domain::PiiKind::{self, BankCard, Email, IdCard, Mobile};
 
-use crate::support;
+use crate::support::checksums::{id_check_digit, luhn_check_digit, luhn_valid};
+use crate::support::fixture_args;
+use crate::support::http::{Reply, enc};
+use crate::support::server::{Options, Server};
 
 const CRM_KEY: &str = "crm-intake-key-pii-sweep-0001";
 const WEB_KEY: &str = "web-intake-key-pii-sweep-0002";
@@ -56,43 +57,6 @@ struct Plant {
 struct Plants {
     all: Vec<Plant>,
     n: u64,
-}
-
-/// The GB 11643 check character of 17 digits.
-fn id_check(first17: &str) -> char {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = first17
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
-    b"10X98765432"[(sum % 11) as usize] as char
-}
-
-/// Whether a number passes the Luhn check.
-fn luhn_valid(digits: &str) -> bool {
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, c)| {
-            let d = u32::from(c - b'0');
-            if i % 2 == 1 {
-                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
-/// The Luhn check digit that completes `prefix`.
-fn luhn_complete(prefix: &str) -> String {
-    (0..10)
-        .map(|d| format!("{prefix}{d}"))
-        .find(|n| luhn_valid(n))
-        .expect("one digit completes any prefix")
 }
 
 /// `digits` in groups of `sizes`, joined by `sep`.
@@ -140,7 +104,7 @@ impl Plants {
     }
 
     /// Registers `typed` (in `field`) with its canonical form.
-    fn plant(
+    fn register(
         &mut self,
         field: &str,
         typed: String,
@@ -159,80 +123,60 @@ impl Plants {
         typed
     }
 
-    /// A mobile number, as typed (`shape` turns the 11 digits into the typed form).
-    fn phone_as(
+    /// A value of `kind` no other plant has, planted in `field` as it is.
+    fn fresh(&mut self, kind: PiiKind, field: &str, text_of: Option<&'static str>) -> String {
+        self.fresh_as(kind, field, text_of, str::to_string)
+    }
+
+    /// A value of `kind` no other plant has, planted in `field` in the form `shape` gives its
+    /// canonical one (grouped digits, full-width, `+86`). The canonical value is first checked
+    /// to be one value of `kind` to tousu's own masking.
+    fn fresh_as(
         &mut self,
+        kind: PiiKind,
         field: &str,
         text_of: Option<&'static str>,
         shape: impl Fn(&str) -> String,
     ) -> String {
         let n = self.next();
-        let digits = format!("136{:08}", 12_340_000 + n * 37);
-        assert_detected(&digits, PiiKind::Mobile);
-        self.plant(field, shape(&digits), &digits, text_of)
-    }
-
-    fn phone(&mut self, field: &str, text_of: Option<&'static str>) -> String {
-        self.phone_as(field, text_of, str::to_string)
-    }
-
-    /// A checksum-valid 18-digit 身份证 number.
-    fn id_card_as(
-        &mut self,
-        field: &str,
-        text_of: Option<&'static str>,
-        shape: impl Fn(&str) -> String,
-    ) -> String {
-        let n = self.next();
-        let first17 = format!(
-            "110105{}{:02}{:02}{:03}",
-            1970 + n % 30,
-            1 + n % 12,
-            1 + n % 28,
-            n
-        );
-        let id = format!("{first17}{}", id_check(&first17));
-        assert_detected(&id, PiiKind::IdCard);
-        self.plant(field, shape(&id), &id, text_of)
-    }
-
-    fn id_card(&mut self, field: &str, text_of: Option<&'static str>) -> String {
-        self.id_card_as(field, text_of, str::to_string)
-    }
-
-    /// A Luhn-valid 19-digit bank card number.
-    fn bank_card_as(
-        &mut self,
-        field: &str,
-        text_of: Option<&'static str>,
-        shape: impl Fn(&str) -> String,
-    ) -> String {
-        let n = self.next();
-        let card = luhn_complete(&format!("622202{:012}", 400_000_000_000 + n * 7919));
-        assert!(luhn_valid(&card) && card.len() == 19);
-        assert_detected(&card, PiiKind::BankCard);
-        self.plant(field, shape(&card), &card, text_of)
-    }
-
-    fn bank_card(&mut self, field: &str, text_of: Option<&'static str>) -> String {
-        self.bank_card_as(field, text_of, str::to_string)
-    }
-
-    fn email(&mut self, field: &str, text_of: Option<&'static str>) -> String {
-        let n = self.next();
-        let tag: String = field
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect::<String>()
-            .to_lowercase();
-        let address = format!("pii.{tag}.{n}@sweep-example.com.cn");
-        assert_detected(&address, PiiKind::Email);
-        self.plant(field, address.clone(), &address, text_of)
+        let canonical = match kind {
+            // A mobile number: 11 digits.
+            Mobile => format!("136{:08}", 12_340_000 + n * 37),
+            // A checksum-valid 18-digit 身份证 number.
+            IdCard => {
+                let first17 = format!(
+                    "110105{}{:02}{:02}{:03}",
+                    1970 + n % 30,
+                    1 + n % 12,
+                    1 + n % 28,
+                    n
+                );
+                format!("{first17}{}", id_check_digit(&first17))
+            }
+            // A Luhn-valid 19-digit bank card number.
+            BankCard => {
+                let payload = format!("622202{:012}", 400_000_000_000 + n * 7919);
+                let card = format!("{payload}{}", luhn_check_digit(&payload));
+                assert!(luhn_valid(&card) && card.len() == 19);
+                card
+            }
+            // An e-mail address that names its field.
+            Email => {
+                let tag: String = field
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .collect::<String>()
+                    .to_lowercase();
+                format!("pii.{tag}.{n}@sweep-example.com.cn")
+            }
+        };
+        assert_detected(&canonical, kind);
+        self.register(field, shape(&canonical), &canonical, text_of)
     }
 
     /// A value planted as-is (already checked by the caller).
     fn given(&mut self, field: &str, value: &str, text_of: Option<&'static str>) -> String {
-        self.plant(field, value.to_string(), value, text_of)
+        self.register(field, value.to_string(), value, text_of)
     }
 
     /// A regex matching any form of any plant.
@@ -340,181 +284,33 @@ impl Sweep {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The server and a plain HTTP/1.1 client
+// Requests to the server, and commands
 // ---------------------------------------------------------------------------------------------
 
-/// An HTTP answer.
-struct Answer {
-    status: u16,
-    /// The header block, as received.
-    head: String,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-}
-
-/// One request on its own connection (the test must not depend on the server's own stack).
+/// One request to `server` with `key` as the bearer, extra `headers` and a JSON `body`;
+/// panics when there is no whole answer.
 fn http(
-    port: u16,
+    server: &Server,
     method: &str,
     path: &str,
-    key: Option<&str>,
+    key: &str,
     headers: &[(&str, &str)],
     body: Option<&Value>,
-) -> Answer {
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
-    if let Some(k) = key {
-        req.push_str(&format!("Authorization: Bearer {k}\r\n"));
-    }
-    for (name, value) in headers {
-        req.push_str(&format!("{name}: {value}\r\n"));
-    }
-    if !body.is_empty() {
-        req.push_str("Content-Type: application/json\r\n");
-    }
-    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("the server accepts");
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    s.write_all(req.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("an answer");
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a header block");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut rest = &raw[split + 4..];
-    let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        let mut out = Vec::new();
-        loop {
-            let line = rest.windows(2).position(|w| w == b"\r\n").unwrap();
-            let size_field = String::from_utf8_lossy(&rest[..line]).into_owned();
-            let size =
-                usize::from_str_radix(size_field.split(';').next().unwrap().trim(), 16).unwrap();
-            if size == 0 {
-                break;
-            }
-            out.extend_from_slice(&rest[line + 2..line + 2 + size]);
-            rest = &rest[line + 2 + size + 2..];
-        }
-        out
-    } else {
-        rest.to_vec()
-    };
-    Answer {
-        status,
-        head,
-        body: String::from_utf8(body).expect("a UTF-8 body"),
-    }
-}
-
-/// Percent-encodes a query-string value.
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// `--data-dir DATA --models-dir tests/fixtures --profile model`.
-fn service_args(data: &Path) -> Vec<String> {
-    vec![
-        "--data-dir".into(),
-        data.display().to_string(),
-        "--models-dir".into(),
-        support::root().join("tests/fixtures").display().to_string(),
-        "--profile".into(),
-        "model".into(),
-    ]
-}
-
-/// `tousu serve` on `data` with debug logs written to `log`, once ready.
-fn serve(data: &Path, port: u16, log: &Path) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tousu"))
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .args(service_args(data))
-        .env("TOUSU_LOG", "debug")
-        .env(
-            "TOUSU_API_KEYS",
-            format!("crm:intake:{CRM_KEY},web:intake:{WEB_KEY},ana:analyst:{ANALYST_KEY}"),
-        )
-        .env_remove("TOUSU_CONFIG")
-        .env("RUST_BACKTRACE", "0")
-        .stdout(Stdio::from(
-            std::fs::File::create(log.with_extension("out")).unwrap(),
-        ))
-        .stderr(Stdio::from(std::fs::File::create(log).unwrap()))
-        .spawn()
-        .expect("tousu serve starts");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        let ready = TcpStream::connect(("127.0.0.1", port))
-            .is_ok_and(|_| http(port, "GET", "/readyz", None, &[], None).status == 200);
-        if ready {
-            return child;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!(
-                "tousu serve exited with {status}: {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("tousu serve did not become ready on port {port}");
-}
-
-/// Stops the server as an operator does (SIGTERM), and waits for its clean exit.
-fn stop(mut child: Child) {
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "tousu serve stopped with {status}");
-            return;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("tousu serve did not stop on SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+) -> Reply {
+    let bearer = format!("Bearer {key}");
+    let mut all = vec![("Authorization", bearer.as_str())];
+    all.extend_from_slice(headers);
+    let body = body.map(Value::to_string);
+    server
+        .send(method, path, &all, body.as_deref())
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// `tousu ARGS --data-dir … ` with debug logs.
 fn cli(data: &Path, args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_tousu"))
         .args(args)
-        .args(service_args(data))
+        .args(fixture_args(data))
         .env("TOUSU_LOG", "debug")
         .env("RUST_BACKTRACE", "0")
         .env_remove("TOUSU_CONFIG")
@@ -724,33 +520,33 @@ fn planted_pii_appears_nowhere_but_original_text() {
     assert_detected("13612345678", PiiKind::Mobile);
     assert_detected("6228480012345678903", PiiKind::BankCard);
     let a_phone = p.given("A.text", "13612345678", Some("A"));
-    let a_id = p.id_card("A.text", Some("A"));
+    let a_id = p.fresh(IdCard, "A.text", Some("A"));
     let a_card = p.given("A.text", "6228480012345678903", Some("A"));
-    let a_mail = p.email("A.text", Some("A"));
+    let a_mail = p.fresh(Email, "A.text", Some("A"));
     let a_text = format!(
         "家里宽带线路漏电，有起火危险，联系电话{a_phone}，身份证{a_id}，银行卡{a_card}被重复扣费，\
          邮箱{a_mail}，订单号{ORDER_NUMBER}，报修多次没人处理"
     );
     let a_title = format!(
         "宽带漏电 {} {} {} {}",
-        p.phone("A.title", None),
-        p.id_card("A.title", None),
-        p.bank_card("A.title", None),
-        p.email("A.title", None)
+        p.fresh(Mobile, "A.title", None),
+        p.fresh(IdCard, "A.title", None),
+        p.fresh(BankCard, "A.title", None),
+        p.fresh(Email, "A.title", None)
     );
-    let a_contact = p.phone("A.contact", None);
-    let key_phone = p.phone("A.metadata (a key)", None);
+    let a_contact = p.fresh(Mobile, "A.contact", None);
+    let key_phone = p.fresh(Mobile, "A.metadata (a key)", None);
     let mut a_metadata = json!({
         "ticket": TICKET,
-        "caller_phone": p.phone("A.metadata.caller_phone", None),
+        "caller_phone": p.fresh(Mobile, "A.metadata.caller_phone", None),
         "caller": {
-            "id_number": p.id_card("A.metadata.caller.id_number", None),
-            "names": ["李四", p.email("A.metadata.caller.names[1]", None)],
-            "accounts": [{ "card": p.bank_card("A.metadata.caller.accounts[0].card", None) }],
+            "id_number": p.fresh(IdCard, "A.metadata.caller.id_number", None),
+            "names": ["李四", p.fresh(Email, "A.metadata.caller.names[1]", None)],
+            "accounts": [{ "card": p.fresh(BankCard, "A.metadata.caller.accounts[0].card", None) }],
         },
-        "note": format!("客户留言：卡号{}", p.bank_card_as("A.metadata.note", None, |d| grouped(d, &[4, 4, 4, 4], " "))),
+        "note": format!("客户留言：卡号{}", p.fresh_as(BankCard, "A.metadata.note", None, |d| grouped(d, &[4, 4, 4, 4], " "))),
         // An intake system may send a number as a JSON number.
-        "callback": p.phone("A.metadata.callback (a JSON number)", None).parse::<u64>().unwrap(),
+        "callback": p.fresh(Mobile, "A.metadata.callback (a JSON number)", None).parse::<u64>().unwrap(),
     });
     a_metadata
         .as_object_mut()
@@ -767,30 +563,42 @@ fn planted_pii_appears_nowhere_but_original_text() {
     // A batch of two (B1, B2), grouped and full-width forms among them.
     let b1_text = format!(
         "话费被多扣了二十元，要求退还，我的号码{}，身份证{}，扣款卡号{}，回复请发{}",
-        p.phone("B1.text", Some("B1")),
-        p.id_card("B1.text", Some("B1")),
-        p.bank_card_as("B1.text", Some("B1"), |d| grouped(d, &[4, 4, 4, 4], " ")),
-        p.email("B1.text", Some("B1"))
+        p.fresh(Mobile, "B1.text", Some("B1")),
+        p.fresh(IdCard, "B1.text", Some("B1")),
+        p.fresh_as(BankCard, "B1.text", Some("B1"), |d| grouped(
+            d,
+            &[4, 4, 4, 4],
+            " "
+        )),
+        p.fresh(Email, "B1.text", Some("B1"))
     );
     let b2_text = format!(
         "营业厅工作人员态度很差，办理业务很慢，留个电话{}，身份证{}，另一个号码{}",
-        p.phone_as("B2.text", Some("B2"), |d| grouped(d, &[3, 4, 4], " ")),
-        p.id_card_as("B2.text", Some("B2"), |d| grouped(d, &[6, 8, 4], " ")),
-        p.phone_as("B2.text", Some("B2"), full_width)
+        p.fresh_as(Mobile, "B2.text", Some("B2"), |d| grouped(
+            d,
+            &[3, 4, 4],
+            " "
+        )),
+        p.fresh_as(IdCard, "B2.text", Some("B2"), |d| grouped(
+            d,
+            &[6, 8, 4],
+            " "
+        )),
+        p.fresh_as(Mobile, "B2.text", Some("B2"), full_width)
     );
     let batch = json!({ "cases": [
         {
             "text": b1_text,
-            "title": format!("话费多扣 {}", p.phone_as("B1.title", None, |d| grouped(d, &[3, 4, 4], "-"))),
-            "contact": p.email("B1.contact", None),
-            "metadata": { "wx": p.phone("B1.metadata.wx", None), "bank": p.bank_card("B1.metadata.bank", None) },
+            "title": format!("话费多扣 {}", p.fresh_as(Mobile, "B1.title", None, |d| grouped(d, &[3, 4, 4], "-"))),
+            "contact": p.fresh(Email, "B1.contact", None),
+            "metadata": { "wx": p.fresh(Mobile, "B1.metadata.wx", None), "bank": p.fresh(BankCard, "B1.metadata.bank", None) },
         },
         {
             "text": b2_text,
-            "title": format!("态度差 {}", p.id_card("B2.title", None)),
-            "contact": p.id_card("B2.contact", None),
+            "title": format!("态度差 {}", p.fresh(IdCard, "B2.title", None)),
+            "contact": p.fresh(IdCard, "B2.contact", None),
             "channel": "web",
-            "metadata": { "addr": { "list": [ { "e": p.email("B2.metadata.addr.list[0].e", None) } ] } },
+            "metadata": { "addr": { "list": [ { "e": p.fresh(Email, "B2.metadata.addr.list[0].e", None) } ] } },
         },
     ]});
 
@@ -800,44 +608,44 @@ fn planted_pii_appears_nowhere_but_original_text() {
         "remedy": "退款",
         "resolution": format!(
             "已致电客户{}核实，漏电隐患已排除，重复扣费已退回银行卡{}，身份证{}已登记，回执已发至{}。已转交装维中心处理。",
-            p.phone_as("A.resolution", None, |d| format!("+86 {}", grouped(d, &[3, 4, 4], "-"))),
-            p.bank_card_as("A.resolution", None, |d| grouped(d, &[4, 4, 4, 4], " ")),
-            p.id_card("A.resolution", None),
-            p.email("A.resolution", None)
+            p.fresh_as(Mobile, "A.resolution", None, |d| format!("+86 {}", grouped(d, &[3, 4, 4], "-"))),
+            p.fresh_as(BankCard, "A.resolution", None, |d| grouped(d, &[4, 4, 4, 4], " ")),
+            p.fresh(IdCard, "A.resolution", None),
+            p.fresh(Email, "A.resolution", None)
         ),
-        "assignee": format!("王五 {} {}", p.phone("A.assignee", None), p.email("A.assignee", None)),
+        "assignee": format!("王五 {} {}", p.fresh(Mobile, "A.assignee", None), p.fresh(Email, "A.assignee", None)),
         "department": format!(
             "装维中心（{}，{}）",
-            p.phone_as("A.department", None, full_width),
-            p.id_card_as("A.department", None, |d| grouped(d, &[6, 8, 4], "-"))
+            p.fresh_as(Mobile, "A.department", None, full_width),
+            p.fresh_as(IdCard, "A.department", None, |d| grouped(d, &[6, 8, 4], "-"))
         ),
     });
     let b1_patch = json!({
         "status": "handling",
-        "resolution": format!("已退还二十元至银行卡{}，联系人{}", p.bank_card("B1.resolution", None), p.email("B1.resolution", None)),
-        "assignee": p.email("B1.assignee", None),
-        "department": format!("计费中心 身份证{}", p.id_card("B1.department", None)),
+        "resolution": format!("已退还二十元至银行卡{}，联系人{}", p.fresh(BankCard, "B1.resolution", None), p.fresh(Email, "B1.resolution", None)),
+        "assignee": p.fresh(Email, "B1.assignee", None),
+        "department": format!("计费中心 身份证{}", p.fresh(IdCard, "B1.department", None)),
     });
 
     // A complaint like A's, triaged (not stored) and created by another intake key.
     let t_body = json!({
         "text": format!(
             "家里宽带线路漏电，有起火危险，联系电话{}，邮箱{}，报修多次没人处理，银行卡被重复扣费",
-            p.phone("T.text (triage)", None),
-            p.email("T.text (triage)", None)
+            p.fresh(Mobile, "T.text (triage)", None),
+            p.fresh(Email, "T.text (triage)", None)
         ),
-        "title": format!("漏电 {}", p.bank_card("T.title (triage)", None)),
-        "contact": p.id_card("T.contact (triage)", None),
-        "metadata": { "m": p.phone("T.metadata.m (triage)", None) },
+        "title": format!("漏电 {}", p.fresh(BankCard, "T.title (triage)", None)),
+        "contact": p.fresh(IdCard, "T.contact (triage)", None),
+        "metadata": { "m": p.fresh(Mobile, "T.metadata.m (triage)", None) },
     });
     let c_body = json!({
         "text": format!(
             "楼道宽带线路漏电，有起火危险，电话{}，身份证{}，报修多次没人处理，银行卡被重复扣费",
-            p.phone("C.text", Some("C")),
-            p.id_card("C.text", Some("C"))
+            p.fresh(Mobile, "C.text", Some("C")),
+            p.fresh(IdCard, "C.text", Some("C"))
         ),
-        "contact": p.email("C.contact", None),
-        "metadata": { "m": p.bank_card("C.metadata.m", None) },
+        "contact": p.fresh(Email, "C.contact", None),
+        "metadata": { "m": p.fresh(BankCard, "C.metadata.m", None) },
     });
 
     // A line of history through `tousu import` (case I, resolved), with its handling fields and
@@ -847,34 +655,34 @@ fn planted_pii_appears_nowhere_but_original_text() {
         json!({
             "text": format!(
                 "小区水表被人动过手脚，水费翻倍，联系电话{}，银行卡{}",
-                p.phone("I.text (import)", Some("I")),
-                p.bank_card("I.text (import)", Some("I"))
+                p.fresh(Mobile, "I.text (import)", Some("I")),
+                p.fresh(BankCard, "I.text (import)", Some("I"))
             ),
-            "title": format!("水费 {}", p.email("I.title (import)", None)),
-            "contact": p.id_card("I.contact (import)", None),
+            "title": format!("水费 {}", p.fresh(Email, "I.title (import)", None)),
+            "contact": p.fresh(IdCard, "I.contact (import)", None),
             "received_at": "2025-06-01 10:00:00",
             "status": "replied",
             "remedy": "退款",
-            "department": format!("水务中心 {}", p.phone("I.department (import)", None)),
-            "assignee": p.email("I.assignee (import)", None),
+            "department": format!("水务中心 {}", p.fresh(Mobile, "I.department (import)", None)),
+            "assignee": p.fresh(Email, "I.assignee (import)", None),
             "resolution": format!(
                 "已上门更换水表，退款至银行卡{}，联系人{}",
-                p.bank_card_as("I.resolution (import)", None, |d| grouped(d, &[4, 4, 4, 4], "-")),
-                p.phone("I.resolution (import)", None)
+                p.fresh_as(BankCard, "I.resolution (import)", None, |d| grouped(d, &[4, 4, 4, 4], "-")),
+                p.fresh(Mobile, "I.resolution (import)", None)
             ),
             "metadata": {
-                "meter": p.id_card("I.metadata.meter (import)", None),
-                "n": p.phone("I.metadata.n (import, a JSON number)", None).parse::<u64>().unwrap(),
+                "meter": p.fresh(IdCard, "I.metadata.meter (import)", None),
+                "n": p.fresh(Mobile, "I.metadata.n (import, a JSON number)", None).parse::<u64>().unwrap(),
             },
-            "caller_mobile": p.phone("I.caller_mobile (import, a source field)", None),
+            "caller_mobile": p.fresh(Mobile, "I.caller_mobile (import, a source field)", None),
             "likes": 3,
         })
         .to_string(),
-        json!({ "text": "宽带坏了", "received_at": p.phone("bad import line: received_at", None) })
+        json!({ "text": "宽带坏了", "received_at": p.fresh(Mobile, "bad import line: received_at", None) })
             .to_string(),
         format!(
             r#"{{"text": {}}}"#,
-            p.phone("bad import line: text (a JSON number)", None)
+            p.fresh(Mobile, "bad import line: text (a JSON number)", None)
         ),
     ];
     let import_file = dir.path().join("history.jsonl");
@@ -891,52 +699,41 @@ fn planted_pii_appears_nowhere_but_original_text() {
     sweep.check("tousu import report", &imported.stdout);
     sweep.check("tousu import log", &imported.stderr);
 
-    let port = free_port();
-    let server = serve(&data, port, &log);
+    let server = Server::start_with(
+        &data,
+        &log,
+        Options {
+            log_level: Some("debug"),
+            api_keys: Some(format!(
+                "crm:intake:{CRM_KEY},web:intake:{WEB_KEY},ana:analyst:{ANALYST_KEY}"
+            )),
+            ..Default::default()
+        },
+    );
     let mut ids: HashMap<&'static str, String> = HashMap::new();
+    // Writes name their key; reads are the analyst's.
+    let post = |key: &str, path: &str, headers: &[(&str, &str)], body: &Value| {
+        http(&server, "POST", path, key, headers, Some(body))
+    };
+    let get = |path: &str| http(&server, "GET", path, ANALYST_KEY, &[], None);
 
     // --- Writes, each answer checked. ---
     let idem = [("Idempotency-Key", "pii-sweep-a-0001")];
-    let r = http(
-        port,
-        "POST",
-        "/v1/cases",
-        Some(CRM_KEY),
-        &idem,
-        Some(&a_body),
-    );
+    let r = post(CRM_KEY, "/v1/cases", &idem, &a_body);
     assert_eq!(r.status, 201, "{}", r.body);
     let a = r.json();
     ids.insert("A", a["id"].as_str().unwrap().to_string());
     assert!(a["metadata"].to_string().contains(TICKET), "{a}");
     assert!(a["text"].as_str().unwrap().contains("〔手机号〕"), "{a}");
     sweep.check("POST /v1/cases answer (A)", &r.body);
-    let r = http(
-        port,
-        "POST",
-        "/v1/cases",
-        Some(CRM_KEY),
-        &idem,
-        Some(&a_body),
-    );
+    let r = post(CRM_KEY, "/v1/cases", &idem, &a_body);
     assert_eq!(r.status, 201, "{}", r.body);
-    assert!(
-        r.head
-            .to_ascii_lowercase()
-            .contains("idempotent-replayed: true")
-    );
+    assert_eq!(r.header("idempotent-replayed"), Some("true"), "{}", r.head);
     sweep.check("POST /v1/cases idempotent replay (A)", &r.body);
 
     let bidem = [("Idempotency-Key", "pii-sweep-batch-0001")];
     for what in ["answer", "idempotent replay"] {
-        let r = http(
-            port,
-            "POST",
-            "/v1/cases/batch",
-            Some(CRM_KEY),
-            &bidem,
-            Some(&batch),
-        );
+        let r = post(CRM_KEY, "/v1/cases/batch", &bidem, &batch);
         assert_eq!(r.status, 200, "{}", r.body);
         let v = r.json();
         for (i, label) in ["B1", "B2"].into_iter().enumerate() {
@@ -949,10 +746,10 @@ fn planted_pii_appears_nowhere_but_original_text() {
 
     let patch = |id: &str, body: &Value| {
         let r = http(
-            port,
+            &server,
             "PATCH",
             &format!("/v1/cases/{id}"),
-            Some(ANALYST_KEY),
+            ANALYST_KEY,
             &[],
             Some(body),
         );
@@ -983,16 +780,7 @@ fn planted_pii_appears_nowhere_but_original_text() {
     sweep.check("PATCH /v1/cases/A correction answer", &r.body);
 
     // The index follows the store: wait until A's resolution and B1's handling are searchable.
-    let search = |query: &str| {
-        http(
-            port,
-            "GET",
-            &format!("/v1/search?{query}"),
-            Some(ANALYST_KEY),
-            &[],
-            None,
-        )
-    };
+    let search = |query: &str| get(&format!("/v1/search?{query}"));
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let replied = search("status=replied&facets=false").json();
@@ -1005,14 +793,7 @@ fn planted_pii_appears_nowhere_but_original_text() {
     }
 
     // A similar complaint from another intake system: suggestions from A's resolution.
-    let r = http(
-        port,
-        "POST",
-        "/v1/triage",
-        Some(WEB_KEY),
-        &[],
-        Some(&t_body),
-    );
+    let r = post(WEB_KEY, "/v1/triage", &[], &t_body);
     assert_eq!(r.status, 200, "{}", r.body);
     let t = r.json();
     let suggestions = t["suggestions"].as_array().unwrap();
@@ -1028,7 +809,7 @@ fn planted_pii_appears_nowhere_but_original_text() {
     );
     assert!(t["suggested_department"]["department"].is_string(), "{t}");
     sweep.check("POST /v1/triage answer (another intake key)", &r.body);
-    let r = http(port, "POST", "/v1/cases", Some(WEB_KEY), &[], Some(&c_body));
+    let r = post(WEB_KEY, "/v1/cases", &[], &c_body);
     assert_eq!(r.status, 201, "{}", r.body);
     ids.insert("C", r.json()["id"].as_str().unwrap().to_string());
     sweep.check("POST /v1/cases answer (C, another intake key)", &r.body);
@@ -1039,6 +820,13 @@ fn planted_pii_appears_nowhere_but_original_text() {
         assert!(Instant::now() < deadline, "the index did not catch up");
         std::thread::sleep(Duration::from_millis(100));
     }
+    // A read that must answer 200, its answer searched as `place`.
+    let read = |sweep: &mut Sweep, path: &str, place: &str| {
+        let r = get(path);
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        sweep.check(place, &r.body);
+        r
+    };
     let water = search(&format!("q={}", enc("水表"))).json();
     assert_eq!(water["total"], 1, "{water}");
     ids.insert("I", water["hits"][0]["id"].as_str().unwrap().to_string());
@@ -1049,9 +837,7 @@ fn planted_pii_appears_nowhere_but_original_text() {
             (format!("/v1/cases/{id}/audit"), "audit"),
             (format!("/v1/cases/{id}/similar"), "similar"),
         ] {
-            let r = http(port, "GET", &path, Some(ANALYST_KEY), &[], None);
-            assert_eq!(r.status, 200, "{path}: {}", r.body);
-            sweep.check(&format!("{what} {label} ({path})"), &r.body);
+            read(&mut sweep, &path, &format!("{what} {label} ({path})"));
         }
     }
     let words = [
@@ -1067,10 +853,9 @@ fn planted_pii_appears_nowhere_but_original_text() {
     ];
     let mut highlighted = false;
     for w in words {
-        let r = search(&format!("q={}", enc(w)));
-        assert_eq!(r.status, 200, "{}", r.body);
+        let path = format!("/v1/search?q={}", enc(w));
+        let r = read(&mut sweep, &path, &format!("GET /v1/search?q={w}"));
         highlighted |= r.body.contains("<em>");
-        sweep.check(&format!("GET /v1/search?q={w}"), &r.body);
     }
     assert!(highlighted, "search highlights matches");
     let found_a = search(&format!("q={}", enc("漏电"))).json();
@@ -1083,9 +868,8 @@ fn planted_pii_appears_nowhere_but_original_text() {
         .flat_map(|p| p.forms.clone())
         .collect();
     for q in &queries {
-        let r = search(&format!("q={}", enc(q)));
-        assert_eq!(r.status, 200, "{}", r.body);
-        sweep.check("GET /v1/search?q=<a planted value>", &r.body);
+        let path = format!("/v1/search?q={}", enc(q));
+        read(&mut sweep, &path, "GET /v1/search?q=<a planted value>");
     }
     for query in [
         "limit=100",
@@ -1093,9 +877,8 @@ fn planted_pii_appears_nowhere_but_original_text() {
         "status=replied",
         "department=%E8%A3%85%E7%BB%B4%E4%B8%AD%E5%BF%83",
     ] {
-        let r = search(query);
-        assert_eq!(r.status, 200, "{}", r.body);
-        sweep.check(&format!("GET /v1/search?{query}"), &r.body);
+        let path = format!("/v1/search?{query}");
+        read(&mut sweep, &path, &format!("GET {path}"));
     }
     let all = search("limit=100").json();
     assert_eq!(all["total"], 5, "{all}");
@@ -1113,11 +896,9 @@ fn planted_pii_appears_nowhere_but_original_text() {
         "/v1/alerts",
         "/metrics",
     ] {
-        let r = http(port, "GET", path, Some(ANALYST_KEY), &[], None);
-        assert_eq!(r.status, 200, "{path}: {}", r.body);
-        sweep.check(&format!("GET {path}"), &r.body);
+        read(&mut sweep, path, &format!("GET {path}"));
     }
-    let alerts = http(port, "GET", "/v1/alerts", Some(ANALYST_KEY), &[], None).json();
+    let alerts = get("/v1/alerts").json();
     assert!(
         alerts.to_string().contains("safety_case"),
         "A's 漏电/起火 raised a safety alert: {alerts}"
@@ -1129,7 +910,7 @@ fn planted_pii_appears_nowhere_but_original_text() {
     let wal_while_serving = std::fs::metadata(&wal).map_or(0, |m| m.len());
     scan_files(&mut sweep, &data, "while serving");
 
-    stop(server);
+    server.stop();
     let server_log = std::fs::read(&log).unwrap();
     assert!(
         String::from_utf8_lossy(&server_log).contains("alert raised"),

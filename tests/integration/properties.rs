@@ -5,6 +5,8 @@ use proptest::prelude::*;
 use tousu::domain::PiiKind;
 use tousu::text::{mask_pii, normalize};
 
+use crate::support::checksums::{id_check_digit, luhn_check_digit};
+
 /// Text with CJK (simplified and traditional), full-width forms, ASCII, digits and whitespace.
 fn messy_text() -> impl Strategy<Value = String> {
     proptest::collection::vec(
@@ -28,16 +30,6 @@ fn filler() -> impl Strategy<Value = String> {
         .prop_map(|cs| cs.into_iter().collect())
 }
 
-fn id_check_digit(first17: &str) -> char {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = first17
-        .bytes()
-        .zip(W)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
-    b"10X98765432"[(sum % 11) as usize] as char
-}
-
 /// 18-digit 身份证 numbers with a valid date and check digit.
 fn valid_id_card() -> impl Strategy<Value = String> {
     (
@@ -51,24 +43,6 @@ fn valid_id_card() -> impl Strategy<Value = String> {
             let first17 = format!("{region:06}{y:04}{m:02}{d:02}{seq:03}");
             format!("{first17}{}", id_check_digit(&first17))
         })
-}
-
-fn luhn_check_digit(payload: &str) -> char {
-    let sum: u32 = payload
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, c)| {
-            let d = u32::from(c - b'0');
-            if i % 2 == 0 {
-                let dd = d * 2;
-                if dd > 9 { dd - 9 } else { dd }
-            } else {
-                d
-            }
-        })
-        .sum();
-    char::from(b'0' + ((10 - sum % 10) % 10) as u8)
 }
 
 /// Bank card numbers of 16–19 digits passing Luhn, starting 62 (UnionPay) or 4.

@@ -15,17 +15,17 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tousu::alerts::{
-    Alert, AlertSettings, DeliveryStatus, SIGNATURE_HEADER, TIMESTAMP_HEADER, Webhook, WebhookKind,
-    verify_signature,
+    Alert, AlertCenter, AlertSettings, DeliveryStatus, SIGNATURE_HEADER, TIMESTAMP_HEADER, Webhook,
+    WebhookKind, verify_signature,
 };
-use tousu::config::{ApiKey, Limits, Role};
+use tousu::config::{Limits, Role};
 use tousu::domain::{Case, Intake, Reason};
 use tousu::http::{AppState, KeyRing};
 use tousu::service::{CreateOutcome, Service};
 use tower::ServiceExt;
 
 use crate::receiver::{Received, Receiver, wait_until};
-use crate::support::fixture_service;
+use crate::support::{api_keys, fixture_service};
 
 /// The promise: an alert reaches a receiver that is up within 5 s of the case's `create`.
 const DEADLINE: Duration = Duration::from_secs(5);
@@ -82,6 +82,32 @@ fn assert_reason(case: &Case, reason: Reason) {
         case.id,
         case.reasons
     );
+}
+
+/// The service's alert center (alerting is on in these tests).
+fn alert_center(service: &Service) -> Arc<AlertCenter> {
+    service
+        .views()
+        .watch()
+        .alerts()
+        .expect("alerting is on")
+        .clone()
+}
+
+/// Creates a fresh safety case and waits until its alert has reached `receiver` and no
+/// delivery is pending; its alert key. The follower hands the watch cases in commit order and
+/// the worker sends due deliveries oldest first, so from then on every alert raised for an
+/// earlier case has arrived (or never will): what the receiver and the history hold is final.
+fn settle(service: &Service, receiver: &Receiver, center: &AlertCenter) -> String {
+    let case = create(service, SAFETY, None);
+    assert_reason(&case, Reason::Safety);
+    let key = format!("case:{}", case.id);
+    assert!(
+        wait_until(DEADLINE, || !receiver.for_key(&key).is_empty()
+            && center.pending() == 0),
+        "the alert for the settling case {key} did not arrive, or deliveries are pending"
+    );
+    key
 }
 
 /// Checks a delivery is the signed JSON alert it should be, and returns the alert.
@@ -144,25 +170,11 @@ fn a_safety_case_reaches_the_webhook_signed_and_only_once() {
     assert_eq!(alert2.rule, "safety_case");
     assert_ne!(alert2.id, alert.id);
 
-    // Settled: a third case's alert delivered and nothing pending. The follower hands the
-    // watch cases in commit order and the worker sends due deliveries oldest first, so a second
-    // alert for either case above (raised again by the watch, or sent again by the worker)
-    // would have arrived before the third's or still be pending: the counts below are final,
-    // not read too early.
-    let center = service
-        .views()
-        .watch()
-        .alerts()
-        .expect("alerting is on")
-        .clone();
-    let third = create(&service, SAFETY, None);
-    assert_reason(&third, Reason::Safety);
-    let key3 = format!("case:{}", third.id);
-    assert!(
-        wait_until(DEADLINE, || !receiver.for_key(&key3).is_empty()
-            && center.pending() == 0),
-        "the third case's alert did not arrive, or deliveries are pending"
-    );
+    // Settled by a third case: a second alert for either case above (raised again by the
+    // watch, or sent again by the worker) would have arrived before the third's or still be
+    // pending, so the counts below are final, not read too early.
+    let center = alert_center(&service);
+    let key3 = settle(&service, &receiver, &center);
     assert_eq!(receiver.for_key(&key).len(), 1, "{key} alerted twice");
     assert_eq!(receiver.for_key(&key2).len(), 1, "{key2} alerted twice");
     let history = center.history(None, 10).unwrap();
@@ -225,12 +237,7 @@ fn a_case_received_long_ago_raises_no_alert() {
     let receiver = Receiver::start();
     let dir = tempfile::tempdir().unwrap();
     let service = service(dir.path(), vec![hook(&receiver)]);
-    let center = service
-        .views()
-        .watch()
-        .alerts()
-        .expect("alerting is on")
-        .clone();
+    let center = alert_center(&service);
 
     let ten_days_ago = Timestamp::now() - SignedDuration::from_hours(24 * 10);
     let old = create(&service, SAFETY, Some(ten_days_ago));
@@ -243,18 +250,10 @@ fn a_case_received_long_ago_raises_no_alert() {
     );
 
     // A fresh case after it does alert: the watch is alive, so the silence above is the rule.
-    // The follower hands the watch cases in commit order and the worker sends due deliveries
-    // oldest first: an alert for the old case would have been raised no later than the fresh
-    // one's and delivered before it or still be pending. So once the fresh alert is delivered
-    // and nothing is pending, the absence below is final, not read too early.
-    let fresh = create(&service, SAFETY, None);
-    assert_reason(&fresh, Reason::Safety);
-    let fresh_key = format!("case:{}", fresh.id);
-    assert!(
-        wait_until(DEADLINE, || !receiver.for_key(&fresh_key).is_empty()
-            && center.pending() == 0),
-        "the fresh case's alert did not arrive, or deliveries are pending"
-    );
+    // An alert for the old case would have been raised no later than the fresh one's and
+    // delivered before it or still be pending: once settled, the absence below is final, not
+    // read too early.
+    let fresh_key = settle(&service, &receiver, &center);
 
     let old_key = format!("case:{}", old.id);
     assert!(
@@ -275,18 +274,10 @@ fn a_case_received_long_ago_raises_no_alert() {
 // The API over an alerting service
 
 fn keys() -> KeyRing {
-    let keys: Vec<ApiKey> = [
+    KeyRing::new(&api_keys(&[
         ("crm", Role::Intake, INTAKE_KEY),
         ("ana", Role::Analyst, ANALYST_KEY),
-    ]
-    .into_iter()
-    .map(|(name, role, key)| ApiKey {
-        name: name.into(),
-        role,
-        key: key.into(),
-    })
-    .collect();
-    KeyRing::new(&keys)
+    ]))
 }
 
 fn request(method: Method, uri: &str, key: &str, body: Option<&Value>) -> Request<Body> {
@@ -420,7 +411,7 @@ async fn the_stream_sends_an_alert_event_when_a_case_alerts() {
     );
 
     // The history has it, with its delivery to the webhook.
-    let center = t.service.views().watch().alerts().unwrap().clone();
+    let center = alert_center(&t.service);
     assert!(wait_until(DEADLINE, || center.pending() == 0));
     let v = call(
         &t.app,
@@ -449,7 +440,7 @@ async fn the_alert_history_answers_with_filters_and_roles() {
         .unwrap();
     assert_reason(&case, Reason::Safety);
     let key = format!("case:{}", case.id);
-    let center = t.service.views().watch().alerts().unwrap().clone();
+    let center = alert_center(&t.service);
     assert!(
         wait_until(DEADLINE, || center
             .history(None, 10)

@@ -1,7 +1,17 @@
-//! Paths and helpers shared by the tests.
+//! Paths and helpers shared by the tests: the fixture model and data, the `tousu` binary run
+//! as a command, a service on the fixture model, API keys, polling. The tests that talk to a
+//! running `tousu serve` find it in [`server`] and their HTTP client in [`http`]; the check
+//! digits of the personal numbers they plant are in [`checksums`].
 
-use std::path::PathBuf;
+pub mod checksums;
+pub mod http;
+pub mod server;
+
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use tousu::config::{ApiKey, Role};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -52,6 +62,30 @@ pub fn tousu(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("tousu finishes")
 }
 
+/// The flags that point a `tousu` command at the store and index in `data` and at the fixture
+/// model: `--data-dir DATA --models-dir tests/fixtures --profile model`.
+pub fn fixture_args(data: &Path) -> Vec<String> {
+    vec![
+        "--data-dir".into(),
+        data.display().to_string(),
+        "--models-dir".into(),
+        root().join("tests/fixtures").display().to_string(),
+        "--profile".into(),
+        "model".into(),
+    ]
+}
+
+/// Runs `tousu ARGS` on the store in `data` with the fixture model (see [`fixture_args`]).
+pub fn tousu_on(data: &Path, args: &[&str]) -> Output {
+    let fixed = fixture_args(data);
+    let all: Vec<&str> = args
+        .iter()
+        .copied()
+        .chain(fixed.iter().map(String::as_str))
+        .collect();
+    tousu(&all, None)
+}
+
 /// stdout as a string.
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -66,7 +100,7 @@ pub fn stderr(o: &Output) -> String {
 /// delivering as `alerts` says when given (its raised alerts are in
 /// `service.views().watch().alerts()`).
 pub fn fixture_service(
-    dir: &std::path::Path,
+    dir: &Path,
     alerts: Option<tousu::alerts::AlertSettings>,
 ) -> tousu::service::Service {
     fixture_service_with(dir, Default::default(), alerts)
@@ -74,7 +108,7 @@ pub fn fixture_service(
 
 /// [`fixture_service`] with these settings.
 pub fn fixture_service_with(
-    dir: &std::path::Path,
+    dir: &Path,
     settings: tousu::service::ServiceSettings,
     alerts: Option<tousu::alerts::AlertSettings>,
 ) -> tousu::service::Service {
@@ -90,4 +124,31 @@ pub fn fixture_service_with(
     let center = alerts.map(|a| tousu::alerts::AlertCenter::open(Arc::clone(&store), a).unwrap());
     tousu::service::Service::start(Arc::new(engine), store, Arc::new(index), settings, center)
         .unwrap()
+}
+
+/// API keys from `(name, role, secret)`, as a deployment lists them in `TOUSU_API_KEYS`.
+pub fn api_keys(keys: &[(&str, Role, &str)]) -> Vec<ApiKey> {
+    keys.iter()
+        .map(|&(name, role, key)| ApiKey {
+            name: name.into(),
+            role,
+            key: key.into(),
+        })
+        .collect()
+}
+
+/// Polls `check` every 100 ms until it answers `Ok`, and gives that value; panics after
+/// `within` with `what` and the last `Err`. Recovery and readiness are proved this way, never
+/// by sleeping and hoping.
+pub fn poll<T>(within: Duration, what: &str, mut check: impl FnMut() -> Result<T, String>) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        match check() {
+            Ok(v) => return v,
+            Err(last) if Instant::now() >= deadline => {
+                panic!("{what}: not within {within:?}; last seen: {last}")
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
 }
