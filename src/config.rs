@@ -119,6 +119,9 @@ impl Limits {
     }
 }
 
+/// Most clock skew `limits.received_at_max_future_secs` may allow: a day.
+const MAX_FUTURE_SECS_LIMIT: u64 = 86_400;
+
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -220,6 +223,12 @@ impl Config {
             }
         }
         let l = &self.limits;
+        if l.received_at_max_future_secs > MAX_FUTURE_SECS_LIMIT {
+            return Err(Error::Invalid(format!(
+                "limits.received_at_max_future_secs is {}: at most {MAX_FUTURE_SECS_LIMIT} (a day) — a complaint is not received in the future",
+                l.received_at_max_future_secs
+            )));
+        }
         if l.inference_concurrency == 0 || l.max_batch == 0 || l.request_timeout_secs == 0 {
             return Err(Error::Invalid(
                 "limits.inference_concurrency, max_batch and request_timeout_secs must be positive"

@@ -84,6 +84,11 @@ pub enum Error {
     #[error("storage full: {0}")]
     StorageFull(String),
 
+    /// The store cannot write or read now (an I/O error, a read-only file system, a lock held
+    /// elsewhere): nothing was written. Retry later.
+    #[error("storage unavailable: {0}")]
+    StorageUnavailable(String),
+
     /// The search index failed.
     #[error("index: {0}")]
     Index(String),

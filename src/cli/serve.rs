@@ -60,8 +60,12 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
         tousu::http::serve(listener, state).await?;
         anyhow::Ok(())
     })?;
-    drop(runtime);
-    // The last index commit happens as the service is dropped.
+    // Blocking work still running (an admin re-index, say) is not waited for past the grace
+    // period: the store has everything acknowledged, and the index is derived.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(
+        config.limits.shutdown_grace_secs,
+    ));
+    // The last index commit happens as the service is dropped (if nothing else holds it).
     drop(service);
     tracing::info!("stopped");
     Ok(())

@@ -176,6 +176,17 @@ impl From<Error> for ApiError {
                     )
                 };
             }
+            Error::StorageUnavailable(detail) => {
+                tracing::error!(error = %detail, "storage unavailable: a request was refused");
+                return ApiError {
+                    retry_after: Some(5),
+                    ..Self::new(
+                        S::SERVICE_UNAVAILABLE,
+                        "storage_unavailable",
+                        "the server cannot write to its storage now: nothing was stored; retry later",
+                    )
+                };
+            }
             Error::EmptyText => (S::UNPROCESSABLE_ENTITY, "empty_text"),
             Error::UnknownLabel { .. } => (S::UNPROCESSABLE_ENTITY, "unknown_label"),
             Error::Invalid(_) | Error::BadLine { .. } => {

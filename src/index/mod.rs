@@ -38,6 +38,11 @@ const BULK_INDEXING_THREADS: usize = 2;
 /// no merges until the load compacts). Created on a thread of lower priority: tantivy's
 /// indexing and merging threads, started here, inherit it and give way to requests.
 fn new_writer(index: &Index, bulk: bool) -> Result<IndexWriter> {
+    try_new_writer(index, bulk).map_err(index_err)
+}
+
+/// [`new_writer`], with tantivy's error (opening tells a lock held elsewhere from damage).
+fn try_new_writer(index: &Index, bulk: bool) -> tantivy::Result<IndexWriter> {
     let threads = if bulk { BULK_INDEXING_THREADS } else { 1 };
     let writer: IndexWriter = std::thread::scope(|s| {
         s.spawn(|| {
@@ -46,8 +51,7 @@ fn new_writer(index: &Index, bulk: bool) -> Result<IndexWriter> {
         })
         .join()
         .expect("the index writer's thread")
-    })
-    .map_err(index_err)?;
+    })?;
     writer.set_merge_policy(merge_policy(bulk));
     Ok(writer)
 }
@@ -119,9 +123,22 @@ impl CaseIndex {
         }
     }
 
-    /// Whether a read found the index damaged since the last call (the caller rebuilds it).
+    /// Whether a read panicked since the last call (the caller checks [`CaseIndex::is_whole`]).
     pub fn take_damage(&self) -> bool {
         self.damaged.swap(false, Ordering::AcqRel)
+    }
+
+    /// Marks the index as possibly damaged again (a rebuild that could not start).
+    pub fn mark_damaged(&self) {
+        self.damaged.store(true, Ordering::Release);
+    }
+
+    /// Whether every file of the index passes its checksum. Blocking: reads the whole index.
+    pub fn is_whole(&self) -> bool {
+        let check = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.index.validate_checksum()
+        }));
+        matches!(check, Ok(Ok(damaged)) if damaged.is_empty())
     }
 
     /// Whether `open` found no usable index and started an empty one.

@@ -32,6 +32,12 @@
 //! writers must hand out versions under the same lock that orders its commits (or expose only
 //! versions below the oldest transaction still open).
 //!
+//! **What a write may change.** A case's `id`, `seq` and `created_at` never change, and
+//! `version` and `updated_at` are the store's (whatever a closure or a replacement sets there is
+//! put back). Every other field may change; the lookups follow (`by_contact` by the current
+//! contact hash and receipt time). The fingerprint and the original text are written once, at
+//! insert.
+//!
 //! **Atomic writes.** [`CaseStore::insert`] commits its items in one transaction, but each
 //! item on its own terms: an item that fails (a reused idempotency key, a failing closure)
 //! leaves nothing of itself, and the others are stored. An item's idempotency record and its
@@ -280,6 +286,21 @@ pub trait CaseStore: Send + Sync + 'static {
     /// The fingerprints of the cases with these seqs (unknown ones skipped), in the order given.
     fn fingerprints_of(&self, seqs: &[u64]) -> Result<Vec<FingerprintRow>>;
 
+    /// The first fingerprint, in the order of `seqs`, that `accept` takes: read one at a time
+    /// and no further than needed (the default reads a few at a time).
+    fn find_fingerprint(
+        &self,
+        seqs: &[u64],
+        accept: &mut dyn FnMut(&FingerprintRow) -> bool,
+    ) -> Result<Option<FingerprintRow>> {
+        for some in seqs.chunks(8) {
+            if let Some(row) = self.fingerprints_of(some)?.into_iter().find(|r| accept(r)) {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
+    }
+
     /// The highest version written (0 for an empty store).
     fn max_version(&self) -> Result<u64>;
 
@@ -304,6 +325,12 @@ pub trait CaseStore: Send + Sync + 'static {
 
     /// Writes waiting to be committed (a gauge for `/metrics`).
     fn write_queue_depth(&self) -> usize;
+
+    /// Why the last write could not commit (a full disk, an I/O error), until one does: the
+    /// service is not ready meanwhile. Cheap: no query.
+    fn write_failure(&self) -> Option<String> {
+        None
+    }
 
     // The alert queue.
 

@@ -120,16 +120,38 @@ pub fn mask_pii(text: &str) -> Masked {
 }
 
 /// A free-text value a person or system typed (a title, a resolution, a note, a name, a
-/// metadata string) as it may be stored, indexed and shown: as given when it holds no PII,
-/// otherwise normalised with every value masked. (Detection needs the normalised text — a
-/// full-width phone number is still one — but a value without PII is kept verbatim.)
+/// metadata string) as it may be stored, indexed and shown: as given, with each PII value
+/// replaced by its placeholder. Values written in full-width digits (`１３８…`) are found too,
+/// and nothing else of the text changes (its lines, its wording, its traditional characters).
 pub fn mask_free_text(text: &str) -> std::borrow::Cow<'_, str> {
-    let normalized = super::normalize(text);
-    let masked = mask_pii(&normalized);
+    // Full-width forms folded one character for one, so that offsets in characters carry over.
+    let folded: String = text.chars().map(half_width).collect();
+    let masked = mask_pii(&folded);
     if masked.spans.is_empty() {
-        std::borrow::Cow::Borrowed(text)
-    } else {
-        std::borrow::Cow::Owned(masked.text)
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut spans = masked.spans.iter().peekable();
+    for (i, c) in text.chars().enumerate() {
+        match spans.peek() {
+            Some(s) if i == s.start => out.push_str(s.kind.placeholder()),
+            Some(s) if i > s.start && i < s.end => {}
+            _ => out.push(c),
+        }
+        if spans.peek().is_some_and(|s| i + 1 >= s.end) {
+            spans.next();
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The half-width form of a full-width ASCII character (`１` → `1`, `＠` → `@`, the ideographic
+/// space → a space); any other character as it is.
+fn half_width(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        c => c,
     }
 }
 
@@ -154,7 +176,16 @@ pub fn mask_json(value: &mut serde_json::Value) {
             let entries = std::mem::take(map);
             for (k, mut v) in entries {
                 mask_json(&mut v);
-                map.insert(mask_free_text(&k).into_owned(), v);
+                let mut key = mask_free_text(&k).into_owned();
+                // Two keys that mask alike (two phone numbers) both stay.
+                if map.contains_key(&key) {
+                    let base = key.clone();
+                    key = (2..)
+                        .map(|n| format!("{base}#{n}"))
+                        .find(|k| !map.contains_key(k))
+                        .expect("a free key");
+                }
+                map.insert(key, v);
             }
         }
         Value::Null | Value::Bool(_) => {}
@@ -183,11 +214,16 @@ pub fn contact_hash(contact: &str, salt: &str) -> String {
 
 /// No digit (or `+`, `.`, for decimals) immediately before or after the candidate.
 fn digit_guarded(text: &str, r: &Range<usize>) -> bool {
-    let before = text[..r.start].chars().next_back();
-    let after = text[r.end..].chars().next();
-    let is_num = |c: char| c.is_ascii_digit();
-    !before.is_some_and(|c| is_num(c) || c == '+' || c == '.')
-        && !after.is_some_and(|c| is_num(c) || c == 'X' || c == 'x' || c == '.')
+    let mut before = text[..r.start].chars().rev();
+    let mut after = text[r.end..].chars();
+    let is_num = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+    // A `.` joins digits into a decimal only with a digit on its other side: `12.13612345678`
+    // is a number, `电话13612345678.` and `No.6222…` are values.
+    let (b, a) = (before.next(), after.next());
+    let decimal_before = b == Some('.') && is_num(before.next());
+    let decimal_after = a == Some('.') && is_num(after.next());
+    !(is_num(b) || b == Some('+') || decimal_before)
+        && !(is_num(a) || a == Some('X') || a == Some('x') || decimal_after)
 }
 
 fn digits(s: &str) -> String {
@@ -336,13 +372,20 @@ mod tests {
     fn free_text_is_kept_verbatim_unless_it_holds_pii() {
         assert_eq!(mask_free_text("张三（维修部）"), "张三（维修部）");
         assert_eq!(
-            mask_free_text("已联系客户１３６１２３４５６７８退款"),
-            "已联系客户〔手机号〕退款"
+            mask_free_text("已聯繫客戶１３６１２３４５６７８退款\n  第二行"),
+            "已聯繫客戶〔手机号〕退款\n  第二行",
+            "only the value changes: the lines, spaces and traditional characters stay"
+        );
+        assert_eq!(
+            mask_free_text("电话13612345678. 卡号No.6228480012345678903，价格12.13612345678"),
+            "电话〔手机号〕. 卡号No.〔银行卡〕，价格12.13612345678",
+            "a full stop after a value, or `No.` before one, is no decimal point"
         );
         let mut v = serde_json::json!({
             "ticket": "ＡＢ-1",
             "caller": {"phone": "13612345678", "names": ["李四", "a@b.cn"]},
             "13712345678": 1,
+            "13712345679": 2,
             "callback": 13812345678_u64,
             "count": 3
         });
@@ -353,6 +396,7 @@ mod tests {
                 "ticket": "ＡＢ-1",
                 "caller": {"phone": "〔手机号〕", "names": ["李四", "〔邮箱〕"]},
                 "〔手机号〕": 1,
+                "〔手机号〕#2": 2,
                 "callback": "〔手机号〕",
                 "count": 3
             })

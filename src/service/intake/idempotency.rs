@@ -53,9 +53,9 @@ impl Drop for Claim<'_> {
 
 /// An `Idempotency-Key` must be 1 to 200 bytes.
 pub(super) fn check_key(key: &str) -> Result<()> {
-    if key.is_empty() || key.len() > MAX_KEY_BYTES {
+    if key.is_empty() || key.len() > MAX_KEY_BYTES || key.chars().any(char::is_control) {
         return Err(Error::Invalid(format!(
-            "Idempotency-Key must be 1 to {MAX_KEY_BYTES} characters"
+            "Idempotency-Key must be 1 to {MAX_KEY_BYTES} visible characters"
         )));
     }
     Ok(())

@@ -76,20 +76,22 @@ impl Handled {
 
 /// Reads one line into the intake it describes and its handling. `contact_field` names a
 /// source field to read the complainant from when the line has no `contact` (a message
-/// board's user id, say); the source's own fields are kept in the metadata.
+/// board's user id, say), and leaves it out of the metadata; the source's other fields are kept
+/// in the metadata.
 pub(super) fn read_line(line: &str, contact_field: Option<&str>) -> Result<(Intake, Handled)> {
-    let r: ImportRecord =
+    let mut r: ImportRecord =
         serde_json::from_str(line).map_err(|e| Error::Invalid(format!("not a case: {e}")))?;
     let time = |field: &str, v: &Option<String>| {
         v.as_deref()
             .map(|s| parse_time(s).map_err(|e| Error::Invalid(format!("`{field}`: {e}"))))
             .transpose()
     };
-    let contact = r.contact.clone().or_else(|| {
-        contact_field
-            .and_then(|f| r.extra.get(f))
-            .and_then(|v| v.as_str().map(str::to_string))
-    });
+    // The field named as the contact is the contact: hashed, never kept in the metadata.
+    let named = contact_field.and_then(|f| r.extra.remove(f));
+    let contact = r
+        .contact
+        .clone()
+        .or_else(|| named.and_then(|v| v.as_str().map(str::to_string)));
     let handled = Handled {
         status: r.status,
         department: r.department,
@@ -116,4 +118,22 @@ pub(super) fn read_line(line: &str, contact_field: Option<&str>) -> Result<(Inta
 /// feeds through intake. See [`read_line`] for `contact_field`.
 pub fn intake_of_line(line: &str, contact_field: Option<&str>) -> Result<Intake> {
     read_line(line, contact_field).map(|(intake, _)| intake)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_field_named_as_the_contact_is_not_kept_in_the_metadata() {
+        let line = r#"{"text":"噪音扰民","user":"王五-13612345678","likes":3}"#;
+        let intake = intake_of_line(line, Some("user")).unwrap();
+        assert_eq!(intake.contact.as_deref(), Some("王五-13612345678"));
+        let metadata = intake.metadata.unwrap();
+        assert!(!metadata.contains_key("user"), "{metadata:?}");
+        assert_eq!(metadata["likes"], 3);
+        // Without naming it, it is just one of the source's fields.
+        let kept = intake_of_line(line, None).unwrap().metadata.unwrap();
+        assert!(kept.contains_key("user"));
+    }
 }

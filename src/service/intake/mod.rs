@@ -139,7 +139,8 @@ impl IntakeDesk {
     }
 
     /// Creates several cases in one transaction; an item that fails does not stop the others.
-    /// With `idempotency_key`, item `i` is created under the key `"{key}#{i}"`: a retried
+    /// With `idempotency_key`, item `i` is created under the key `{key}` + U+001F + `{i}`
+    /// (a character no key sent over HTTP can hold, so no single create's key meets it): a retried
     /// batch (after a timeout, say) answers the items already stored with their first answer
     /// ([`CreateOutcome::Replayed`]) and creates only the others; an item whose body changed
     /// is refused as a reused key. A batch with the same key still in flight is
@@ -157,7 +158,7 @@ impl IntakeDesk {
         let what = format!("a batch with Idempotency-Key {:?}", crate::error::cut(key));
         let _claim = self
             .in_flight
-            .claim(caller, format!("{key}#batch"), &what)?;
+            .claim(caller, batch_key(key, "batch"), &what)?;
         self.create_many(intakes, caller, Some(key))
     }
 
@@ -171,7 +172,7 @@ impl IntakeDesk {
         let mut new = Vec::new();
         let mut slots = Vec::new();
         for (i, intake) in intakes.iter().enumerate() {
-            let record = key.map(|k| (format!("{k}#{i}"), request_hash(intake)));
+            let record = key.map(|k| (batch_key(k, i), request_hash(intake)));
             if let Some((k, hash)) = &record {
                 match replay(&*self.store, caller, k, hash) {
                     Ok(None) => {}
@@ -359,4 +360,10 @@ impl IntakeDesk {
             }
         }
     }
+}
+
+/// The key under which part `part` of a batch sent with `key` is kept: apart from every key a
+/// single create can send, which holds only visible characters.
+fn batch_key(key: &str, part: impl std::fmt::Display) -> String {
+    format!("{key}\u{1f}{part}")
 }

@@ -25,8 +25,6 @@ use crate::text::{BANDS, Signature};
 
 /// Candidates per band looked at for one lookup: templated texts share bands often.
 const PER_BAND: usize = 32;
-/// Candidates whose fingerprints are read from the store at a time to confirm one.
-const CONFIRM_STEP: usize = 8;
 /// Fingerprints read from the store per step when rebuilding.
 const REBUILD_STEP: usize = 10_000;
 
@@ -82,9 +80,9 @@ impl DuplicateView {
         Ok(())
     }
 
-    /// The earliest case received at or after `since` whose text is a near duplicate of the
-    /// text with `fingerprint` (a shared band, confirmed on the whole signature), as the case
-    /// it itself duplicates if it does (the root of the chain).
+    /// The newest case received at or after `since` whose text is a near duplicate of the
+    /// text with `fingerprint` (a shared band, confirmed on the whole signature), given as the
+    /// case it itself duplicates if it does: the root of the chain, the earliest of them.
     pub fn near_duplicate(
         &self,
         store: &dyn CaseStore,
@@ -97,18 +95,12 @@ impl DuplicateView {
         if candidates.is_empty() {
             return Ok(None);
         }
-        // Newest first, a few at a time: the newest candidate is usually the match, and
-        // templated texts can share bands with hundreds.
-        let mut matched = None;
-        for seqs in candidates.chunks(CONFIRM_STEP) {
-            matched = store.fingerprints_of(seqs)?.into_iter().find(|row| {
-                Signature::from_bytes(&row.fingerprint)
-                    .is_some_and(|s| s.is_near_duplicate(fingerprint))
-            });
-            if matched.is_some() {
-                break;
-            }
-        }
+        // Newest first, no further than the first match: the newest candidate is usually it,
+        // and templated texts can share bands with hundreds.
+        let matched = store.find_fingerprint(&candidates, &mut |row| {
+            Signature::from_bytes(&row.fingerprint)
+                .is_some_and(|s| s.is_near_duplicate(fingerprint))
+        })?;
         let Some(row) = matched else {
             return Ok(None);
         };

@@ -19,8 +19,8 @@ use crate::error::{Error, Result};
 
 /// Cases read from the store per step.
 const STEP: usize = 1000;
-/// Longest wait before looking at the store without being told of a change (a second process
-/// may write to it).
+/// Longest wait before looking at the store without being told of a change (another replica
+/// may write to a shared store).
 const POLL: Duration = Duration::from_millis(500);
 /// Shortest time between commits under load. A commit makes a segment, and every similar-case
 /// lookup visits each small segment until merged: at 200 ms, creates at ~1,000/s took about 6%
@@ -31,6 +31,8 @@ const COMMIT_EVERY: Duration = Duration::from_millis(500);
 const BULK_COMMIT_EVERY: Duration = Duration::from_secs(5);
 /// How often alert rules that depend on the clock (category spikes) are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// Shortest time between two checksum checks of an index a read panicked on.
+const CHECK_EVERY: Duration = Duration::from_secs(600);
 /// Longest pause between tries after a failed step (doubling from [`POLL`]).
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
@@ -44,6 +46,9 @@ pub(super) fn catch_up(
 ) -> Result<u64> {
     let mut done = 0u64;
     loop {
+        if shared.stopping.load(Ordering::Acquire) {
+            return Err(Error::Index("stopped: the service is shutting down".into()));
+        }
         let n = step(shared, observe)?;
         if n == 0 {
             break;
@@ -59,43 +64,73 @@ pub(super) fn catch_up(
 /// from its own last version; the near-duplicate view and the watch take only what they have
 /// not seen (an index being rebuilt reads the store again from the start).
 fn step(shared: &Shared, observe: bool) -> Result<usize> {
-    let batch = shared
-        .store
-        .changed_since(shared.index.added_version(), STEP)?;
+    let seen = shared.fed_version.load(Ordering::Acquire);
+    // From where the index stands — or, when the watch is behind it (cases stored during a
+    // re-index, which counts nothing), from where the watch stands: re-adding a few cases to
+    // the index is harmless.
+    let from = if observe {
+        shared.index.added_version().min(seen)
+    } else {
+        shared.index.added_version()
+    };
+    let batch = shared.store.changed_since(from, STEP)?;
     let Some(last) = batch.last().map(|c| c.version) else {
         return Ok(0);
     };
-    let seen = shared.fed_version.load(Ordering::Acquire);
     let fresh = batch.partition_point(|c| c.version <= seen);
     if fresh < batch.len() {
         shared.duplicates.follow(&*shared.store, &batch[fresh..])?;
     }
     shared.index.upsert(&batch)?;
-    if fresh < batch.len() {
-        if observe {
-            shared.watch.observe(&batch[fresh..], true);
-        }
+    // Only a step that counts the cases in the watch moves its mark: those read while it does
+    // not (a re-index) are counted by the follower's next step.
+    if observe && fresh < batch.len() {
+        shared.watch.observe(&batch[fresh..], true);
         shared.fed_version.fetch_max(last, Ordering::AcqRel);
     }
     Ok(batch.len())
 }
 
-/// Empties a damaged index so that the follower fills it again from the store.
-fn start_rebuild(shared: &Shared) -> Result<()> {
+/// Empties a damaged index so that the follower fills it again from the store. A read that
+/// panicked does not prove the index damaged (a query may be at fault): its checksums decide,
+/// at most once per [`CHECK_EVERY`].
+fn rebuild_if_damaged(shared: &Shared, last_check: &mut Option<Instant>) -> Result<()> {
+    if !shared.index.take_damage() {
+        return Ok(());
+    }
+    if last_check.is_some_and(|t| t.elapsed() < CHECK_EVERY) {
+        tracing::warn!(
+            "a read of the search index panicked again; its checksums were checked recently"
+        );
+        return Ok(());
+    }
+    *last_check = Some(Instant::now());
+    if shared.index.is_whole() {
+        tracing::warn!(
+            "a read of the search index panicked, but every file passes its checksum: not rebuilt"
+        );
+        return Ok(());
+    }
     tracing::warn!("rebuilding the damaged search index from the store; not ready until done");
     shared.health.start_rebuild();
-    if shared.index.clear().is_err() {
+    let cleared = shared.index.clear().or_else(|_| {
         shared.index.recover()?;
-        shared.index.clear()?;
+        shared.index.clear()
+    });
+    if cleared.is_err() {
+        // Tried again at the next step.
+        shared.index.mark_damaged();
     }
-    Ok(())
+    cleared
 }
 
-/// The follower thread's handle. Dropping it commits what is pending and stops the thread.
+/// The follower thread's handle. Dropping it stops the thread (within one step) and commits
+/// what is pending.
 pub(super) struct Follower {
     wake: Mutex<Option<Sender<()>>>,
     gate: Arc<Mutex<()>>,
     bulk: Arc<AtomicBool>,
+    shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -105,18 +140,19 @@ impl Follower {
         let (tx, rx) = channel();
         let gate = Arc::new(Mutex::new(()));
         let bulk = Arc::new(AtomicBool::new(false));
-        let (g, b) = (Arc::clone(&gate), Arc::clone(&bulk));
+        let (g, b, s) = (Arc::clone(&gate), Arc::clone(&bulk), Arc::clone(&shared));
         let thread = std::thread::Builder::new()
             .name("tousu-views-follower".into())
             .spawn(move || {
                 crate::background::lower_priority();
-                follow(&shared, &rx, &g, &b)
+                follow(&s, &rx, &g, &b)
             })
             .map_err(|e| Error::Index(format!("cannot start the views follower: {e}")))?;
         Ok(Follower {
             wake: Mutex::new(Some(tx)),
             gate,
             bulk,
+            shared,
             thread: Some(thread),
         })
     }
@@ -142,6 +178,9 @@ impl Follower {
 
 impl Drop for Follower {
     fn drop(&mut self) {
+        // A rebuild or re-index in progress stops at its next step: shutdown does not wait
+        // for the whole store to be read again.
+        self.shared.stopping.store(true, Ordering::Release);
         self.wake.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -152,6 +191,7 @@ impl Drop for Follower {
 fn follow(shared: &Shared, wake: &Receiver<()>, gate: &Mutex<()>, bulk: &AtomicBool) {
     let mut last_commit = Instant::now();
     let mut last_sweep = Instant::now();
+    let mut last_check = None;
     let mut backoff = POLL;
     let mut stopping = false;
     while !stopping {
@@ -172,10 +212,14 @@ fn follow(shared: &Shared, wake: &Receiver<()>, gate: &Mutex<()>, bulk: &AtomicB
         }
         let _held = gate.lock().unwrap_or_else(|p| p.into_inner());
         let outcome = (|| -> Result<()> {
-            if shared.index.take_damage() {
-                start_rebuild(shared)?;
+            rebuild_if_damaged(shared, &mut last_check)?;
+            // Committing as it goes: a rebuild of a large store becomes searchable (and its
+            // lag shrinks) step by step, and a stop loses at most one interval of work.
+            while !shared.stopping.load(Ordering::Acquire) && step(shared, true)? > 0 {
+                if last_commit.elapsed() >= every && shared.index.commit()? {
+                    last_commit = Instant::now();
+                }
             }
-            while step(shared, true)? > 0 {}
             if last_sweep.elapsed() >= SWEEP_EVERY {
                 shared.watch.sweep(jiff::Timestamp::now());
                 last_sweep = Instant::now();
@@ -183,6 +227,9 @@ fn follow(shared: &Shared, wake: &Receiver<()>, gate: &Mutex<()>, bulk: &AtomicB
             if (stopping || last_commit.elapsed() >= every) && shared.index.commit()? {
                 last_commit = Instant::now();
             }
+            shared
+                .health
+                .caught_up(shared.index.committed_version() >= shared.store.max_version()?);
             Ok(())
         })();
         match outcome {

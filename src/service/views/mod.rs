@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     pub health: Health,
     /// The highest store version the near-duplicate view and the watch have taken.
     pub fed_version: std::sync::atomic::AtomicU64,
+    /// The service is shutting down: long catch-ups stop at their next step.
+    pub stopping: AtomicBool,
 }
 
 /// What keeps the service from being ready, as the follower and start-up see it.
@@ -58,6 +60,15 @@ impl Health {
     /// The index was found damaged and is being rebuilt.
     pub fn start_rebuild(&self) {
         self.rebuilding.store(true, Ordering::Release);
+    }
+
+    /// What the follower found after a step: whether the index holds everything stored. Only
+    /// the follower ends a rebuild (a reader seeing no lag just before the index is emptied
+    /// must not).
+    pub fn caught_up(&self, caught_up: bool) {
+        if caught_up {
+            self.rebuilding.store(false, Ordering::Release);
+        }
     }
 
     fn follower_error(&self) -> Option<String> {
@@ -123,6 +134,7 @@ impl Views {
             watch,
             health: Health::default(),
             fed_version: fed.into(),
+            stopping: AtomicBool::new(false),
         });
         let cases = shared.store.count()?;
         if shared.index.was_rebuilt() && cases > 0 {
@@ -187,10 +199,11 @@ impl Views {
         let lag = self.lag()?;
         let cases = self.shared.store.count()?;
         let health = &self.shared.health;
-        if lag == 0 {
-            health.rebuilding.store(false, Ordering::Release);
-        }
-        let reason = if health.rebuilding.load(Ordering::Acquire) {
+        let reason = if let Some(e) = self.shared.store.write_failure() {
+            Some(format!(
+                "the store cannot write ({e}); nothing is acknowledged until it can"
+            ))
+        } else if health.rebuilding.load(Ordering::Acquire) {
             Some(format!(
                 "the search index is being rebuilt from the store ({lag} versions to go)"
             ))

@@ -20,6 +20,14 @@ use crate::trends::{
     WeekTopics,
 };
 
+/// Alerts kept to be raised again while the store refuses them; past this the newest are
+/// dropped (a store that refuses this long is an outage the operator already sees).
+const MAX_UNRAISED: usize = 10_000;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// The trend book, topics and rules.
 pub struct Watch {
     pub(super) book: Mutex<TrendBook>,
@@ -28,6 +36,8 @@ pub struct Watch {
     pub(super) alerts: Option<Arc<AlertCenter>>,
     /// group id → members seen, for the group rule's "changed materially".
     pub(super) groups: Mutex<HashMap<String, u32>>,
+    /// Alerts the store could not take (a full disk): raised again with the next ones.
+    unraised: Mutex<Vec<Alert>>,
     /// Whether cases are counted at all (see [`Watch::idle`]).
     counting: bool,
 }
@@ -47,6 +57,7 @@ impl Watch {
             rules,
             alerts,
             groups: Mutex::new(HashMap::new()),
+            unraised: Mutex::new(Vec::new()),
             counting: true,
         }
     }
@@ -111,15 +122,29 @@ impl Watch {
         self.raise(alerts);
     }
 
+    /// Hands alerts to the alert center, with any it could not take before. Alerts are raised
+    /// when their case is first counted, and a case is counted once: those the store refuses
+    /// are kept to be raised again, not dropped.
     pub(super) fn raise(&self, alerts: Vec<Alert>) {
         let Some(center) = &self.alerts else { return };
-        match center.raise_all(alerts) {
+        let mut all = std::mem::take(&mut *lock(&self.unraised));
+        if all.is_empty() && alerts.is_empty() {
+            return;
+        }
+        all.extend(alerts);
+        match center.raise_all(all.clone()) {
             Ok(stored) => {
                 for a in stored {
-                    tracing::info!(id = %a.id, rule = %a.rule, title = %a.title, "alert raised")
+                    // The title quotes the complaint: the log has the id and rule only.
+                    tracing::info!(id = %a.id, rule = %a.rule, key = %a.key, "alert raised")
                 }
             }
-            Err(e) => tracing::error!(error = %e, "alerts could not be recorded"),
+            Err(e) => {
+                tracing::error!(error = %e, alerts = all.len(), "alerts could not be recorded; they are raised again with the next ones");
+                let mut unraised = lock(&self.unraised);
+                let keep = MAX_UNRAISED.saturating_sub(unraised.len());
+                unraised.extend(all.into_iter().take(keep));
+            }
         }
     }
 

@@ -113,6 +113,24 @@ pub(super) fn lookups(make: Make<'_>, dir: &Path) {
     assert_eq!(rows[0].fingerprint, "一".as_bytes());
     assert_eq!(rows[0].received_at, a.received_at);
     assert_eq!(store.fingerprints(b.seq, 1).unwrap()[0].id, _c.id);
+    let mut looked = 0;
+    let found = store
+        .find_fingerprint(&[d.seq, 999, b.seq, a.seq], &mut |row| {
+            looked += 1;
+            row.id == b.id
+        })
+        .unwrap();
+    assert_eq!(found.map(|r| r.id), Some(b.id.clone()));
+    assert_eq!(
+        looked, 2,
+        "in the order given, skipping unknown seqs, no further than the first taken"
+    );
+    assert!(
+        store
+            .find_fingerprint(&[999], &mut |_| true)
+            .unwrap()
+            .is_none()
+    );
     let picked = store.fingerprints_of(&[d.seq, 999, a.seq]).unwrap();
     assert_eq!(
         picked.iter().map(|r| r.seq).collect::<Vec<_>>(),

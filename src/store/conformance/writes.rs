@@ -33,8 +33,16 @@ pub(super) fn numbering(make: Make<'_>, dir: &Path) {
         "versions grow"
     );
     assert!(a.created_at > Timestamp::UNIX_EPOCH && a.updated_at == a.created_at);
-    assert_eq!(store.count().unwrap(), 3);
-    assert_eq!(store.max_version().unwrap(), c.version);
+    // Whatever the caller put in the store's fields is the store's to set.
+    let mut forged = new_case("伪造编号", "2026-11-21T10:00:00Z");
+    forged.case.id = CaseId("TS20200101-000001".into());
+    (forged.case.seq, forged.case.version) = (1, 1);
+    forged.case.created_at = "2020-01-01T00:00:00Z".parse().unwrap();
+    let f = one(&*store, forged);
+    assert_eq!(f.id.as_str(), "TS20261121-000002");
+    assert!(f.seq > c.seq && f.version > c.version && f.created_at >= c.created_at);
+    assert_eq!(store.count().unwrap(), 4);
+    assert_eq!(store.max_version().unwrap(), f.version);
     let trail = store.audit(&a.id).unwrap();
     assert_eq!(trail.len(), 1);
     assert_eq!(trail[0].action, "create");

@@ -101,7 +101,16 @@ fn insert(
     case.created_at = now;
     case.updated_at = now;
     if let Some(complete) = complete {
-        complete(&mut case, earlier);
+        let (id, seq, version) = (case.id.clone(), case.seq, case.version);
+        guarded("a completion", || complete(&mut case, earlier))?;
+        // The store's numbers are the store's.
+        (
+            case.id,
+            case.seq,
+            case.version,
+            case.created_at,
+            case.updated_at,
+        ) = (id, seq, version, now, now);
     }
     insert_case(conn, &mut case, &original_text)?;
     insert_fingerprint(conn, &case, &fingerprint)?;
@@ -115,7 +124,7 @@ fn insert(
         &created_summary(&case),
     )?;
     if let Some(idem) = idempotency {
-        let answer = (idem.answer)(&case);
+        let answer = guarded("an idempotent answer", || (idem.answer)(&case))?;
         conn.prepare_cached(
             "INSERT INTO idempotency_by_caller (caller, key, request_hash, case_id, answer, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -150,7 +159,24 @@ pub(super) fn apply(
     let before = load_light(conn, &id)?.ok_or_else(|| Error::NotFound(format!("case {id}")))?;
     let mut case = before.clone();
     let action = match change {
-        Change::Apply(f) => f(&mut case)?,
+        Change::Apply(f) => {
+            let action = guarded("an update", || f(&mut case))??;
+            // What the store numbers and dates stays as it was.
+            (
+                case.id,
+                case.seq,
+                case.version,
+                case.created_at,
+                case.updated_at,
+            ) = (
+                before.id.clone(),
+                before.seq,
+                before.version,
+                before.created_at,
+                before.updated_at,
+            );
+            action
+        }
         Change::Replace {
             expected_version,
             case: new,
@@ -217,4 +243,14 @@ fn take(counter: &mut u64) -> u64 {
     let v = *counter;
     *counter += 1;
     v
+}
+
+/// Runs a caller's closure on the writer thread; a panic in it fails that command, not the
+/// writer (which every later write needs).
+fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| {
+        Error::Store(format!(
+            "{what} panicked in the store writer; nothing of it was written"
+        ))
+    })
 }

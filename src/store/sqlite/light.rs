@@ -69,12 +69,10 @@ impl LightCache {
     }
 }
 
-/// The cache, locked. Nothing panics while holding it, but a poisoned lock is safe to take
-/// over anyway: each method leaves it consistent.
-pub(super) fn lock(cache: &Mutex<LightCache>) -> MutexGuard<'_, LightCache> {
-    cache
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+/// A lock of the store's memory (the cache, the last failure). Nothing panics while holding
+/// one, but a poisoned lock is safe to take over anyway: each leaves its value consistent.
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

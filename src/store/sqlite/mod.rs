@@ -46,6 +46,11 @@ pub struct SqliteStore {
     light: Arc<Mutex<LightCache>>,
     /// Pending alert deliveries.
     pending: Arc<AtomicUsize>,
+    /// Why the writer's last commit failed, until one succeeds.
+    failure: Arc<Mutex<Option<String>>>,
+    /// Held while open: one process owns a store (its writer numbers cases and versions in
+    /// memory, so a second one would hand out the same numbers).
+    _owner: std::fs::File,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -58,12 +63,14 @@ impl std::fmt::Debug for SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date. An
-    /// `alerts.db` left beside it by an earlier version is copied in once.
+    /// `alerts.db` left beside it by an earlier version is copied in once. Fails if another
+    /// process has it open.
     pub fn open(path: &Path) -> Result<Self> {
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
         if let Some(dir) = dir {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
+        let owner = take_ownership(path)?;
         let mut conn = Connection::open(path)
             .map_err(|e| Error::bad_file(path, format!("cannot open the store: {e}")))?;
         configure(&conn).map_err(store_err)?;
@@ -78,6 +85,7 @@ impl SqliteStore {
         }
         let pending = Arc::new(AtomicUsize::new(alerts::pending(&conn)?));
         let light = Arc::new(Mutex::new(LightCache::default()));
+        let failure = Arc::new(Mutex::new(None));
         let manager =
             SqliteConnectionManager::file(path).with_init(|c| c.execute_batch(READER_PRAGMAS));
         let readers = Pool::builder()
@@ -88,11 +96,18 @@ impl SqliteStore {
         Ok(SqliteStore {
             path: path.to_path_buf(),
             readers,
-            writer: Writer::start(conn, Arc::clone(&light), Arc::clone(&pending))?,
+            writer: Writer::start(
+                conn,
+                Arc::clone(&light),
+                Arc::clone(&pending),
+                Arc::clone(&failure),
+            )?,
             _checkpointer: Checkpointer::start(path)?,
             salt,
             light,
             pending,
+            failure,
+            _owner: owner,
         })
     }
 
@@ -123,6 +138,29 @@ impl SqliteStore {
 
     fn alert_write(&self, w: AlertWrite) -> Result<alerts::AlertWritten> {
         self.writer.call(|reply| Command::Alerts(w, reply))
+    }
+}
+
+/// Locks `{path}.lock` for this process (released when the file is closed, also when the
+/// process dies).
+fn take_ownership(path: &Path) -> Result<std::fs::File> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let lock_path = PathBuf::from(lock_path);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::io(&lock_path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::bad_file(
+            path,
+            "the store is open in another tousu process (a running `tousu serve`?): stop it \
+             first, or ask the running service through its API",
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&lock_path, e)),
     }
 }
 
@@ -256,6 +294,32 @@ impl CaseStore for SqliteStore {
         })
     }
 
+    fn find_fingerprint(
+        &self,
+        seqs: &[u64],
+        accept: &mut dyn FnMut(&FingerprintRow) -> bool,
+    ) -> Result<Option<FingerprintRow>> {
+        // One snapshot for all (see `get_many`), read no further than the first taken.
+        self.read(|c| {
+            let _snapshot = c.unchecked_transaction().map_err(store_err)?;
+            let mut st = c
+                .prepare_cached(
+                    "SELECT seq, id, received_at, fingerprint FROM fingerprints WHERE seq = ?1",
+                )
+                .map_err(store_err)?;
+            for &seq in seqs {
+                let row = st
+                    .query_row([seq as i64], fingerprint_row)
+                    .optional()
+                    .map_err(store_err)?;
+                if let Some(row) = row.filter(|r| accept(r)) {
+                    return Ok(Some(row));
+                }
+            }
+            Ok(None)
+        })
+    }
+
     fn max_version(&self) -> Result<u64> {
         self.read(|c| {
             c.query_row("SELECT COALESCE(MAX(version), 0) FROM cases", [], |r| {
@@ -370,6 +434,10 @@ impl CaseStore for SqliteStore {
     fn pending_deliveries(&self) -> usize {
         self.pending.load(Ordering::Relaxed)
     }
+
+    fn write_failure(&self) -> Option<String> {
+        lock(&self.failure).clone()
+    }
 }
 
 #[cfg(test)]
@@ -460,6 +528,17 @@ mod tests {
         drop(store);
         let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
         assert_eq!(store.alert_history(None, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn one_process_owns_a_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tousu.db");
+        let store = SqliteStore::open(&path).unwrap();
+        let second = SqliteStore::open(&path).unwrap_err().to_string();
+        assert!(second.contains("another tousu process"), "{second}");
+        drop(store);
+        SqliteStore::open(&path).expect("free again once the first is closed");
     }
 
     #[test]

@@ -71,12 +71,23 @@ pub(super) fn insert_case(conn: &Connection, case: &mut Case, original_text: &st
     Ok(())
 }
 
-/// Rewrites a case's document (its triage record and original text stay).
+/// Rewrites a case's document and the columns looked up from it (its triage record, original
+/// text and fingerprint stay as they were written at insert).
 pub(super) fn save(conn: &Connection, case: &mut Case) -> Result<()> {
     let doc = to_json(case);
-    conn.prepare_cached("UPDATE cases SET version = ?1, doc = ?2 WHERE id = ?3")
-        .and_then(|mut st| st.execute(params![case.version as i64, doc, case.id.as_str()]))
-        .map_err(store_err)?;
+    conn.prepare_cached(
+        "UPDATE cases SET version = ?1, doc = ?2, received_at = ?3, contact_hash = ?4 WHERE id = ?5",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            case.version as i64,
+            doc,
+            case.received_at.as_millisecond(),
+            case.contact_hash,
+            case.id.as_str()
+        ])
+    })
+    .map_err(store_err)?;
     Ok(())
 }
 
@@ -201,11 +212,21 @@ pub(super) fn millis(ms: i64) -> Timestamp {
     Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-/// The store's error for a SQLite error: a full disk is [`Error::StorageFull`] (the caller
-/// can do nothing but wait), anything else [`Error::Store`].
+/// The store's error for a SQLite error: a full disk is [`Error::StorageFull`], a disk or file
+/// system that refuses is [`Error::StorageUnavailable`] (the caller can do nothing but wait),
+/// anything else [`Error::Store`].
 pub(super) fn store_err(e: rusqlite::Error) -> Error {
     match e.sqlite_error_code() {
         Some(ErrorCode::DiskFull) => Error::StorageFull(e.to_string()),
+        // The disk or the file system refuses, or another connection holds the database: the
+        // write may succeed later, nothing is wrong with the request.
+        Some(
+            ErrorCode::SystemIoFailure
+            | ErrorCode::ReadOnly
+            | ErrorCode::CannotOpen
+            | ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked,
+        ) => Error::StorageUnavailable(e.to_string()),
         _ => Error::Store(e.to_string()),
     }
 }

@@ -146,6 +146,11 @@ fn migrations() -> Migrations<'static> {
     let mut all = MIGRATIONS.to_vec();
     // Masks the free text of cases written before every field was masked.
     all.push(M::up_with_hook("", super::scrub::scrub));
+    // A version is handed out once: a second row with it would be a write the change feed
+    // could skip.
+    all.push(M::up(
+        "DROP INDEX cases_version; CREATE UNIQUE INDEX cases_version ON cases(version);",
+    ));
     Migrations::new(all)
 }
 

@@ -1,9 +1,14 @@
 //! A one-time upgrade of data written before every free-text field was masked: versions before
 //! it stored a patch's `resolution`, `assignee` and `department`, and `metadata` strings, as
 //! typed, so a phone or card number in them reached other callers' suggestions, audit trails,
-//! exports and the index. This masks them where they were kept (case documents, audit events,
-//! stored idempotent answers) and gives each changed case a new version, so that the index
-//! follows. Secure delete is on: the old values do not stay in free pages.
+//! exports and the index; and the text itself was masked by rules that missed some forms (a
+//! grouped 身份证, a card right after another number, a number before a full stop). This masks
+//! them where they were kept (case documents, their triage records, audit events, stored
+//! idempotent answers) and gives each changed case a new version, so that the index follows.
+//! Secure delete is on: the old values do not stay in free pages.
+//!
+//! The one place the store reads what it otherwise keeps unread (the answers, the triage
+//! records): a migration of what earlier versions wrote, for the SQLite backend only.
 
 use rusqlite::{Transaction, params};
 use rusqlite_migration::HookResult;
@@ -11,8 +16,8 @@ use serde_json::Value;
 
 use crate::text::{mask_free_text, mask_json};
 
-/// Case fields a person or system types (the text and title were always masked).
-const FREE_TEXT: [&str; 4] = ["resolution", "assignee", "department", "title"];
+/// Case fields a person or system types, and the text (masked again by today's rules).
+const FREE_TEXT: [&str; 5] = ["resolution", "assignee", "department", "title", "text"];
 
 /// The migration's hook.
 pub(super) fn scrub(tx: &Transaction<'_>) -> HookResult {
@@ -25,6 +30,14 @@ pub(super) fn scrub(tx: &Transaction<'_>) -> HookResult {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     for (seq, doc) in cases {
+        let triage: String =
+            tx.query_row("SELECT triage FROM cases WHERE seq = ?1", [seq], |r| r.get(0))?;
+        if let Some(triage) = rewritten(&triage, mask_strings) {
+            tx.execute(
+                "UPDATE cases SET triage = ?1 WHERE seq = ?2",
+                params![triage, seq],
+            )?;
+        }
         if let Some(doc) = rewritten(&doc, mask_case) {
             version += 1;
             // The document's own version follows the row's, as every write keeps them.
@@ -119,6 +132,23 @@ fn mask_case(case: &mut Value) {
     if let Some(metadata) = fields.get_mut("metadata") {
         mask_json(metadata);
     }
+    if let Some(keywords) = fields.get_mut("keywords") {
+        mask_strings(keywords);
+    }
+}
+
+/// Every string of a record, at any depth; its numbers are scores, not values.
+fn mask_strings(record: &mut Value) {
+    match record {
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(m) = mask_free_text(s) {
+                *s = m;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mask_strings),
+        Value::Object(fields) => fields.values_mut().for_each(mask_strings),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
 }
 
 /// An audit event's fields, or a stored answer: the case's fields, and the suggestions'
@@ -146,6 +176,7 @@ mod tests {
     fn kept(conn: &Connection, needle: &str) -> bool {
         conn.query_row(
             "SELECT 1 FROM cases WHERE instr(doc, ?1) > 0
+             UNION ALL SELECT 1 FROM cases WHERE instr(triage, ?1) > 0
              UNION ALL SELECT 1 FROM audit WHERE instr(before, ?1) > 0 OR instr(after, ?1) > 0
              UNION ALL SELECT 1 FROM idempotency_by_caller WHERE instr(CAST(answer AS TEXT), ?1) > 0
              LIMIT 1",
@@ -167,15 +198,19 @@ mod tests {
             .to_latest(&mut conn)
             .unwrap();
         let doc = serde_json::json!({
-            "id": "TS20261101-000001", "seq": 1, "version": 7, "text": "宽带断网",
+            "id": "TS20261101-000001", "seq": 1, "version": 7,
+            "text": "宽带断网，电话13912340000.", "keywords": ["13912340000"],
             "resolution": "已联系客户13612345678退款至银行卡6228480012345678903",
             "assignee": "张三 zhang.san@example.com", "department": "维修部",
             "metadata": {"caller": {"phone": "13712345678"}}, "contact_hash": "ab13900001111cd"
         });
         conn.execute(
             "INSERT INTO cases (seq, id, version, received_at, original_text, doc, triage)
-             VALUES (1, 'TS20261101-000001', 7, 0, '宽带断网', ?1, 'null')",
-            [doc.to_string()],
+             VALUES (1, 'TS20261101-000001', 7, 0, '宽带断网', ?1, ?2)",
+            [
+                doc.to_string(),
+                r#"{"grade":{"drivers":[{"phrase":"电话13912340000.","weight":0.5}]}}"#.into(),
+            ],
         )
         .unwrap();
         conn.execute(

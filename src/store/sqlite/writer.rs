@@ -55,10 +55,11 @@ impl Writer {
         conn: Connection,
         light: Arc<Mutex<LightCache>>,
         pending: Arc<AtomicUsize>,
+        failure: Arc<Mutex<Option<String>>>,
     ) -> Result<Self> {
         let (tx, rx) = sync_channel(QUEUE);
         let depth = Arc::new(AtomicUsize::new(0));
-        let mut state = State::load(conn, light, pending)?;
+        let mut state = State::load(conn, light, pending, failure)?;
         let d = Arc::clone(&depth);
         let thread = std::thread::Builder::new()
             .name("tousu-store-writer".into())
@@ -107,6 +108,8 @@ struct State {
     light: Arc<Mutex<LightCache>>,
     /// Pending alert deliveries (kept in step after each commit).
     pending: Arc<AtomicUsize>,
+    /// Why the last group could not commit, until one does (readiness).
+    failure: Arc<Mutex<Option<String>>>,
     /// Cases rewritten by the open transaction, for the light-case cache after commit.
     rewritten: Vec<CaseId>,
     /// In a bulk load ([`crate::store::CaseStore::bulk_load`]).
@@ -121,14 +124,35 @@ enum Pending {
 }
 
 impl Pending {
-    fn fail(self, msg: &str, full: bool) {
-        let err = || {
-            if full {
-                Error::StorageFull(msg.to_string())
-            } else {
-                Error::Store(msg.to_string())
+    /// A command not run because its group had already failed (answered by [`Pending::fail`]).
+    fn skipped(cmd: Command) -> Pending {
+        fn not_run<T>() -> Result<T> {
+            Err(Error::Store("not run".into()))
+        }
+        match cmd {
+            Command::Insert(_, _, reply) => Pending::Inserted(reply, not_run()),
+            Command::Update(_, reply) => Pending::Updated(reply, Box::new(not_run())),
+            Command::Alerts(_, reply) => Pending::Alerts(reply, not_run()),
+            Command::Bulk(..) => unreachable!("run() keeps bulk switches out of groups"),
+        }
+    }
+
+    /// The command's own error, as the group's when it made SQLite give the group up.
+    fn error(&self) -> Option<Error> {
+        let again = |e: &Error| like(e, e.to_string());
+        match self {
+            Pending::Inserted(_, Err(e)) | Pending::Alerts(_, Err(e)) => Some(again(e)),
+            Pending::Inserted(_, Ok(items)) => {
+                items.iter().find_map(|r| r.as_ref().err()).map(again)
             }
-        };
+            Pending::Updated(_, r) => r.as_ref().as_ref().err().map(again),
+            Pending::Alerts(_, Ok(_)) => None,
+        }
+    }
+
+    /// Answers the command with an error like `cause` (a full disk stays a full disk).
+    fn fail(self, cause: &Error, msg: &str) {
+        let err = || like(cause, msg.to_string());
         match self {
             Pending::Inserted(reply, _) => drop(reply.send(Err(err()))),
             Pending::Updated(reply, _) => drop(reply.send(Err(err()))),
@@ -151,6 +175,7 @@ impl State {
         conn: Connection,
         light: Arc<Mutex<LightCache>>,
         pending: Arc<AtomicUsize>,
+        failure: Arc<Mutex<Option<String>>>,
     ) -> Result<Self> {
         let (seq, version): (i64, i64) = conn
             .query_row(
@@ -165,6 +190,7 @@ impl State {
             next_version: version as u64 + 1,
             light,
             pending,
+            failure,
             rewritten: Vec::new(),
             bulk: false,
         })
@@ -215,61 +241,83 @@ impl State {
         let (seq, version) = (self.next_seq, self.next_version);
         let mut pending = Vec::with_capacity(group.len());
         let mut alert_delta: isize = 0;
-        let outcome = (|| -> Result<()> {
-            let tx = self.conn.transaction().map_err(store_err)?;
-            for cmd in group {
-                pending.push(match cmd {
-                    Command::Insert(items, checkpoint, reply) => {
-                        let r = insert_all(
-                            &tx,
-                            &mut self.next_seq,
+        // Why the group cannot commit, once known: the rest of it is not run.
+        let mut aborted: Option<Error> = None;
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| aborted = Some(store_err(e)))
+            .ok();
+        for cmd in group {
+            let Some(tx) = tx.as_ref().filter(|_| aborted.is_none()) else {
+                pending.push(Pending::skipped(cmd));
+                continue;
+            };
+            let p = match cmd {
+                Command::Insert(items, checkpoint, reply) => {
+                    let r = insert_all(
+                        tx,
+                        &mut self.next_seq,
+                        &mut self.next_version,
+                        &mut self.rewritten,
+                        items,
+                    )
+                    .and_then(|results| match &checkpoint {
+                        Some(c) => save_checkpoint(tx, c).map(|()| results),
+                        None => Ok(results),
+                    });
+                    Pending::Inserted(reply, r)
+                }
+                Command::Update(update, reply) => {
+                    let r = in_savepoint(tx, || {
+                        apply(
+                            tx,
                             &mut self.next_version,
                             &mut self.rewritten,
-                            items,
+                            update,
+                            Timestamp::now(),
                         )
-                        .and_then(|results| match &checkpoint {
-                            Some(c) => save_checkpoint(&tx, c).map(|()| results),
-                            None => Ok(results),
-                        });
-                        Pending::Inserted(reply, r)
+                    });
+                    Pending::Updated(reply, Box::new(r))
+                }
+                Command::Alerts(write, reply) => {
+                    let r = in_savepoint(tx, || alerts::write(tx, write));
+                    if let Ok(w) = &r {
+                        alert_delta += w.pending_delta;
                     }
-                    Command::Update(update, reply) => {
-                        let r = in_savepoint(&tx, || {
-                            apply(
-                                &tx,
-                                &mut self.next_version,
-                                &mut self.rewritten,
-                                update,
-                                Timestamp::now(),
-                            )
-                        });
-                        Pending::Updated(reply, Box::new(r))
-                    }
-                    Command::Alerts(write, reply) => {
-                        let r = in_savepoint(&tx, || alerts::write(&tx, write));
-                        if let Ok(w) = &r {
-                            alert_delta += w.pending_delta;
-                        }
-                        Pending::Alerts(reply, r)
-                    }
-                    Command::Bulk(..) => unreachable!("run() keeps bulk switches out of groups"),
-                });
+                    Pending::Alerts(reply, r)
+                }
+                Command::Bulk(..) => unreachable!("run() keeps bulk switches out of groups"),
+            };
+            // Some errors (a full disk, an I/O error) make SQLite roll the whole transaction
+            // back: the savepoints are gone, and a command run now would commit on its own.
+            if tx.is_autocommit() {
+                aborted =
+                    Some(p.error().unwrap_or_else(|| {
+                        Error::Store("SQLite rolled the transaction back".into())
+                    }));
             }
-            tx.commit().map_err(store_err)
-        })();
+            pending.push(p);
+        }
+        let outcome = match (tx, aborted) {
+            (_, Some(e)) => Err(e),
+            (Some(tx), None) => tx.commit().map_err(store_err),
+            (None, None) => unreachable!("no transaction means an error"),
+        };
         let rewritten = std::mem::take(&mut self.rewritten);
         if let Err(e) = outcome {
             // Nothing of this group is durable: every caller gets the error, and the counters
             // go back to what the database holds.
             self.next_seq = seq;
             self.next_version = version;
-            let full = matches!(e, Error::StorageFull(_));
             let msg = format!("commit failed: {e}");
+            *lock(&self.failure) = Some(msg.clone());
             for p in pending {
-                p.fail(&msg, full);
+                p.fail(&e, &msg);
             }
             return;
         }
+        lock(&self.failure).take();
         if alert_delta != 0 {
             let _ = self
                 .pending
@@ -292,6 +340,15 @@ impl State {
         for p in pending {
             p.answer();
         }
+    }
+}
+
+/// An error of `cause`'s kind with `msg` (the store's errors are not `Clone`).
+fn like(cause: &Error, msg: String) -> Error {
+    match cause {
+        Error::StorageFull(_) => Error::StorageFull(msg),
+        Error::StorageUnavailable(_) => Error::StorageUnavailable(msg),
+        _ => Error::Store(msg),
     }
 }
 
