@@ -321,3 +321,28 @@ fn query_words_of_equal_weight_come_in_one_order() {
         );
     }
 }
+
+#[test]
+fn a_read_that_panics_answers_an_error_and_marks_the_index_for_a_check() {
+    let (_dir, index) = index_of(&corpus());
+    let r: Result<()> = index.guarded("a test read", || panic!("a query tantivy cannot take"));
+    assert!(matches!(r, Err(Error::Index(_))));
+    assert!(index.take_damage(), "marked for a check");
+    assert!(!index.take_damage(), "once");
+    // A panic is not proof of damage: these files pass their checksums, so no rebuild.
+    assert!(index.is_whole());
+    assert_eq!(index.search(&SearchRequest::default()).unwrap().total, 4);
+}
+
+#[test]
+fn an_index_locked_by_another_writer_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("index");
+    let first = CaseIndex::open(&path, tokenizer()).unwrap();
+    first.upsert(&corpus()).unwrap();
+    first.commit().unwrap();
+    let second = CaseIndex::open(&path, tokenizer()).unwrap_err().to_string();
+    assert!(second.contains("in use by another process"), "{second}");
+    // Not deleted as if damaged: the first still has all it had.
+    assert_eq!(first.search(&SearchRequest::default()).unwrap().total, 4);
+}

@@ -31,7 +31,9 @@ pub(super) fn scrub(tx: &Transaction<'_>) -> HookResult {
         .collect::<rusqlite::Result<_>>()?;
     for (seq, doc) in cases {
         let triage: String =
-            tx.query_row("SELECT triage FROM cases WHERE seq = ?1", [seq], |r| r.get(0))?;
+            tx.query_row("SELECT triage FROM cases WHERE seq = ?1", [seq], |r| {
+                r.get(0)
+            })?;
         if let Some(triage) = rewritten(&triage, mask_strings) {
             tx.execute(
                 "UPDATE cases SET triage = ?1 WHERE seq = ?2",
