@@ -110,7 +110,7 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
-    let calendar = tousu::triage::WorkCalendar::builtin().unwrap();
+    let calendar = tousu::handling::WorkCalendar::builtin().unwrap();
     let policy = engine
         .profile()
         .policy
@@ -120,9 +120,10 @@ fn bench(c: &mut Criterion) {
     c.bench_function("sla_deadlines", |b| {
         b.iter(|| {
             policy
-                .sla(
+                .deadlines(
                     &calendar,
                     tousu::domain::Grade::General,
+                    Some("费用问题"),
                     black_box(received),
                 )
                 .unwrap()

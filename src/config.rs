@@ -7,40 +7,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::alerts::AlertSettings;
+pub use crate::domain::Role;
 use crate::error::{Error, Result};
 use crate::service::{
     AlertRules, DuplicateSettings, IntakeLimits, ServiceSettings, SuggestionSettings,
 };
 use crate::trends::TopicSettings;
-
-/// What an API key may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Intake systems: triage and create cases.
-    Intake,
-    /// Analysts: read, search, patch, export.
-    Analyst,
-    /// Administrators: everything, and keys and re-indexing.
-    Admin,
-}
-
-impl Role {
-    /// The role's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Intake => "intake",
-            Role::Analyst => "analyst",
-            Role::Admin => "admin",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Role> {
-        [Role::Intake, Role::Analyst, Role::Admin]
-            .into_iter()
-            .find(|r| r.name() == s)
-    }
-}
 
 /// One API key.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +24,9 @@ pub struct ApiKey {
     pub role: Role,
     /// The secret.
     pub key: String,
+    /// For a handler or supervisor: the departments whose cases it works (`*`: all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub departments: Vec<String>,
 }
 
 impl std::fmt::Debug for ApiKey {
@@ -178,25 +153,40 @@ impl Config {
         toml::from_str(&text).map_err(|e| Error::bad_file(path, e.to_string()))
     }
 
-    /// Adds keys given as `name:role:key` items separated by commas (`TOUSU_API_KEYS`).
+    /// Adds keys given as `name:role:key` items separated by commas (`TOUSU_API_KEYS`); a
+    /// handler's or supervisor's item ends with its departments, `name:role:key:dept|dept`
+    /// (`*` for all).
     pub fn add_keys(&mut self, spec: &str) -> Result<()> {
         for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let mut parts = item.splitn(3, ':');
+            let mut parts = item.splitn(4, ':');
             let (Some(name), Some(role), Some(key)) = (parts.next(), parts.next(), parts.next())
             else {
                 return Err(Error::Invalid(
-                    "TOUSU_API_KEYS items are name:role:key, separated by commas".into(),
+                    "TOUSU_API_KEYS items are name:role:key (handlers and supervisors: \
+                     name:role:key:department|department), separated by commas"
+                        .into(),
                 ));
             };
             let role = Role::parse(role).ok_or_else(|| {
                 Error::Invalid(format!(
-                    "API key {name:?}: role {role:?} is not one of intake, analyst, admin"
+                    "API key {name:?}: role {role:?} is not one of intake, handler, supervisor, analyst, admin"
                 ))
             })?;
+            let departments = parts
+                .next()
+                .map(|d| {
+                    d.split('|')
+                        .map(str::trim)
+                        .filter(|d| !d.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
             self.api_keys.push(ApiKey {
                 name: name.into(),
                 role,
                 key: key.into(),
+                departments,
             });
         }
         Ok(())
@@ -213,6 +203,18 @@ impl Config {
                 return Err(Error::Invalid(format!(
                     "API key {:?} is shorter than 16 characters: use a long random key",
                     k.name
+                )));
+            }
+            if k.role.is_scoped() && k.departments.is_empty() {
+                return Err(Error::Invalid(format!(
+                    "API key {:?} is a {}: give the departments whose cases it works (`*` for all)",
+                    k.name, k.role
+                )));
+            }
+            if !k.role.is_scoped() && !k.departments.is_empty() {
+                return Err(Error::Invalid(format!(
+                    "API key {:?} is a {}, which works every department: leave `departments` out",
+                    k.name, k.role
                 )));
             }
             if !names.insert(&k.name) || !keys.insert(&k.key) {
@@ -249,6 +251,11 @@ impl Config {
             duplicates: self.duplicates.clone(),
             suggestions: self.suggestions.clone(),
             limits: self.limits.intake(),
+            people: self
+                .api_keys
+                .iter()
+                .map(|k| (k.name.clone(), k.role, k.departments.clone()))
+                .collect(),
             topics: self.topics,
             alert_rules: self.alert_rules.clone(),
             without_trends: false,

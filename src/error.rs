@@ -59,6 +59,10 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The caller's role may not do this (the message says who may).
+    #[error("{0}")]
+    Forbidden(String),
+
     /// The thing asked for does not exist (e.g. `case TS20261122-000001`).
     #[error("{0} not found")]
     NotFound(String),
@@ -67,6 +71,18 @@ pub enum Error {
     /// status that does not allow the change).
     #[error("{0}")]
     Conflict(String),
+
+    /// A step of the handling process that the case's status (or the caller's role) does not
+    /// allow.
+    #[error("{action} is not allowed on a {status} case{}", allowed_text(allowed))]
+    InvalidTransition {
+        /// The step asked for.
+        action: &'static str,
+        /// The case's status.
+        status: &'static str,
+        /// The steps the caller may take instead.
+        allowed: Vec<&'static str>,
+    },
 
     /// The same request (by its idempotency key) is still being processed: retry shortly.
     #[error("{0}")]
@@ -113,6 +129,14 @@ impl Error {
             path: path.into(),
             message: message.into(),
         }
+    }
+}
+
+fn allowed_text(allowed: &[&str]) -> String {
+    if allowed.is_empty() {
+        "; you may take no step on it now".into()
+    } else {
+        format!("; you may: {}", allowed.join(", "))
     }
 }
 

@@ -13,7 +13,9 @@
 //! - [`domain`]: plain types shared by every layer (cases, grades, reason codes, alerts).
 //! - [`text`]: normalisation, PII masking, jieba segmentation, keywords, fingerprints.
 //! - [`classify`]: the unit tokenizer, the candle model, training, evaluation, explanations.
-//! - [`triage`]: profiles, auditable grade rules, deadlines, and the engine that judges.
+//! - [`handling`]: the process after intake: routing, time limits on the working-day calendar,
+//!   the steps and who takes them, what a step does to a case.
+//! - [`triage`]: profiles, auditable grade rules, and the engine that judges.
 //! - [`store`]: the system of record behind a narrow trait, its contract and conformance suite.
 //! - [`index`]: the tantivy search index: search, facets, similar cases.
 //! - [`trends`]: counts over time, burst tests, hot topics.
@@ -29,6 +31,7 @@ pub mod classify;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod handling;
 pub mod http;
 pub mod index;
 pub mod service;

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Channel, Grade, Reason, Remedy, Status};
+use super::{Channel, Deadline, Grade, HandlingRecord, Reason, Remedy, Status};
 
 /// A case number: `TS` + the Beijing date of intake + a per-day sequence, e.g.
 /// `TS20261122-000123`. Case numbers are what citizens and staff quote on the phone, so they
@@ -216,6 +216,13 @@ pub struct Case {
     /// Repeat, duplicate and group links.
     #[serde(default, skip_serializing_if = "Links::is_empty")]
     pub links: Links,
+    /// The deadlines of its handling steps, as last computed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deadlines: Vec<Deadline>,
+    /// The record of its handling: notes, call-backs, remedy, follow-up, returns, pauses,
+    /// extensions, root cause.
+    #[serde(default, skip_serializing_if = "HandlingRecord::is_empty")]
+    pub handling: HandlingRecord,
     /// Analysts' corrections of category and grade.
     #[serde(default, skip_serializing_if = "Corrections::is_empty")]
     pub corrections: Corrections,
@@ -298,6 +305,75 @@ impl CasePatch {
     /// Whether the patch changes nothing.
     pub fn is_empty(&self) -> bool {
         *self == CasePatch::default()
+    }
+}
+
+/// A step of the handling process with what it needs (`POST /v1/cases/{id}/actions`). Which
+/// fields an action needs is said by the action: `assign` a `department` (and perhaps a
+/// `handler`), `return`, `suspend`, `withdraw`, `reopen`, `close_abnormally` and
+/// `request_extension` a `reason`, `reply` the `reply` (and perhaps a `remedy` with its
+/// `amount`), `follow_up` the `result`, `close` a `root_cause`, `request_extension` the `days`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    /// The action.
+    pub action: super::Action,
+    /// A note to keep with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// `assign`: the department.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// `assign`: the handler, if one is named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handler: Option<String>,
+    /// Why (returns, pauses, withdrawals, reopenings, abnormal closes, extensions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// `reply`: what the complainant was told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<String>,
+    /// `reply`: the remedy given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<Remedy>,
+    /// `reply`: the remedy's amount, in yuan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<f64>,
+    /// `follow_up`: the complainant's judgement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<super::Satisfaction>,
+    /// `follow_up`: what the complainant said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// `close`: the root cause, from the profile's list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_cause: Option<String>,
+    /// `request_extension`: the deadline to move (default: close).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<super::Step>,
+    /// `request_extension`: working days asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+}
+
+impl ActionRequest {
+    /// A request for `action` with nothing else.
+    pub fn new(action: super::Action) -> Self {
+        ActionRequest {
+            action,
+            note: None,
+            department: None,
+            handler: None,
+            reason: None,
+            reply: None,
+            remedy: None,
+            amount: None,
+            result: None,
+            comment: None,
+            root_cause: None,
+            step: None,
+            days: None,
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! The vocabulary of case handling: channels, the process's statuses, remedies.
+//! The vocabulary of case handling: channels and remedies (the process's statuses and steps
+//! are in `status.rs`).
 
 use std::fmt;
 
@@ -76,72 +77,6 @@ impl fmt::Display for Channel {
     }
 }
 
-/// Where a case is in the handling process
-/// (受理 → 分类分级 → 调查 → 处理 → 反馈 → 回访 → 归档).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// 受理 and 分类分级 done: stored, triaged, routed.
-    Triaged,
-    /// 调查: the department is investigating.
-    Investigating,
-    /// 处理: a remedy is being carried out.
-    Handling,
-    /// 反馈: the complainant has been given the resolution.
-    Replied,
-    /// 回访: the follow-up call is done.
-    FollowedUp,
-    /// 归档: closed and archived; no further changes.
-    Archived,
-}
-
-impl Status {
-    /// Every status, in process order.
-    pub const ALL: [Status; 6] = [
-        Status::Triaged,
-        Status::Investigating,
-        Status::Handling,
-        Status::Replied,
-        Status::FollowedUp,
-        Status::Archived,
-    ];
-
-    /// The API's code for the status.
-    pub fn code(self) -> &'static str {
-        match self {
-            Status::Triaged => "triaged",
-            Status::Investigating => "investigating",
-            Status::Handling => "handling",
-            Status::Replied => "replied",
-            Status::FollowedUp => "followed_up",
-            Status::Archived => "archived",
-        }
-    }
-
-    /// The status with API code `code`.
-    pub fn from_code(code: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|s| s.code() == code)
-    }
-
-    /// Whether a case may move from `self` to `next`: forward through the process, or back to
-    /// 处理 from 反馈 / 回访 when the complainant is not satisfied (重办). An archived case is
-    /// final.
-    pub fn can_move_to(self, next: Status) -> bool {
-        match (self, next) {
-            (Status::Archived, _) => false,
-            (a, b) if b >= a => true,
-            (Status::Replied | Status::FollowedUp, Status::Handling) => true,
-            _ => false,
-        }
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
 /// What was done for the complainant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Remedy {
@@ -210,23 +145,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn status_moves_forward_or_reopens_but_never_leaves_archive() {
-        assert!(Status::Triaged.can_move_to(Status::Replied));
-        assert!(Status::Replied.can_move_to(Status::Handling));
-        assert!(!Status::Handling.can_move_to(Status::Triaged));
-        assert!(!Status::Archived.can_move_to(Status::Handling));
-        assert!(!Status::Archived.can_move_to(Status::Archived));
-    }
-
-    #[test]
     fn codes_round_trip() {
         for c in Channel::ALL {
             assert_eq!(Channel::from_code(c.code()), Some(c));
             let json = serde_json::to_string(&c).unwrap();
             assert_eq!(json, format!("\"{}\"", c.code()));
-        }
-        for s in Status::ALL {
-            assert_eq!(Status::from_code(s.code()), Some(s));
         }
         for r in Remedy::ALL {
             assert_eq!(Remedy::from_label(r.label()), Some(r));

@@ -5,16 +5,28 @@ mod alert;
 mod case;
 mod grade;
 mod handling;
+mod limit;
 mod pii_kind;
 mod reason;
+mod record;
+mod role;
+mod status;
 mod time;
 
 pub use self::alert::{Alert, AlertRecord, DeliveryRecord, DeliveryStatus};
 pub use self::case::{
-    AuditEvent, Case, CaseId, CasePatch, Correction, Corrections, Intake, Links, TriageRecord,
+    ActionRequest, AuditEvent, Case, CaseId, CasePatch, Correction, Corrections, Intake, Links,
+    TriageRecord,
 };
 pub use self::grade::Grade;
-pub use self::handling::{Channel, Remedy, Status};
+pub use self::handling::{Channel, Remedy};
+pub use self::limit::Limit;
 pub use self::pii_kind::PiiKind;
 pub use self::reason::Reason;
+pub use self::record::{
+    ContactAttempt, Deadline, DeadlineState, Extension, FollowUp, HandlingRecord, Note, Pause,
+    RemedyGiven, Returned, Satisfaction, Step,
+};
+pub use self::role::Role;
+pub use self::status::{Action, Status};
 pub use self::time::{api_time, beijing, beijing_day_code, parse_api_time, parse_time};

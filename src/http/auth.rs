@@ -11,13 +11,19 @@ use sha2::{Digest, Sha256};
 use super::AppState;
 use super::error::ApiError;
 use crate::config::{ApiKey, Role};
+use crate::handling::Actor;
 
 /// What an endpoint needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
     /// Triage and create cases.
     Intake,
-    /// Read, search, patch, export.
+    /// Read and search cases (handlers and supervisors within their departments).
+    Read,
+    /// Take the steps of the process, record notes and call-backs (which steps, the
+    /// profile's process says).
+    Handle,
+    /// Trends, topics, alerts, corrections: the analysts' work.
     Analyse,
     /// Keys, re-indexing.
     Administer,
@@ -27,7 +33,17 @@ impl Permission {
     fn allowed(self, role: Role) -> bool {
         match self {
             Permission::Intake => matches!(role, Role::Intake | Role::Admin),
-            Permission::Analyse => matches!(role, Role::Analyst | Role::Admin),
+            Permission::Read => matches!(
+                role,
+                Role::Handler | Role::Supervisor | Role::Analyst | Role::Admin
+            ),
+            Permission::Handle => matches!(
+                role,
+                Role::Intake | Role::Handler | Role::Supervisor | Role::Admin
+            ),
+            Permission::Analyse => {
+                matches!(role, Role::Analyst | Role::Supervisor | Role::Admin)
+            }
             Permission::Administer => role == Role::Admin,
         }
     }
@@ -35,7 +51,9 @@ impl Permission {
     fn needs(self) -> &'static str {
         match self {
             Permission::Intake => "intake",
-            Permission::Analyse => "analyst",
+            Permission::Read => "handler, supervisor or analyst",
+            Permission::Handle => "handler or supervisor",
+            Permission::Analyse => "analyst or supervisor",
             Permission::Administer => "admin",
         }
     }
@@ -44,7 +62,7 @@ impl Permission {
 /// The configured keys, by hash.
 #[derive(Debug, Default)]
 pub struct KeyRing {
-    by_hash: HashMap<[u8; 32], (String, Role)>,
+    by_hash: HashMap<[u8; 32], Caller>,
 }
 
 impl KeyRing {
@@ -53,7 +71,16 @@ impl KeyRing {
         KeyRing {
             by_hash: keys
                 .iter()
-                .map(|k| (hash(&k.key), (k.name.clone(), k.role)))
+                .map(|k| {
+                    (
+                        hash(&k.key),
+                        Caller {
+                            name: k.name.clone(),
+                            role: k.role,
+                            departments: k.departments.clone(),
+                        },
+                    )
+                })
                 .collect(),
         }
     }
@@ -64,13 +91,17 @@ impl KeyRing {
     }
 
     /// The names and roles of the keys (for admins; never the keys).
-    pub fn list(&self) -> Vec<(String, Role)> {
-        let mut v: Vec<_> = self.by_hash.values().cloned().collect();
+    pub fn list(&self) -> Vec<(String, Role, Vec<String>)> {
+        let mut v: Vec<_> = self
+            .by_hash
+            .values()
+            .map(|c| (c.name.clone(), c.role, c.departments.clone()))
+            .collect();
         v.sort();
         v
     }
 
-    fn identify(&self, headers: &HeaderMap) -> Option<(String, Role)> {
+    fn identify(&self, headers: &HeaderMap) -> Option<Caller> {
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -91,9 +122,20 @@ pub struct Caller {
     pub name: String,
     /// Its role.
     pub role: Role,
+    /// For a handler or supervisor: its departments.
+    pub departments: Vec<String>,
 }
 
 impl Caller {
+    /// The caller as the service knows an actor.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            name: self.name.clone(),
+            role: self.role,
+            departments: self.departments.clone(),
+        }
+    }
+
     /// Checks the caller may do what `p` covers.
     pub fn require(&self, p: Permission) -> Result<(), ApiError> {
         if p.allowed(self.role) {
@@ -112,12 +154,12 @@ impl FromRequestParts<AppState> for Caller {
             return Ok(Caller {
                 name: "local".into(),
                 role: Role::Admin,
+                departments: Vec::new(),
             });
         }
-        let (name, role) = state
+        state
             .keys
             .identify(&parts.headers)
-            .ok_or_else(ApiError::unauthorized)?;
-        Ok(Caller { name, role })
+            .ok_or_else(ApiError::unauthorized)
     }
 }

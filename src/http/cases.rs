@@ -12,7 +12,9 @@ use super::error::ApiError;
 use super::json::{Above, Body, CaseNumber, Object, Params, int_param};
 use super::{AppState, blocking};
 use crate::domain::{AuditEvent, CaseId, CasePatch, Intake};
-use crate::service::{Assessment, CaseAnswer, CreateOutcome, IntakeLimits, SimilarCase};
+use crate::service::{
+    Assessment, CaseAnswer, CaseInHand, CreateOutcome, IntakeLimits, SimilarCase,
+};
 
 /// `POST /v1/triage`: everything about a complaint, nothing stored.
 pub async fn triage(
@@ -215,34 +217,40 @@ fn check_items(intakes: &[Intake], limits: &IntakeLimits) -> Result<(), ApiError
     Ok(())
 }
 
-/// `GET /v1/cases/{id}`.
+/// `GET /v1/cases/{id}`: the case, where its deadlines stand and the steps the caller may
+/// take; a case outside a handler's or supervisor's departments is 404, as if absent.
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     CaseNumber(id): CaseNumber,
-) -> Result<Response, ApiError> {
-    caller.require(Permission::Analyse)?;
+) -> Result<Json<CaseInHand>, ApiError> {
+    caller.require(Permission::Read)?;
     let s = state.clone();
-    let case = blocking(move || Ok(s.service.handling().get(&CaseId(id))?)).await?;
-    Ok(Json(case).into_response())
+    let case = blocking(move || {
+        let actor = caller.actor();
+        let handling = s.service.handling();
+        Ok(handling.in_hand(handling.get(&CaseId(id), &actor)?, &actor))
+    })
+    .await?;
+    Ok(Json(case))
 }
 
-/// `PATCH /v1/cases/{id}`: status, department, assignee, resolution, remedy, corrections.
+/// `PATCH /v1/cases/{id}`: corrections of category and grade (and an administrator's edits).
 pub async fn patch(
     State(state): State<AppState>,
     caller: Caller,
     CaseNumber(id): CaseNumber,
     Body(patch): Body<CasePatch>,
-) -> Result<Response, ApiError> {
-    caller.require(Permission::Analyse)?;
+) -> Result<Json<CaseInHand>, ApiError> {
+    caller.require(Permission::Read)?;
     let s = state.clone();
     let case = blocking(move || {
-        Ok(s.service
-            .handling()
-            .patch(&CaseId(id), patch, &caller.name)?)
+        let actor = caller.actor();
+        let handling = s.service.handling();
+        Ok(handling.in_hand(handling.patch(&CaseId(id), patch, &actor)?, &actor))
     })
     .await?;
-    Ok(Json(case).into_response())
+    Ok(Json(case))
 }
 
 /// `?limit=` of similar cases.
@@ -253,19 +261,22 @@ pub struct SimilarParams {
     limit: Option<i64>,
 }
 
-/// `GET /v1/cases/{id}/similar`.
+/// `GET /v1/cases/{id}/similar` (within a handler's or supervisor's departments).
 pub async fn similar(
     State(state): State<AppState>,
     caller: Caller,
     CaseNumber(id): CaseNumber,
     Params(p): Params<SimilarParams>,
 ) -> Result<Json<Vec<SimilarCase>>, ApiError> {
-    caller.require(Permission::Analyse)?;
+    caller.require(Permission::Read)?;
     let limit = int_param("limit", p.limit, 10, (1, 50), Above::Clamp)? as usize;
     let s = state.clone();
     let hits = blocking(move || {
-        let case = s.service.handling().get(&CaseId(id))?;
-        Ok(s.service.advisor().similar_to(&case, limit)?)
+        let actor = caller.actor();
+        let case = s.service.handling().get(&CaseId(id), &actor)?;
+        let mut similar = s.service.advisor().similar_to(&case, limit)?;
+        similar.retain(|c| actor.works_on(c.department.as_deref()));
+        Ok(similar)
     })
     .await?;
     Ok(Json(hits))
@@ -277,9 +288,10 @@ pub async fn audit(
     caller: Caller,
     CaseNumber(id): CaseNumber,
 ) -> Result<Json<Vec<AuditEvent>>, ApiError> {
-    caller.require(Permission::Analyse)?;
+    caller.require(Permission::Read)?;
     let s = state.clone();
-    let events = blocking(move || Ok(s.service.handling().audit(&CaseId(id))?)).await?;
+    let events =
+        blocking(move || Ok(s.service.handling().audit(&CaseId(id), &caller.actor())?)).await?;
     Ok(Json(events))
 }
 

@@ -193,6 +193,8 @@ impl From<Error> for ApiError {
                 (S::UNPROCESSABLE_ENTITY, "invalid_request")
             }
             Error::NotFound(_) => (S::NOT_FOUND, "not_found"),
+            Error::Forbidden(_) => (S::FORBIDDEN, "forbidden"),
+            Error::InvalidTransition { .. } => (S::CONFLICT, "invalid_transition"),
             Error::Conflict(_) => (S::CONFLICT, "conflict"),
             Error::IdempotencyMismatch(_) => (S::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
             Error::BadFile { .. }

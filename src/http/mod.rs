@@ -6,6 +6,7 @@ mod auth;
 mod cases;
 mod error;
 mod gate;
+mod handling;
 mod json;
 mod metrics;
 mod ops;
@@ -96,6 +97,10 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}", get(cases::get).patch(cases::patch))
         .route("/cases/{id}/similar", get(cases::similar))
         .route("/cases/{id}/audit", get(cases::audit))
+        .route("/cases/{id}/actions", post(handling::act))
+        .route("/cases/{id}/notes", post(handling::note))
+        .route("/cases/{id}/contacts", post(handling::contact))
+        .route("/directory", get(handling::directory))
         .route("/search", get(search::search))
         .route("/trends", get(trends::table))
         .route("/trends/rising", get(trends::rising))

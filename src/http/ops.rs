@@ -92,7 +92,13 @@ pub async fn keys(State(state): State<AppState>, caller: Caller) -> Result<Json<
         .keys
         .list()
         .into_iter()
-        .map(|(name, role)| json!({ "name": name, "role": role }))
+        .map(|(name, role, departments)| {
+            let mut key = json!({ "name": name, "role": role });
+            if !departments.is_empty() {
+                key["departments"] = json!(departments);
+            }
+            key
+        })
         .collect();
     Ok(Json(json!({ "keys": keys })))
 }

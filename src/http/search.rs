@@ -142,9 +142,9 @@ pub async fn search(
     caller: Caller,
     Params(params): Params<SearchParams>,
 ) -> Result<Json<SearchPage>, ApiError> {
-    caller.require(Permission::Analyse)?;
+    caller.require(Permission::Read)?;
     let req = params.request()?;
     let s = state.clone();
-    let page = blocking(move || Ok(s.service.views().search(&req)?)).await?;
+    let page = blocking(move || Ok(s.service.views().search_as(&req, &caller.actor())?)).await?;
     Ok(Json(page))
 }

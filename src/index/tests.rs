@@ -136,7 +136,7 @@ fn upsert_replaces_and_commit_records_the_version_across_reopen() {
         let index = CaseIndex::open(&path, tokenizer()).unwrap();
         let mut cases = corpus();
         index.upsert(&cases).unwrap();
-        cases[0].status = Status::Archived;
+        cases[0].status = Status::Closed;
         cases[0].version = 9;
         index.upsert(&cases[..1]).unwrap();
         index.commit().unwrap();
@@ -148,7 +148,7 @@ fn upsert_replaces_and_commit_records_the_version_across_reopen() {
     assert_eq!(index.committed_version(), 9);
     let r = index
         .search(&SearchRequest {
-            filters: vec![("status".into(), "archived".into())],
+            filters: vec![("status".into(), "closed".into())],
             limit: 10,
             ..Default::default()
         })

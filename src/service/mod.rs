@@ -13,7 +13,7 @@ mod views;
 use std::sync::Arc;
 
 pub use self::advice::{Advice, Advisor, DepartmentHint, SimilarCase, Suggestion};
-pub use self::handling::Handling;
+pub use self::handling::{CaseInHand, Handling};
 pub use self::intake::{
     Assessment, CaseAnswer, CreateOutcome, Findings, GroupSignal, ImportReport, IntakeDesk,
     IntakeLimits, Signals, intake_of_line,
@@ -44,6 +44,8 @@ pub struct ServiceSettings {
     /// Keep no trends or topics (commands that show none and raise nothing: import, export,
     /// reindex); they are otherwise rebuilt from the whole store at start.
     pub without_trends: bool,
+    /// The people cases can be sent to: names, roles and departments (from the API keys).
+    pub people: Vec<(String, crate::domain::Role, Vec<String>)>,
 }
 
 /// The parts of the service, wired together. `Send + Sync`: share behind an `Arc`.
@@ -91,7 +93,14 @@ impl Service {
             settings.suggestions,
             settings.limits,
         );
-        let handling = Handling::new(Arc::clone(&engine), Arc::clone(&views));
+        let directory = crate::handling::Directory::new(
+            engine.profile().policy.as_ref(),
+            settings
+                .people
+                .iter()
+                .map(|(n, r, d)| (n.as_str(), *r, d.as_slice())),
+        );
+        let handling = Handling::new(Arc::clone(&engine), Arc::clone(&views), Arc::new(directory));
         Ok(Service {
             engine,
             store,

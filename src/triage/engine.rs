@@ -5,13 +5,12 @@ use std::path::Path;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::calendar::WorkCalendar;
-use super::policy::{Routing, Sla};
 use super::profile::Profile;
 use super::rules::{RuleHit, raise};
 use crate::classify::{Alternative, Classifier, Driver, Head, HeadPrediction};
-use crate::domain::{Grade, Reason};
+use crate::domain::{Deadline, Grade, Reason};
 use crate::error::{Error, Result};
+use crate::handling::{Routing, WorkCalendar};
 use crate::text::{Keyword, PiiSpan, PreparedText, Segmenter, TextPipeline};
 
 /// Keywords reported per complaint.
@@ -107,8 +106,9 @@ pub struct Triage {
     pub grade: Option<GradeTriage>,
     /// Tier and department, when the profile has a policy and the model a grade head.
     pub routing: Option<Routing>,
-    /// Confirm / reply / close deadlines on the working-day calendar, likewise.
-    pub sla: Option<Sla>,
+    /// The deadlines of the handling steps on the working-day calendar, likewise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deadlines: Vec<Deadline>,
     /// The complaint's keywords (TF-IDF), for explanations and topics.
     pub keywords: Vec<Keyword>,
 }
@@ -159,6 +159,11 @@ impl Engine {
     /// The profile.
     pub fn profile(&self) -> &Profile {
         &self.profile
+    }
+
+    /// The working-day calendar.
+    pub fn calendar(&self) -> &WorkCalendar {
+        &self.calendar
     }
 
     /// Triages one complaint, with explanations and keywords (the command line, evaluation:
@@ -214,15 +219,15 @@ impl Engine {
             })
             .transpose()?;
         let keywords = self.pipeline.segmenter().keywords(&text.masked, KEYWORDS);
-        let (routing, sla) = match (&self.profile.policy, &grade) {
+        let (routing, deadlines) = match (&self.profile.policy, &grade) {
             (Some(policy), Some(g)) => {
                 let label = category.as_ref().map(|c| c.prediction.label.as_str());
                 (
                     Some(policy.route(g.label, label)),
-                    Some(policy.sla(&self.calendar, g.label, received)?),
+                    policy.deadlines(&self.calendar, g.label, label, received)?,
                 )
             }
-            _ => (None, None),
+            _ => (None, Vec::new()),
         };
         Ok(Triage {
             pii: text.pii.clone(),
@@ -230,7 +235,7 @@ impl Engine {
             category,
             grade,
             routing,
-            sla,
+            deadlines,
             keywords,
         })
     }

@@ -1,16 +1,13 @@
 //! The HTTP-free triage engine: profiles, auditable grade rules, the engine that runs text →
 //! model → rules, evaluation, and model cards.
 
-mod calendar;
 mod card;
 mod engine;
 mod evaluate;
-mod policy;
 mod profile;
 pub mod reply;
 mod rules;
 
-pub use self::calendar::{Deadline, WorkCalendar};
 pub use self::card::{ModelCard, write_model_card};
 pub use self::engine::{
     CategoryTriage, Complaint, DecidedBy, Engine, Escalation, GradeTriage, Triage,
@@ -18,6 +15,5 @@ pub use self::engine::{
 pub use self::evaluate::{
     BaselinePrediction, EvalReport, GradeMetrics, evaluate, evaluate_predictions,
 };
-pub use self::policy::{Policy, PolicySpec, Routing, Sla, SlaDays};
 pub use self::profile::Profile;
 pub use self::rules::{GradeRules, RuleHit, RulesSpec, raise};

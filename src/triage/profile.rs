@@ -1,15 +1,16 @@
-//! Profiles: a deployment's taxonomy and policy. For now: its name, the terms of its training
-//! data, and its grade rules (`data/profiles/<name>.toml` + `common-rules.toml`).
+//! Profiles: a deployment's taxonomy and policy: its name, the terms of its training data, its
+//! grade rules (`data/profiles/<name>.toml` + `common-rules.toml`), its routing and time limits,
+//! and its handling process.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
 
-use super::policy::{Policy, PolicySpec};
 use super::rules::{GradeRules, RulesSpec};
 use crate::domain::Reason;
 use crate::error::{Error, Result};
+use crate::handling::{Policy, PolicySpec, Process, ProcessSpec};
 
 /// The shipped profiles, embedded so that the binary runs from any directory.
 const BUILTIN: [(&str, &str); 2] = [
@@ -37,9 +38,12 @@ struct ProfileFile {
     /// Replaces the common rules entirely when present.
     #[serde(default)]
     rules: Option<RulesSpec>,
-    /// SLA and routing.
+    /// Routing and time limits.
     #[serde(default)]
     policy: Option<PolicySpec>,
+    /// The handling process: its steps, who takes them, root causes, approvals.
+    #[serde(default)]
+    process: Option<ProcessSpec>,
 }
 
 /// A loaded profile.
@@ -53,8 +57,10 @@ pub struct Profile {
     pub data_terms: String,
     /// The grade rules.
     pub rules: GradeRules,
-    /// SLA and routing, when the profile sets them.
+    /// Routing and time limits, when the profile sets them.
     pub policy: Option<Policy>,
+    /// The handling process (none: cases stay as triaged).
+    pub process: Process,
 }
 
 impl Profile {
@@ -74,6 +80,7 @@ impl Profile {
                 data_terms: String::new(),
                 rules: GradeRules::from_spec(common_rules()?, &BTreeMap::new(), &BTreeMap::new())?,
                 policy: None,
+                process: Process::none(),
             }),
         }
     }
@@ -98,12 +105,19 @@ impl Profile {
             .map(Policy::from_spec)
             .transpose()
             .map_err(|e| Error::bad_file(path, e.to_string()))?;
+        let process = file
+            .process
+            .map(Process::from_spec)
+            .transpose()
+            .map_err(|e| Error::bad_file(path, e.to_string()))?
+            .unwrap_or_else(Process::none);
         Ok(Profile {
             name: file.name,
             description: file.description,
             data_terms: file.data_terms.trim().to_string(),
             rules,
             policy,
+            process,
         })
     }
 }

@@ -21,6 +21,12 @@ use crate::support::{api_keys, fixture_service_with};
 pub(crate) const INTAKE_KEY: &str = "intake-key-0123456789abcdef";
 pub(crate) const ANALYST_KEY: &str = "analyst-key-0123456789abcdef";
 pub(crate) const ADMIN_KEY: &str = "admin-key-0123456789abcdef";
+/// `wang`: a handler of 网络运维中心 only.
+pub(crate) const HANDLER_KEY: &str = "handler-key-0123456789abcdef";
+/// `lead`: a supervisor of every department.
+pub(crate) const SUPERVISOR_KEY: &str = "supervisor-key-0123456789abcdef";
+/// The department `wang` works for.
+pub(crate) const NETWORK: &str = "网络运维中心";
 
 pub(crate) const BROADBAND: &str = "家里宽带断网三天了，报修多次没人处理";
 const BROADBAND_SLOW: &str = "宽带网速特别慢，看视频一直卡顿，装维师傅约好上门却没来";
@@ -36,19 +42,33 @@ pub(crate) struct TestApp {
     _dir: TempDir,
 }
 
-/// The three keys, one per role: `crm` (intake), `ana` (analyst), `root` (admin).
+/// One key per role: `crm` (intake), `ana` (analyst), `root` (admin), `wang` (a handler of
+/// 网络运维中心), `lead` (a supervisor of every department).
 pub(crate) fn keys() -> Vec<ApiKey> {
-    api_keys(&[
+    let mut keys = api_keys(&[
         ("crm", Role::Intake, INTAKE_KEY),
         ("ana", Role::Analyst, ANALYST_KEY),
         ("root", Role::Admin, ADMIN_KEY),
-    ])
+        ("lead", Role::Supervisor, SUPERVISOR_KEY),
+    ]);
+    keys.push(ApiKey {
+        name: "wang".into(),
+        role: Role::Handler,
+        key: HANDLER_KEY.into(),
+        departments: vec![NETWORK.into()],
+    });
+    keys
 }
 
 pub(crate) fn build(keys: Vec<ApiKey>, limits: Limits) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let settings = tousu::service::ServiceSettings {
         limits: limits.intake(),
+        // Cases can be sent to the keys' handlers and supervisors, as `tousu serve` does.
+        people: keys
+            .iter()
+            .map(|k| (k.name.clone(), k.role, k.departments.clone()))
+            .collect(),
         ..Default::default()
     };
     let service = Arc::new(fixture_service_with(dir.path(), settings, None));
@@ -145,6 +165,17 @@ impl TestApp {
     pub(crate) async fn patch(&self, id: &str, key: Option<&str>, body: &Value) -> Resp {
         self.call(Method::PATCH, &format!("/v1/cases/{id}"), key, Some(body))
             .await
+    }
+
+    /// Takes a step of the process on case `id`.
+    pub(crate) async fn act(&self, id: &str, key: Option<&str>, body: &Value) -> Resp {
+        self.post(&format!("/v1/cases/{id}/actions"), key, body)
+            .await
+    }
+
+    /// Takes a step that must succeed; the case as it then is.
+    pub(crate) async fn step(&self, id: &str, key: &str, body: Value) -> Value {
+        self.act(id, Some(key), &body).await.expect(StatusCode::OK)
     }
 
     /// Creates a case as the intake key; its JSON.
@@ -256,7 +287,7 @@ async fn triage_answers_with_the_whole_assessment_and_stores_nothing() {
     for key in [
         "category",
         "grade",
-        "sla",
+        "deadlines",
         "signals",
         "similar",
         "suggestions",
@@ -289,7 +320,7 @@ async fn triage_answers_with_the_whole_assessment_and_stores_nothing() {
     let earlier = t.create_text(BROADBAND).await;
     t.patch(
         &earlier,
-        Some(ANALYST_KEY),
+        Some(ADMIN_KEY),
         &json!({ "resolution": "已安排装维人员上门更换光猫，宽带恢复正常，向用户致歉", "remedy": "维修" }),
     )
     .await
@@ -927,44 +958,65 @@ async fn batch_answers_per_item_and_stores_the_good_ones() {
 // PATCH /v1/cases/{id}, GET /v1/cases/{id}/audit
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn patch_moves_the_case_through_handling_and_keeps_corrections() {
+async fn steps_move_the_case_and_patch_keeps_corrections() {
     let t = app();
     let id = t.create_text(BROADBAND).await;
-    let k = Some(ANALYST_KEY);
+    let (lead, wang, k) = (SUPERVISOR_KEY, HANDLER_KEY, Some(ANALYST_KEY));
 
     let v = t
-        .patch(
+        .step(
             &id,
-            k,
-            &json!({ "status": "investigating", "department": "网络维护中心", "assignee": "王工" }),
+            lead,
+            json!({ "action": "assign", "department": NETWORK, "handler": "wang" }),
         )
-        .await
-        .expect(StatusCode::OK);
-    assert_eq!(v["status"], "investigating");
-    assert_eq!(v["department"], "网络维护中心");
-    assert_eq!(v["assignee"], "王工");
-
+        .await;
+    assert_eq!(v["status"], "assigned");
+    assert_eq!(v["department"], NETWORK);
+    assert_eq!(v["assignee"], "wang");
+    assert!(
+        v["next_actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("accept")),
+        "{v}"
+    );
+    let v = t.step(&id, wang, json!({ "action": "accept" })).await;
+    assert_eq!(v["status"], "handling");
     let v = t
-        .patch(
+        .step(
             &id,
-            k,
-            &json!({ "status": "replied", "resolution": "已更换光猫，宽带恢复正常", "remedy": "维修" }),
+            wang,
+            json!({ "action": "reply", "reply": "已更换光猫，宽带恢复正常", "remedy": "维修" }),
         )
-        .await
-        .expect(StatusCode::OK);
+        .await;
     assert_eq!(v["status"], "replied");
     assert_eq!(v["resolution"], "已更换光猫，宽带恢复正常");
     assert_eq!(v["remedy"], "维修");
     assert!(v["resolved_at"].is_string(), "{v}");
-    // 反馈 may reopen to 处理 (重办).
+    // An unsatisfied 回访 may be reopened (重办) by a supervisor.
     let v = t
-        .patch(&id, k, &json!({ "status": "handling" }))
-        .await
-        .expect(StatusCode::OK);
+        .step(
+            &id,
+            wang,
+            json!({ "action": "follow_up", "result": "不满意", "comment": "还是经常断网" }),
+        )
+        .await;
+    assert_eq!(v["status"], "followed_up");
+    assert_eq!(v["handling"]["follow_up"]["result"], "不满意");
+    let v = t
+        .step(
+            &id,
+            lead,
+            json!({ "action": "reopen", "reason": "用户仍断网，重新上门" }),
+        )
+        .await;
     assert_eq!(v["status"], "handling");
+    assert_eq!(v["handling"]["reopened"], 1);
 
-    // Correct the category (to one the model did not say) and the grade.
+    // Correct the category (to one the model did not say) and the grade: kept, and the case
+    // re-timed (重大 closes in 5 working days, not 15).
     let before = v["category"].as_str().unwrap().to_string();
+    let close_before = due(&v, "close");
     let to = ["服务问题", "网络问题", "费用问题"]
         .into_iter()
         .find(|c| *c != before)
@@ -975,6 +1027,11 @@ async fn patch_moves_the_case_through_handling_and_keeps_corrections() {
         .expect(StatusCode::OK);
     assert_eq!(v["category"], to);
     assert_eq!(v["grade"], "重大");
+    assert_eq!(
+        v["department"], NETWORK,
+        "a dispatched case stays where it is"
+    );
+    assert!(due(&v, "close") < close_before, "{v}");
     let c = &v["corrections"]["category"];
     assert_eq!(c["from"], before.as_str());
     assert_eq!(c["to"], to);
@@ -988,15 +1045,18 @@ async fn patch_moves_the_case_through_handling_and_keeps_corrections() {
         .expect(StatusCode::OK);
     assert_eq!(got["corrections"], v["corrections"], "kept");
 
-    // Admins may patch too; intake keys may not.
-    t.patch(&id, Some(ADMIN_KEY), &json!({ "assignee": "李工" }))
+    // Admins may edit the record; analysts and intake keys may not.
+    t.patch(&id, Some(ADMIN_KEY), &json!({ "assignee": "lead" }))
         .await
         .expect(StatusCode::OK);
-    t.patch(&id, Some(INTAKE_KEY), &json!({ "assignee": "赵工" }))
+    t.patch(&id, k, &json!({ "assignee": "wang" }))
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+    t.patch(&id, Some(INTAKE_KEY), &json!({ "assignee": "wang" }))
         .await
         .error(StatusCode::FORBIDDEN, "forbidden");
 
-    // Audit trail: create, then the changes, each with the key's name.
+    // Audit trail: create, then each step and change, with the key's name.
     let r = t.get(&format!("/v1/cases/{id}/audit"), k).await;
     let events = r.expect(StatusCode::OK);
     let events = events.as_array().unwrap();
@@ -1008,9 +1068,11 @@ async fn patch_moves_the_case_through_handling_and_keeps_corrections() {
         trail,
         [
             ("create", "crm"),
-            ("update", "ana"),
-            ("update", "ana"),
-            ("update", "ana"),
+            ("assign", "lead"),
+            ("accept", "wang"),
+            ("reply", "wang"),
+            ("follow_up", "wang"),
+            ("reopen", "lead"),
             ("correct", "ana"),
             ("update", "root"),
         ],
@@ -1021,7 +1083,7 @@ async fn patch_moves_the_case_through_handling_and_keeps_corrections() {
         assert!(e["at"].is_string());
     }
     assert!(events[0]["before"].is_null());
-    assert_eq!(events[1]["after"]["status"], "investigating");
+    assert_eq!(events[1]["after"]["status"], "assigned");
     assert_eq!(events[1]["before"]["status"], "triaged");
     // Audit of an unknown case, and by intake.
     t.get("/v1/cases/TS20200101-000001/audit", k)
@@ -1032,14 +1094,39 @@ async fn patch_moves_the_case_through_handling_and_keeps_corrections() {
         .error(StatusCode::FORBIDDEN, "forbidden");
 }
 
+/// When deadline `step` of a case answer is due.
+fn due(case: &Value, step: &str) -> jiff::Timestamp {
+    case["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["step"] == step)
+        .unwrap_or_else(|| panic!("no {step} deadline: {case}"))["due"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Takes case `id` from intake to 办结 as the supervisor.
+pub(crate) async fn close_case(t: &TestApp, id: &str, department: &str) {
+    let lead = SUPERVISOR_KEY;
+    for step in [
+        json!({ "action": "assign", "department": department }),
+        json!({ "action": "accept" }),
+        json!({ "action": "reply", "reply": "已核实并退还多扣费用" }),
+        json!({ "action": "follow_up", "result": "满意" }),
+        json!({ "action": "close", "root_cause": "企业责任" }),
+    ] {
+        t.step(id, lead, step).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn patch_refuses_what_cannot_be_done() {
     let t = app();
     let id = t.create_text(BILL).await;
-    let k = Some(ANALYST_KEY);
-    t.patch(&id, k, &json!({ "status": "handling" }))
-        .await
-        .expect(StatusCode::OK);
+    let (k, a) = (Some(ANALYST_KEY), Some(ADMIN_KEY));
 
     let m = t
         .patch(&id, k, &json!({ "category": "天气问题" }))
@@ -1047,50 +1134,55 @@ async fn patch_refuses_what_cannot_be_done() {
         .error(StatusCode::UNPROCESSABLE_ENTITY, "unknown_label");
     assert!(m.contains("天气问题") && m.contains("费用问题"), "{m}");
     let m = t
-        .patch(&id, k, &json!({ "status": "investigating" }))
+        .patch(&id, a, &json!({ "status": "handling" }))
         .await
-        .error(StatusCode::CONFLICT, "conflict");
-    assert!(m.contains("cannot move back"), "{m}");
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+    assert!(m.contains("/actions"), "{m}");
     let m = t
         .patch(&id, k, &json!({}))
         .await
         .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
     assert!(m.contains("empty"), "{m}");
     let m = t
-        .patch(&id, k, &json!({ "status": "handling", "priority": 1 }))
+        .patch(&id, k, &json!({ "grade": "严重", "priority": 1 }))
         .await
         .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json");
     assert!(m.contains("priority"), "{m}");
-    t.patch(&id, k, &json!({ "status": "closed" }))
+    t.patch(&id, a, &json!({ "status": "done" }))
         .await
         .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json");
     t.patch(&id, k, &json!({ "grade": "紧急" }))
         .await
         .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json");
-    t.patch(&id, k, &json!({ "remedy": "赔钱" }))
+    t.patch(&id, a, &json!({ "remedy": "赔钱" }))
         .await
         .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json");
     let m = t
-        .patch(&id, k, &json!({ "department": "  " }))
+        .patch(&id, k, &json!({ "department": NETWORK }))
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+    assert!(m.contains("assign"), "{m}");
+    let m = t
+        .patch(&id, a, &json!({ "department": "  " }))
         .await
         .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
     assert!(m.contains("department"), "{m}");
     let m = t
-        .patch(&id, k, &json!({ "resolution": "退".repeat(20_001) }))
+        .patch(&id, a, &json!({ "resolution": "退".repeat(20_001) }))
         .await
         .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
     assert!(m.contains("resolution"), "{m}");
-    t.patch("TS20200101-000001", k, &json!({ "status": "handling" }))
+    t.patch("TS20200101-000001", k, &json!({ "grade": "严重" }))
         .await
         .error(StatusCode::NOT_FOUND, "not_found");
-    t.patch("not-a-case", k, &json!({ "status": "handling" }))
+    t.patch("not-a-case", k, &json!({ "grade": "严重" }))
         .await
         .error(StatusCode::NOT_FOUND, "not_found");
     let r = t
         .send(raw_post(
             &format!("/v1/cases/{id}"),
             &[("x-api-key", ANALYST_KEY)],
-            "{\"status\":\"replied\"}",
+            "{\"grade\":\"严重\"}",
         ))
         .await;
     // POST is not PATCH.
@@ -1099,22 +1191,33 @@ async fn patch_refuses_what_cannot_be_done() {
         Method::PATCH,
         &format!("/v1/cases/{id}"),
         k,
-        Some(&json!({ "status": "replied" })),
+        Some(&json!({ "grade": "严重" })),
     );
     req.headers_mut().remove(header::CONTENT_TYPE);
     t.send(req)
         .await
         .error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
 
-    // Archived is final.
-    t.patch(&id, k, &json!({ "status": "archived" }))
-        .await
-        .expect(StatusCode::OK);
+    // A closed case's record is final; its corrections are still training data.
+    close_case(&t, &id, "计费账务中心").await;
     let m = t
-        .patch(&id, k, &json!({ "assignee": "王工" }))
+        .patch(&id, a, &json!({ "assignee": "lead" }))
         .await
         .error(StatusCode::CONFLICT, "conflict");
-    assert!(m.contains("archived"), "{m}");
+    assert!(m.contains("已办结"), "{m}");
+    let to = if t
+        .get(&format!("/v1/cases/{id}"), k)
+        .await
+        .expect(StatusCode::OK)["grade"]
+        == "重大"
+    {
+        "一般"
+    } else {
+        "重大"
+    };
+    t.patch(&id, k, &json!({ "grade": to }))
+        .await
+        .expect(StatusCode::OK);
 
     // None of the refused patches left a trace.
     let events = t
@@ -1127,13 +1230,18 @@ async fn patch_refuses_what_cannot_be_done() {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions, ["create", "update", "update"]);
-    let got = t
-        .get(&format!("/v1/cases/{id}"), k)
-        .await
-        .expect(StatusCode::OK);
-    assert_eq!(got["status"], "archived");
-    assert!(got.get("assignee").is_none());
+    assert_eq!(
+        actions,
+        [
+            "create",
+            "assign",
+            "accept",
+            "reply",
+            "follow_up",
+            "close",
+            "correct"
+        ]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1240,12 +1348,15 @@ async fn search_finds_filters_counts_and_highlights() {
         .await
         .expect(StatusCode::OK);
     assert_eq!(ids(&v["hits"]), [ids_[0].clone()]);
-    t.patch(&ids_[4], k, &json!({ "status": "handling" }))
-        .await
-        .expect(StatusCode::OK);
+    t.step(
+        &ids_[4],
+        SUPERVISOR_KEY,
+        json!({ "action": "assign", "department": NETWORK }),
+    )
+    .await;
     t.sync();
     let v = t
-        .get("/v1/search?status=handling", k)
+        .get("/v1/search?status=assigned", k)
         .await
         .expect(StatusCode::OK);
     assert_eq!(ids(&v["hits"]), [ids_[4].clone()]);
@@ -1523,7 +1634,13 @@ async fn admin_reindexes_and_lists_keys_without_secrets() {
         .unwrap()
         .iter()
         .map(|k| {
-            assert_eq!(k.as_object().unwrap().len(), 2, "name and role only: {k}");
+            let scoped = ["handler", "supervisor"].contains(&k["role"].as_str().unwrap());
+            let fields = if scoped { 3 } else { 2 };
+            assert_eq!(
+                k.as_object().unwrap().len(),
+                fields,
+                "name, role, departments: {k}"
+            );
             (
                 k["name"].as_str().unwrap().to_string(),
                 k["role"].as_str().unwrap().to_string(),
@@ -1536,11 +1653,20 @@ async fn admin_reindexes_and_lists_keys_without_secrets() {
         [
             ("ana".to_string(), "analyst".to_string()),
             ("crm".to_string(), "intake".to_string()),
+            ("lead".to_string(), "supervisor".to_string()),
             ("root".to_string(), "admin".to_string()),
+            ("wang".to_string(), "handler".to_string()),
         ]
     );
     let body = r.text();
-    for secret in [INTAKE_KEY, ANALYST_KEY, ADMIN_KEY, "0123456789abcdef"] {
+    for secret in [
+        INTAKE_KEY,
+        ANALYST_KEY,
+        ADMIN_KEY,
+        HANDLER_KEY,
+        SUPERVISOR_KEY,
+        "0123456789abcdef",
+    ] {
         assert!(!body.contains(secret), "a key leaked: {body}");
     }
 
@@ -1707,13 +1833,16 @@ async fn each_role_may_do_its_own_work_only() {
     ] {
         t.get(&uri, Some(ANALYST_KEY)).await.expect(StatusCode::OK);
     }
-    t.patch(
+    t.patch(&id, Some(ANALYST_KEY), &json!({ "grade": "重大" }))
+        .await
+        .expect(StatusCode::OK);
+    t.act(
         &id,
         Some(ANALYST_KEY),
-        &json!({ "status": "investigating" }),
+        &json!({ "action": "assign", "department": NETWORK }),
     )
     .await
-    .expect(StatusCode::OK);
+    .error(StatusCode::FORBIDDEN, "forbidden");
     let m = t
         .post("/v1/cases", Some(ANALYST_KEY), &body)
         .await
@@ -1754,9 +1883,12 @@ async fn each_role_may_do_its_own_work_only() {
     ] {
         t.get(&uri, a).await.expect(StatusCode::OK);
     }
-    t.patch(&id, a, &json!({ "status": "handling" }))
-        .await
-        .expect(StatusCode::OK);
+    t.step(
+        &id,
+        ADMIN_KEY,
+        json!({ "action": "assign", "department": NETWORK }),
+    )
+    .await;
     t.call(Method::POST, "/v1/admin/reindex", a, None)
         .await
         .expect(StatusCode::OK);
@@ -1791,9 +1923,13 @@ async fn with_no_keys_configured_everything_is_open() {
     t.get(&format!("/v1/cases/{id}"), None)
         .await
         .expect(StatusCode::OK);
-    t.patch(&id, None, &json!({ "status": "investigating" }))
-        .await
-        .expect(StatusCode::OK);
+    t.act(
+        &id,
+        None,
+        &json!({ "action": "assign", "department": NETWORK }),
+    )
+    .await
+    .expect(StatusCode::OK);
     t.get(&format!("/v1/cases/{id}/similar"), None)
         .await
         .expect(StatusCode::OK);

@@ -105,7 +105,8 @@ fn corrections_export_as_training_rows() {
             other => panic!("{other:?}"),
         }
     }
-    let case = service.handling().get(&ids[0]).unwrap();
+    let analyst = tousu::handling::Actor::new("ana", tousu::domain::Role::Analyst);
+    let case = service.handling().get(&ids[0], &analyst).unwrap();
     let other = labels
         .iter()
         .find(|l| Some(l.as_str()) != case.category.as_deref())
@@ -116,7 +117,7 @@ fn corrections_export_as_training_rows() {
         grade: Some(tousu::domain::Grade::Major),
         ..Default::default()
     };
-    service.handling().patch(&ids[0], patch, "ana").unwrap();
+    service.handling().patch(&ids[0], patch, &analyst).unwrap();
     let mut out = Vec::new();
     let rows = tousu::service::tools::export(
         service.store(),

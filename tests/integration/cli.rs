@@ -287,18 +287,39 @@ fn triage_routes_and_sets_working_day_deadlines() {
     let grade = v["grade"]["label"].as_str().unwrap();
     let tier = v["routing"]["tier"].as_str().unwrap();
     assert!(!tier.is_empty());
-    let (confirm, reply) = (
-        v["sla"]["confirm"]["due_date"].as_str().unwrap(),
-        v["sla"]["reply"]["due_date"].as_str().unwrap(),
-    );
+    let due = |step: &str| -> String {
+        let d = v["deadlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["step"] == step)
+            .unwrap_or_else(|| panic!("no {step} deadline: {v}"));
+        assert!(
+            d.get("calendar_complete").is_none(),
+            "2025 has its notice: {d}"
+        );
+        let due: jiff::Timestamp = d["due"].as_str().unwrap().parse().unwrap();
+        due.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    // Working hours 08:30–12:00, 13:00–18:00; working days end at midnight Beijing.
     match grade {
-        // 严重: confirm in 1 working day (Thu 9 Oct), reply in 3 (Thu 9, Fri 10, Sat 11).
-        "严重" => assert_eq!((confirm, reply), ("2025-10-09", "2025-10-11")),
-        // 重大: confirm the same day, reply in 1 working day.
-        "重大" => assert_eq!((confirm, reply), ("2025-09-30", "2025-10-09")),
+        // 严重: confirm in 4 working hours (10:00–12:00, 13:00–15:00); reply in 3 working days
+        // (Thu 9, Fri 10, Sat 11); close in 10 (9, 10, 11, 13–17, 20, 21 Oct).
+        "严重" => {
+            assert_eq!(due("confirm"), "2025-09-30 15:00");
+            assert_eq!(due("reply"), "2025-10-11 23:59");
+            assert_eq!(due("close"), "2025-10-21 23:59");
+        }
+        // 重大: confirm in 2 hours, reply in 24 hours (calendar), close in 5 working days.
+        "重大" => {
+            assert_eq!(due("confirm"), "2025-09-30 12:00");
+            assert_eq!(due("reply"), "2025-10-01 10:00");
+            assert_eq!(due("close"), "2025-10-14 23:59");
+        }
         other => panic!("多次反映 is at least 严重, got {other}"),
     }
-    assert_eq!(v["sla"]["reply"]["calendar_complete"], true);
 }
 
 #[test]

@@ -98,6 +98,9 @@ pub struct SimilarCase {
     pub grade: crate::domain::Grade,
     /// Status.
     pub status: crate::domain::Status,
+    /// The department handling it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
     /// When received.
     pub received_at: Timestamp,
     /// The first 80 characters of the (masked) text.
@@ -112,6 +115,7 @@ impl SimilarCase {
             category: case.category.clone(),
             grade: case.grade,
             status: case.status,
+            department: case.department.clone(),
             received_at: case.received_at,
             excerpt: case.text.chars().take(80).collect(),
         }

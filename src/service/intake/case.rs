@@ -120,6 +120,8 @@ pub(super) fn make_case(intake: &Intake, judged: &Judged) -> Result<Case> {
         resolved_at: None,
         keywords: triage.keywords.iter().map(|k| k.word.clone()).collect(),
         links: found.signals.links(),
+        deadlines: triage.deadlines.clone(),
+        handling: Default::default(),
         corrections: Corrections::default(),
         metadata,
         triage: Some(

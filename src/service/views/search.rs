@@ -8,7 +8,11 @@ use serde::Serialize;
 use super::Views;
 use crate::domain::{CaseId, Channel, Grade, Status};
 use crate::error::Result;
+use crate::handling::Actor;
 use crate::index::{FacetCount, SearchRequest};
+
+/// A department no case has: the filter of a search that may find nothing.
+const NO_DEPARTMENT: &str = "\u{0}";
 
 /// A hit with the case's current fields.
 #[derive(Debug, Clone, Serialize)]
@@ -54,6 +58,36 @@ pub struct SearchPage {
 }
 
 impl Views {
+    /// Searches the case history as `actor` sees it: a handler or supervisor finds the cases of
+    /// their departments only (a department filter outside them matches nothing).
+    pub fn search_as(&self, req: &SearchRequest, actor: &Actor) -> Result<SearchPage> {
+        let Some(scope) = actor.scope() else {
+            return self.search(req);
+        };
+        let mut req = req.clone();
+        let asked: Vec<String> = req
+            .filters
+            .iter()
+            .filter(|(f, _)| f == "department")
+            .map(|(_, v)| v.clone())
+            .collect();
+        req.filters.retain(|(f, _)| f != "department");
+        let allowed: Vec<&String> = if asked.is_empty() {
+            scope.iter().collect()
+        } else {
+            asked.iter().filter(|d| scope.contains(d)).collect()
+        };
+        if allowed.is_empty() {
+            // No department of theirs was asked for: nothing matches.
+            req.filters
+                .push(("department".into(), NO_DEPARTMENT.into()));
+        }
+        for d in allowed {
+            req.filters.push(("department".into(), d.clone()));
+        }
+        self.search(&req)
+    }
+
     /// Searches the case history.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchPage> {
         let results = self.shared.index.search(req)?;

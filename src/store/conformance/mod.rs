@@ -48,6 +48,8 @@ pub fn sample_case(text: &str, received_at: &str) -> Case {
         resolved_at: None,
         keywords: vec![],
         links: Links::default(),
+        deadlines: Vec::new(),
+        handling: Default::default(),
         corrections: Corrections::default(),
         metadata: Map::new(),
         triage: None,

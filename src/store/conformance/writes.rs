@@ -234,16 +234,16 @@ pub(super) fn updates(make: Make<'_>, dir: &Path) {
     );
     let u = store
         .update(update(&a.id, |c| {
-            c.status = Status::Investigating;
+            c.status = Status::Handling;
             Ok(Some("update"))
         }))
         .unwrap();
     assert!(u.changed);
-    assert_eq!(u.case.status, Status::Investigating);
+    assert_eq!(u.case.status, Status::Handling);
     assert!(u.case.version > a.version && u.case.updated_at >= a.updated_at);
     assert_eq!(
         store.get_many(std::slice::from_ref(&a.id)).unwrap()[0].status,
-        Status::Investigating,
+        Status::Handling,
         "a read after the update sees it"
     );
     let trail = store.audit(&a.id).unwrap();
@@ -253,13 +253,13 @@ pub(super) fn updates(make: Make<'_>, dir: &Path) {
         ("alice", "update")
     );
     assert_eq!(trail[1].before, json!({"status": "triaged"}));
-    assert_eq!(trail[1].after, json!({"status": "investigating"}));
+    assert_eq!(trail[1].after, json!({"status": "handling"}));
     // Nothing to do, or nothing changed: nothing written.
     let same = store.update(update(&a.id, |_| Ok(None))).unwrap();
     assert!(!same.changed && same.case.version == u.case.version);
     let same = store
         .update(update(&a.id, |c| {
-            c.status = Status::Investigating;
+            c.status = Status::Handling;
             Ok(Some("update"))
         }))
         .unwrap();
@@ -268,15 +268,12 @@ pub(super) fn updates(make: Make<'_>, dir: &Path) {
     // An error writes nothing.
     let err = store
         .update(update(&a.id, |c| {
-            c.status = Status::Archived;
+            c.status = Status::Closed;
             Err(Error::Invalid("no".into()))
         }))
         .unwrap_err();
     assert!(matches!(err, Error::Invalid(_)));
-    assert_eq!(
-        store.get(&a.id).unwrap().unwrap().status,
-        Status::Investigating
-    );
+    assert_eq!(store.get(&a.id).unwrap().unwrap().status, Status::Handling);
     let missing = store
         .update(update(&CaseId("TS20200101-000009".into()), |_| {
             Ok(Some("update"))

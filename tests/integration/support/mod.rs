@@ -126,13 +126,19 @@ pub fn fixture_service_with(
         .unwrap()
 }
 
-/// API keys from `(name, role, secret)`, as a deployment lists them in `TOUSU_API_KEYS`.
+/// API keys from `(name, role, secret)`, as a deployment lists them in `TOUSU_API_KEYS`
+/// (a handler or supervisor works every department: `*`).
 pub fn api_keys(keys: &[(&str, Role, &str)]) -> Vec<ApiKey> {
     keys.iter()
         .map(|&(name, role, key)| ApiKey {
             name: name.into(),
             role,
             key: key.into(),
+            departments: if role.is_scoped() {
+                vec!["*".into()]
+            } else {
+                Vec::new()
+            },
         })
         .collect()
 }

@@ -9,8 +9,8 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use jiff::Timestamp;
-use jiff::civil::{Date, Weekday};
+use jiff::civil::{Date, Time, Weekday};
+use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::beijing;
@@ -18,6 +18,8 @@ use crate::error::{Error, Result};
 
 /// The calendar built into the binary.
 const BUILTIN: &str = include_str!("../../data/calendar/cn.toml");
+/// Days a count of working time may walk before it is refused (a limit is at most a year).
+const MAX_WALK_DAYS: usize = 2 * 366;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -170,6 +172,186 @@ impl WorkCalendar {
     }
 }
 
+/// The working hours of a working day, in Beijing time: half-open spans, in order, apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkingHours(Vec<(Time, Time)>);
+
+impl Default for WorkingHours {
+    /// 09:00–12:00 and 13:30–17:30, the office hours most 承办单位 keep.
+    fn default() -> Self {
+        WorkingHours(vec![
+            (
+                jiff::civil::time(9, 0, 0, 0),
+                jiff::civil::time(12, 0, 0, 0),
+            ),
+            (
+                jiff::civil::time(13, 30, 0, 0),
+                jiff::civil::time(17, 30, 0, 0),
+            ),
+        ])
+    }
+}
+
+impl WorkingHours {
+    /// Working hours from spans written `"HH:MM-HH:MM"`.
+    pub fn parse(spans: &[String]) -> std::result::Result<Self, String> {
+        let mut out: Vec<(Time, Time)> = Vec::with_capacity(spans.len());
+        for span in spans {
+            let (a, b) = span.split_once('-').ok_or_else(|| {
+                format!("working hours {span:?}: write them like \"09:00-12:00\"")
+            })?;
+            let time = |t: &str| {
+                t.trim()
+                    .parse::<Time>()
+                    .map_err(|e| format!("working hours {span:?}: {t:?} is not a time: {e}"))
+            };
+            let (a, b) = (time(a)?, time(b)?);
+            if b <= a {
+                return Err(format!("working hours {span:?} end before they start"));
+            }
+            if out.last().is_some_and(|&(_, end)| a < end) {
+                return Err(format!(
+                    "working hours {span:?} overlap or come before the span before them"
+                ));
+            }
+            out.push((a, b));
+        }
+        if out.is_empty() {
+            return Err("working hours: give at least one span, like \"09:00-17:00\"".into());
+        }
+        Ok(WorkingHours(out))
+    }
+
+    /// Working time in one working day.
+    pub fn per_day(&self) -> SignedDuration {
+        self.0.iter().map(|&(a, b)| b.duration_since(a)).sum()
+    }
+}
+
+/// Paused time: half-open intervals during which no deadline runs.
+pub type Paused<'a> = &'a [(Timestamp, Timestamp)];
+
+impl WorkCalendar {
+    /// The instant `hours` clock hours after `start`, not counting `paused` time.
+    pub fn after_hours(
+        &self,
+        start: Timestamp,
+        hours: u32,
+        paused: Paused<'_>,
+    ) -> Result<Timestamp> {
+        let mut due = add(start, SignedDuration::from_hours(i64::from(hours)))?;
+        // Each pause that begins before the running due pushes it by the pause's part after
+        // `start`; pauses are taken in order so that one pushed into is counted too.
+        let mut pauses: Vec<(Timestamp, Timestamp)> = paused.to_vec();
+        pauses.sort();
+        for (from, to) in pauses {
+            let from = from.max(start);
+            if from < due && to > from {
+                due = add(due, to.duration_since(from))?;
+            }
+        }
+        Ok(due)
+    }
+
+    /// The instant `hours` working hours after `start` (within `working` on working days),
+    /// not counting `paused` time, and whether every day it passed through was known.
+    pub fn after_working_hours(
+        &self,
+        start: Timestamp,
+        hours: u32,
+        working: &WorkingHours,
+        paused: Paused<'_>,
+    ) -> Result<(Timestamp, bool)> {
+        let mut left = SignedDuration::from_hours(i64::from(hours));
+        let mut day = start.to_zoned(beijing()).date();
+        let mut complete = true;
+        for _ in 0..MAX_WALK_DAYS {
+            let (is_working, known) = self.is_working_day(day);
+            complete &= known;
+            if is_working {
+                for &(a, b) in &working.0 {
+                    let (from, to) = (instant(day, a)?.max(start), instant(day, b)?);
+                    if to <= from {
+                        continue;
+                    }
+                    for (x, y) in unpaused(from, to, paused) {
+                        let span = y.duration_since(x);
+                        if span >= left {
+                            return Ok((add(x, left)?, complete));
+                        }
+                        left -= span;
+                    }
+                }
+            }
+            day = day
+                .tomorrow()
+                .map_err(|e| Error::Invalid(format!("deadline out of range: {e}")))?;
+        }
+        Err(Error::Invalid(format!(
+            "{hours} working hours do not fit in {MAX_WALK_DAYS} days of this calendar"
+        )))
+    }
+
+    /// The working days in `paused`, each counted from the day it began to the day before it
+    /// ended (a pause begun and ended on one day adds none; one over a weekend adds the working
+    /// days inside it): what a count of working days is extended by.
+    pub fn paused_working_days(&self, paused: Paused<'_>) -> u32 {
+        let mut days = HashSet::new();
+        for &(from, to) in paused {
+            let mut d = from.to_zoned(beijing()).date();
+            let end = to.to_zoned(beijing()).date();
+            while d < end && days.len() < MAX_WALK_DAYS {
+                if self.is_working_day(d).0 {
+                    days.insert(d);
+                }
+                match d.tomorrow() {
+                    Ok(next) => d = next,
+                    Err(_) => break,
+                }
+            }
+        }
+        days.len() as u32
+    }
+}
+
+/// The parts of `[from, to)` outside every pause.
+fn unpaused(from: Timestamp, to: Timestamp, paused: Paused<'_>) -> Vec<(Timestamp, Timestamp)> {
+    let mut parts = vec![(from, to)];
+    for &(p, q) in paused {
+        parts = parts
+            .into_iter()
+            .flat_map(|(a, b)| {
+                let mut kept = Vec::with_capacity(2);
+                if q <= a || p >= b {
+                    kept.push((a, b));
+                } else {
+                    if p > a {
+                        kept.push((a, p));
+                    }
+                    if q < b {
+                        kept.push((q, b));
+                    }
+                }
+                kept
+            })
+            .collect();
+    }
+    parts
+}
+
+/// `day` at `time`, in Beijing.
+fn instant(day: Date, time: Time) -> Result<Timestamp> {
+    day.to_datetime(time)
+        .to_zoned(beijing())
+        .map(|z| z.timestamp())
+        .map_err(|e| Error::Invalid(format!("deadline out of range: {e}")))
+}
+
+fn add(t: Timestamp, d: SignedDuration) -> Result<Timestamp> {
+    t.checked_add(d)
+        .map_err(|e| Error::Invalid(format!("deadline out of range: {e}")))
+}
+
 /// 《全国年节及纪念日放假办法》 (as amended 2024): 元旦 1 Jan, 劳动节 1–2 May, 国庆节 1–3 Oct.
 fn is_fixed_holiday(d: Date) -> bool {
     matches!(
@@ -206,8 +388,88 @@ mod tests {
     }
 
     #[test]
-    fn knows_2025_and_2026() {
-        assert_eq!(cal().years().collect::<Vec<_>>(), vec![2025, 2026]);
+    fn knows_2024_to_2026() {
+        assert_eq!(cal().years().collect::<Vec<_>>(), vec![2024, 2025, 2026]);
+    }
+
+    #[test]
+    fn spring_festival_2024() {
+        // Fri 9 Feb 2024 + 1: 10–17 Feb are holidays, Sun 18 Feb is worked (调休上班).
+        assert_eq!(due("2024-02-09T02:00:00Z", 1), ("2024-02-18".into(), true));
+    }
+
+    #[test]
+    fn working_hours_skip_nights_weekends_holidays_and_pauses() {
+        let c = cal();
+        let hours = WorkingHours::default();
+        // Fri 26 Sep 2025 16:00 Beijing + 4 working hours: 1.5 h on Friday (to 17:30), none on
+        // Saturday, Sun 28 Sep is a 调休 working day: 09:00 + 2.5 h = 11:30.
+        let (due, complete) = c
+            .after_working_hours(at("2025-09-26T08:00:00Z"), 4, &hours, &[])
+            .unwrap();
+        assert_eq!(due, at("2025-09-28T03:30:00Z"));
+        assert!(complete);
+        // Paused from Friday 17:00 to Sunday 10:00: 1 h on Friday, then from 10:00 on Sunday
+        // 2 h to 12:00 and 1 h after lunch: 14:30.
+        let paused = [(at("2025-09-26T09:00:00Z"), at("2025-09-28T02:00:00Z"))];
+        let (due, _) = c
+            .after_working_hours(at("2025-09-26T08:00:00Z"), 4, &hours, &paused)
+            .unwrap();
+        assert_eq!(due, at("2025-09-28T06:30:00Z"));
+        // The national holiday: Tue 30 Sep 17:00 + 1 working hour is Thu 9 Oct 09:30.
+        let (due, _) = c
+            .after_working_hours(at("2025-09-30T09:00:00Z"), 1, &hours, &[])
+            .unwrap();
+        assert_eq!(due, at("2025-10-09T01:30:00Z"));
+    }
+
+    #[test]
+    fn clock_hours_skip_only_pauses() {
+        let c = cal();
+        let start = at("2026-03-02T02:00:00Z");
+        assert_eq!(
+            c.after_hours(start, 24, &[]).unwrap(),
+            at("2026-03-03T02:00:00Z")
+        );
+        let paused = [(at("2026-03-02T04:00:00Z"), at("2026-03-02T07:00:00Z"))];
+        assert_eq!(
+            c.after_hours(start, 24, &paused).unwrap(),
+            at("2026-03-03T05:00:00Z")
+        );
+    }
+
+    #[test]
+    fn paused_working_days_count_from_the_first_day_to_the_day_before_the_last() {
+        let c = cal();
+        // Mon 2 Mar 10:00 to Wed 4 Mar 15:00 Beijing: Monday and Tuesday.
+        let p = [(at("2026-03-02T02:00:00Z"), at("2026-03-04T07:00:00Z"))];
+        assert_eq!(c.paused_working_days(&p), 2);
+        // One day only: nothing.
+        let same = [(at("2026-03-02T02:00:00Z"), at("2026-03-02T09:00:00Z"))];
+        assert_eq!(c.paused_working_days(&same), 0);
+        // Fri 6 Mar to Mon 9 Mar: Friday only (the weekend is not working time).
+        let weekend = [(at("2026-03-06T02:00:00Z"), at("2026-03-09T02:00:00Z"))];
+        assert_eq!(c.paused_working_days(&weekend), 1);
+    }
+
+    #[test]
+    fn working_hours_are_checked() {
+        assert!(WorkingHours::parse(&["09:00-12:00".into(), "13:00-17:00".into()]).is_ok());
+        assert!(
+            WorkingHours::parse(&["12:00-09:00".into()])
+                .unwrap_err()
+                .contains("end before")
+        );
+        assert!(
+            WorkingHours::parse(&["09:00-12:00".into(), "11:00-17:00".into()])
+                .unwrap_err()
+                .contains("overlap")
+        );
+        assert!(WorkingHours::parse(&[]).is_err());
+        assert_eq!(
+            WorkingHours::default().per_day(),
+            SignedDuration::from_mins(7 * 60)
+        );
     }
 
     #[test]

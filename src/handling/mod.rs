@@ -1,0 +1,19 @@
+//! The handling process after intake, HTTP-free: where a case goes and how long each step may
+//! take (the profile's policy, on the working-day calendar), the steps of the process and who
+//! may take them (the profile's process), and what taking one does to a case — its record, its
+//! deadlines (met, paused, extended, timed again on a re-grade).
+
+mod actions;
+mod calendar;
+mod deadlines;
+mod policy;
+mod process;
+
+pub use self::actions::{
+    Actor, Directory, MAX_ENTRIES, MAX_EXTENSION_DAYS, MAX_REPLY_CHARS, MAX_TEXT_CHARS, Rules,
+    record_contact, record_note, take,
+};
+pub use self::calendar::{Deadline as DayDeadline, WorkCalendar, WorkingHours};
+pub use self::deadlines::{DeadlineStanding, refresh, standings, state};
+pub use self::policy::{CategoryLimits, Policy, PolicySpec, Routing, StepLimits};
+pub use self::process::{Process, ProcessSpec, Unreachable};

@@ -1,0 +1,121 @@
+//! `/v1/cases/{id}/actions`, `…/notes`, `…/contacts` and `/v1/directory`: the steps of the
+//! handling process, the record kept between them, and where cases may be sent.
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+
+use super::auth::{Caller, Permission};
+use super::error::ApiError;
+use super::json::{Body, CaseNumber};
+use super::{AppState, blocking};
+use crate::domain::{ActionRequest, CaseId};
+use crate::service::CaseInHand;
+
+/// `POST /v1/cases/{id}/actions`: take a step of the process. A step the case's status or the
+/// caller's role does not allow is 409 `invalid_transition`, naming the steps allowed.
+pub async fn act(
+    State(state): State<AppState>,
+    caller: Caller,
+    CaseNumber(id): CaseNumber,
+    Body(req): Body<ActionRequest>,
+) -> Result<Json<CaseInHand>, ApiError> {
+    caller.require(Permission::Handle)?;
+    let s = state.clone();
+    let case = blocking(move || {
+        let actor = caller.actor();
+        let handling = s.service.handling();
+        Ok(handling.in_hand(handling.act(&CaseId(id), req, &actor)?, &actor))
+    })
+    .await?;
+    Ok(Json(case))
+}
+
+/// A note.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    text: String,
+}
+
+/// `POST /v1/cases/{id}/notes`.
+pub async fn note(
+    State(state): State<AppState>,
+    caller: Caller,
+    CaseNumber(id): CaseNumber,
+    Body(body): Body<NoteBody>,
+) -> Result<Json<CaseInHand>, ApiError> {
+    caller.require(Permission::Handle)?;
+    let s = state.clone();
+    let case = blocking(move || {
+        let actor = caller.actor();
+        let handling = s.service.handling();
+        Ok(handling.in_hand(handling.note(&CaseId(id), body.text, &actor)?, &actor))
+    })
+    .await?;
+    Ok(Json(case))
+}
+
+/// A call-back.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactBody {
+    reached: bool,
+    #[serde(default)]
+    outcome: Option<String>,
+}
+
+/// `POST /v1/cases/{id}/contacts`: a call-back, reached or not (failed ones count towards an
+/// abnormal close).
+pub async fn contact(
+    State(state): State<AppState>,
+    caller: Caller,
+    CaseNumber(id): CaseNumber,
+    Body(body): Body<ContactBody>,
+) -> Result<Json<CaseInHand>, ApiError> {
+    caller.require(Permission::Handle)?;
+    let s = state.clone();
+    let case = blocking(move || {
+        let actor = caller.actor();
+        let handling = s.service.handling();
+        let case = handling.contact(&CaseId(id), body.reached, body.outcome, &actor)?;
+        Ok(handling.in_hand(case, &actor))
+    })
+    .await?;
+    Ok(Json(case))
+}
+
+/// Where cases may be sent.
+#[derive(Serialize)]
+pub struct DirectoryAnswer {
+    /// Every known department.
+    departments: Vec<String>,
+    /// Handlers and supervisors with their departments.
+    handlers: Vec<HandlerEntry>,
+}
+
+/// One handler or supervisor.
+#[derive(Serialize)]
+pub struct HandlerEntry {
+    name: String,
+    departments: Vec<String>,
+}
+
+/// `GET /v1/directory`: the departments and handlers an `assign` step may name.
+pub async fn directory(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<DirectoryAnswer>, ApiError> {
+    caller.require(Permission::Read)?;
+    let d = state.service.handling().directory();
+    Ok(Json(DirectoryAnswer {
+        departments: d.departments().map(str::to_string).collect(),
+        handlers: d
+            .handlers()
+            .map(|(name, departments)| HandlerEntry {
+                name: name.to_string(),
+                departments: departments.to_vec(),
+            })
+            .collect(),
+    }))
+}
