@@ -12,6 +12,7 @@ mod metrics;
 mod ops;
 mod search;
 mod trends;
+mod work;
 
 use std::future::IntoFuture;
 use std::sync::Arc;
@@ -101,6 +102,8 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/notes", post(handling::note))
         .route("/cases/{id}/contacts", post(handling::contact))
         .route("/directory", get(handling::directory))
+        .route("/queues/{queue}", get(work::queue))
+        .route("/kpis", get(work::kpis))
         .route("/search", get(search::search))
         .route("/trends", get(trends::table))
         .route("/trends/rising", get(trends::rising))

@@ -15,6 +15,7 @@ mod faults;
 mod hardening;
 mod openapi;
 mod pii_sweep;
+mod process;
 mod properties;
 mod receiver;
 mod support;
