@@ -44,7 +44,11 @@ impl Actor {
         Actor {
             name: name.into(),
             role,
-            departments: Vec::new(),
+            departments: if role.is_scoped() {
+                vec!["*".into()]
+            } else {
+                Vec::new()
+            },
         }
     }
 

@@ -287,3 +287,237 @@ pub fn report<'a>(
         groups,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CaseId, Channel, DeadlineFact, Grade};
+
+    fn at(s: &str) -> Timestamp {
+        format!("2026-{s}:00Z").parse().unwrap()
+    }
+
+    /// A case of department `dept` received at `received`, with (start = receipt, due, met)
+    /// for confirm, reply and close.
+    fn case(
+        seq: u64,
+        dept: &str,
+        received: &str,
+        status: Status,
+        deadlines: [(&str, Option<&str>); 3],
+    ) -> CaseFacts {
+        let steps = [Step::Confirm, Step::Reply, Step::Close];
+        CaseFacts {
+            seq,
+            id: CaseId(format!("TS20260301-{seq:06}")),
+            version: seq,
+            received_at: at(received),
+            status,
+            department: Some(dept.into()),
+            assignee: None,
+            category: Some("费用问题".into()),
+            channel: Channel::Phone,
+            grade: Grade::General,
+            summary: String::new(),
+            deadlines: steps
+                .iter()
+                .zip(deadlines)
+                .map(|(step, (due, met))| DeadlineFact {
+                    step: *step,
+                    start: at(received),
+                    due: at(due),
+                    met: met.map(at),
+                })
+                .collect(),
+            accepted_at: None,
+            replied_at: None,
+            closed_at: None,
+            satisfaction: None,
+            solved: None,
+            returns: 0,
+            reopened: 0,
+            extensions: 0,
+            repeat: false,
+        }
+    }
+
+    /// Seven cases, every KPI computed by hand (see the comments) at 20 Mar 00:00 UTC.
+    fn fixture() -> Vec<CaseFacts> {
+        use Status::*;
+        let (a, b) = ("甲部门", "乙部门");
+        let mut c1 = case(
+            1,
+            a,
+            "03-02T00:00",
+            Closed,
+            [
+                ("03-02T08:00", Some("03-02T02:00")),
+                ("03-09T00:00", Some("03-05T00:00")),
+                ("03-23T00:00", Some("03-06T00:00")),
+            ],
+        );
+        c1.accepted_at = Some(at("03-02T02:00")); // 2 h
+        c1.replied_at = Some(at("03-05T00:00")); // 72 h
+        c1.closed_at = Some(at("03-06T00:00")); // 96 h
+        c1.satisfaction = Some(Satisfaction::Satisfied);
+        c1.solved = Some(true);
+        let mut c2 = case(
+            2,
+            a,
+            "03-03T00:00",
+            Closed,
+            [
+                ("03-03T08:00", Some("03-03T04:00")),
+                ("03-06T00:00", Some("03-07T00:00")), // late
+                ("03-20T00:00", Some("03-08T00:00")),
+            ],
+        );
+        c2.accepted_at = Some(at("03-03T04:00")); // 4 h
+        c2.replied_at = Some(at("03-07T00:00")); // 96 h
+        c2.closed_at = Some(at("03-08T00:00")); // 120 h
+        c2.satisfaction = Some(Satisfaction::Unsatisfied);
+        c2.solved = Some(false);
+        c2.returns = 1;
+        c2.extensions = 1;
+        let mut c3 = case(
+            3,
+            b,
+            "03-10T00:00",
+            Handling,
+            [
+                ("03-10T08:00", Some("03-10T06:00")),
+                ("03-15T00:00", None), // overdue
+                ("03-31T00:00", None),
+            ],
+        );
+        c3.accepted_at = Some(at("03-10T06:00")); // 6 h
+        c3.repeat = true;
+        let mut c4 = case(
+            4,
+            b,
+            "03-11T00:00",
+            ClosedAbnormally,
+            [
+                ("03-11T08:00", Some("03-11T01:00")),
+                ("03-16T00:00", Some("03-12T00:00")),
+                ("03-30T00:00", Some("03-19T00:00")),
+            ],
+        );
+        c4.accepted_at = Some(at("03-11T01:00")); // 1 h
+        c4.replied_at = Some(at("03-12T00:00")); // 24 h
+        c4.closed_at = Some(at("03-19T00:00")); // 192 h
+        let c5 = case(
+            5,
+            a,
+            "03-19T23:00",
+            Triaged,
+            [
+                ("03-20T08:00", None), // not yet due
+                ("03-26T00:00", None),
+                ("04-09T00:00", None),
+            ],
+        );
+        let c6 = case(
+            6,
+            a,
+            "04-02T00:00",
+            Triaged,
+            [
+                ("04-02T08:00", None),
+                ("04-08T00:00", None),
+                ("04-20T00:00", None),
+            ],
+        );
+        let mut c7 = case(
+            7,
+            b,
+            "03-12T00:00",
+            Withdrawn,
+            [
+                ("03-12T08:00", Some("03-13T00:00")), // late
+                ("03-17T00:00", Some("03-13T00:00")),
+                ("03-31T00:00", Some("03-13T00:00")),
+            ],
+        );
+        c7.closed_at = Some(at("03-13T00:00")); // 24 h
+        vec![c1, c2, c3, c4, c5, c6, c7]
+    }
+
+    fn rate(r: &Rate) -> (u64, u64) {
+        (r.numerator, r.denominator)
+    }
+
+    #[test]
+    fn every_kpi_of_a_small_fixture_as_computed_by_hand() {
+        let cases = fixture();
+        let r = report(
+            cases.iter(),
+            at("03-01T00:00"),
+            at("04-01T00:00"),
+            Some(GroupBy::Department),
+            at("03-20T00:00"),
+        );
+        let t = &r.total;
+        assert_eq!((t.volume, t.open), (6, 2), "case 6 is outside the period");
+        // Confirm: due or met for 1, 2, 3, 4, 7 (5 not yet due); on time 1–4.
+        assert_eq!(rate(&t.confirmed_on_time), (4, 5));
+        assert_eq!(t.confirmed_on_time.rate, Some(0.8));
+        // Reply: 1 ✓, 2 late, 3 overdue, 4 ✓, 7 ✓ (5 not due).
+        assert_eq!(rate(&t.replied_on_time), (3, 5));
+        // Close: 1, 2, 4, 7 met in time; 3 and 5 not due.
+        assert_eq!(rate(&t.closed_on_time), (4, 4));
+        assert_eq!(t.overdue, 1, "case 3's reply");
+        // 1, 2, 4, 6 h → median 2, p90 6; 24, 72, 96 h → 72, 96; 24, 96, 120, 192 h → 96, 192.
+        assert_eq!(t.time_to_confirm.cases, 4);
+        assert_eq!(t.time_to_confirm.median_hours, Some(2.0));
+        assert_eq!(t.time_to_confirm.p90_hours, Some(6.0));
+        assert_eq!(
+            (t.time_to_reply.median_hours, t.time_to_reply.p90_hours),
+            (Some(72.0), Some(96.0))
+        );
+        assert_eq!(
+            (t.time_to_close.median_hours, t.time_to_close.p90_hours),
+            (Some(96.0), Some(192.0))
+        );
+        assert_eq!(rate(&t.solved), (1, 2));
+        assert_eq!(rate(&t.satisfied), (1, 2));
+        assert_eq!(
+            rate(&t.closed_first_time),
+            (1, 2),
+            "case 2 was sent back once"
+        );
+        assert_eq!(rate(&t.repeat), (1, 6));
+        assert_eq!(t.repeat.rate, Some(0.1667));
+        assert_eq!(rate(&t.extended), (1, 6));
+        assert_eq!(rate(&t.closed_abnormally), (1, 4), "ended: 1, 2, 4, 7");
+
+        let group = |name: &str| {
+            r.groups
+                .iter()
+                .find(|g| g.group.as_deref() == Some(name))
+                .unwrap()
+        };
+        assert_eq!(r.groups.len(), 2);
+        let a = group("甲部门");
+        assert_eq!(a.volume, 3);
+        assert_eq!(rate(&a.replied_on_time), (1, 2));
+        let b = group("乙部门");
+        assert_eq!(rate(&b.confirmed_on_time), (2, 3));
+        assert_eq!(b.overdue, 1);
+        assert_eq!(rate(&b.closed_abnormally), (1, 2));
+    }
+
+    #[test]
+    fn nothing_to_count_is_no_rate_not_zero() {
+        let r = report(
+            std::iter::empty(),
+            at("03-01T00:00"),
+            at("04-01T00:00"),
+            None,
+            at("03-20T00:00"),
+        );
+        assert_eq!(r.total.volume, 0);
+        assert_eq!(r.total.satisfied.rate, None);
+        assert_eq!(r.total.time_to_close.median_hours, None);
+    }
+}

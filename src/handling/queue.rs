@@ -318,3 +318,110 @@ pub fn page<'a>(
         cases,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Channel, DeadlineFact};
+
+    fn at(s: &str) -> Timestamp {
+        format!("2026-03-{s}:00Z").parse().unwrap()
+    }
+
+    fn case(seq: u64, status: Status, dept: &str, assignee: Option<&str>, due: &str) -> CaseFacts {
+        CaseFacts {
+            seq,
+            id: CaseId(format!("TS20260302-{seq:06}")),
+            version: seq,
+            received_at: at("02T00:00"),
+            status,
+            department: Some(dept.into()),
+            assignee: assignee.map(str::to_string),
+            category: None,
+            channel: Channel::Phone,
+            grade: Grade::General,
+            summary: format!("案件{seq}"),
+            deadlines: vec![DeadlineFact {
+                step: Step::Close,
+                start: at("02T00:00"),
+                due: at(due),
+                met: None,
+            }],
+            accepted_at: None,
+            replied_at: None,
+            closed_at: None,
+            satisfaction: None,
+            solved: None,
+            returns: 0,
+            reopened: 0,
+            extensions: 0,
+            repeat: false,
+        }
+    }
+
+    #[test]
+    fn queues_count_for_the_viewer_and_list_the_deadline_due_first_first() {
+        use Status::*;
+        let cases = [
+            case(1, Handling, "网络", Some("wang"), "12T00:00"), // due soon at the 10th
+            case(2, Assigned, "网络", Some("wang"), "05T00:00"), // overdue
+            case(3, Triaged, "网络", None, "20T00:00"),
+            case(4, Replied, "网络", Some("li"), "22T00:00"),
+            case(5, Suspended, "网络", Some("wang"), "04T00:00"), // stopped: not overdue
+            case(6, Handling, "计费", Some("wang"), "06T00:00"),  // another department
+            case(7, Closed, "网络", Some("wang"), "01T00:00"),
+        ];
+        let departments = ["网络".to_string()];
+        let viewer = Viewer {
+            name: "wang",
+            departments: Some(&departments),
+        };
+        let query = |queue, offset, limit| QueueQuery {
+            queue,
+            department: None,
+            offset,
+            limit,
+            now: at("10T00:00"),
+            due_soon_share: 0.8,
+        };
+        let p = page(cases.iter(), &viewer, &query(Queue::Mine, 0, 50));
+        assert_eq!(
+            p.counts,
+            QueueCounts {
+                mine: 3,
+                department: 5,
+                dispatch: 1,
+                due_soon: 1,
+                overdue: 1,
+                follow_up: 1,
+            }
+        );
+        assert_eq!(p.total, 3);
+        let ids: Vec<u64> = p
+            .cases
+            .iter()
+            .map(|c| c.id.0[11..].parse().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            [2, 1, 5],
+            "by due; the suspended case has none running"
+        );
+        assert_eq!(
+            p.cases[0].next_deadline.as_ref().unwrap().state,
+            DeadlineState::Breached
+        );
+        let p = page(cases.iter(), &viewer, &query(Queue::Department, 1, 2));
+        let ids: Vec<&str> = p.cases.iter().map(|c| &c.id.0[11..]).collect();
+        assert_eq!(ids, ["000001", "000003"], "the second page of two");
+        assert_eq!(p.total, 5);
+        // An unscoped viewer sees the other department's case too.
+        let all = Viewer {
+            name: "lead",
+            departments: None,
+        };
+        let p = page(cases.iter(), &all, &query(Queue::Overdue, 0, 50));
+        assert_eq!(p.total, 2);
+        assert_eq!(p.counts.mine, 0);
+    }
+}

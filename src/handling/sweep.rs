@@ -81,3 +81,75 @@ pub fn crossings<'a>(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CaseId, Channel, Grade, Step};
+
+    fn at(s: &str) -> Timestamp {
+        format!("2026-03-{s}:00Z").parse().unwrap()
+    }
+
+    /// Open, with a reply deadline from the 2nd 00:00 to the 2nd 10:00 (due soon at 08:00).
+    fn case(status: Status) -> CaseFacts {
+        CaseFacts {
+            seq: 1,
+            id: CaseId("TS20260302-000001".into()),
+            version: 1,
+            received_at: at("02T00:00"),
+            status,
+            department: None,
+            assignee: None,
+            category: None,
+            channel: Channel::Phone,
+            grade: Grade::Serious,
+            summary: String::new(),
+            deadlines: vec![DeadlineFact {
+                step: Step::Reply,
+                start: at("02T00:00"),
+                due: at("02T10:00"),
+                met: None,
+            }],
+            accepted_at: None,
+            replied_at: None,
+            closed_at: None,
+            satisfaction: None,
+            solved: None,
+            returns: 0,
+            reopened: 0,
+            extensions: 0,
+            repeat: false,
+        }
+    }
+
+    fn found(c: &CaseFacts, now: &str) -> Vec<(Crossed, Timestamp)> {
+        crossings(
+            std::iter::once(c),
+            at(now),
+            0.8,
+            SignedDuration::from_hours(24),
+        )
+        .iter()
+        .map(|x| (x.crossed, x.at))
+        .collect()
+    }
+
+    #[test]
+    fn due_soon_then_breached_and_old_crossings_are_history() {
+        let c = case(Status::Handling);
+        assert!(found(&c, "02T07:59").is_empty());
+        assert_eq!(found(&c, "02T08:00"), [(Crossed::DueSoon, at("02T08:00"))]);
+        assert_eq!(found(&c, "02T10:01"), [(Crossed::Breached, at("02T10:00"))]);
+        assert_eq!(found(&c, "03T09:59"), [(Crossed::Breached, at("02T10:00"))]);
+        assert!(found(&c, "03T10:01").is_empty(), "more than a day ago");
+        assert!(
+            found(&case(Status::Suspended), "02T10:01").is_empty(),
+            "the clock is stopped"
+        );
+        assert!(found(&case(Status::Closed), "02T10:01").is_empty());
+        let mut met = case(Status::Handling);
+        met.deadlines[0].met = Some(at("02T09:00"));
+        assert!(found(&met, "02T10:01").is_empty());
+    }
+}

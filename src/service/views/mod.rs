@@ -194,6 +194,16 @@ impl Views {
         &self.shared.work
     }
 
+    /// Runs the deadline sweep as of `now` (the follower runs it every minute at the current
+    /// time): raises `sla_due_soon` and `sla_breached` for the deadlines crossed since, once
+    /// each. Returns the alerts handed to the alert center (repeats it drops included).
+    pub fn sweep_deadlines(&self, now: jiff::Timestamp) -> usize {
+        let alerts = self.shared.deadlines.sweep(&self.shared.work, now);
+        let n = alerts.len();
+        self.shared.watch.raise(alerts);
+        n
+    }
+
     /// Tells the follower the store changed.
     pub fn notify(&self) {
         self.follower.notify();
