@@ -50,6 +50,9 @@ enum Command {
     /// Handling KPIs of the cases received in a period (受理及时率, 按时办结率, 满意率, …),
     /// overall and by department, handler, category, channel or grade.
     Kpis(cli::kpis::KpisArgs),
+    /// The daily report (日报) of a Beijing day: arrivals, each department's day, what was open
+    /// and overdue at its end, the day's cases; JSON or an .xlsx workbook.
+    Report(cli::report::ReportArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -67,5 +70,6 @@ fn main() -> anyhow::Result<()> {
         Command::Trends(a) => cli::trends::trends(a),
         Command::Replay(a) => cli::trends::replay(a),
         Command::Kpis(a) => cli::kpis::run(a),
+        Command::Report(a) => cli::report::run(a),
     }
 }

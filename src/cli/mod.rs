@@ -6,6 +6,7 @@ pub mod eval_suggestions;
 pub mod kpis;
 pub mod open;
 pub mod output;
+pub mod report;
 pub mod serve;
 pub mod split;
 pub mod train;

@@ -6,6 +6,7 @@
 
 mod actions;
 mod calendar;
+mod daily;
 mod deadlines;
 mod kpi;
 mod policy;
@@ -18,6 +19,7 @@ pub use self::actions::{
     record_contact, record_note, take,
 };
 pub use self::calendar::{Deadline as DayDeadline, WorkCalendar, WorkingHours};
+pub use self::daily::{DailyReport, DepartmentDay, MAX_LISTED, ReportCase, daily};
 pub use self::deadlines::{DeadlineStanding, refresh, standings, state};
 pub use self::kpi::{Durations, GroupBy, KpiReport, Kpis, Rate, report};
 pub use self::policy::{CategoryLimits, Policy, PolicySpec, Routing, StepLimits};

@@ -104,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .route("/directory", get(handling::directory))
         .route("/queues/{queue}", get(work::queue))
         .route("/kpis", get(work::kpis))
+        .route("/reports/daily", get(work::daily))
         .route("/search", get(search::search))
         .route("/trends", get(trends::table))
         .route("/trends/rising", get(trends::rising))

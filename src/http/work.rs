@@ -13,7 +13,7 @@ use super::json::{Above, Params, int_param};
 use super::{AppState, blocking};
 use crate::domain::period_bound;
 use crate::error::cut;
-use crate::handling::{GroupBy, KpiReport, Queue, QueuePage};
+use crate::handling::{DailyReport, GroupBy, KpiReport, Queue, QueuePage};
 use crate::service::QueueRequest;
 
 fn invalid(message: String) -> ApiError {
@@ -115,5 +115,37 @@ pub async fn kpis(
             .kpis(&caller.actor(), from, to, group_by)?)
     })
     .await?;
+    Ok(Json(report))
+}
+
+/// The daily report's query string.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DailyParams {
+    /// The Beijing date; default today.
+    #[serde(default)]
+    day: Option<String>,
+}
+
+/// `GET /v1/reports/daily`: the day's arrivals, each department's day, what was open and
+/// overdue at its end, the day's cases.
+pub async fn daily(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(p): Params<DailyParams>,
+) -> Result<Json<DailyReport>, ApiError> {
+    caller.require(Permission::Analyse)?;
+    let day = match p.day.as_deref() {
+        None | Some("") => Timestamp::now().to_zoned(crate::domain::beijing()).date(),
+        Some(d) => d.parse::<jiff::civil::Date>().map_err(|_| {
+            invalid(format!(
+                "day={:?} is not a date: write it as 2026-03-04",
+                cut(d)
+            ))
+        })?,
+    };
+    let s = state.clone();
+    let report =
+        blocking(move || Ok(s.service.handling().daily_report(&caller.actor(), day)?)).await?;
     Ok(Json(report))
 }

@@ -1,5 +1,5 @@
-//! Reading many cases at once from the work view: a caller's work queues, and KPIs over a
-//! period. Both are held to the caller's departments, as reading one case is.
+//! Reading many cases at once from the work view: a caller's work queues, KPIs over a period,
+//! the daily report. Each is held to the caller's departments, as reading one case is.
 
 use jiff::Timestamp;
 
@@ -7,7 +7,8 @@ use super::Handling;
 use crate::domain::CaseFacts;
 use crate::error::{Error, Result};
 use crate::handling::{
-    Actor, GroupBy, KpiReport, Queue, QueuePage, QueueQuery, Viewer, page, report,
+    Actor, DailyReport, GroupBy, KpiReport, Queue, QueuePage, QueueQuery, Viewer, daily, page,
+    report,
 };
 
 /// Most cases on one queue page.
@@ -105,5 +106,28 @@ impl Handling {
             group_by,
             Timestamp::now(),
         ))
+    }
+
+    /// The daily report of the Beijing day `day` over the cases `actor` may see.
+    pub fn daily_report(&self, actor: &Actor, day: jiff::civil::Date) -> Result<DailyReport> {
+        let bound = |d: jiff::civil::Date| {
+            d.to_zoned(crate::domain::beijing())
+                .map(|z| z.timestamp())
+                .map_err(|e| Error::Invalid(format!("`day` {d}: {e}")))
+        };
+        let from = bound(day)?;
+        let to = bound(
+            day.tomorrow()
+                .map_err(|e| Error::Invalid(format!("`day` {day}: {e}")))?,
+        )?;
+        let scope = actor.scope();
+        let work = self.views.work().read();
+        let visible = work.all().filter(move |f| {
+            scope.is_none_or(|ds| {
+                ds.iter()
+                    .any(|d| Some(d.as_str()) == f.department.as_deref())
+            })
+        });
+        Ok(daily(visible, &day.to_string(), from, to, Timestamp::now()))
     }
 }

@@ -34,7 +34,7 @@ pub struct Work {
 
 impl Work {
     /// Every case's facts, in creation order.
-    pub fn all(&self) -> impl Iterator<Item = &CaseFacts> {
+    pub fn all(&self) -> impl Iterator<Item = &CaseFacts> + Clone {
         self.rows.iter().flatten()
     }
 
@@ -99,6 +99,17 @@ impl WorkView {
         Ok(WorkView {
             inner: RwLock::new(work),
         })
+    }
+
+    /// The view of these facts (benchmarks, tests).
+    pub fn from_facts(facts: impl IntoIterator<Item = CaseFacts>) -> Self {
+        let mut work = Work::default();
+        for f in facts {
+            work.put(f);
+        }
+        WorkView {
+            inner: RwLock::new(work),
+        }
     }
 
     /// Takes cases as they now are (older versions than those kept are ignored).
