@@ -3,6 +3,7 @@
 
 mod alert;
 mod case;
+mod event;
 mod grade;
 mod handling;
 mod limit;
@@ -18,6 +19,7 @@ pub use self::case::{
     ActionRequest, AuditEvent, Case, CaseId, CasePatch, Correction, Corrections, Intake, Links,
     TriageRecord,
 };
+pub use self::event::{CaseEvent, EventType};
 pub use self::grade::Grade;
 pub use self::handling::{Channel, Remedy};
 pub use self::limit::Limit;

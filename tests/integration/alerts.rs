@@ -24,6 +24,7 @@ fn json_hook(name: &str, url: &str) -> Webhook {
         kind: WebhookKind::Json,
         url: url.into(),
         secret: Some(SECRET.into()),
+        ..Webhook::default()
     }
 }
 
@@ -46,6 +47,7 @@ fn alert(key: &str, fingerprint: &str) -> Alert {
         title: "热点话题：魅力之城小区 噪音扰民（7 天 23 件，增长 5.2 倍）".into(),
         summary: "- 关键词：噪音、夜间施工\n- 样例：TS20261122-000001、TS20261122-000007".into(),
         severity: "严重".into(),
+        department: None,
         created_at: Timestamp::now(),
         data: json!({"topic": "T123", "count": 23, "growth": 5.2}),
     }
@@ -372,6 +374,7 @@ fn chat_robot_refusal_with_200_is_retried() {
             kind: WebhookKind::Dingtalk,
             url: format!("{}?access_token=t", receiver.url()),
             secret: Some("SECtest".into()),
+            ..Webhook::default()
         }]),
     );
     center.raise(alert("topic:T1", "a")).unwrap();

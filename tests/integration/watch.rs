@@ -45,6 +45,7 @@ fn hook(receiver: &Receiver) -> Webhook {
         kind: WebhookKind::Json,
         url: receiver.url(),
         secret: Some(SECRET.into()),
+        ..Webhook::default()
     }
 }
 
