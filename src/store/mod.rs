@@ -1,5 +1,5 @@
-//! The system of record: cases, their audit trail, idempotency records, import checkpoints and
-//! the alert queue.
+//! The system of record: cases, their audit trail, idempotency records, import checkpoints, the
+//! alert queue and the case-event queue.
 //!
 //! The store only persists. It decides nothing about complaints (no grade is raised in here:
 //! the service decides and hands the store ordinary updates) and speaks no wire format (an

@@ -33,13 +33,11 @@ fn assign() -> Value {
     json!({ "action": "assign", "department": NETWORK })
 }
 
-/// What a case taken from intake to 办结 sends: type, step, from and to.
-fn full_story() -> Vec<(
-    EventType,
-    Option<&'static str>,
-    Option<Status>,
-    Option<Status>,
-)> {
+/// One event as the story tells it: type, step, from and to.
+type Chapter<'a> = (EventType, Option<&'a str>, Option<Status>, Option<Status>);
+
+/// What a case taken from intake to 办结 sends.
+fn full_story() -> Vec<Chapter<'static>> {
     use EventType as E;
     use Status as S;
     vec![
@@ -177,7 +175,7 @@ fn settled(receiver: &Receiver, hub: &EventHub, case: &str, n: usize) -> Vec<Cas
 }
 
 /// The story the events tell: type, step, from and to.
-fn story(events: &[CaseEvent]) -> Vec<(EventType, Option<&str>, Option<Status>, Option<Status>)> {
+fn story(events: &[CaseEvent]) -> Vec<Chapter<'_>> {
     events
         .iter()
         .map(|e| (e.kind, e.step.as_deref(), e.from_status, e.to_status))
