@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::alerts::AlertSettings;
 pub use crate::domain::Role;
 use crate::error::{Error, Result};
+use crate::events::EventSettings;
 use crate::service::{
     AlertRules, DuplicateSettings, IntakeLimits, ServiceSettings, SuggestionSettings,
 };
@@ -123,8 +124,11 @@ pub struct Config {
     pub topics: TopicSettings,
     /// When alerts are raised.
     pub alert_rules: AlertRules,
-    /// Where alerts are delivered (webhooks) and how they are retried.
+    /// Where alerts are delivered (webhooks, with their routing filters) and how they are
+    /// retried.
     pub alerts: AlertSettings,
+    /// Where case events are delivered (`tousu serve` only) and how they are retried.
+    pub events: EventSettings,
 }
 
 impl Default for Config {
@@ -142,6 +146,7 @@ impl Default for Config {
             topics: TopicSettings::default(),
             alert_rules: AlertRules::default(),
             alerts: AlertSettings::default(),
+            events: EventSettings::default(),
         }
     }
 }
@@ -196,6 +201,7 @@ impl Config {
     pub fn validate(&self) -> Result<()> {
         self.duplicates.validate()?;
         self.alerts.validate()?;
+        self.events.validate()?;
         let mut names = std::collections::HashSet::new();
         let mut keys = std::collections::HashSet::new();
         for k in &self.api_keys {

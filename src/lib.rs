@@ -20,6 +20,7 @@
 //! - [`index`]: the tantivy search index: search, facets, similar cases.
 //! - [`trends`]: counts over time, burst tests, hot topics.
 //! - [`alerts`]: webhook formats, signatures, delivery with retries, the live feed.
+//! - [`events`]: case events out: the audit trail as an outbox, tailed into signed webhooks.
 //! - [`service`]: the case service by job: intake, handling, advice, derived views, tools.
 //! - [`http`]: the axum API.
 //! - [`config`], [`error`], [`background`]: configuration, the crate's errors, thread priority.
@@ -31,6 +32,7 @@ pub mod classify;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod handling;
 pub mod http;
 pub mod index;

@@ -6,11 +6,11 @@ use std::thread::JoinHandle;
 use jiff::Timestamp;
 use tokio::sync::broadcast;
 
-use super::settings::AlertSettings;
-use super::worker::{Signal, Worker};
+use super::settings::{AlertSettings, Webhook};
+use super::worker::{AlertQueue, Signal, Worker};
 use crate::domain::{Alert, AlertRecord};
 use crate::error::{Error, Result};
-use crate::store::CaseStore;
+use crate::store::{CaseStore, NewAlert};
 
 /// Alerts a live-feed subscriber may fall behind by before it sees `Lagged` (alerts are rare:
 /// a few a minute at the worst).
@@ -18,11 +18,11 @@ const FEED_CAPACITY: usize = 256;
 /// The severities an alert may have, as grades are named.
 const SEVERITIES: [&str; 3] = ["一般", "严重", "重大"];
 
-/// Records alerts, delivers them to the configured webhooks from one background thread, and
-/// keeps their history. Dropping it stops the thread.
+/// Records alerts, delivers them to the configured webhooks whose filters they pass from one
+/// background thread, and keeps their history. Dropping it stops the thread.
 pub struct AlertCenter {
     queue: Arc<dyn CaseStore>,
-    webhooks: Vec<String>,
+    webhooks: Vec<Webhook>,
     signal: Arc<Signal>,
     feed: broadcast::Sender<Alert>,
     worker: Mutex<Option<JoinHandle<()>>>,
@@ -31,7 +31,10 @@ pub struct AlertCenter {
 impl std::fmt::Debug for AlertCenter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AlertCenter")
-            .field("webhooks", &self.webhooks)
+            .field(
+                "webhooks",
+                &self.webhooks.iter().map(|w| &w.name).collect::<Vec<_>>(),
+            )
             .field("pending", &self.pending())
             .finish()
     }
@@ -44,8 +47,8 @@ impl AlertCenter {
     pub fn open(store: Arc<dyn CaseStore>, settings: AlertSettings) -> Result<Arc<Self>> {
         settings.validate()?;
         let queue = store;
-        let webhooks: Vec<String> = settings.webhooks.iter().map(|w| w.name.clone()).collect();
-        let dropped = queue.fail_unconfigured(&webhooks)?;
+        let names: Vec<String> = settings.webhooks.iter().map(|w| w.name.clone()).collect();
+        let dropped = queue.fail_unconfigured(&names)?;
         if dropped > 0 {
             tracing::warn!(
                 "{dropped} pending alert deliveries failed: their webhooks are no longer configured"
@@ -58,7 +61,12 @@ impl AlertCenter {
             );
         }
         let signal = Arc::new(Signal::default());
-        let worker = Worker::new(Arc::clone(&queue), Arc::clone(&signal), settings);
+        let worker = Worker::new(
+            AlertQueue(Arc::clone(&queue)),
+            Arc::clone(&signal),
+            &settings.webhooks,
+            settings.retry(),
+        );
         let handle = std::thread::Builder::new()
             .name("tousu-alerts".into())
             .spawn(move || {
@@ -69,16 +77,16 @@ impl AlertCenter {
         let (feed, _) = broadcast::channel(FEED_CAPACITY);
         Ok(Arc::new(AlertCenter {
             queue,
-            webhooks,
+            webhooks: settings.webhooks,
             signal,
             feed,
             worker: Mutex::new(Some(handle)),
         }))
     }
 
-    /// Records `alert` (assigning its `id`) with one pending delivery per configured webhook,
-    /// in one transaction that has committed when this returns, then wakes the delivery thread
-    /// and publishes the alert on the live feed.
+    /// Records `alert` (assigning its `id`) with one pending delivery per configured webhook
+    /// whose filters it passes ([`Webhook::takes`]), in one transaction that has committed when
+    /// this returns, then wakes the delivery thread and publishes the alert on the live feed.
     ///
     /// Returns `Ok(None)`, recording nothing, when the last alert with the same `key` had the
     /// same `fingerprint`: a key alerts again only when its state changed materially. Blocking
@@ -104,7 +112,19 @@ impl AlertCenter {
         if alerts.is_empty() {
             return Ok(alerts);
         }
-        let stored = self.queue.insert_alerts(alerts, &self.webhooks)?;
+        let routed = alerts
+            .into_iter()
+            .map(|alert| NewAlert {
+                webhooks: self
+                    .webhooks
+                    .iter()
+                    .filter(|w| w.takes(&alert))
+                    .map(|w| w.name.clone())
+                    .collect(),
+                alert,
+            })
+            .collect();
+        let stored = self.queue.insert_alerts(routed)?;
         if !stored.is_empty() && !self.webhooks.is_empty() {
             self.signal.wake();
         }

@@ -195,10 +195,15 @@ pub fn check_response(
     Ok(())
 }
 
-/// The markdown both 企业微信 and 钉钉 render: title, severity and rule, time, the summary.
+/// The markdown both 企业微信 and 钉钉 render: title, severity and rule (and department), time,
+/// the summary.
 fn markdown(alert: &Alert) -> String {
+    let department = alert
+        .department
+        .as_ref()
+        .map_or(String::new(), |d| format!("　**部门**：{d}"));
     format!(
-        "### {}\n**级别**：{}　**规则**：{}\n**时间**：{}\n\n{}\n\n> 告警编号 {}",
+        "### {}\n**级别**：{}　**规则**：{}{department}\n**时间**：{}\n\n{}\n\n> 告警编号 {}",
         alert.title,
         alert.severity,
         alert.rule,
@@ -210,8 +215,12 @@ fn markdown(alert: &Alert) -> String {
 
 /// 飞书 text messages do not render markdown.
 fn plain_text(alert: &Alert) -> String {
+    let department = alert
+        .department
+        .as_ref()
+        .map_or(String::new(), |d| format!("　部门：{d}"));
     format!(
-        "【{}】{}\n规则：{}　时间：{}\n\n{}\n\n告警编号 {}",
+        "【{}】{}\n规则：{}{department}　时间：{}\n\n{}\n\n告警编号 {}",
         alert.severity,
         alert.title,
         alert.rule,
@@ -285,6 +294,7 @@ mod tests {
             title: "热点话题：魅力之城小区 噪音扰民（7 天 23 件，增长 5.2 倍）".into(),
             summary: "- 关键词：噪音、夜间施工\n- 样例：TS20261122-000001".into(),
             severity: "严重".into(),
+            department: None,
             created_at: "2026-11-22T02:30:00Z".parse().expect("timestamp"),
             data: json!({"topic": "T123", "count": 23}),
         }
@@ -296,6 +306,7 @@ mod tests {
             kind,
             url: url.into(),
             secret: secret.map(str::to_string),
+            ..Webhook::default()
         }
     }
 

@@ -1,5 +1,6 @@
-//! The delivery thread: takes due deliveries from the queue, POSTs them, and records the outcome
-//! with a backoff for the next try.
+//! The delivery thread: takes due deliveries from a queue, POSTs them, and records the outcome
+//! with a backoff for the next try. One worker per queue: the alerts', and the case events'
+//! ([`Outbox`] says what each queue gives and how it is rendered).
 //!
 //! Delivery is exactly once per webhook as far as the queue can make it: an outcome is recorded
 //! only after the webhook answered, and a restart resumes whatever is still pending. The one gap
@@ -15,8 +16,10 @@ use jiff::Timestamp;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::channel::{self, Outgoing};
-use super::settings::{AlertSettings, Webhook, redacted_url};
-use crate::store::{CaseStore, DeliveryOutcome, DueDelivery as Due};
+use super::settings::{Retry, Webhook, redacted_url};
+use crate::domain::Alert;
+use crate::error::Result;
+use crate::store::{CaseStore, DeliveryOutcome};
 
 /// Per-request budget (resolve, connect, TLS, send, answer): the chat robots answer in well
 /// under a second, and a hung receiver must not hold up the rest of the queue for long.
@@ -63,20 +66,20 @@ impl Signal {
         self.changed.notify_all();
     }
 
-    fn stopping(&self) -> bool {
+    pub fn stopping(&self) -> bool {
         self.state().stop
     }
 
     /// Clears a pending wake-up before the worker reads the queue: a raise after this point
     /// sets it again, so none is lost. Returns whether to stop.
-    fn begin_pass(&self) -> bool {
+    pub fn begin_pass(&self) -> bool {
         let mut state = self.state();
         state.wake = false;
         state.stop
     }
 
     /// Sleeps until woken, stopped, or `timeout` has passed.
-    fn sleep(&self, timeout: Duration) {
+    pub fn sleep(&self, timeout: Duration) {
         let state = self.state();
         let _ = self
             .changed
@@ -84,17 +87,79 @@ impl Signal {
     }
 }
 
+/// One delivery whose time has come, as a queue hands it to the worker.
+pub(crate) struct Due<T> {
+    /// The delivery's id (sent as `X-Tousu-Delivery`).
+    pub id: String,
+    /// The webhook's name.
+    pub webhook: String,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// What to deliver.
+    pub item: T,
+}
+
+/// A persisted delivery queue a [`Worker`] drains.
+pub(crate) trait Outbox: Send + 'static {
+    /// What is delivered, for the logs (`alert`, `case event`).
+    const NOUN: &'static str;
+    /// What one delivery carries.
+    type Item;
+    /// Up to `limit` deliveries due at `now`, to be tried in this order.
+    fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<Due<Self::Item>>>;
+    /// When the next delivery [`Outbox::due`] would give is due.
+    fn next_at(&self) -> Result<Option<Timestamp>>;
+    /// Records how an attempt ended.
+    fn finish(&self, id: &str, outcome: DeliveryOutcome) -> Result<()>;
+    /// The request for `item` to `webhook` as delivery `id`, signed at `now`.
+    fn render(webhook: &Webhook, item: &Self::Item, id: &str, now: Timestamp) -> Result<Outgoing>;
+}
+
+/// The alert queue in the store.
+pub(crate) struct AlertQueue(pub Arc<dyn CaseStore>);
+
+impl Outbox for AlertQueue {
+    const NOUN: &'static str = "alert";
+    type Item = Alert;
+
+    fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<Due<Alert>>> {
+        Ok(self
+            .0
+            .due_deliveries(now, limit)?
+            .into_iter()
+            .map(|d| Due {
+                id: d.id,
+                webhook: d.webhook,
+                attempts: d.attempts,
+                item: d.alert,
+            })
+            .collect())
+    }
+
+    fn next_at(&self) -> Result<Option<Timestamp>> {
+        self.0.next_delivery_at()
+    }
+
+    fn finish(&self, id: &str, outcome: DeliveryOutcome) -> Result<()> {
+        self.0.finish_delivery(id, outcome)
+    }
+
+    fn render(webhook: &Webhook, alert: &Alert, id: &str, now: Timestamp) -> Result<Outgoing> {
+        channel::render(webhook, alert, id, now)
+    }
+}
+
 /// The state the delivery thread owns.
-pub(crate) struct Worker {
-    queue: Arc<dyn CaseStore>,
+pub(crate) struct Worker<Q: Outbox> {
+    queue: Q,
     signal: Arc<Signal>,
     webhooks: HashMap<String, Webhook>,
-    settings: AlertSettings,
+    retry: Retry,
     agent: ureq::Agent,
 }
 
-impl Worker {
-    pub fn new(queue: Arc<dyn CaseStore>, signal: Arc<Signal>, settings: AlertSettings) -> Self {
+impl<Q: Outbox> Worker<Q> {
+    pub fn new(queue: Q, signal: Arc<Signal>, webhooks: &[Webhook], retry: Retry) -> Self {
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(REQUEST_TIMEOUT))
             // Judge the status ourselves; a 5xx is an answer to record, not an error.
@@ -104,8 +169,7 @@ impl Worker {
             .user_agent(concat!("tousu/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
-        let webhooks = settings
-            .webhooks
+        let webhooks = webhooks
             .iter()
             .map(|w| (w.name.clone(), w.clone()))
             .collect();
@@ -113,21 +177,22 @@ impl Worker {
             queue,
             signal,
             webhooks,
-            settings,
+            retry,
             agent,
         }
     }
 
     /// Runs until [`Signal::stop`].
     pub fn run(self) {
+        let noun = Q::NOUN;
         loop {
             if self.signal.begin_pass() {
                 return;
             }
-            let due = match self.queue.due_deliveries(Timestamp::now(), BATCH) {
+            let due = match self.queue.due(Timestamp::now(), BATCH) {
                 Ok(due) => due,
                 Err(e) => {
-                    tracing::error!("alert delivery: cannot read the queue: {e}");
+                    tracing::error!("{noun} delivery: cannot read the queue: {e}");
                     self.signal.sleep(ERROR_PAUSE);
                     continue;
                 }
@@ -141,13 +206,13 @@ impl Worker {
             if due.len() == BATCH {
                 continue;
             }
-            let wait = match self.queue.next_delivery_at() {
+            let wait = match self.queue.next_at() {
                 Ok(Some(at)) => Duration::from_millis(
                     u64::try_from(at.as_millisecond() - now_ms()).unwrap_or(0),
                 ),
                 Ok(None) => IDLE_WAIT,
                 Err(e) => {
-                    tracing::error!("alert delivery: cannot read the queue: {e}");
+                    tracing::error!("{noun} delivery: cannot read the queue: {e}");
                     ERROR_PAUSE
                 }
             };
@@ -158,7 +223,8 @@ impl Worker {
     }
 
     /// One attempt at one delivery, and its outcome recorded.
-    fn deliver(&self, due: &Due) {
+    fn deliver(&self, due: &Due<Q::Item>) {
+        let noun = Q::NOUN;
         let attempt = due.attempts.saturating_add(1);
         let outcome = match self.webhooks.get(&due.webhook) {
             None => DeliveryOutcome::Failed {
@@ -170,14 +236,14 @@ impl Worker {
             },
             Some(webhook) => match self.post(webhook, due) {
                 Ok(()) => {
-                    tracing::info!(delivery = %due.id, webhook = %due.webhook, attempt, "alert delivered");
+                    tracing::info!(delivery = %due.id, webhook = %due.webhook, attempt, "{noun} delivered");
                     DeliveryOutcome::Delivered {
                         attempts: attempt,
                         at: Timestamp::now(),
                     }
                 }
-                Err(error) if attempt >= self.settings.max_attempts => {
-                    tracing::error!(delivery = %due.id, webhook = %due.webhook, attempt, "alert delivery given up: {error}");
+                Err(error) if attempt >= self.retry.max_attempts => {
+                    tracing::error!(delivery = %due.id, webhook = %due.webhook, attempt, "{noun} delivery given up: {error}");
                     DeliveryOutcome::Failed {
                         attempts: attempt,
                         error: format!(
@@ -187,8 +253,8 @@ impl Worker {
                     }
                 }
                 Err(error) => {
-                    let wait = backoff_ms(&self.settings, &due.id, attempt);
-                    tracing::warn!(delivery = %due.id, webhook = %due.webhook, attempt, retry_in_ms = wait, "alert delivery failed: {error}");
+                    let wait = backoff_ms(&self.retry, &due.id, attempt);
+                    tracing::warn!(delivery = %due.id, webhook = %due.webhook, attempt, retry_in_ms = wait, "{noun} delivery failed: {error}");
                     let next = Timestamp::now()
                         + jiff::SignedDuration::from_millis(
                             i64::try_from(wait).unwrap_or(i64::MAX / 2),
@@ -201,16 +267,16 @@ impl Worker {
                 }
             },
         };
-        let recorded = self.queue.finish_delivery(&due.id, outcome);
+        let recorded = self.queue.finish(&due.id, outcome);
         if let Err(e) = recorded {
-            tracing::error!(delivery = %due.id, "alert delivery: cannot record the outcome: {e}");
+            tracing::error!(delivery = %due.id, "{noun} delivery: cannot record the outcome: {e}");
         }
     }
 
     /// POSTs the delivery; `Err` says why it did not count as delivered.
-    fn post(&self, webhook: &Webhook, due: &Due) -> Result<(), String> {
-        let out = channel::render(webhook, &due.alert, &due.id, Timestamp::now())
-            .map_err(|e| e.to_string())?;
+    fn post(&self, webhook: &Webhook, due: &Due<Q::Item>) -> std::result::Result<(), String> {
+        let out =
+            Q::render(webhook, &due.item, &due.id, Timestamp::now()).map_err(|e| e.to_string())?;
         let hide_url = |message: String| hide_url(message, &out, webhook);
         let mut request = self.agent.post(&out.url);
         for (name, value) in &out.headers {
@@ -243,7 +309,7 @@ fn hide_url(message: String, out: &Outgoing, webhook: &Webhook) -> String {
 /// failure, capped at `max_backoff_ms`, then ±20 % jitter. The jitter is a hash of the delivery
 /// id and attempt: deterministic (no RNG to seed) yet different across deliveries, so those
 /// that failed together do not all retry in the same instant.
-pub(crate) fn backoff_ms(settings: &AlertSettings, delivery_id: &str, attempts: u32) -> u64 {
+pub(crate) fn backoff_ms(settings: &Retry, delivery_id: &str, attempts: u32) -> u64 {
     let doublings = attempts.saturating_sub(1).min(63);
     let base = settings
         .first_backoff_ms
@@ -264,7 +330,7 @@ mod tests {
 
     #[test]
     fn backoff_doubles_to_the_cap_within_jitter() {
-        let s = AlertSettings::default();
+        let s = super::super::AlertSettings::default().retry();
         for (attempt, base) in [
             (1, 1_000),
             (2, 2_000),
@@ -293,6 +359,7 @@ mod tests {
             kind: super::super::settings::WebhookKind::Wecom,
             url: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRETKEY".into(),
             secret: None,
+            ..Webhook::default()
         };
         let out = Outgoing {
             url: webhook.url.clone(),

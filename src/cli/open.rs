@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::Args;
 use tousu::alerts::AlertCenter;
 use tousu::config::Config;
+use tousu::handling::Directory;
 use tousu::index::CaseIndex;
 use tousu::service::Service;
 use tousu::store::{CaseStore, SqliteStore};
@@ -93,6 +94,14 @@ pub fn open(config: &Config, alerting: bool, trends: bool) -> anyhow::Result<Arc
     let tokenizer = engine.pipeline().segmenter().search_tokenizer();
     let index = CaseIndex::open(&config.data_dir.join("index"), tokenizer)?;
     let alerts = if alerting {
+        // A department filter naming no known department would silence that robot for good.
+        let people: Vec<_> = config
+            .api_keys
+            .iter()
+            .map(|k| (k.name.as_str(), k.role, k.departments.as_slice()))
+            .collect();
+        let directory = Directory::new(engine.profile().policy.as_ref(), people);
+        config.alerts.check_departments(directory.departments())?;
         Some(AlertCenter::open(
             Arc::clone(&store),
             config.alerts.clone(),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use tousu::events::EventHub;
 use tousu::http::{AppState, KeyRing};
 
 use super::open::{ServiceArgs, init_logs, open};
@@ -32,6 +33,9 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
         config.bind.set_ip([127, 0, 0, 1].into());
     }
     let service = open(&config, true, true)?;
+    // Case events follow the store beside the service; stopped before it, below.
+    let events = EventHub::open(service.store_handle(), config.events.clone())
+        .context("starting the case events")?;
     let state = AppState::new(
         Arc::clone(&service),
         KeyRing::new(&config.api_keys),
@@ -65,7 +69,10 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
     runtime.shutdown_timeout(std::time::Duration::from_secs(
         config.limits.shutdown_grace_secs,
     ));
-    // The last index commit happens as the service is dropped (if nothing else holds it).
+    // The dispatcher finishes its pass and the worker its request in flight, so the cursor
+    // and the outcomes are recorded; then the last index commit happens as the service is
+    // dropped (if nothing else holds it).
+    drop(events);
     drop(service);
     tracing::info!("stopped");
     Ok(())

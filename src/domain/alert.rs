@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// One hot-topic alert: something an analyst should look at now.
 ///
 /// Detection builds it and hands it to the alert center, which assigns `id`, stores it and
-/// delivers it to every configured webhook.
+/// delivers it to every configured webhook whose filters it passes (department, grade, rule).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     /// Assigned by `raise` (`AL` + creation time in Unix milliseconds + `-` + a sequence, e.g.
@@ -14,7 +14,7 @@ pub struct Alert {
     #[serde(default)]
     pub id: String,
     /// The rule that fired, as named in the config (`topic_surge`, `category_spike`,
-    /// `group_complaint`, `safety_case`).
+    /// `group_complaint`, `safety_case`, `sla_due_soon`, `sla_breached`).
     pub rule: String,
     /// What the alert is about (`topic:T123`, `case:TS20261122-000001`): one alert per key until
     /// its `fingerprint` changes.
@@ -29,11 +29,25 @@ pub struct Alert {
     pub summary: String,
     /// `一般`, `严重` or `重大`.
     pub severity: String,
+    /// The department of the one case the alert is about (routing sends it to that
+    /// department's webhooks); `None` for alerts about many cases (topics, category spikes,
+    /// group complaints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
     /// When detection raised it.
     pub created_at: Timestamp,
     /// The structured detail (topic, counts, ...), sent as is in the generic JSON webhook.
+    /// An alert about one case names it in `case` (and a deadline alert its deadline's step in
+    /// `deadline`).
     #[serde(default)]
     pub data: serde_json::Value,
+}
+
+impl Alert {
+    /// The case the alert is about (`data.case`), if it is about one.
+    pub fn case_id(&self) -> Option<&str> {
+        self.data.get("case").and_then(serde_json::Value::as_str)
+    }
 }
 
 /// Where one delivery stands.

@@ -3,6 +3,7 @@
 
 mod alert;
 mod case;
+mod event;
 mod facts;
 mod grade;
 mod handling;
@@ -19,6 +20,7 @@ pub use self::case::{
     ActionRequest, AuditEvent, Case, CaseId, CasePatch, Correction, Corrections, Intake, Links,
     TriageRecord,
 };
+pub use self::event::{CaseEvent, EventType};
 pub use self::facts::{CaseFacts, DeadlineFact};
 pub use self::grade::Grade;
 pub use self::handling::{Channel, Remedy};

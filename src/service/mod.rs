@@ -150,4 +150,9 @@ impl Service {
     pub fn store(&self) -> &dyn CaseStore {
         &*self.store
     }
+
+    /// The store, shared: for what follows it beside the service (the case events).
+    pub fn store_handle(&self) -> Arc<dyn CaseStore> {
+        Arc::clone(&self.store)
+    }
 }

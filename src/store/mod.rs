@@ -1,5 +1,5 @@
-//! The system of record: cases, their audit trail, idempotency records, import checkpoints and
-//! the alert queue.
+//! The system of record: cases, their audit trail, idempotency records, import checkpoints, the
+//! alert queue and the case-event queue.
 //!
 //! The store only persists. It decides nothing about complaints (no grade is raised in here:
 //! the service decides and hands the store ordinary updates) and speaks no wire format (an
@@ -52,16 +52,31 @@
 //!
 //! **Idempotency.** Records are per caller: the same key from two callers is two records.
 //!
-//! **Alert queue.** An alert and one pending delivery per webhook are written together; a key
-//! whose last alert has the same fingerprint is not written again.
+//! **Alert queue.** An alert and one pending delivery per webhook named with it are written
+//! together; a key whose last alert has the same fingerprint is not written again.
+//!
+//! **The audit trail and the alert history as feeds.** [`CaseStore::audit_since`] and
+//! [`CaseStore::alerts_since`] hand out entries in `seq` order, and, like the change feed, never
+//! seq N+1 before N: a reader that remembers the last seq it saw misses nothing.
+//! [`CaseStore::case_as_of`] reads a case as it was right after one of its audit events.
+//!
+//! **Case-event queue.** Events, their pending deliveries and the dispatcher's [`EventCursor`]
+//! are written in one transaction, so an entry of the feeds becomes its events exactly once. A
+//! delivery is handed out as due only when no earlier event of the same case is still pending
+//! to the same webhook: a receiver gets a case's events in order.
 
 pub mod conformance;
+mod outbox;
 mod sqlite;
 
 use std::sync::Arc;
 
 use jiff::Timestamp;
 
+pub use self::outbox::{
+    AlertEntry, AuditEntry, DeliveryOutcome, DueDelivery, DueEvent, EventCursor, HISTORY_MAX,
+    NewAlert, NewEvent,
+};
 pub use self::sqlite::SqliteStore;
 use crate::domain::{Alert, AlertRecord, AuditEvent, Case, CaseFacts, CaseId};
 use crate::error::Result;
@@ -201,50 +216,6 @@ pub struct FingerprintRow {
     pub fingerprint: Vec<u8>,
 }
 
-/// A pending alert delivery whose time has come.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DueDelivery {
-    /// The delivery's id (`{alert id}.{n}`).
-    pub id: String,
-    /// The webhook's name.
-    pub webhook: String,
-    /// Attempts made so far.
-    pub attempts: u32,
-    /// What to deliver.
-    pub alert: Alert,
-}
-
-/// How a delivery attempt ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum DeliveryOutcome {
-    /// The webhook accepted it on attempt `attempts`.
-    Delivered {
-        /// Attempts made, this one included.
-        attempts: u32,
-        /// When.
-        at: Timestamp,
-    },
-    /// It failed; try again at `next_at`.
-    Retry {
-        /// Attempts made.
-        attempts: u32,
-        /// When to try again.
-        next_at: Timestamp,
-        /// Why it failed.
-        error: String,
-    },
-    /// Given up.
-    Failed {
-        /// Attempts made.
-        attempts: u32,
-        /// Why.
-        error: String,
-    },
-}
-
-/// Most alerts one history read returns.
-pub const HISTORY_MAX: usize = 1000;
-
 /// What the service needs from a system of record. See the module docs for the contract.
 pub trait CaseStore: Send + Sync + 'static {
     // Cases.
@@ -339,9 +310,10 @@ pub trait CaseStore: Send + Sync + 'static {
     // The alert queue.
 
     /// Records alerts (assigning each its `id`, `AL` + milliseconds + `-` + a sequence) with
-    /// one pending delivery per webhook, due now, in one transaction. An alert whose key's last
-    /// alert has the same fingerprint is left out. Returns the alerts recorded, in order.
-    fn insert_alerts(&self, alerts: Vec<Alert>, webhooks: &[String]) -> Result<Vec<Alert>>;
+    /// one pending delivery per webhook named with it, due now, in one transaction. An alert
+    /// whose key's last alert has the same fingerprint is left out. Returns the alerts
+    /// recorded, in order.
+    fn insert_alerts(&self, alerts: Vec<NewAlert>) -> Result<Vec<Alert>>;
 
     /// Up to `limit` pending deliveries due at `now`, earliest due first.
     fn due_deliveries(&self, now: Timestamp, limit: usize) -> Result<Vec<DueDelivery>>;
@@ -363,6 +335,48 @@ pub trait CaseStore: Send + Sync + 'static {
 
     /// Deliveries neither delivered nor given up. Cheap: no query.
     fn pending_deliveries(&self) -> usize;
+
+    // The feeds the case-event dispatcher reads.
+
+    /// Audit events with `seq` above `after_seq`, in `seq` order, at most `limit`.
+    fn audit_since(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>>;
+
+    /// The case (light) as it was right after its audit event `audit_seq`: the current case
+    /// with the changes of its later audit events undone, read in one snapshot. `None` for an
+    /// unknown case.
+    fn case_as_of(&self, id: &CaseId, audit_seq: u64) -> Result<Option<Case>>;
+
+    /// Alerts with `seq` above `after_seq`, in `seq` order, at most `limit`.
+    fn alerts_since(&self, after_seq: u64, limit: usize) -> Result<Vec<AlertEntry>>;
+
+    // The case-event queue.
+
+    /// Where the dispatcher stands. On a store that has no cursor yet, the current ends of
+    /// both feeds, recorded: the history of a store is not sent as news.
+    fn event_cursor(&self) -> Result<EventCursor>;
+
+    /// Records events with one pending delivery per webhook named with each, due now, and moves
+    /// the cursor to `cursor` (never back), in one transaction. An event whose id is already
+    /// queued is left out.
+    fn queue_events(&self, events: Vec<NewEvent>, cursor: EventCursor) -> Result<()>;
+
+    /// Up to `limit` pending event deliveries due at `now`, earliest due first, each the
+    /// earliest still pending of its case to its webhook.
+    fn due_events(&self, now: Timestamp, limit: usize) -> Result<Vec<DueEvent>>;
+
+    /// When the earliest delivery [`CaseStore::due_events`] would hand out is due.
+    fn next_event_at(&self) -> Result<Option<Timestamp>>;
+
+    /// Records how an attempt at pending event delivery `id` ended (one no longer pending is
+    /// left as it is).
+    fn finish_event(&self, id: &str, outcome: DeliveryOutcome) -> Result<()>;
+
+    /// Fails every pending event delivery to a webhook not in `configured`, saying why;
+    /// returns how many.
+    fn fail_unconfigured_events(&self, configured: &[String]) -> Result<usize>;
+
+    /// Event deliveries neither delivered nor given up (a count query).
+    fn pending_events(&self) -> Result<usize>;
 }
 
 /// Calls `f` with every case of `store` in creation order, `page` light cases at a time.

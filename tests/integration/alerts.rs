@@ -11,6 +11,7 @@ use tousu::alerts::{
     Alert, AlertCenter, AlertSettings, DELIVERY_HEADER, DeliveryStatus, SIGNATURE_HEADER,
     TIMESTAMP_HEADER, Webhook, WebhookKind, verify_signature,
 };
+use tousu::domain::Grade;
 
 use crate::receiver::{OK_BODY, Receiver, wait_until};
 
@@ -24,6 +25,7 @@ fn json_hook(name: &str, url: &str) -> Webhook {
         kind: WebhookKind::Json,
         url: url.into(),
         secret: Some(SECRET.into()),
+        ..Webhook::default()
     }
 }
 
@@ -46,6 +48,7 @@ fn alert(key: &str, fingerprint: &str) -> Alert {
         title: "热点话题：魅力之城小区 噪音扰民（7 天 23 件，增长 5.2 倍）".into(),
         summary: "- 关键词：噪音、夜间施工\n- 样例：TS20261122-000001、TS20261122-000007".into(),
         severity: "严重".into(),
+        department: None,
         created_at: Timestamp::now(),
         data: json!({"topic": "T123", "count": 23, "growth": 5.2}),
     }
@@ -372,6 +375,7 @@ fn chat_robot_refusal_with_200_is_retried() {
             kind: WebhookKind::Dingtalk,
             url: format!("{}?access_token=t", receiver.url()),
             secret: Some("SECtest".into()),
+            ..Webhook::default()
         }]),
     );
     center.raise(alert("topic:T1", "a")).unwrap();
@@ -449,4 +453,114 @@ fn https_webhooks_speak_tls() {
     // rustls' verdict on a plain-HTTP answer to its ClientHello.
     assert!(error.contains("corrupt message"), "{error}");
     assert_eq!(receiver.accepted(), 0);
+}
+
+/// A case alert of `department` and `severity` (`None`: an alert about no one case).
+fn routed(key: &str, severity: &str, department: Option<&str>) -> Alert {
+    Alert {
+        rule: if department.is_some() {
+            "safety_case".into()
+        } else {
+            "topic_surge".into()
+        },
+        severity: severity.into(),
+        department: department.map(str::to_string),
+        ..alert(key, "1")
+    }
+}
+
+#[test]
+fn a_department_robot_gets_its_cases_and_the_supervisors_channel_gets_major_ones() {
+    let robot = Receiver::start();
+    let supervisors = Receiver::start();
+    let dir = tempfile::tempdir().unwrap();
+    let center = open(
+        dir.path(),
+        settings(vec![
+            Webhook {
+                departments: vec!["网络运维中心".into()],
+                ..json_hook("network", &robot.url())
+            },
+            Webhook {
+                grades: vec![Grade::Major],
+                ..json_hook("supervisors", &supervisors.url())
+            },
+        ]),
+    );
+
+    let ours = center
+        .raise(routed(
+            "case:TS20261122-000001",
+            "严重",
+            Some("网络运维中心"),
+        ))
+        .unwrap()
+        .unwrap();
+    let ours_major = center
+        .raise(routed(
+            "case:TS20261122-000002",
+            "重大",
+            Some("网络运维中心"),
+        ))
+        .unwrap()
+        .unwrap();
+    let theirs = center
+        .raise(routed("case:TS20261122-000003", "重大", Some("计费中心")))
+        .unwrap()
+        .unwrap();
+    let theirs_minor = center
+        .raise(routed("case:TS20261122-000004", "一般", Some("计费中心")))
+        .unwrap()
+        .unwrap();
+    let topic = center
+        .raise(routed("topic:T1", "重大", None))
+        .unwrap()
+        .unwrap();
+    // Every delivery there is has been made once nothing is pending: a non-matching webhook has
+    // no delivery at all, so these counts are final.
+    assert!(wait_until(DELIVERY_DEADLINE, || center.pending() == 0));
+    let ids = |r: &Receiver| -> Vec<String> {
+        let mut ids: Vec<String> = r.received().iter().map(|x| x.alert().id).collect();
+        ids.sort();
+        ids
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    assert_eq!(
+        ids(&robot),
+        sorted(vec![ours.id.clone(), ours_major.id.clone()]),
+        "the department's robot gets its own cases only"
+    );
+    assert_eq!(
+        ids(&supervisors),
+        sorted(vec![
+            ours_major.id.clone(),
+            theirs.id.clone(),
+            topic.id.clone()
+        ]),
+        "the supervisors' channel gets 重大 only"
+    );
+    assert!(robot.received().iter().all(|r| r.status == 200));
+    let history = center.history(None, 10).unwrap();
+    let webhooks = |id: &str| -> Vec<String> {
+        history
+            .iter()
+            .find(|r| r.alert.id == id)
+            .unwrap()
+            .deliveries
+            .iter()
+            .map(|d| d.webhook.clone())
+            .collect()
+    };
+    assert_eq!(webhooks(&ours_major.id), ["network", "supervisors"]);
+    assert!(
+        webhooks(&theirs_minor.id).is_empty(),
+        "an alert no webhook takes is kept in the history, delivered nowhere"
+    );
+    assert_eq!(
+        robot.received()[0].alert().department.as_deref(),
+        Some("网络运维中心")
+    );
 }

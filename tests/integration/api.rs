@@ -35,11 +35,11 @@ const VALUE_ADDED: &str = "账单里有不认识的增值业务，莫名其妙�
 pub(crate) const SIGNAL: &str = "小区手机信号很差，打电话经常掉线";
 const COUNTER: &str = "营业厅工作人员态度很差，办理业务很慢，排队等了很久";
 
-/// An app over its own temporary store and index.
+/// An app over its own temporary store and index (or one in a directory the test keeps).
 pub(crate) struct TestApp {
     pub(crate) app: Router,
     pub(crate) service: Arc<Service>,
-    _dir: TempDir,
+    _dir: Option<TempDir>,
 }
 
 /// One key per role: `crm` (intake), `ana` (analyst), `root` (admin), `wang` (a handler of
@@ -62,6 +62,18 @@ pub(crate) fn keys() -> Vec<ApiKey> {
 
 pub(crate) fn build(keys: Vec<ApiKey>, limits: Limits) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
+    let mut t = build_in(dir.path(), keys, limits);
+    t._dir = Some(dir);
+    t
+}
+
+/// The usual app over the store and index in `dir`, which outlives it: dropped and built
+/// again on the same `dir`, it is the service restarted.
+pub(crate) fn app_in(dir: &std::path::Path) -> TestApp {
+    build_in(dir, keys(), Limits::default())
+}
+
+fn build_in(dir: &std::path::Path, keys: Vec<ApiKey>, limits: Limits) -> TestApp {
     let settings = tousu::service::ServiceSettings {
         limits: limits.intake(),
         // Cases can be sent to the keys' handlers and supervisors, as `tousu serve` does.
@@ -71,12 +83,12 @@ pub(crate) fn build(keys: Vec<ApiKey>, limits: Limits) -> TestApp {
             .collect(),
         ..Default::default()
     };
-    let service = Arc::new(fixture_service_with(dir.path(), settings, None));
+    let service = Arc::new(fixture_service_with(dir, settings, None));
     let state = AppState::new(service.clone(), KeyRing::new(&keys), limits);
     TestApp {
         app: tousu::http::router(state),
         service,
-        _dir: dir,
+        _dir: None,
     }
 }
 

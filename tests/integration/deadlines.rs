@@ -34,6 +34,10 @@ fn service(dir: &Path, receiver: &Receiver) -> Arc<Service> {
                 kind: WebhookKind::Json,
                 url: receiver.url(),
                 secret: Some(SECRET.into()),
+                departments: Vec::new(),
+                grades: Vec::new(),
+                // Only the deadline rules: the desk's channel.
+                rules: vec!["sla_due_soon".into(), "sla_breached".into()],
             }],
             first_backoff_ms: 50,
             ..Default::default()

@@ -12,6 +12,7 @@ mod cli;
 mod datasets;
 mod deadlines;
 mod durability;
+mod events;
 mod faults;
 mod handling;
 mod hardening;

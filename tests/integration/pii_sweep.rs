@@ -7,7 +7,8 @@
 //! create, of batch items and of a triage, a PATCH's resolution, assignee and department, and a
 //! line of `tousu import` (its handling fields and a source field too; and two bad lines). Then
 //! every output (answers, replays, search with snippets and facets, similar cases, suggestions,
-//! trends, topics, alerts, metrics, the import report, the three exports, the logs of the server
+//! trends, topics, alerts, the case events sent to a webhook, metrics, the import report, the
+//! three exports, the logs of the server
 //! at debug level and of each command) and
 //! every storage place (each text and blob cell of each SQLite table, the database and WAL
 //! files' bytes, each term of each indexed field and fast-field dictionary of each index
@@ -23,6 +24,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tousu::domain::PiiKind::{self, BankCard, Email, IdCard, Mobile};
 
+use crate::receiver::{Receiver, wait_until};
 use crate::support::checksums::{id_check_digit, luhn_check_digit, luhn_valid};
 use crate::support::fixture_args;
 use crate::support::http::{Reply, enc};
@@ -748,6 +750,17 @@ fn planted_pii_appears_nowhere_but_original_text() {
     ];
     let import_file = dir.path().join("history.jsonl");
     std::fs::write(&import_file, import_lines.join("\n") + "\n").unwrap();
+    // Case events go to a receiver: what it gets is one more output.
+    let receiver = Receiver::start();
+    let config = dir.path().join("tousu.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[events.webhooks]]\nname = \"crm\"\nurl = \"{}\"\nsecret = \"whsec_sweep\"\n",
+            receiver.url()
+        ),
+    )
+    .unwrap();
 
     let mut sweep = Sweep::new(p);
     let imported = cli(&data, &["import", import_file.to_str().unwrap()]);
@@ -769,6 +782,7 @@ fn planted_pii_appears_nowhere_but_original_text() {
                 "crm:intake:{CRM_KEY},web:intake:{WEB_KEY},ana:analyst:{ANALYST_KEY},\
                  lead:supervisor:{LEAD_KEY}:*,root:admin:{ROOT_KEY}"
             )),
+            config: Some(config),
             ..Default::default()
         },
     );
@@ -975,6 +989,30 @@ fn planted_pii_appears_nowhere_but_original_text() {
         alerts.to_string().contains("safety_case"),
         "A's 漏电/起火 raised a safety alert: {alerts}"
     );
+
+    // The case events of A's and B1's steps, once the last of each has arrived.
+    let steps_of = |case: &str| -> Vec<String> {
+        receiver
+            .received()
+            .iter()
+            .filter_map(|r| serde_json::from_slice::<Value>(&r.body).ok())
+            .filter(|e| e["case_id"] == case)
+            .map(|e| e["step"].as_str().unwrap_or("create").to_string())
+            .collect()
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            steps_of(&ids["A"]).iter().filter(|s| *s == "reply").count() == 2
+                && steps_of(&ids["B1"]).iter().any(|s| s == "suspend")
+        }),
+        "case events of A and B1: {:?} {:?}",
+        steps_of(&ids["A"]),
+        steps_of(&ids["B1"])
+    );
+    for r in receiver.received() {
+        sweep.check("a case event's webhook body", &r.body);
+        sweep.check("a case event's webhook URI", &r.uri);
+    }
 
     // The files as the running server left them: the WAL still holds the recent pages (each
     // case's earlier versions among them) before the checkpoint at shutdown.

@@ -45,6 +45,7 @@ fn hook(receiver: &Receiver) -> Webhook {
         kind: WebhookKind::Json,
         url: receiver.url(),
         secret: Some(SECRET.into()),
+        ..Webhook::default()
     }
 }
 
@@ -151,6 +152,11 @@ fn a_safety_case_reaches_the_webhook_signed_and_only_once() {
     assert_eq!(alert.severity, first.grade.label());
     assert_eq!(alert.data["case"], first.id.as_str());
     assert_eq!(alert.data["reason"], "safety");
+    assert!(first.department.is_some(), "intake routed the case");
+    assert_eq!(
+        alert.department, first.department,
+        "a case's alert carries its department, for routing"
+    );
     assert!(alert.title.contains(first.id.as_str()), "{}", alert.title);
     assert!(alert.id.starts_with("AL"), "{}", alert.id);
 

@@ -76,6 +76,7 @@ impl Watch {
                     excerpt(&c.text, 200)
                 ),
                 severity: severity.clone(),
+                department: c.department.clone(),
                 created_at: Timestamp::now(),
                 data: serde_json::json!({"case": c.id, "reason": reason.code(), "category": c.category}),
             });
@@ -106,6 +107,8 @@ impl Watch {
                     excerpt(&c.text, 200)
                 ),
                 severity: Grade::Major.label().into(),
+                // About many cases: the supervisors' channel, not one department's robot.
+                department: None,
                 created_at: Timestamp::now(),
                 data: serde_json::json!({"group_id": group, "case": c.id, "cases_seen": members}),
             });
@@ -177,6 +180,7 @@ impl Watch {
                 burst.p_value
             ),
             severity: Grade::Serious.label().into(),
+            department: None,
             created_at: Timestamp::now(),
             data: serde_json::to_value(&spike).unwrap_or_default(),
         })
@@ -218,6 +222,7 @@ pub fn topic_alert(hot: &HotTopic) -> Alert {
             samples.join("、")
         ),
         severity: severity.label().into(),
+        department: None,
         created_at: Timestamp::now(),
         data: serde_json::to_value(hot).unwrap_or_default(),
     }

@@ -94,6 +94,7 @@ fn alert(c: &Crossing<'_>, now: Timestamp) -> Alert {
             f.assignee.as_deref().unwrap_or("未指定"),
         ),
         severity: f.grade.label().to_string(),
+        department: f.department.clone(),
         created_at: now,
         data: serde_json::json!({
             "case": f.id,

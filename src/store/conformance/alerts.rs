@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::Make;
 use crate::domain::{Alert, DeliveryStatus};
-use crate::store::DeliveryOutcome;
+use crate::store::{DeliveryOutcome, NewAlert};
 
 pub(super) fn alert(key: &str, fingerprint: &str) -> Alert {
     Alert {
@@ -18,23 +18,33 @@ pub(super) fn alert(key: &str, fingerprint: &str) -> Alert {
         title: "安全隐患".into(),
         summary: "燃气泄漏".into(),
         severity: "重大".into(),
+        department: None,
         created_at: Timestamp::now(),
         data: json!({"case": key}),
+    }
+}
+
+/// `alert` to these webhooks.
+pub(super) fn routed(alert: Alert, webhooks: &[&str]) -> NewAlert {
+    NewAlert {
+        alert,
+        webhooks: webhooks.iter().map(|w| w.to_string()).collect(),
     }
 }
 
 /// Alerts with their deliveries; repeats of a key's state dropped; outcomes recorded.
 pub(super) fn alert_queue(make: Make<'_>, dir: &Path) {
     let store = make(dir);
-    let hooks = vec!["wecom".to_string(), "ops".to_string()];
+    let hooks = ["wecom", "ops"];
+    let both = |key: &str, fingerprint: &str| routed(alert(key, fingerprint), &hooks);
     let stored = store
-        .insert_alerts(vec![alert("case:1", "a"), alert("case:2", "a")], &hooks)
+        .insert_alerts(vec![both("case:1", "a"), both("case:2", "a")])
         .unwrap();
     assert_eq!(stored.len(), 2);
     assert!(stored[0].id.starts_with("AL") && stored[0].id != stored[1].id);
     assert_eq!(store.pending_deliveries(), 4);
     let repeat = store
-        .insert_alerts(vec![alert("case:1", "a"), alert("case:1", "b")], &hooks)
+        .insert_alerts(vec![both("case:1", "a"), both("case:1", "b")])
         .unwrap();
     assert_eq!(repeat.len(), 1, "the same fingerprint again is not news");
     assert_eq!(repeat[0].fingerprint, "b");
@@ -128,5 +138,35 @@ pub(super) fn alert_queue(make: Make<'_>, dir: &Path) {
             .unwrap()
             .contains("no longer in the configuration")
     );
-    assert!(store.insert_alerts(Vec::new(), &hooks).unwrap().is_empty());
+    assert!(store.insert_alerts(Vec::new()).unwrap().is_empty());
+
+    // Each alert goes to its own webhooks only; an alert for none is still recorded.
+    let only_ops = store
+        .insert_alerts(vec![
+            routed(alert("case:3", "a"), &["ops"]),
+            routed(alert("case:4", "a"), &[]),
+        ])
+        .unwrap();
+    assert_eq!(only_ops.len(), 2);
+    assert_eq!(store.pending_deliveries(), 2);
+    let history = store.alert_history(None, 2).unwrap();
+    let deliveries = |id: &str| -> Vec<String> {
+        history
+            .iter()
+            .find(|r| r.alert.id == id)
+            .unwrap()
+            .deliveries
+            .iter()
+            .map(|d| d.webhook.clone())
+            .collect()
+    };
+    assert_eq!(deliveries(&only_ops[0].id), ["ops"]);
+    assert!(deliveries(&only_ops[1].id).is_empty());
+    let entries = store.alerts_since(0, 100).unwrap();
+    assert_eq!(entries.len(), 5, "every alert recorded, in order");
+    assert!(entries.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(entries[4].alert.id, only_ops[1].id);
+    let after = store.alerts_since(entries[2].seq, 1).unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].seq, entries[3].seq);
 }

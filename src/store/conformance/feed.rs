@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::{Make, alerts::alert, new_case, one, update};
+use super::alerts::{alert, routed};
+use super::{Make, new_case, one, update};
 use crate::domain::CaseId;
 use crate::store::CaseStore;
 
@@ -144,7 +145,7 @@ pub(super) fn durability(make: Make<'_>, dir: &Path) {
         let store = make(dir);
         let a = one(&*store, new_case("宽带断网三天", "2026-11-21T10:00:00Z"));
         store
-            .insert_alerts(vec![alert("case:1", "f")], &["ops".into()])
+            .insert_alerts(vec![routed(alert("case:1", "f"), &["ops"])])
             .unwrap();
         (a, store.contact_salt().to_string())
     };

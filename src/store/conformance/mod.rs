@@ -6,6 +6,7 @@
 //! it as the name of a scratch schema or database. Each check panics with what broke.
 
 mod alerts;
+mod events;
 mod facts;
 mod feed;
 mod writes;
@@ -16,6 +17,7 @@ use jiff::Timestamp;
 use serde_json::Map;
 
 use self::alerts::alert_queue;
+use self::events::event_queue;
 use self::facts::facts_follow_writes;
 use self::feed::{change_feed_order, durability, lookups};
 use self::writes::{batches, bulk_load, idempotency, linked_writes, numbering, reads, updates};
@@ -79,7 +81,7 @@ type Check = fn(Make<'_>, &Path);
 
 /// Runs every check of the contract on stores made by `make`.
 pub fn run(make: impl Fn(&Path) -> Box<dyn CaseStore>) {
-    let checks: [(&str, Check); 12] = [
+    let checks: [(&str, Check); 13] = [
         ("numbering", numbering),
         ("reads", reads),
         ("batches", batches),
@@ -90,6 +92,7 @@ pub fn run(make: impl Fn(&Path) -> Box<dyn CaseStore>) {
         ("lookups", lookups),
         ("durability", durability),
         ("alert queue", alert_queue),
+        ("event queue", event_queue),
         ("bulk load", bulk_load),
         ("facts follow writes", facts_follow_writes),
     ];

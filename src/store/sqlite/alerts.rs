@@ -12,12 +12,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::rows::{millis, store_err};
 use crate::domain::{Alert, AlertRecord, DeliveryRecord, DeliveryStatus};
 use crate::error::{Error, Result};
-use crate::store::{DeliveryOutcome, DueDelivery, HISTORY_MAX};
+use crate::store::{AlertEntry, DeliveryOutcome, DueDelivery, HISTORY_MAX, NewAlert};
 
 /// A write to the alert tables, run by the writer in its transaction.
 pub(super) enum AlertWrite {
-    /// Record alerts with a delivery per webhook.
-    Insert(Vec<Alert>, Vec<String>),
+    /// Record alerts with a delivery per webhook named with each.
+    Insert(Vec<NewAlert>),
     /// How one delivery attempt ended.
     Finish(String, DeliveryOutcome),
     /// Fail the pending deliveries to webhooks not in the list.
@@ -36,16 +36,16 @@ pub(super) struct AlertWritten {
 
 pub(super) fn write(conn: &Connection, w: AlertWrite) -> Result<AlertWritten> {
     match w {
-        AlertWrite::Insert(alerts, webhooks) => {
-            let stored = insert(conn, alerts, &webhooks)?;
+        AlertWrite::Insert(alerts) => {
+            let (stored, deliveries) = insert(conn, alerts)?;
             Ok(AlertWritten {
-                pending_delta: (stored.len() * webhooks.len()) as isize,
+                pending_delta: deliveries as isize,
                 alerts: stored,
                 changed: 0,
             })
         }
         AlertWrite::Finish(id, outcome) => {
-            let changed = finish(conn, &id, &outcome)?;
+            let changed = finish(conn, "deliveries", &id, &outcome)?;
             let done = !matches!(outcome, DeliveryOutcome::Retry { .. });
             Ok(AlertWritten {
                 alerts: Vec::new(),
@@ -54,7 +54,7 @@ pub(super) fn write(conn: &Connection, w: AlertWrite) -> Result<AlertWritten> {
             })
         }
         AlertWrite::FailUnconfigured(configured) => {
-            let changed = fail_unconfigured(conn, &configured)?;
+            let changed = fail_unconfigured(conn, "deliveries", &configured)?;
             Ok(AlertWritten {
                 alerts: Vec::new(),
                 changed,
@@ -64,10 +64,16 @@ pub(super) fn write(conn: &Connection, w: AlertWrite) -> Result<AlertWritten> {
     }
 }
 
-fn insert(conn: &Connection, alerts: Vec<Alert>, webhooks: &[String]) -> Result<Vec<Alert>> {
+/// Records the alerts not already recorded; returns them and how many deliveries were queued.
+fn insert(conn: &Connection, alerts: Vec<NewAlert>) -> Result<(Vec<Alert>, usize)> {
     let now = Timestamp::now().as_millisecond();
     let mut stored = Vec::with_capacity(alerts.len());
-    for mut alert in alerts {
+    let mut deliveries = 0;
+    for NewAlert {
+        mut alert,
+        webhooks,
+    } in alerts
+    {
         // Cached statements: under a burst of cases the follower raises many alerts.
         let last: Option<String> = conn
             .prepare_cached(
@@ -117,40 +123,79 @@ fn insert(conn: &Connection, alerts: Vec<Alert>, webhooks: &[String]) -> Result<
             })
             .map_err(store_err)?;
         }
+        deliveries += webhooks.len();
         stored.push(alert);
     }
-    Ok(stored)
+    Ok((stored, deliveries))
 }
 
-fn finish(conn: &Connection, id: &str, outcome: &DeliveryOutcome) -> Result<usize> {
+/// Alerts with `seq` above `after`, in order, at most `limit`.
+pub(super) fn since(conn: &Connection, after: u64, limit: usize) -> Result<Vec<AlertEntry>> {
+    let rows: Vec<(i64, String)> = conn
+        .prepare_cached("SELECT seq, doc FROM alerts WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+        .and_then(|mut st| {
+            st.query_map(params![after as i64, limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect()
+        })
+        .map_err(store_err)?;
+    rows.into_iter()
+        .map(|(seq, doc)| {
+            Ok(AlertEntry {
+                seq: seq as u64,
+                alert: parse_alert(&doc)?,
+            })
+        })
+        .collect()
+}
+
+/// Records an attempt's outcome in `table` (`deliveries` or `event_deliveries`: the same
+/// columns); a delivery no longer pending is left as it is.
+pub(super) fn finish(
+    conn: &Connection,
+    table: &str,
+    id: &str,
+    outcome: &DeliveryOutcome,
+) -> Result<usize> {
     let r = match outcome {
-        DeliveryOutcome::Delivered { attempts, at } => conn.execute(
-            "UPDATE deliveries SET status = 'delivered', attempts = ?2, delivered_at = ?3,
-                 last_error = NULL
-             WHERE id = ?1 AND status = 'pending'",
-            params![id, attempts, at.as_millisecond()],
-        ),
+        DeliveryOutcome::Delivered { attempts, at } => conn
+            .prepare_cached(&format!(
+                "UPDATE {table} SET status = 'delivered', attempts = ?2, delivered_at = ?3,
+                     last_error = NULL
+                 WHERE id = ?1 AND status = 'pending'"
+            ))
+            .and_then(|mut st| st.execute(params![id, attempts, at.as_millisecond()])),
         DeliveryOutcome::Retry {
             attempts,
             next_at,
             error,
-        } => conn.execute(
-            "UPDATE deliveries SET attempts = ?2, next_at = ?3, last_error = ?4
-             WHERE id = ?1 AND status = 'pending'",
-            params![id, attempts, next_at.as_millisecond(), error],
-        ),
-        DeliveryOutcome::Failed { attempts, error } => conn.execute(
-            "UPDATE deliveries SET status = 'failed', attempts = ?2, last_error = ?3
-             WHERE id = ?1 AND status = 'pending'",
-            params![id, attempts, error],
-        ),
+        } => conn
+            .prepare_cached(&format!(
+                "UPDATE {table} SET attempts = ?2, next_at = ?3, last_error = ?4
+                 WHERE id = ?1 AND status = 'pending'"
+            ))
+            .and_then(|mut st| st.execute(params![id, attempts, next_at.as_millisecond(), error])),
+        DeliveryOutcome::Failed { attempts, error } => conn
+            .prepare_cached(&format!(
+                "UPDATE {table} SET status = 'failed', attempts = ?2, last_error = ?3
+                 WHERE id = ?1 AND status = 'pending'"
+            ))
+            .and_then(|mut st| st.execute(params![id, attempts, error])),
     };
     r.map_err(store_err)
 }
 
-fn fail_unconfigured(conn: &Connection, configured: &[String]) -> Result<usize> {
+/// Fails the pending deliveries of `table` to webhooks not in `configured`.
+pub(super) fn fail_unconfigured(
+    conn: &Connection,
+    table: &str,
+    configured: &[String],
+) -> Result<usize> {
     let webhooks: Vec<String> = conn
-        .prepare("SELECT DISTINCT webhook FROM deliveries WHERE status = 'pending'")
+        .prepare(&format!(
+            "SELECT DISTINCT webhook FROM {table} WHERE status = 'pending'"
+        ))
         .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
         .map_err(store_err)?;
     let mut failed = 0;
@@ -158,8 +203,10 @@ fn fail_unconfigured(conn: &Connection, configured: &[String]) -> Result<usize> 
         let error = format!("webhook {webhook:?} is no longer in the configuration; not delivered");
         failed += conn
             .execute(
-                "UPDATE deliveries SET status = 'failed', last_error = ?2
-                 WHERE webhook = ?1 AND status = 'pending'",
+                &format!(
+                    "UPDATE {table} SET status = 'failed', last_error = ?2
+                     WHERE webhook = ?1 AND status = 'pending'"
+                ),
                 params![webhook, error],
             )
             .map_err(store_err)?;

@@ -4,6 +4,7 @@
 mod alerts;
 mod checkpointer;
 mod commands;
+mod events;
 mod light;
 mod rows;
 mod schema;
@@ -22,13 +23,14 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use self::alerts::AlertWrite;
 use self::checkpointer::Checkpointer;
+use self::events::EventWrite;
 use self::light::{LightCache, lock};
 use self::rows::{audit_row, fingerprint_row, from_json, load, load_light, store_err};
 use self::schema::{READER_PRAGMAS, configure, migrate};
 use self::writer::{Command, Writer};
 use super::{
-    CaseStore, DeliveryOutcome, DueDelivery, FingerprintRow, ImportCheckpoint, NewCase,
-    StoredAnswer, Update, Updated,
+    AlertEntry, AuditEntry, CaseStore, DeliveryOutcome, DueDelivery, DueEvent, EventCursor,
+    FingerprintRow, ImportCheckpoint, NewAlert, NewCase, NewEvent, StoredAnswer, Update, Updated,
 };
 use crate::domain::{Alert, AlertRecord, AuditEvent, Case, CaseFacts, CaseId};
 use crate::error::{Error, Result};
@@ -138,6 +140,10 @@ impl SqliteStore {
 
     fn alert_write(&self, w: AlertWrite) -> Result<alerts::AlertWritten> {
         self.writer.call(|reply| Command::Alerts(w, reply))
+    }
+
+    fn event_write(&self, w: EventWrite) -> Result<events::EventWritten> {
+        self.writer.call(|reply| Command::Events(w, reply))
     }
 }
 
@@ -416,13 +422,11 @@ impl CaseStore for SqliteStore {
         self.writer.queue_depth()
     }
 
-    fn insert_alerts(&self, alerts: Vec<Alert>, webhooks: &[String]) -> Result<Vec<Alert>> {
+    fn insert_alerts(&self, alerts: Vec<NewAlert>) -> Result<Vec<Alert>> {
         if alerts.is_empty() {
-            return Ok(alerts);
+            return Ok(Vec::new());
         }
-        Ok(self
-            .alert_write(AlertWrite::Insert(alerts, webhooks.to_vec()))?
-            .alerts)
+        Ok(self.alert_write(AlertWrite::Insert(alerts))?.alerts)
     }
 
     fn due_deliveries(&self, now: Timestamp, limit: usize) -> Result<Vec<DueDelivery>> {
@@ -454,6 +458,50 @@ impl CaseStore for SqliteStore {
 
     fn write_failure(&self) -> Option<String> {
         lock(&self.failure).clone()
+    }
+
+    fn audit_since(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>> {
+        self.read(|c| events::audit_since(c, after_seq, limit))
+    }
+
+    fn case_as_of(&self, id: &CaseId, audit_seq: u64) -> Result<Option<Case>> {
+        self.read(|c| events::case_as_of(c, id, audit_seq))
+    }
+
+    fn alerts_since(&self, after_seq: u64, limit: usize) -> Result<Vec<AlertEntry>> {
+        self.read(|c| alerts::since(c, after_seq, limit))
+    }
+
+    fn event_cursor(&self) -> Result<EventCursor> {
+        Ok(self.event_write(EventWrite::Cursor)?.cursor)
+    }
+
+    fn queue_events(&self, events: Vec<NewEvent>, cursor: EventCursor) -> Result<()> {
+        self.event_write(EventWrite::Queue(events, cursor))
+            .map(drop)
+    }
+
+    fn due_events(&self, now: Timestamp, limit: usize) -> Result<Vec<DueEvent>> {
+        self.read(|c| events::due(c, now, limit))
+    }
+
+    fn next_event_at(&self) -> Result<Option<Timestamp>> {
+        self.read(events::next_due_at)
+    }
+
+    fn finish_event(&self, id: &str, outcome: DeliveryOutcome) -> Result<()> {
+        self.event_write(EventWrite::Finish(id.to_string(), outcome))
+            .map(drop)
+    }
+
+    fn fail_unconfigured_events(&self, configured: &[String]) -> Result<usize> {
+        Ok(self
+            .event_write(EventWrite::FailUnconfigured(configured.to_vec()))?
+            .changed)
+    }
+
+    fn pending_events(&self) -> Result<usize> {
+        self.read(events::pending)
     }
 }
 

@@ -160,6 +160,33 @@ fn migrations() -> Migrations<'static> {
         );",
         super::rows::fill_facts,
     ));
+    // Case events out: the events the dispatcher made from the audit trail and the alert
+    // history, and their deliveries, delivered in order per case and webhook.
+    all.push(M::up(
+        "CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,               -- queue order
+        id TEXT NOT NULL UNIQUE,               -- the event's id, in its body
+        case_id TEXT NOT NULL,
+        type TEXT NOT NULL,                    -- case.created, case.assigned, ...
+        at INTEGER NOT NULL,                   -- Unix milliseconds
+        doc TEXT NOT NULL                      -- the CaseEvent as JSON
+    );
+    CREATE TABLE event_deliveries (
+        id TEXT PRIMARY KEY,                   -- `{event id}.{n}`, sent as X-Tousu-Delivery
+        event_seq INTEGER NOT NULL REFERENCES events(seq),
+        case_id TEXT NOT NULL,
+        webhook TEXT NOT NULL,                 -- the webhook's name in [events]
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL,              -- Unix milliseconds
+        last_error TEXT,
+        delivered_at INTEGER                   -- Unix milliseconds
+    );
+    CREATE INDEX event_deliveries_due ON event_deliveries(next_at) WHERE status = 'pending';
+    CREATE INDEX event_deliveries_order ON event_deliveries(webhook, case_id, event_seq)
+        WHERE status = 'pending';
+    CREATE INDEX event_deliveries_event ON event_deliveries(event_seq);",
+    ));
     Migrations::new(all)
 }
 

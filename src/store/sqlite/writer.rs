@@ -14,6 +14,7 @@ use rusqlite::Connection;
 
 use super::alerts::{self, AlertWrite, AlertWritten};
 use super::commands::{apply, in_savepoint, insert_all, save_checkpoint};
+use super::events::{self, EventWrite, EventWritten};
 use super::light::{LightCache, lock};
 use super::rows::store_err;
 use crate::domain::{Case, CaseId};
@@ -39,6 +40,7 @@ pub(super) enum Command {
     ),
     Update(Update, Reply<Updated>),
     Alerts(AlertWrite, Reply<AlertWritten>),
+    Events(EventWrite, Reply<EventWritten>),
     /// Bulk loading on or off ([`crate::store::CaseStore::bulk_load`]).
     Bulk(bool, Reply<()>),
 }
@@ -121,6 +123,7 @@ enum Pending {
     Inserted(Reply<Vec<Result<Case>>>, Result<Vec<Result<Case>>>),
     Updated(Reply<Updated>, Box<Result<Updated>>),
     Alerts(Reply<AlertWritten>, Result<AlertWritten>),
+    Events(Reply<EventWritten>, Result<EventWritten>),
 }
 
 impl Pending {
@@ -133,6 +136,7 @@ impl Pending {
             Command::Insert(_, _, reply) => Pending::Inserted(reply, not_run()),
             Command::Update(_, reply) => Pending::Updated(reply, Box::new(not_run())),
             Command::Alerts(_, reply) => Pending::Alerts(reply, not_run()),
+            Command::Events(_, reply) => Pending::Events(reply, not_run()),
             Command::Bulk(..) => unreachable!("run() keeps bulk switches out of groups"),
         }
     }
@@ -141,12 +145,14 @@ impl Pending {
     fn error(&self) -> Option<Error> {
         let again = |e: &Error| like(e, e.to_string());
         match self {
-            Pending::Inserted(_, Err(e)) | Pending::Alerts(_, Err(e)) => Some(again(e)),
+            Pending::Inserted(_, Err(e))
+            | Pending::Alerts(_, Err(e))
+            | Pending::Events(_, Err(e)) => Some(again(e)),
             Pending::Inserted(_, Ok(items)) => {
                 items.iter().find_map(|r| r.as_ref().err()).map(again)
             }
             Pending::Updated(_, r) => r.as_ref().as_ref().err().map(again),
-            Pending::Alerts(_, Ok(_)) => None,
+            Pending::Alerts(_, Ok(_)) | Pending::Events(_, Ok(_)) => None,
         }
     }
 
@@ -157,6 +163,7 @@ impl Pending {
             Pending::Inserted(reply, _) => drop(reply.send(Err(err()))),
             Pending::Updated(reply, _) => drop(reply.send(Err(err()))),
             Pending::Alerts(reply, _) => drop(reply.send(Err(err()))),
+            Pending::Events(reply, _) => drop(reply.send(Err(err()))),
         }
     }
 
@@ -166,6 +173,7 @@ impl Pending {
             Pending::Inserted(reply, r) => drop(reply.send(r)),
             Pending::Updated(reply, r) => drop(reply.send(*r)),
             Pending::Alerts(reply, r) => drop(reply.send(r)),
+            Pending::Events(reply, r) => drop(reply.send(r)),
         }
     }
 }
@@ -286,6 +294,9 @@ impl State {
                         alert_delta += w.pending_delta;
                     }
                     Pending::Alerts(reply, r)
+                }
+                Command::Events(write, reply) => {
+                    Pending::Events(reply, in_savepoint(tx, || events::write(tx, write)))
                 }
                 Command::Bulk(..) => unreachable!("run() keeps bulk switches out of groups"),
             };

@@ -34,6 +34,8 @@ pub struct Options {
     pub log_level: Option<&'static str>,
     /// `TOUSU_API_KEYS`; without keys when `None` (open, which it allows on loopback).
     pub api_keys: Option<String>,
+    /// A configuration file (`--config`); none when `None`.
+    pub config: Option<PathBuf>,
 }
 
 /// `tousu serve` running on the fixture model; killed (SIGKILL) and reaped when dropped, so
@@ -52,8 +54,8 @@ impl Server {
     }
 
     /// Starts it on the store and index in `data`, with its log (stderr) written to `log` and
-    /// its stdout next to it (`log` with the extension `out`), `TOUSU_CONFIG` unset and no
-    /// backtraces; waits until `/readyz` answers 200. Panics, with the log, if it exits first
+    /// its stdout next to it (`log` with the extension `out`), `TOUSU_CONFIG` unset (the
+    /// options' file, if any, given as `--config`) and no backtraces; waits until `/readyz` answers 200. Panics, with the log, if it exits first
     /// or is not ready within a minute.
     pub fn start_with(data: &Path, log: &Path, options: Options) -> Server {
         let port = options.port.unwrap_or_else(free_port);
@@ -70,6 +72,9 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(file(&log.with_extension("out")))
             .stderr(file(log));
+        if let Some(config) = &options.config {
+            command.arg("--config").arg(config);
+        }
         match &options.api_keys {
             Some(keys) => command.env("TOUSU_API_KEYS", keys),
             None => command.env_remove("TOUSU_API_KEYS"),
