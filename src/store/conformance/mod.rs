@@ -5,6 +5,7 @@
 //! how durability is checked). A backend that keeps nothing in `dir` (a database server) uses
 //! it as the name of a scratch schema or database. Each check panics with what broke.
 
+mod access;
 mod alerts;
 mod feed;
 mod writes;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use serde_json::Map;
 
+use self::access::{audit_search, reveals};
 use self::alerts::alert_queue;
 use self::feed::{change_feed_order, durability, lookups};
 use self::writes::{batches, bulk_load, idempotency, linked_writes, numbering, reads, updates};
@@ -61,6 +63,7 @@ pub fn new_case(text: &str, received_at: &str) -> NewCase {
     NewCase {
         case: sample_case(text, received_at),
         original_text: format!("原文：{text}"),
+        contact: None,
         fingerprint: text.as_bytes().to_vec(),
         actor: "test".into(),
         idempotency: None,
@@ -77,7 +80,7 @@ type Check = fn(Make<'_>, &Path);
 
 /// Runs every check of the contract on stores made by `make`.
 pub fn run(make: impl Fn(&Path) -> Box<dyn CaseStore>) {
-    let checks: [(&str, Check); 11] = [
+    let checks: [(&str, Check); 13] = [
         ("numbering", numbering),
         ("reads", reads),
         ("batches", batches),
@@ -89,6 +92,8 @@ pub fn run(make: impl Fn(&Path) -> Box<dyn CaseStore>) {
         ("durability", durability),
         ("alert queue", alert_queue),
         ("bulk load", bulk_load),
+        ("reveals", reveals),
+        ("audit search", audit_search),
     ];
     for (name, check) in checks {
         let dir = Scratch::new(name);
