@@ -47,6 +47,9 @@ enum Command {
     /// Feed timestamped complaints through intake in time order (as fast as possible or
     /// scaled), then print the hot topics of every week: a detector judged on history.
     Replay(cli::trends::ReplayArgs),
+    /// Search the audit trail across cases by actor, action, case and time (JSON lines,
+    /// newest first).
+    Audit(cli::audit::AuditArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -63,5 +66,6 @@ fn main() -> anyhow::Result<()> {
         Command::EvalSuggestions(a) => cli::eval_suggestions::run(a),
         Command::Trends(a) => cli::trends::trends(a),
         Command::Replay(a) => cli::trends::replay(a),
+        Command::Audit(a) => cli::audit::run(a),
     }
 }

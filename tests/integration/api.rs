@@ -195,6 +195,11 @@ impl TestApp {
         self.service.store().count().unwrap()
     }
 
+    /// The data directory (the store is `tousu.db` in it).
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub(crate) fn sync(&self) {
         self.service.views().sync().unwrap();
     }
@@ -1962,7 +1967,7 @@ async fn with_no_keys_configured_everything_is_open() {
 
 /// Every (method, path) `tousu::http::router` serves, as the OpenAPI document writes it
 /// (axum's `{id}` is OpenAPI's `{id}`). Keep in step with `router()` in `src/http/mod.rs`.
-const ROUTES: [(&str, &str); 21] = [
+const ROUTES: [(&str, &str); 23] = [
     ("POST", "/v1/triage"),
     ("POST", "/v1/cases"),
     ("POST", "/v1/cases/batch"),
@@ -1970,6 +1975,8 @@ const ROUTES: [(&str, &str); 21] = [
     ("PATCH", "/v1/cases/{id}"),
     ("GET", "/v1/cases/{id}/similar"),
     ("GET", "/v1/cases/{id}/audit"),
+    ("POST", "/v1/cases/{id}/contact"),
+    ("GET", "/v1/audit"),
     ("GET", "/v1/search"),
     ("GET", "/v1/trends"),
     ("GET", "/v1/trends/rising"),

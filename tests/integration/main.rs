@@ -17,6 +17,7 @@ mod openapi;
 mod pii_sweep;
 mod properties;
 mod receiver;
+mod reveal;
 mod support;
 mod training;
 mod watch;
