@@ -353,3 +353,60 @@ async fn the_audit_search_is_for_admins_and_says_which_parameter_is_wrong() {
     let (seqs, _) = page(&t, "limit=100000").await;
     assert_eq!(seqs.len(), 2);
 }
+
+#[test]
+fn tousu_audit_prints_the_events_asked_for_as_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let service = crate::support::fixture_service(dir.path(), None);
+        for (who, text) in [
+            ("crm", BROADBAND),
+            ("web", "话费被多扣了二十元，要求退还"),
+            ("crm", "小区手机信号很差，打电话经常掉线"),
+        ] {
+            let intake = tousu::domain::Intake {
+                text: text.into(),
+                ..Default::default()
+            };
+            service.intake().create(&intake, who, None).unwrap();
+        }
+    }
+    let lines = |args: &[&str]| -> Vec<Value> {
+        let out = crate::support::tousu_on(dir.path(), args);
+        assert!(out.status.success(), "{}", crate::support::stderr(&out));
+        crate::support::stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let crm = lines(&["audit", "--actor", "crm", "--action", "create"]);
+    assert_eq!(crm.len(), 2, "{crm:?}");
+    assert!(
+        crm.iter()
+            .all(|e| e["actor"] == "crm" && e["action"] == "create")
+    );
+    assert!(
+        crm[0]["seq"].as_u64() > crm[1]["seq"].as_u64(),
+        "newest first"
+    );
+    assert!(crm[0].get("after").is_none() && crm[0]["fields"].is_array());
+    let newest = lines(&["audit", "--limit", "1", "--full"]);
+    assert_eq!(newest.len(), 1);
+    assert_eq!(newest[0]["after"]["status"], "triaged", "{newest:?}");
+    assert!(lines(&["audit", "--from", "2099-01-01 00:00:00"]).is_empty());
+
+    let out = crate::support::tousu_on(dir.path(), &["audit", "--from", "yesterday"]);
+    assert!(!out.status.success());
+    assert!(
+        crate::support::stderr(&out).contains("--from"),
+        "{}",
+        crate::support::stderr(&out)
+    );
+    let out = crate::support::tousu_on(dir.path(), &["audit", "--action", "Create"]);
+    assert!(!out.status.success());
+    assert!(
+        crate::support::stderr(&out).contains("`action`"),
+        "{}",
+        crate::support::stderr(&out)
+    );
+}
