@@ -330,10 +330,6 @@ async fn the_audit_search_is_for_admins_and_says_which_parameter_is_wrong() {
     for (query, name) in [
         ("from=yesterday", "from"),
         ("to=2026-13-01T00:00:00Z", "to"),
-        (
-            "from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z",
-            "`from`",
-        ),
         ("action=Reveal%20Contact", "`action`"),
         ("actor=", "`actor`"),
         ("case_id=42", "`case_id`"),
@@ -349,9 +345,12 @@ async fn the_audit_search_is_for_admins_and_says_which_parameter_is_wrong() {
             .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
         assert!(m.contains(name), "{query}: {m}");
     }
-    // A count above the largest page is taken as the largest page.
+    // A count above the largest page is taken as the largest page; a window that ends before
+    // it starts is empty.
     let (seqs, _) = page(&t, "limit=100000").await;
     assert_eq!(seqs.len(), 2);
+    let (seqs, _) = page(&t, "from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z").await;
+    assert!(seqs.is_empty());
 }
 
 #[test]
