@@ -53,6 +53,9 @@ enum Command {
     /// The daily report (日报) of a Beijing day: arrivals, each department's day, what was open
     /// and overdue at its end, the day's cases; JSON or an .xlsx workbook.
     Report(cli::report::ReportArgs),
+    /// Search the audit trail across cases by actor, action, case and time (JSON lines,
+    /// newest first).
+    Audit(cli::audit::AuditArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -71,5 +74,6 @@ fn main() -> anyhow::Result<()> {
         Command::Replay(a) => cli::trends::replay(a),
         Command::Kpis(a) => cli::kpis::run(a),
         Command::Report(a) => cli::report::run(a),
+        Command::Audit(a) => cli::audit::run(a),
     }
 }

@@ -75,8 +75,10 @@ pub struct Intake {
     /// Where it came in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<Channel>,
-    /// The complainant's phone, id number or e-mail. Never stored: only its salted hash, for
-    /// repeat detection. When absent, the first phone or id number in the text is used.
+    /// The complainant's phone, id number or e-mail. Kept only in the store's column for it,
+    /// for the audited reveal to call back (never in the case, the index, logs or exports);
+    /// its salted hash finds repeats. When absent, the first phone or id number in the text is
+    /// hashed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<String>,
     /// When the problem happened.
@@ -391,12 +393,16 @@ pub struct AuditEvent {
     /// Who (an API key's name, `import`, or `system` for automatic links).
     pub actor: String,
     /// What: `create`, `update`, `correct` (a category or grade correction), `link` (joined
-    /// a group complaint).
+    /// a group complaint), a step of the process (`assign`, `reply`, …), `note`, `contact`;
+    /// or a read that changed nothing: `reveal_contact` (the complainant's contact shown).
     pub action: String,
-    /// The changed fields before, as JSON (null on create).
+    /// The changed fields before, as JSON (null on create and on a read).
     pub before: Value,
-    /// The changed fields after.
+    /// The changed fields after (`{}` on a read).
     pub after: Value,
+    /// Why, for a read (the reason given, masked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[cfg(test)]

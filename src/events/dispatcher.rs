@@ -188,6 +188,7 @@ mod tests {
                 at: Timestamp::from_millisecond(ms).unwrap(),
                 actor: "a".into(),
                 action: "note".into(),
+                note: None,
                 before: Value::Null,
                 after: Value::Null,
             },

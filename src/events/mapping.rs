@@ -119,6 +119,7 @@ mod tests {
                 at: Timestamp::from_millisecond(1_763_800_000_123).unwrap(),
                 actor: actor.into(),
                 action: action.into(),
+                note: None,
                 before,
                 after,
             },

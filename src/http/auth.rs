@@ -23,6 +23,9 @@ pub enum Permission {
     /// Take the steps of the process, record notes and call-backs (which steps, the
     /// profile's process says).
     Handle,
+    /// Read a complainant's contact to call back (an audited reveal): handlers and supervisors
+    /// only, never the other roles.
+    Reveal,
     /// Trends, topics, alerts, corrections: the analysts' work.
     Analyse,
     /// Keys, re-indexing.
@@ -41,6 +44,7 @@ impl Permission {
                 role,
                 Role::Intake | Role::Handler | Role::Supervisor | Role::Admin
             ),
+            Permission::Reveal => matches!(role, Role::Handler | Role::Supervisor),
             Permission::Analyse => {
                 matches!(role, Role::Analyst | Role::Supervisor | Role::Admin)
             }
@@ -52,7 +56,7 @@ impl Permission {
         match self {
             Permission::Intake => "intake",
             Permission::Read => "handler, supervisor or analyst",
-            Permission::Handle => "handler or supervisor",
+            Permission::Handle | Permission::Reveal => "handler or supervisor",
             Permission::Analyse => "analyst or supervisor",
             Permission::Administer => "admin",
         }

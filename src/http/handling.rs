@@ -1,8 +1,11 @@
-//! `/v1/cases/{id}/actions`, `…/notes`, `…/contacts` and `/v1/directory`: the steps of the
-//! handling process, the record kept between them, and where cases may be sent.
+//! `/v1/cases/{id}/actions`, `…/notes`, `…/contacts`, `…/contact` and `/v1/directory`: the
+//! steps of the handling process, the record kept between them, the audited reveal of the
+//! complainant's contact, and where cases may be sent.
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::auth::{Caller, Permission};
@@ -83,6 +86,40 @@ pub async fn contact(
     })
     .await?;
     Ok(Json(case))
+}
+
+/// Why a contact is read.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevealBody {
+    // Optional here so that a missing reason is refused as a blank one is, naming the field.
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /v1/cases/{id}/contact`: the complainant's contact, to call back. Handlers and
+/// supervisors of the case's department only; recorded in the case's audit trail (who, when,
+/// why) before anything is shown, and never cached on the way.
+pub async fn reveal(
+    State(state): State<AppState>,
+    caller: Caller,
+    CaseNumber(id): CaseNumber,
+    Body(body): Body<RevealBody>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Reveal)?;
+    let s = state.clone();
+    let reason = body.reason.unwrap_or_default();
+    let revealed = blocking(move || {
+        Ok(s.service
+            .handling()
+            .reveal_contact(&CaseId(id), &reason, &caller.actor())?)
+    })
+    .await?;
+    Ok((
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Json(revealed),
+    )
+        .into_response())
 }
 
 /// Where cases may be sent.

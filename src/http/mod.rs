@@ -2,6 +2,7 @@
 //! page. The only module that knows about HTTP; it drives the
 //! [`Service`](crate::service::Service).
 
+mod audit;
 mod auth;
 mod cases;
 mod error;
@@ -101,6 +102,8 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/actions", post(handling::act))
         .route("/cases/{id}/notes", post(handling::note))
         .route("/cases/{id}/contacts", post(handling::contact))
+        .route("/cases/{id}/contact", post(handling::reveal))
+        .route("/audit", get(audit::search))
         .route("/directory", get(handling::directory))
         .route("/queues/{queue}", get(work::queue))
         .route("/kpis", get(work::kpis))

@@ -13,7 +13,10 @@ mod views;
 use std::sync::Arc;
 
 pub use self::advice::{Advice, Advisor, DepartmentHint, SimilarCase, Suggestion};
-pub use self::handling::{CaseInHand, Handling, QueueRequest};
+pub use self::handling::{
+    AuditEntry, AuditFilter, AuditPage, CaseInHand, DEFAULT_AUDIT_PAGE, Handling, MAX_AUDIT_PAGE,
+    MAX_REASON_CHARS, PiiValue, QueueRequest, REVEAL_CONTACT, Revealed,
+};
 pub use self::intake::{
     Assessment, CaseAnswer, CreateOutcome, Findings, GroupSignal, ImportReport, IntakeDesk,
     IntakeLimits, Signals, intake_of_line,

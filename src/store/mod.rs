@@ -48,7 +48,15 @@
 //! (`get_many`, `by_contact`, `changed_since`, `scan`) return light cases, without it.
 //!
 //! **Audit.** Every write of a case records an [`AuditEvent`] in the same transaction: `create`
-//! with the decisions made at intake, or the closure's action with the fields it changed.
+//! with the decisions made at intake, or the closure's action with the fields it changed. The
+//! audit trail is numbered (`seq`, from 1, never reused) in the order events commit, and an
+//! event's time is never before the time of the event numbered before it: a time window is a
+//! range of numbers ([`CaseStore::audit_search`]).
+//!
+//! **What is kept apart.** The text as received ([`NewCase::original_text`]) and the contact
+//! given at intake ([`NewCase::contact`]) are written once, at insert, beside the case and never
+//! in it: no read returns them but [`CaseStore::reveal`], which records who read them and why
+//! and returns them only once that record has committed.
 //!
 //! **Idempotency.** Records are per caller: the same key from two callers is two records.
 //!
@@ -88,6 +96,9 @@ pub struct NewCase {
     /// The text as received, before normalisation and masking. Kept in its own column for a
     /// later, audited reveal: never indexed, logged or returned by any read here.
     pub original_text: String,
+    /// The complainant's contact as the intake system gave it (phone, id number, e-mail), to
+    /// call back. Kept like `original_text`: only [`CaseStore::reveal`] returns it.
+    pub contact: Option<String>,
     /// The near-duplicate fingerprint of the case's text: opaque bytes kept for the derived
     /// band view ([`CaseStore::fingerprints`]).
     pub fingerprint: Vec<u8>,
@@ -194,6 +205,78 @@ pub struct Updated {
     pub changed: bool,
 }
 
+/// See [`Access::check`].
+pub type CheckFn = Box<dyn FnOnce(&Case) -> Result<()> + Send>;
+
+/// A read of what a case keeps apart from its document, to be recorded in its audit trail.
+pub struct Access {
+    /// The case.
+    pub id: CaseId,
+    /// Who reads (recorded).
+    pub actor: String,
+    /// The audit action (`reveal_contact`).
+    pub action: &'static str,
+    /// Why, as the reader said it (recorded as the event's note; masked by the caller).
+    pub note: String,
+    /// Runs on the case inside the transaction, before anything is written: an error (the
+    /// case is outside the reader's departments by now) records nothing and returns nothing.
+    pub check: CheckFn,
+}
+
+impl std::fmt::Debug for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Access")
+            .field("id", &self.id)
+            .field("actor", &self.actor)
+            .field("action", &self.action)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a case keeps apart from its document: given only by [`CaseStore::reveal`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeptApart {
+    /// The text as received, before normalisation and masking.
+    pub original_text: String,
+    /// The contact the intake system gave, if any.
+    pub contact: Option<String>,
+}
+
+impl std::fmt::Debug for KeptApart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never printed: a debug log of it would be a leak.
+        f.write_str("KeptApart { .. }")
+    }
+}
+
+/// Which audit events to find ([`CaseStore::audit_search`]); every filter given must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Who acted, exactly.
+    pub actor: Option<String>,
+    /// The action, exactly.
+    pub action: Option<String>,
+    /// The case.
+    pub case_id: Option<CaseId>,
+    /// At or after.
+    pub from: Option<Timestamp>,
+    /// Before.
+    pub to: Option<Timestamp>,
+    /// Only events numbered below this (the last `seq` of the page before).
+    pub before: Option<u64>,
+    /// Most events returned.
+    pub limit: usize,
+}
+
+/// An audit event with its number in the trail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRow {
+    /// The event's number: events are numbered from 1 in the order they commit.
+    pub seq: u64,
+    /// The event.
+    pub event: AuditEvent,
+}
+
 /// Where an import stopped: the next line to read of the file with this key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportCheckpoint {
@@ -284,6 +367,19 @@ pub trait CaseStore: Send + Sync + 'static {
 
     /// A case's audit trail, oldest first.
     fn audit(&self, id: &CaseId) -> Result<Vec<AuditEvent>>;
+
+    /// Audit events of every case that match `query`, newest (highest `seq`) first, at most
+    /// `query.limit`. With indexes on actor, action, case and time: a page costs about
+    /// `limit` rows read when one filter is given, whatever the size of the trail.
+    fn audit_search(&self, query: &AuditQuery) -> Result<Vec<AuditRow>>;
+
+    /// Records that `access.actor` read what case `access.id` keeps apart (its text as
+    /// received, the contact given at intake) as an audit event (`access.action`, with
+    /// `access.note`; before null, after `{}`), and returns what was read only once that event
+    /// has committed durably: a read that cannot be recorded shows nothing. The case is not
+    /// changed (no new version). Unknown id: [`crate::Error::NotFound`]; `access.check`'s
+    /// error is returned as it is, with nothing recorded.
+    fn reveal(&self, access: Access) -> Result<KeptApart>;
 
     /// What `caller`'s idempotency `key` was first answered with.
     fn idempotency(&self, caller: &str, key: &str) -> Result<Option<StoredAnswer>>;

@@ -39,6 +39,7 @@ const COUNTER: &str = "营业厅工作人员态度很差，办理业务很慢，
 pub(crate) struct TestApp {
     pub(crate) app: Router,
     pub(crate) service: Arc<Service>,
+    path: std::path::PathBuf,
     _dir: Option<TempDir>,
 }
 
@@ -88,6 +89,7 @@ fn build_in(dir: &std::path::Path, keys: Vec<ApiKey>, limits: Limits) -> TestApp
     TestApp {
         app: tousu::http::router(state),
         service,
+        path: dir.to_path_buf(),
         _dir: None,
     }
 }
@@ -205,6 +207,11 @@ impl TestApp {
 
     pub(crate) fn count(&self) -> u64 {
         self.service.store().count().unwrap()
+    }
+
+    /// The data directory (the store is `tousu.db` in it).
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        &self.path
     }
 
     pub(crate) fn sync(&self) {
@@ -1974,7 +1981,7 @@ async fn with_no_keys_configured_everything_is_open() {
 
 /// Every (method, path) `tousu::http::router` serves, as the OpenAPI document writes it
 /// (axum's `{id}` is OpenAPI's `{id}`). Keep in step with `router()` in `src/http/mod.rs`.
-const ROUTES: [(&str, &str); 21] = [
+const ROUTES: [(&str, &str); 23] = [
     ("POST", "/v1/triage"),
     ("POST", "/v1/cases"),
     ("POST", "/v1/cases/batch"),
@@ -1982,6 +1989,8 @@ const ROUTES: [(&str, &str); 21] = [
     ("PATCH", "/v1/cases/{id}"),
     ("GET", "/v1/cases/{id}/similar"),
     ("GET", "/v1/cases/{id}/audit"),
+    ("POST", "/v1/cases/{id}/contact"),
+    ("GET", "/v1/audit"),
     ("GET", "/v1/search"),
     ("GET", "/v1/trends"),
     ("GET", "/v1/trends/rising"),

@@ -21,6 +21,7 @@ mod pii_sweep;
 mod process;
 mod properties;
 mod receiver;
+mod reveal;
 mod support;
 mod training;
 mod watch;

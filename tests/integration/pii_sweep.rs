@@ -12,9 +12,13 @@
 //! at debug level and of each command) and
 //! every storage place (each text and blob cell of each SQLite table, the database and WAL
 //! files' bytes, each term of each indexed field and fast-field dictionary of each index
-//! segment, each stored document, deleted ones included) is searched for every value. The one
-//! place a value may be is `cases.original_text` of the case whose `text` it was typed in; the
-//! test first checks that it is there, so that a search that finds nothing is known to look.
+//! segment, each stored document, deleted ones included) is searched for every value. The
+//! places a value may be are the columns kept apart for the audited reveal — `cases.original_text`
+//! of the case whose `text` it was typed in, `cases.contact` of the case whose `contact` it was —
+//! and that case's reveal answer (`POST /v1/cases/{id}/contact`); the test first checks that it
+//! is there, so that a search that finds nothing is known to look. The reveals' reasons carry
+//! values too, which the audit trail (per case, searched across cases, and `tousu audit`) must
+//! show masked.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -55,8 +59,12 @@ struct Plant {
     /// The forms that must not appear: as typed, and its plain ASCII digits when that differs
     /// (grouped, full-width or `+86` forms).
     forms: Vec<String>,
-    /// The case whose `text` it was typed in: only that case's `original_text` may hold it.
+    /// The case whose `text` it was typed in: only that case's `original_text` (and its reveal)
+    /// may hold it.
     text_of: Option<&'static str>,
+    /// The case whose `contact` it was: only that case's `contact` column (and its reveal) may
+    /// hold it.
+    contact_of: Option<&'static str>,
 }
 
 #[derive(Default)]
@@ -125,8 +133,16 @@ impl Plants {
             field: field.to_string(),
             forms,
             text_of,
+            contact_of: None,
         });
         typed
+    }
+
+    /// A value of `kind` no other plant has, sent as case `case`'s `contact`.
+    fn contact(&mut self, kind: PiiKind, field: &str, case: &'static str) -> String {
+        let v = self.fresh(kind, field, None);
+        self.all.last_mut().unwrap().contact_of = Some(case);
+        v
     }
 
     /// A value of `kind` no other plant has, planted in `field` as it is.
@@ -249,16 +265,14 @@ impl Sweep {
         }
     }
 
-    /// The plants found in `hay`: (field, form, text_of).
-    fn found(&self, hay: &[u8]) -> Vec<(String, String, Option<&'static str>)> {
+    /// The plants found in `hay`, with the form found.
+    fn found(&self, hay: &[u8]) -> Vec<(&Plant, String)> {
         self.matcher
             .find_iter(hay)
             .map(|m| {
-                let p = self.plants.owner(m.as_bytes());
                 (
-                    p.field.clone(),
+                    self.plants.owner(m.as_bytes()),
                     String::from_utf8_lossy(m.as_bytes()).into_owned(),
-                    p.text_of,
                 )
             })
             .collect()
@@ -269,17 +283,16 @@ impl Sweep {
         self.check_allowing(place, hay.as_ref(), |_| false);
     }
 
-    /// Records every plant in `hay` that `allowed` does not allow (given the case whose text
-    /// the value was typed in) as a leak at `place`.
-    fn check_allowing(
-        &mut self,
-        place: &str,
-        hay: &[u8],
-        allowed: impl Fn(Option<&'static str>) -> bool,
-    ) {
+    /// Records every plant in `hay` that `allowed` does not allow as a leak at `place`.
+    fn check_allowing(&mut self, place: &str, hay: &[u8], allowed: impl Fn(&Plant) -> bool) {
         self.places += 1;
-        for (field, form, text_of) in self.found(hay) {
-            if !allowed(text_of) {
+        let found: Vec<(String, String, bool)> = self
+            .found(hay)
+            .into_iter()
+            .map(|(p, form)| (p.field.clone(), form, allowed(p)))
+            .collect();
+        for (field, form, allowed) in found {
+            if !allowed {
                 let leak = format!("{place}: the value planted in {field} ({form})");
                 if !self.leaks.contains(&leak) {
                     self.leaks.push(leak);
@@ -351,9 +364,9 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Every file under `data` as bytes. The database holds `original_text`, so values typed in a
-/// text may be in its pages and WAL frames (its cells are checked one by one elsewhere);
-/// nothing else may be anywhere.
+/// Every file under `data` as bytes. The database holds `original_text` and `contact`, so values
+/// typed in a text or sent as a contact may be in its pages and WAL frames (its cells are
+/// checked one by one elsewhere); nothing else may be anywhere.
 fn scan_files(sweep: &mut Sweep, data: &Path, when: &str) {
     for f in files_under(data) {
         // A file the server removes while it is listed (a merged segment) is gone: skip it.
@@ -366,7 +379,9 @@ fn scan_files(sweep: &mut Sweep, data: &Path, when: &str) {
             .to_string_lossy()
             .starts_with("tousu.db")
         {
-            sweep.check_allowing(&place, &bytes, |text_of| text_of.is_some());
+            sweep.check_allowing(&place, &bytes, |p| {
+                p.text_of.is_some() || p.contact_of.is_some()
+            });
         } else {
             sweep.check(&place, &bytes);
         }
@@ -376,9 +391,12 @@ fn scan_files(sweep: &mut Sweep, data: &Path, when: &str) {
 /// Something stored: where, and its bytes.
 type Item = (String, Vec<u8>);
 
-/// Every text and blob cell of every table, as (place, bytes), except `cases.original_text`;
-/// and `original_text` by case number.
-fn sqlite_cells(db: &Path) -> (Vec<Item>, BTreeMap<String, String>) {
+/// A column kept apart for the audited reveal, by case number.
+type KeptApart = BTreeMap<String, String>;
+
+/// Every text and blob cell of every table, as (place, bytes), except the columns kept apart
+/// for the audited reveal: `cases.original_text` and `cases.contact`, each by case number.
+fn sqlite_cells(db: &Path) -> (Vec<Item>, KeptApart, KeptApart) {
     use rusqlite::types::ValueRef;
     let conn = rusqlite::Connection::open_with_flags(
         db,
@@ -407,6 +425,7 @@ fn sqlite_cells(db: &Path) -> (Vec<Item>, BTreeMap<String, String>) {
     );
     let mut cells = Vec::new();
     let mut originals = BTreeMap::new();
+    let mut contacts = BTreeMap::new();
     for table in tables.iter().map(String::as_str).chain(["sqlite_master"]) {
         let mut st = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
         let names: Vec<String> = st.column_names().iter().map(|s| s.to_string()).collect();
@@ -420,16 +439,21 @@ fn sqlite_cells(db: &Path) -> (Vec<Item>, BTreeMap<String, String>) {
                     ValueRef::Text(b) | ValueRef::Blob(b) => b.to_vec(),
                     ValueRef::Null | ValueRef::Integer(_) | ValueRef::Real(_) => continue,
                 };
-                if table == "cases" && name == "original_text" {
+                if table == "cases" && (name == "original_text" || name == "contact") {
                     let id: String = row.get(id_col.unwrap()).unwrap();
-                    originals.insert(id, String::from_utf8(bytes).unwrap());
+                    let apart = if name == "contact" {
+                        &mut contacts
+                    } else {
+                        &mut originals
+                    };
+                    apart.insert(id, String::from_utf8(bytes).unwrap());
                     continue;
                 }
                 cells.push((format!("SQLite {table}.{name} (row {n})"), bytes));
             }
         }
     }
-    (cells, originals)
+    (cells, originals, contacts)
 }
 
 /// What one index holds, as (place, bytes): every term of every indexed field's dictionary,
@@ -540,7 +564,7 @@ fn planted_pii_appears_nowhere_but_original_text() {
         p.fresh(BankCard, "A.title", None),
         p.fresh(Email, "A.title", None)
     );
-    let a_contact = p.fresh(Mobile, "A.contact", None);
+    let a_contact = p.contact(Mobile, "A.contact", "A");
     let key_phone = p.fresh(Mobile, "A.metadata (a key)", None);
     let mut a_metadata = json!({
         "ticket": TICKET,
@@ -596,13 +620,13 @@ fn planted_pii_appears_nowhere_but_original_text() {
         {
             "text": b1_text,
             "title": format!("话费多扣 {}", p.fresh_as(Mobile, "B1.title", None, |d| grouped(d, &[3, 4, 4], "-"))),
-            "contact": p.fresh(Email, "B1.contact", None),
+            "contact": p.contact(Email, "B1.contact", "B1"),
             "metadata": { "wx": p.fresh(Mobile, "B1.metadata.wx", None), "bank": p.fresh(BankCard, "B1.metadata.bank", None) },
         },
         {
             "text": b2_text,
             "title": format!("态度差 {}", p.fresh(IdCard, "B2.title", None)),
-            "contact": p.fresh(IdCard, "B2.contact", None),
+            "contact": p.contact(IdCard, "B2.contact", "B2"),
             "channel": "web",
             "metadata": { "addr": { "list": [ { "e": p.fresh(Email, "B2.metadata.addr.list[0].e", None) } ] } },
         },
@@ -707,7 +731,7 @@ fn planted_pii_appears_nowhere_but_original_text() {
             p.fresh(Mobile, "C.text", Some("C")),
             p.fresh(IdCard, "C.text", Some("C"))
         ),
-        "contact": p.fresh(Email, "C.contact", None),
+        "contact": p.contact(Email, "C.contact", "C"),
         "metadata": { "m": p.fresh(BankCard, "C.metadata.m", None) },
     });
 
@@ -722,7 +746,7 @@ fn planted_pii_appears_nowhere_but_original_text() {
                 p.fresh(BankCard, "I.text (import)", Some("I"))
             ),
             "title": format!("水费 {}", p.fresh(Email, "I.title (import)", None)),
-            "contact": p.fresh(IdCard, "I.contact (import)", None),
+            "contact": p.contact(IdCard, "I.contact (import)", "I"),
             "received_at": "2025-06-01 10:00:00",
             "status": "replied",
             "remedy": "退款",
@@ -748,6 +772,12 @@ fn planted_pii_appears_nowhere_but_original_text() {
             p.fresh(Mobile, "bad import line: text (a JSON number)", None)
         ),
     ];
+    // The reasons of the audited reveals, one per stored case: kept, masked, in the audit trail.
+    let mut reasons: Vec<(&'static str, String)> = Vec::new();
+    for label in ["A", "B1", "B2", "C", "I"] {
+        let phone = p.fresh(Mobile, &format!("{label}.reveal.reason"), None);
+        reasons.push((label, format!("回访，客户改用{phone}")));
+    }
     let import_file = dir.path().join("history.jsonl");
     std::fs::write(&import_file, import_lines.join("\n") + "\n").unwrap();
     // Case events go to a receiver: what it gets is one more output.
@@ -916,6 +946,53 @@ fn planted_pii_appears_nowhere_but_original_text() {
     let water = search(&format!("q={}", enc("水表"))).json();
     assert_eq!(water["total"], 1, "{water}");
     ids.insert("I", water["hits"][0]["id"].as_str().unwrap().to_string());
+    // The audited reveals, by the supervisor of every department: an answer holds its own
+    // case's contact and the values of its text (checked, so that the search is known to
+    // look), and nothing else.
+    for (label, reason) in &reasons {
+        let label: &'static str = label;
+        let path = format!("/v1/cases/{}/contact", ids[label]);
+        let r = http(
+            &server,
+            "POST",
+            &path,
+            LEAD_KEY,
+            &[],
+            Some(&json!({ "reason": reason })),
+        );
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{}", r.head);
+        let contact = sweep
+            .plants
+            .all
+            .iter()
+            .find(|p| p.contact_of == Some(label))
+            .unwrap();
+        assert_eq!(r.json()["contact"], contact.forms[0].as_str(), "{}", r.body);
+        let in_text = r.json()["in_text"].as_array().unwrap().len();
+        let typed = sweep
+            .plants
+            .all
+            .iter()
+            .filter(|p| p.text_of == Some(label))
+            .count();
+        assert_eq!(
+            in_text, typed,
+            "every value typed in {label}'s text: {}",
+            r.body
+        );
+        sweep.check_allowing(
+            &format!("POST /v1/cases/{label}/contact answer (the reveal)"),
+            r.body.as_bytes(),
+            |p| p.text_of == Some(label) || p.contact_of == Some(label),
+        );
+    }
+    assert!(
+        get(&format!("/v1/cases/{}/audit", ids["A"]))
+            .body
+            .contains("回访，客户改用〔手机号〕"),
+        "the reason is kept, masked"
+    );
     for label in ["A", "B1", "B2", "C", "I"] {
         let id = &ids[label];
         for (path, what) in [
@@ -983,6 +1060,16 @@ fn planted_pii_appears_nowhere_but_original_text() {
         "/metrics",
     ] {
         read(&mut sweep, path, &format!("GET {path}"));
+    }
+    // The audit trail searched across cases, as the admin sees it (the reveals among it).
+    for path in [
+        "/v1/audit?full=true&limit=500",
+        "/v1/audit?action=reveal_contact",
+    ] {
+        let r = http(&server, "GET", path, ROOT_KEY, &[], None);
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        assert!(r.body.contains("reveal_contact"), "{}", r.body);
+        sweep.check(&format!("GET {path} (admin)"), &r.body);
     }
     let alerts = get("/v1/alerts").json();
     assert!(
@@ -1065,6 +1152,15 @@ fn planted_pii_appears_nowhere_but_original_text() {
     );
     sweep.check("tousu export --corrections", &corrections.stdout);
     sweep.check("tousu export --corrections log", &corrections.stderr);
+    let audit = cli(&data, &["audit", "--full", "--limit", "100000"]);
+    let events = String::from_utf8_lossy(&audit.stdout).into_owned();
+    assert_eq!(
+        events.matches("reveal_contact").count(),
+        reasons.len(),
+        "{events}"
+    );
+    sweep.check("tousu audit --full", &audit.stdout);
+    sweep.check("tousu audit log", &audit.stderr);
 
     // --- Storage: the files' bytes (database, WAL, index, anything else) ... ---
     let db = data.join("tousu.db");
@@ -1073,7 +1169,7 @@ fn planted_pii_appears_nowhere_but_original_text() {
     scan_files(&mut sweep, &data, "after shutdown");
 
     // ... every cell of every table ...
-    let (cells, originals) = sqlite_cells(&db);
+    let (cells, originals, contacts) = sqlite_cells(&db);
     assert!(
         cells
             .iter()
@@ -1107,7 +1203,24 @@ fn planted_pii_appears_nowhere_but_original_text() {
         sweep.check_allowing(
             &format!("SQLite cases.original_text of {label}"),
             original.as_bytes(),
-            |text_of| text_of == Some(label),
+            |p| p.text_of == Some(label),
+        );
+    }
+    // The contact column holds each case's contact as sent, and nothing else.
+    assert_eq!(contacts.len(), 5, "{contacts:?}");
+    for (id, contact) in &contacts {
+        let label = label_of[id.as_str()];
+        let sent = sweep
+            .plants
+            .all
+            .iter()
+            .find(|p| p.contact_of == Some(label))
+            .unwrap();
+        assert_eq!(contact, &sent.forms[0], "cases.contact of {label}");
+        sweep.check_allowing(
+            &format!("SQLite cases.contact of {label}"),
+            contact.as_bytes(),
+            |p| p.contact_of == Some(label),
         );
     }
 

@@ -2,12 +2,17 @@
 //! steps of the process (`steps.rs`), recording notes and call-backs, and analysts'
 //! corrections of category and grade (`corrections.rs`: kept, with who and when, as training
 //! data; they re-route and re-time the case). Every free text written here is masked before it
-//! is stored.
+//! is stored. The complainant's contact is shown only by an audited reveal (`reveal.rs`), and
+//! administrators search the audit trail across cases (`audit.rs`).
 
+mod audit;
 mod corrections;
+mod reveal;
 mod steps;
 mod work;
 
+pub use self::audit::{AuditEntry, AuditFilter, AuditPage, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE};
+pub use self::reveal::{MAX_REASON_CHARS, PiiValue, REVEAL_CONTACT, Revealed};
 pub use self::steps::CaseInHand;
 pub use self::work::QueueRequest;
 

@@ -143,6 +143,13 @@ pub(super) fn to_store(
     NewCase {
         case,
         original_text: intake.text.clone(),
+        // As given (trimmed), for the audited reveal; never in the case.
+        contact: intake
+            .contact
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string),
         fingerprint: judged.prepared.fingerprint.to_bytes(),
         actor: actor.to_string(),
         idempotency,

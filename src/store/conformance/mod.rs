@@ -5,6 +5,7 @@
 //! how durability is checked). A backend that keeps nothing in `dir` (a database server) uses
 //! it as the name of a scratch schema or database. Each check panics with what broke.
 
+mod access;
 mod alerts;
 mod events;
 mod facts;
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use serde_json::Map;
 
+use self::access::{audit_search, reveals};
 use self::alerts::alert_queue;
 use self::events::event_queue;
 use self::facts::facts_follow_writes;
@@ -65,6 +67,7 @@ pub fn new_case(text: &str, received_at: &str) -> NewCase {
     NewCase {
         case: sample_case(text, received_at),
         original_text: format!("原文：{text}"),
+        contact: None,
         fingerprint: text.as_bytes().to_vec(),
         actor: "test".into(),
         idempotency: None,
@@ -81,7 +84,7 @@ type Check = fn(Make<'_>, &Path);
 
 /// Runs every check of the contract on stores made by `make`.
 pub fn run(make: impl Fn(&Path) -> Box<dyn CaseStore>) {
-    let checks: [(&str, Check); 13] = [
+    let checks: [(&str, Check); 15] = [
         ("numbering", numbering),
         ("reads", reads),
         ("batches", batches),
@@ -95,6 +98,8 @@ pub fn run(make: impl Fn(&Path) -> Box<dyn CaseStore>) {
         ("event queue", event_queue),
         ("bulk load", bulk_load),
         ("facts follow writes", facts_follow_writes),
+        ("reveals", reveals),
+        ("audit search", audit_search),
     ];
     for (name, check) in checks {
         let dir = Scratch::new(name);

@@ -1,17 +1,17 @@
 //! The writes the writer runs inside its transaction, each in a savepoint: inserting cases
 //! (with their fingerprints, audit events, idempotent answers and linked updates), updating one,
-//! recording an import checkpoint.
+//! recording a read of what a case keeps apart, recording an import checkpoint.
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::rows::{
-    audit, changed_fields, created_summary, insert_case, insert_fingerprint, load_light, save,
-    store_err,
+    Event, audit, changed_fields, created_summary, insert_case, insert_fingerprint, load_light,
+    save, store_err,
 };
 use crate::domain::{Case, CaseId, beijing_day_code};
 use crate::error::{Error, Result};
-use crate::store::{Change, ImportCheckpoint, NewCase, Update, Updated};
+use crate::store::{Access, Change, ImportCheckpoint, KeptApart, NewCase, Update, Updated};
 
 /// Runs `f` in a savepoint: its writes are kept only if it succeeds, so one bad command does
 /// not undo the rest of its group. (Cases it rewrote stay listed for the cache: forgetting one
@@ -64,6 +64,7 @@ fn insert(
     let NewCase {
         mut case,
         original_text,
+        contact,
         fingerprint,
         actor,
         idempotency,
@@ -112,16 +113,19 @@ fn insert(
             case.updated_at,
         ) = (id, seq, version, now, now);
     }
-    insert_case(conn, &mut case, &original_text)?;
+    insert_case(conn, &mut case, &original_text, contact.as_deref())?;
     insert_fingerprint(conn, &case, &fingerprint)?;
     audit(
         conn,
         &case.id,
-        now,
-        &actor,
-        "create",
-        &serde_json::Value::Null,
-        &created_summary(&case),
+        &Event {
+            at: now,
+            actor: &actor,
+            action: "create",
+            before: &serde_json::Value::Null,
+            after: &created_summary(&case),
+            note: None,
+        },
     )?;
     if let Some(idem) = idempotency {
         let answer = guarded("an idempotent answer", || (idem.answer)(&case))?;
@@ -217,10 +221,55 @@ pub(super) fn apply(
     case.updated_at = now;
     save(conn, &mut case)?;
     rewritten.push(case.id.clone());
-    audit(conn, &id, now, &actor, action, &old, &new)?;
+    audit(
+        conn,
+        &id,
+        &Event {
+            at: now,
+            actor: &actor,
+            action,
+            before: &old,
+            after: &new,
+            note: None,
+        },
+    )?;
     Ok(Updated {
         case,
         changed: true,
+    })
+}
+
+/// Records a read of what a case keeps apart (after `access.check` passes on the case as it
+/// is) and reads it; the caller answers only once this has committed.
+pub(super) fn reveal(conn: &Connection, access: Access, now: Timestamp) -> Result<KeptApart> {
+    let Access {
+        id,
+        actor,
+        action,
+        note,
+        check,
+    } = access;
+    let case = load_light(conn, &id)?.ok_or_else(|| Error::NotFound(format!("case {id}")))?;
+    guarded("an access check", || check(&case))??;
+    audit(
+        conn,
+        &id,
+        &Event {
+            at: now,
+            actor: &actor,
+            action,
+            before: &serde_json::Value::Null,
+            after: &serde_json::json!({}),
+            note: Some(&note),
+        },
+    )?;
+    let (original_text, contact) = conn
+        .prepare_cached("SELECT original_text, contact FROM cases WHERE id = ?1")
+        .and_then(|mut st| st.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?))))
+        .map_err(store_err)?;
+    Ok(KeptApart {
+        original_text,
+        contact,
     })
 }
 

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use super::alerts::{fail_unconfigured, finish};
-use super::rows::{audit_row, from_json, millis, store_err};
+use super::rows::{AUDIT_COLUMN_COUNT, AUDIT_COLUMNS, audit_row, from_json, millis, store_err};
 use crate::domain::{Case, CaseEvent, CaseId};
 use crate::error::{Error, Result};
 use crate::store::{AuditEntry, DeliveryOutcome, DueEvent, EventCursor, NewEvent};
@@ -160,15 +160,14 @@ fn queue(conn: &Connection, events: Vec<NewEvent>, to: EventCursor) -> Result<us
 
 /// Audit events with `seq` above `after`, in order, at most `limit`.
 pub(super) fn audit_since(conn: &Connection, after: u64, limit: usize) -> Result<Vec<AuditEntry>> {
-    conn.prepare_cached(
-        "SELECT case_id, at, actor, action, before, after, seq FROM audit
-         WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    )
+    conn.prepare_cached(&format!(
+        "SELECT {AUDIT_COLUMNS}, seq FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+    ))
     .and_then(|mut st| {
         st.query_map(params![after as i64, limit as i64], |r| {
             Ok(AuditEntry {
                 event: audit_row(r)?,
-                seq: r.get::<_, i64>(6)? as u64,
+                seq: r.get::<_, i64>(AUDIT_COLUMN_COUNT)? as u64,
             })
         })?
         .collect()

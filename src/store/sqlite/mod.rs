@@ -2,6 +2,7 @@
 //! `synchronous=FULL`; one writer thread committing in small groups, a pool of readers.
 
 mod alerts;
+mod audit;
 mod checkpointer;
 mod commands;
 mod events;
@@ -25,12 +26,15 @@ use self::alerts::AlertWrite;
 use self::checkpointer::Checkpointer;
 use self::events::EventWrite;
 use self::light::{LightCache, lock};
-use self::rows::{audit_row, fingerprint_row, from_json, load, load_light, store_err};
+use self::rows::{
+    AUDIT_COLUMNS, audit_row, fingerprint_row, from_json, load, load_light, store_err,
+};
 use self::schema::{READER_PRAGMAS, configure, migrate};
 use self::writer::{Command, Writer};
 use super::{
-    AlertEntry, AuditEntry, CaseStore, DeliveryOutcome, DueDelivery, DueEvent, EventCursor,
-    FingerprintRow, ImportCheckpoint, NewAlert, NewCase, NewEvent, StoredAnswer, Update, Updated,
+    Access, AlertEntry, AuditEntry, AuditQuery, AuditRow, CaseStore, DeliveryOutcome, DueDelivery,
+    DueEvent, EventCursor, FingerprintRow, ImportCheckpoint, KeptApart, NewAlert, NewCase,
+    NewEvent, StoredAnswer, Update, Updated,
 };
 use crate::domain::{Alert, AlertRecord, AuditEvent, Case, CaseFacts, CaseId};
 use crate::error::{Error, Result};
@@ -363,13 +367,20 @@ impl CaseStore for SqliteStore {
 
     fn audit(&self, id: &CaseId) -> Result<Vec<AuditEvent>> {
         self.read(|c| {
-            c.prepare_cached(
-                "SELECT case_id, at, actor, action, before, after FROM audit
-                 WHERE case_id = ?1 ORDER BY seq",
-            )
+            c.prepare_cached(&format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit WHERE case_id = ?1 ORDER BY seq"
+            ))
             .and_then(|mut st| st.query_map([id.as_str()], audit_row)?.collect())
             .map_err(store_err)
         })
+    }
+
+    fn audit_search(&self, query: &AuditQuery) -> Result<Vec<AuditRow>> {
+        self.read(|c| audit::search(c, query))
+    }
+
+    fn reveal(&self, access: Access) -> Result<KeptApart> {
+        self.writer.call(|reply| Command::Reveal(access, reply))
     }
 
     fn idempotency(&self, caller: &str, key: &str) -> Result<Option<StoredAnswer>> {

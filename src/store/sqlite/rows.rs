@@ -44,16 +44,23 @@ pub(super) fn load_light(conn: &Connection, id: &CaseId) -> Result<Option<Case>>
     doc.map(|d| from_json(&d)).transpose()
 }
 
-/// Writes a new case's row.
-pub(super) fn insert_case(conn: &Connection, case: &mut Case, original_text: &str) -> Result<()> {
+/// Writes a new case's row, with what it keeps apart: the text as received and the contact
+/// given at intake.
+pub(super) fn insert_case(
+    conn: &Connection,
+    case: &mut Case,
+    original_text: &str,
+    contact: Option<&str>,
+) -> Result<()> {
     let doc = to_json(case);
     let triage = case
         .triage
         .as_ref()
         .map_or(NO_TRIAGE, TriageRecord::as_json);
     conn.prepare_cached(
-        "INSERT INTO cases (seq, id, version, received_at, contact_hash, original_text, doc, triage)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO cases (seq, id, version, received_at, contact_hash, original_text, contact,
+             doc, triage)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )
     .and_then(|mut st| {
         st.execute(params![
@@ -63,6 +70,7 @@ pub(super) fn insert_case(conn: &Connection, case: &mut Case, original_text: &st
             case.received_at.as_millisecond(),
             case.contact_hash,
             original_text,
+            contact,
             doc,
             triage,
         ])
@@ -141,34 +149,45 @@ pub(super) fn fingerprint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Fingerp
     })
 }
 
-/// Records an audit event.
-pub(super) fn audit(
-    conn: &Connection,
-    id: &CaseId,
-    at: Timestamp,
-    actor: &str,
-    action: &str,
-    before: &Value,
-    after: &Value,
-) -> Result<()> {
+/// What an audit event records.
+pub(super) struct Event<'a> {
+    pub at: Timestamp,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub before: &'a Value,
+    pub after: &'a Value,
+    pub note: Option<&'a str>,
+}
+
+/// Records an audit event. Its time is never before the last event's (a clock set back does not
+/// reorder the trail), so that a time window is a range of `seq` (see `audit.rs`).
+pub(super) fn audit(conn: &Connection, id: &CaseId, e: &Event<'_>) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO audit (case_id, at, actor, action, before, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO audit (case_id, at, actor, action, before, after, note)
+         VALUES (?1, MAX(?2, COALESCE((SELECT at FROM audit ORDER BY seq DESC LIMIT 1), ?2)),
+                 ?3, ?4, ?5, ?6, ?7)",
     )
     .and_then(|mut st| {
         st.execute(params![
             id.as_str(),
-            at.as_millisecond(),
-            actor,
-            action,
-            before.to_string(),
-            after.to_string()
+            e.at.as_millisecond(),
+            e.actor,
+            e.action,
+            e.before.to_string(),
+            e.after.to_string(),
+            e.note,
         ])
     })
     .map_err(store_err)?;
     Ok(())
 }
 
-/// An audit event as selected by `case_id, at, actor, action, before, after`.
+/// The columns [`audit_row`] reads, in its order.
+pub(super) const AUDIT_COLUMNS: &str = "case_id, at, actor, action, before, after, note";
+/// How many columns [`AUDIT_COLUMNS`] names (the index of a column selected after them).
+pub(super) const AUDIT_COLUMN_COUNT: usize = 7;
+
+/// An audit event as selected by [`AUDIT_COLUMNS`].
 pub(super) fn audit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEvent> {
     let parse = |s: String| serde_json::from_str(&s).unwrap_or(Value::Null);
     Ok(AuditEvent {
@@ -178,6 +197,7 @@ pub(super) fn audit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEvent>
         action: row.get(3)?,
         before: parse(row.get(4)?),
         after: parse(row.get(5)?),
+        note: row.get(6)?,
     })
 }
 

@@ -13,13 +13,13 @@ use jiff::Timestamp;
 use rusqlite::Connection;
 
 use super::alerts::{self, AlertWrite, AlertWritten};
-use super::commands::{apply, in_savepoint, insert_all, save_checkpoint};
+use super::commands::{apply, in_savepoint, insert_all, reveal, save_checkpoint};
 use super::events::{self, EventWrite, EventWritten};
 use super::light::{LightCache, lock};
 use super::rows::store_err;
 use crate::domain::{Case, CaseId};
 use crate::error::{Error, Result};
-use crate::store::{ImportCheckpoint, NewCase, Update, Updated};
+use crate::store::{Access, ImportCheckpoint, KeptApart, NewCase, Update, Updated};
 
 /// Most commands committed in one transaction.
 const GROUP: usize = 64;
@@ -39,6 +39,8 @@ pub(super) enum Command {
         Reply<Vec<Result<Case>>>,
     ),
     Update(Update, Reply<Updated>),
+    /// A read recorded in the audit trail ([`crate::store::CaseStore::reveal`]).
+    Reveal(Access, Reply<KeptApart>),
     Alerts(AlertWrite, Reply<AlertWritten>),
     Events(EventWrite, Reply<EventWritten>),
     /// Bulk loading on or off ([`crate::store::CaseStore::bulk_load`]).
@@ -122,6 +124,7 @@ struct State {
 enum Pending {
     Inserted(Reply<Vec<Result<Case>>>, Result<Vec<Result<Case>>>),
     Updated(Reply<Updated>, Box<Result<Updated>>),
+    Revealed(Reply<KeptApart>, Result<KeptApart>),
     Alerts(Reply<AlertWritten>, Result<AlertWritten>),
     Events(Reply<EventWritten>, Result<EventWritten>),
 }
@@ -135,6 +138,7 @@ impl Pending {
         match cmd {
             Command::Insert(_, _, reply) => Pending::Inserted(reply, not_run()),
             Command::Update(_, reply) => Pending::Updated(reply, Box::new(not_run())),
+            Command::Reveal(_, reply) => Pending::Revealed(reply, not_run()),
             Command::Alerts(_, reply) => Pending::Alerts(reply, not_run()),
             Command::Events(_, reply) => Pending::Events(reply, not_run()),
             Command::Bulk(..) => unreachable!("run() keeps bulk switches out of groups"),
@@ -147,12 +151,15 @@ impl Pending {
         match self {
             Pending::Inserted(_, Err(e))
             | Pending::Alerts(_, Err(e))
-            | Pending::Events(_, Err(e)) => Some(again(e)),
+            | Pending::Events(_, Err(e))
+            | Pending::Revealed(_, Err(e)) => Some(again(e)),
             Pending::Inserted(_, Ok(items)) => {
                 items.iter().find_map(|r| r.as_ref().err()).map(again)
             }
             Pending::Updated(_, r) => r.as_ref().as_ref().err().map(again),
-            Pending::Alerts(_, Ok(_)) | Pending::Events(_, Ok(_)) => None,
+            Pending::Alerts(_, Ok(_)) | Pending::Events(_, Ok(_)) | Pending::Revealed(_, Ok(_)) => {
+                None
+            }
         }
     }
 
@@ -162,6 +169,7 @@ impl Pending {
         match self {
             Pending::Inserted(reply, _) => drop(reply.send(Err(err()))),
             Pending::Updated(reply, _) => drop(reply.send(Err(err()))),
+            Pending::Revealed(reply, _) => drop(reply.send(Err(err()))),
             Pending::Alerts(reply, _) => drop(reply.send(Err(err()))),
             Pending::Events(reply, _) => drop(reply.send(Err(err()))),
         }
@@ -172,6 +180,8 @@ impl Pending {
         match self {
             Pending::Inserted(reply, r) => drop(reply.send(r)),
             Pending::Updated(reply, r) => drop(reply.send(*r)),
+            // Only now, after the commit: what was read is shown once its record is durable.
+            Pending::Revealed(reply, r) => drop(reply.send(r)),
             Pending::Alerts(reply, r) => drop(reply.send(r)),
             Pending::Events(reply, r) => drop(reply.send(r)),
         }
@@ -287,6 +297,10 @@ impl State {
                         )
                     });
                     Pending::Updated(reply, Box::new(r))
+                }
+                Command::Reveal(access, reply) => {
+                    let r = in_savepoint(tx, || reveal(tx, access, Timestamp::now()));
+                    Pending::Revealed(reply, r)
                 }
                 Command::Alerts(write, reply) => {
                     let r = in_savepoint(tx, || alerts::write(tx, write));
