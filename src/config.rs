@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::alerts::AlertSettings;
 pub use crate::domain::Role;
 use crate::error::{Error, Result};
+use crate::service::tools::MAX_SHEET_ROWS;
 use crate::service::{
-    AlertRules, DuplicateSettings, IntakeLimits, ServiceSettings, SuggestionSettings,
+    AlertRules, DuplicateSettings, ExportLimits, IntakeLimits, ServiceSettings, SuggestionSettings,
 };
 use crate::trends::TopicSettings;
 
@@ -62,6 +63,10 @@ pub struct Limits {
     pub received_at_earliest: jiff::Timestamp,
     /// Seconds requests may still run after SIGTERM before the server stops anyway.
     pub shutdown_grace_secs: u64,
+    /// Most cases one CSV export over the API selects (it is streamed; past it, 422).
+    pub export_rows: u64,
+    /// Most cases one xlsx export selects (it is built in memory; past it, 422).
+    pub export_xlsx_rows: u64,
 }
 
 impl Default for Limits {
@@ -76,6 +81,8 @@ impl Default for Limits {
             received_at_max_future_secs: IntakeLimits::default().max_future.as_secs() as u64,
             received_at_earliest: IntakeLimits::default().earliest,
             shutdown_grace_secs: 10,
+            export_rows: ExportLimits::default().csv_rows,
+            export_xlsx_rows: ExportLimits::default().xlsx_rows,
         }
     }
 }
@@ -90,6 +97,14 @@ impl Limits {
             ),
             earliest: self.received_at_earliest,
             ..IntakeLimits::default()
+        }
+    }
+
+    /// The export limits these imply.
+    pub fn export(&self) -> ExportLimits {
+        ExportLimits {
+            csv_rows: self.export_rows,
+            xlsx_rows: self.export_xlsx_rows,
         }
     }
 }
@@ -229,6 +244,11 @@ impl Config {
             return Err(Error::Invalid(format!(
                 "limits.received_at_max_future_secs is {}: at most {MAX_FUTURE_SECS_LIMIT} (a day) — a complaint is not received in the future",
                 l.received_at_max_future_secs
+            )));
+        }
+        if l.export_rows == 0 || !(1..=MAX_SHEET_ROWS).contains(&l.export_xlsx_rows) {
+            return Err(Error::Invalid(format!(
+                "limits.export_rows must be positive and limits.export_xlsx_rows from 1 to {MAX_SHEET_ROWS} (a sheet's rows)"
             )));
         }
         if l.inference_concurrency == 0 || l.max_batch == 0 || l.request_timeout_secs == 0 {

@@ -5,6 +5,8 @@
 mod auth;
 mod cases;
 mod error;
+mod export;
+mod filters;
 mod gate;
 mod handling;
 mod json;
@@ -102,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/contacts", post(handling::contact))
         .route("/directory", get(handling::directory))
         .route("/search", get(search::search))
+        .route("/export", get(export::export))
         .route("/trends", get(trends::table))
         .route("/trends/rising", get(trends::rising))
         .route("/topics", get(trends::topics))

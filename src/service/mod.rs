@@ -20,7 +20,8 @@ pub use self::intake::{
 };
 pub use self::settings::{DuplicateSettings, SuggestionSettings};
 pub use self::views::{
-    AlertRules, DuplicateView, Readiness, SearchItem, SearchPage, Views, Watch, topic_alert,
+    AlertRules, DuplicateView, ExportLimits, Readiness, SearchItem, SearchPage, Selection, Views,
+    Watch, topic_alert,
 };
 use crate::alerts::AlertCenter;
 use crate::error::Result;
