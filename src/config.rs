@@ -314,4 +314,21 @@ mod tests {
         short.add_keys("a:admin:short").unwrap();
         assert!(short.validate().is_err());
     }
+
+    #[test]
+    fn export_limits_are_positive_and_a_workbook_fits_a_sheet() {
+        let mut c = Config::default();
+        assert_eq!(c.limits.export(), ExportLimits::default());
+        for (rows, xlsx, ok) in [
+            (1, 1, true),
+            (0, 10, false),
+            (10, 0, false),
+            (10, MAX_SHEET_ROWS, true),
+            (10, MAX_SHEET_ROWS + 1, false),
+        ] {
+            c.limits.export_rows = rows;
+            c.limits.export_xlsx_rows = xlsx;
+            assert_eq!(c.validate().is_ok(), ok, "{rows} {xlsx}");
+        }
+    }
 }

@@ -1962,7 +1962,7 @@ async fn with_no_keys_configured_everything_is_open() {
 
 /// Every (method, path) `tousu::http::router` serves, as the OpenAPI document writes it
 /// (axum's `{id}` is OpenAPI's `{id}`). Keep in step with `router()` in `src/http/mod.rs`.
-const ROUTES: [(&str, &str); 21] = [
+const ROUTES: [(&str, &str); 22] = [
     ("POST", "/v1/triage"),
     ("POST", "/v1/cases"),
     ("POST", "/v1/cases/batch"),
@@ -1971,6 +1971,7 @@ const ROUTES: [(&str, &str); 21] = [
     ("GET", "/v1/cases/{id}/similar"),
     ("GET", "/v1/cases/{id}/audit"),
     ("GET", "/v1/search"),
+    ("GET", "/v1/export"),
     ("GET", "/v1/trends"),
     ("GET", "/v1/trends/rising"),
     ("GET", "/v1/topics"),

@@ -11,6 +11,7 @@ mod bulk;
 mod cli;
 mod datasets;
 mod durability;
+mod export;
 mod faults;
 mod hardening;
 mod openapi;

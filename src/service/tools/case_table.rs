@@ -160,3 +160,50 @@ pub fn cases_workbook(cases: &dyn CaseSource, max_rows: u64) -> Result<(Vec<u8>,
     let rows = add_cases_sheet(&mut book, "cases", cases, max_rows)?;
     Ok((book.into_bytes()?, rows))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Deadline, FollowUp, Limit, Satisfaction};
+
+    #[test]
+    fn a_row_has_the_handling_record_in_its_columns() {
+        let mut c = crate::store::conformance::sample_case("宽带断网", "2026-11-01T02:00:00Z");
+        let at: jiff::Timestamp = "2026-11-02T02:00:00Z".parse().unwrap();
+        c.deadlines = vec![Deadline {
+            step: Step::Reply,
+            limit: Limit::WorkingDays(3),
+            start: c.received_at,
+            extended_days: 0,
+            due: at,
+            calendar_complete: true,
+            met_at: Some(at),
+        }];
+        c.handling.reopened = 2;
+        let row = case_row(&c);
+        let cell = |name: &str| &row[CASE_COLUMNS.iter().position(|c| c.name == name).unwrap()];
+        assert_eq!(cell("reply_due"), &Cell::Time(at));
+        assert_eq!(cell("reply_met_at"), &Cell::Time(at));
+        assert_eq!(cell("close_due"), &Cell::Empty);
+        assert_eq!(cell("reopened"), &Cell::Number(2.0));
+        assert_eq!(cell("returns"), &Cell::Number(0.0));
+        for result in [
+            Satisfaction::Satisfied,
+            Satisfaction::FairlySatisfied,
+            Satisfaction::Unsatisfied,
+        ] {
+            c.handling.follow_up = Some(FollowUp {
+                at,
+                by: "wang".into(),
+                result,
+                comment: None,
+            });
+            let label = serde_json::to_value(result).unwrap();
+            assert_eq!(
+                case_row(&c)[26],
+                Cell::Text(label.as_str().unwrap().into()),
+                "the label is the API's"
+            );
+        }
+    }
+}
