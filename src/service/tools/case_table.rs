@@ -77,7 +77,7 @@ pub fn case_row(c: &Case) -> [Cell; 30] {
         Cell::Time(c.received_at),
         Cell::Text(c.channel.code().into()),
         Cell::text(c.category.as_deref()),
-        // Three decimals, as the CSV export always had them.
+        // To three decimals (a model confidence says no more).
         c.category_confidence.map_or(Cell::Empty, |x| {
             Cell::Number((f64::from(x) * 1000.0).round() / 1000.0)
         }),
