@@ -47,6 +47,9 @@ enum Command {
     /// Feed timestamped complaints through intake in time order (as fast as possible or
     /// scaled), then print the hot topics of every week: a detector judged on history.
     Replay(cli::trends::ReplayArgs),
+    /// Handling KPIs of the cases received in a period (受理及时率, 按时办结率, 满意率, …),
+    /// overall and by department, handler, category, channel or grade.
+    Kpis(cli::kpis::KpisArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -63,5 +66,6 @@ fn main() -> anyhow::Result<()> {
         Command::EvalSuggestions(a) => cli::eval_suggestions::run(a),
         Command::Trends(a) => cli::trends::trends(a),
         Command::Replay(a) => cli::trends::replay(a),
+        Command::Kpis(a) => cli::kpis::run(a),
     }
 }

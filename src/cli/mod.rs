@@ -3,6 +3,7 @@
 pub mod data;
 pub mod eval;
 pub mod eval_suggestions;
+pub mod kpis;
 pub mod open;
 pub mod output;
 pub mod serve;

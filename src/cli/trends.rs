@@ -101,7 +101,8 @@ pub fn trends(a: TrendsArgs) -> anyhow::Result<()> {
 }
 
 /// `s` padded with spaces to `width` columns (CJK characters are two columns wide).
-fn pad(s: &str, width: usize) -> String {
+/// `s` padded with spaces to `width` terminal columns (CJK characters take two).
+pub(super) fn pad(s: &str, width: usize) -> String {
     let cols: usize = s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
     format!("{s}{}", " ".repeat(width.saturating_sub(cols)))
 }

@@ -342,6 +342,9 @@ pub struct ActionRequest {
     /// `follow_up`: the complainant's judgement.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::Satisfaction>,
+    /// `follow_up`: whether the complainant says the problem is solved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solved: Option<bool>,
     /// `follow_up`: what the complainant said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -369,6 +372,7 @@ impl ActionRequest {
             remedy: None,
             amount: None,
             result: None,
+            solved: None,
             comment: None,
             root_cause: None,
             step: None,

@@ -3,6 +3,7 @@
 
 mod alert;
 mod case;
+mod facts;
 mod grade;
 mod handling;
 mod limit;
@@ -18,6 +19,7 @@ pub use self::case::{
     ActionRequest, AuditEvent, Case, CaseId, CasePatch, Correction, Corrections, Intake, Links,
     TriageRecord,
 };
+pub use self::facts::{CaseFacts, DeadlineFact};
 pub use self::grade::Grade;
 pub use self::handling::{Channel, Remedy};
 pub use self::limit::Limit;
@@ -29,4 +31,6 @@ pub use self::record::{
 };
 pub use self::role::Role;
 pub use self::status::{Action, Status};
-pub use self::time::{api_time, beijing, beijing_day_code, parse_api_time, parse_time};
+pub use self::time::{
+    api_time, beijing, beijing_day_code, parse_api_time, parse_time, period_bound,
+};

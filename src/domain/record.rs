@@ -181,6 +181,9 @@ pub struct FollowUp {
     pub by: String,
     /// The complainant's judgement.
     pub result: Satisfaction,
+    /// Whether the complainant says the problem is solved (问题是否解决), when asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solved: Option<bool>,
     /// What they said (masked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,

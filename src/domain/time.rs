@@ -8,6 +8,31 @@ pub fn beijing() -> TimeZone {
     TimeZone::fixed(Offset::constant(8))
 }
 
+/// One end of a period as a user writes it: a Beijing date (`2026-03-01`: from the start of
+/// that day, or with `end`, up to the end of it) or an RFC 3339 time (an end is exclusive).
+/// The error names `name` and says what is accepted.
+pub fn period_bound(name: &str, value: &str, end: bool) -> Result<Timestamp, String> {
+    let value = value.trim();
+    if let Ok(date) = value.parse::<jiff::civil::Date>() {
+        let date = if end {
+            date.tomorrow()
+                .map_err(|e| format!("{name}={value:?}: {e}"))?
+        } else {
+            date
+        };
+        return date
+            .to_zoned(beijing())
+            .map(|z| z.timestamp())
+            .map_err(|e| format!("{name}={value:?}: {e}"));
+    }
+    value.parse::<Timestamp>().map_err(|_| {
+        let shown: String = value.chars().take(64).collect();
+        format!(
+            "{name}={shown:?} is not a date (2026-03-01) or an RFC 3339 time (2026-03-01T08:00:00+08:00)"
+        )
+    })
+}
+
 /// The Beijing date of `at` as `yyyymmdd`, as case numbers carry it.
 pub fn beijing_day_code(at: Timestamp) -> String {
     at.to_zoned(beijing()).date().strftime("%Y%m%d").to_string()

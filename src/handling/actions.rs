@@ -44,7 +44,11 @@ impl Actor {
         Actor {
             name: name.into(),
             role,
-            departments: Vec::new(),
+            departments: if role.is_scoped() {
+                vec!["*".into()]
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -165,8 +169,22 @@ pub struct Rules<'a> {
 /// Takes `req` on `case` as `actor` at `now`. Returns the audit action (the step's code).
 /// Refuses with [`Error::InvalidTransition`] (naming what may be done instead) a step the
 /// process does not allow from the case's status for the actor's role, and with
-/// [`Error::Invalid`] (naming the field) a step without what it needs.
+/// [`Error::Invalid`] (naming the field) a step without what it needs. A refused step leaves
+/// the case as it was.
 pub fn take(
+    case: &mut Case,
+    req: ActionRequest,
+    actor: &Actor,
+    rules: &Rules<'_>,
+    now: Timestamp,
+) -> Result<&'static str> {
+    let mut draft = case.clone();
+    let code = take_on(&mut draft, req, actor, rules, now)?;
+    *case = draft;
+    Ok(code)
+}
+
+fn take_on(
     case: &mut Case,
     req: ActionRequest,
     actor: &Actor,
@@ -289,6 +307,7 @@ pub fn take(
                 at: now,
                 by: by.clone(),
                 result,
+                solved: req.solved,
                 comment,
             });
             case.status = Status::FollowedUp;

@@ -109,7 +109,10 @@ impl Process {
                 "process.root_causes has an empty entry ({c:?})"
             )));
         }
-        if spec.remedy_approval_amount.is_some_and(|a| !(a.is_finite() && a >= 0.0)) {
+        if spec
+            .remedy_approval_amount
+            .is_some_and(|a| !(a.is_finite() && a >= 0.0))
+        {
             return Err(Error::Invalid(
                 "process.remedy_approval_amount is an amount in yuan, 0 or more".into(),
             ));

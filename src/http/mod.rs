@@ -14,6 +14,7 @@ mod metrics;
 mod ops;
 mod search;
 mod trends;
+mod work;
 
 use std::future::IntoFuture;
 use std::sync::Arc;
@@ -103,6 +104,8 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/notes", post(handling::note))
         .route("/cases/{id}/contacts", post(handling::contact))
         .route("/directory", get(handling::directory))
+        .route("/queues/{queue}", get(work::queue))
+        .route("/kpis", get(work::kpis))
         .route("/search", get(search::search))
         .route("/export", get(export::export))
         .route("/trends", get(trends::table))

@@ -13,15 +13,15 @@ mod views;
 use std::sync::Arc;
 
 pub use self::advice::{Advice, Advisor, DepartmentHint, SimilarCase, Suggestion};
-pub use self::handling::{CaseInHand, Handling};
+pub use self::handling::{CaseInHand, Handling, QueueRequest};
 pub use self::intake::{
     Assessment, CaseAnswer, CreateOutcome, Findings, GroupSignal, ImportReport, IntakeDesk,
     IntakeLimits, Signals, intake_of_line,
 };
 pub use self::settings::{DuplicateSettings, SuggestionSettings};
 pub use self::views::{
-    AlertRules, DuplicateView, ExportLimits, Readiness, SearchItem, SearchPage, Selection, Views,
-    Watch, topic_alert,
+    AlertRules, DeadlineWatch, DuplicateView, ExportLimits, Readiness, SearchItem, SearchPage,
+    Selection, Views, Watch, Work, WorkView, topic_alert,
 };
 use crate::alerts::AlertCenter;
 use crate::error::Result;
@@ -79,13 +79,22 @@ impl Service {
         alerts: Option<Arc<AlertCenter>>,
     ) -> Result<Self> {
         settings.duplicates.validate()?;
+        let alerting = alerts.is_some() && !settings.without_trends;
         let watch = if settings.without_trends {
             Watch::idle()
         } else {
             Watch::new(settings.topics, settings.alert_rules.clone(), alerts)
         };
         let advisor = Arc::new(Advisor::new(Arc::clone(&store), Arc::clone(&index)));
-        let views = Arc::new(Views::start(Arc::clone(&store), index, watch)?);
+        // Deadline alerts need time limits (the profile's policy) and somewhere to go.
+        let deadlines = match (&engine.profile().policy, alerting) {
+            (Some(policy), true) if settings.alert_rules.deadlines => DeadlineWatch::new(
+                Some(policy.due_soon_share()),
+                settings.alert_rules.max_age_hours,
+            ),
+            _ => DeadlineWatch::off(),
+        };
+        let views = Arc::new(Views::start(Arc::clone(&store), index, watch, deadlines)?);
         let intake = IntakeDesk::new(
             Arc::clone(&engine),
             Arc::clone(&views),

@@ -63,7 +63,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 pub use self::sqlite::SqliteStore;
-use crate::domain::{Alert, AlertRecord, AuditEvent, Case, CaseId};
+use crate::domain::{Alert, AlertRecord, AuditEvent, Case, CaseFacts, CaseId};
 use crate::error::Result;
 
 /// A case to create, with what commits with it.
@@ -279,6 +279,10 @@ pub trait CaseStore: Send + Sync + 'static {
 
     /// Light cases in creation order after `after_seq`, at most `limit`.
     fn scan(&self, after_seq: u64, limit: usize) -> Result<Vec<Case>>;
+
+    /// Handling facts ([`CaseFacts`], as of each case's last write) in creation order after
+    /// `after_seq`, at most `limit`.
+    fn facts(&self, after_seq: u64, limit: usize) -> Result<Vec<CaseFacts>>;
 
     /// Fingerprints in creation order after `after_seq`, at most `limit`.
     fn fingerprints(&self, after_seq: u64, limit: usize) -> Result<Vec<FingerprintRow>>;

@@ -6,8 +6,10 @@
 
 mod corrections;
 mod steps;
+mod work;
 
 pub use self::steps::CaseInHand;
+pub use self::work::QueueRequest;
 
 use std::sync::Arc;
 
@@ -94,7 +96,7 @@ impl Handling {
         if !updated.changed {
             return Err(Error::Invalid(unchanged.to_string()));
         }
-        self.views.notify();
+        self.views.changed(&updated.case);
         // With its triage record, as a read of it answers.
         let mut case = updated.case;
         case.triage = self.store.get(id)?.and_then(|c| c.triage);

@@ -24,7 +24,7 @@ pub trait CaseSource {
 
 /// The columns of a case export. Times are RFC 3339 (UTC) in CSV and Beijing time in xlsx.
 /// Every text is as the case holds it: masked.
-pub const CASE_COLUMNS: [Column; 30] = [
+pub const CASE_COLUMNS: [Column; 31] = [
     Column::new("id", 19.0),
     Column::new("received_at", 19.0),
     Column::new("channel", 12.0),
@@ -53,13 +53,14 @@ pub const CASE_COLUMNS: [Column; 30] = [
     Column::new("close_due", 19.0),
     Column::new("close_met_at", 19.0),
     Column::new("follow_up_result", 12.0),
+    Column::new("follow_up_solved", 10.0),
     Column::new("root_cause", 16.0),
     Column::new("returns", 8.0),
     Column::new("reopened", 9.0),
 ];
 
 /// A case's row, cell for cell as [`CASE_COLUMNS`].
-pub fn case_row(c: &Case) -> [Cell; 30] {
+pub fn case_row(c: &Case) -> [Cell; 31] {
     let joined = |items: Vec<&str>| Cell::text(Some(&items.join(" ")));
     let deadline = |step: Step| {
         let d = c.deadlines.iter().find(|d| d.step == step);
@@ -103,6 +104,12 @@ pub fn case_row(c: &Case) -> [Cell; 30] {
         close_due,
         close_met,
         Cell::text(h.follow_up.as_ref().map(|f| f.result.label())),
+        Cell::text(
+            h.follow_up
+                .as_ref()
+                .and_then(|f| f.solved)
+                .map(|solved| if solved { "yes" } else { "no" }),
+        ),
         Cell::text(h.root_cause.as_deref()),
         Cell::Number(h.returns.len() as f64),
         Cell::Number(f64::from(h.reopened)),
@@ -196,14 +203,17 @@ mod tests {
                 at,
                 by: "wang".into(),
                 result,
+                solved: Some(true),
                 comment: None,
             });
             let label = serde_json::to_value(result).unwrap();
+            let row = case_row(&c);
             assert_eq!(
-                case_row(&c)[26],
+                row[26],
                 Cell::Text(label.as_str().unwrap().into()),
                 "the label is the API's"
             );
+            assert_eq!(row[27], Cell::Text("yes".into()));
         }
     }
 }

@@ -30,8 +30,12 @@ pub struct AlertRules {
     /// Alert on every case with one of these reason codes.
     pub reasons: Vec<Reason>,
     /// Cases received longer ago than this (hours, by receipt time) never alert: imports of
-    /// history are not news. Replays judge history on purpose and lift it.
+    /// history are not news. Replays judge history on purpose and lift it. Deadlines crossed
+    /// longer ago than this do not alert either.
     pub max_age_hours: i64,
+    /// Alert when a running deadline has used the policy's due-soon share of its time
+    /// (`sla_due_soon`) and when it passes (`sla_breached`), once per case, step and due time.
+    pub deadlines: bool,
 }
 
 impl Default for AlertRules {
@@ -46,6 +50,7 @@ impl Default for AlertRules {
             group_complaints: true,
             reasons: vec![Reason::External, Reason::Safety],
             max_age_hours: 72,
+            deadlines: true,
         }
     }
 }

@@ -81,6 +81,7 @@ fn step(shared: &Shared, observe: bool) -> Result<usize> {
     if fresh < batch.len() {
         shared.duplicates.follow(&*shared.store, &batch[fresh..])?;
     }
+    shared.work.follow(&batch);
     shared.index.upsert(&batch)?;
     // Only a step that counts the cases in the watch moves its mark: those read while it does
     // not (a re-index) are counted by the follower's next step.
@@ -221,7 +222,11 @@ fn follow(shared: &Shared, wake: &Receiver<()>, gate: &Mutex<()>, bulk: &AtomicB
                 }
             }
             if last_sweep.elapsed() >= SWEEP_EVERY {
-                shared.watch.sweep(jiff::Timestamp::now());
+                let now = jiff::Timestamp::now();
+                shared.watch.sweep(now);
+                shared
+                    .watch
+                    .raise(shared.deadlines.sweep(&shared.work, now));
                 last_sweep = Instant::now();
             }
             if (stopping || last_commit.elapsed() >= every) && shared.index.commit()? {

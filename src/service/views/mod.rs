@@ -4,10 +4,12 @@
 
 mod alert_rules;
 mod bands;
+mod deadline_watch;
 mod export;
 mod follower;
 mod search;
 mod watch;
+mod work;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,10 +18,12 @@ use serde::Serialize;
 
 pub use self::alert_rules::{AlertRules, topic_alert};
 pub use self::bands::DuplicateView;
+pub use self::deadline_watch::DeadlineWatch;
 pub use self::export::{ExportLimits, Selection};
 use self::follower::Follower;
 pub use self::search::{SearchItem, SearchPage};
 pub use self::watch::Watch;
+pub use self::work::{Work, WorkView};
 use crate::domain::Case;
 use crate::error::Result;
 use crate::index::{CaseIndex, SegmentId};
@@ -35,6 +39,8 @@ pub(crate) struct Shared {
     pub index: Arc<CaseIndex>,
     pub duplicates: DuplicateView,
     pub watch: Arc<Watch>,
+    pub work: WorkView,
+    pub deadlines: DeadlineWatch,
     pub health: Health,
     /// The highest store version the near-duplicate view and the watch have taken.
     pub fed_version: std::sync::atomic::AtomicU64,
@@ -114,7 +120,12 @@ impl Views {
     /// view reads every fingerprint, the watch (unless idle) every case, and an index that
     /// is behind catches up — except an index found missing or damaged, which is rebuilt by
     /// the follower while the service runs, not ready until it is done.
-    pub fn start(store: Arc<dyn CaseStore>, index: Arc<CaseIndex>, watch: Watch) -> Result<Self> {
+    pub fn start(
+        store: Arc<dyn CaseStore>,
+        index: Arc<CaseIndex>,
+        watch: Watch,
+        deadlines: DeadlineWatch,
+    ) -> Result<Self> {
         // What the two views below are built from at least; anything later is fed again.
         let fed = store.max_version()?;
         let duplicates = DuplicateView::rebuild(&*store)?;
@@ -122,6 +133,13 @@ impl Views {
             tracing::info!(
                 cases = duplicates.len(),
                 "near-duplicate view built from the store"
+            );
+        }
+        let work = WorkView::rebuild(&*store)?;
+        if !work.read().is_empty() {
+            tracing::info!(
+                open = work.read().open().count(),
+                "work queues built from the store"
             );
         }
         let watch = Arc::new(watch);
@@ -134,6 +152,8 @@ impl Views {
             index,
             duplicates,
             watch,
+            work,
+            deadlines,
             health: Health::default(),
             fed_version: fed.into(),
             stopping: AtomicBool::new(false),
@@ -171,8 +191,30 @@ impl Views {
         &self.shared.duplicates
     }
 
+    /// Every case's handling facts: work queues and KPIs read them.
+    pub fn work(&self) -> &WorkView {
+        &self.shared.work
+    }
+
+    /// Runs the deadline sweep as of `now` (the follower runs it every minute at the current
+    /// time): raises `sla_due_soon` and `sla_breached` for the deadlines crossed since, once
+    /// each. Returns the alerts handed to the alert center (repeats it drops included).
+    pub fn sweep_deadlines(&self, now: jiff::Timestamp) -> usize {
+        let alerts = self.shared.deadlines.sweep(&self.shared.work, now);
+        let n = alerts.len();
+        self.shared.watch.raise(alerts);
+        n
+    }
+
     /// Tells the follower the store changed.
     pub fn notify(&self) {
+        self.follower.notify();
+    }
+
+    /// Takes in a case this process has just changed (the work view at once: a queue read
+    /// right after shows the step), the rest by the follower.
+    pub fn changed(&self, case: &Case) {
+        self.shared.work.follow([case]);
         self.follower.notify();
     }
 
@@ -183,6 +225,7 @@ impl Views {
             self.shared
                 .duplicates
                 .add(case.seq, case.received_at, fingerprint);
+            self.shared.work.follow([case]);
         }
         self.follower.notify();
     }

@@ -6,6 +6,7 @@
 //! it as the name of a scratch schema or database. Each check panics with what broke.
 
 mod alerts;
+mod facts;
 mod feed;
 mod writes;
 
@@ -15,6 +16,7 @@ use jiff::Timestamp;
 use serde_json::Map;
 
 use self::alerts::alert_queue;
+use self::facts::facts_follow_writes;
 use self::feed::{change_feed_order, durability, lookups};
 use self::writes::{batches, bulk_load, idempotency, linked_writes, numbering, reads, updates};
 use super::{CaseStore, Change, NewCase, Update};
@@ -77,7 +79,7 @@ type Check = fn(Make<'_>, &Path);
 
 /// Runs every check of the contract on stores made by `make`.
 pub fn run(make: impl Fn(&Path) -> Box<dyn CaseStore>) {
-    let checks: [(&str, Check); 11] = [
+    let checks: [(&str, Check); 12] = [
         ("numbering", numbering),
         ("reads", reads),
         ("batches", batches),
@@ -89,6 +91,7 @@ pub fn run(make: impl Fn(&Path) -> Box<dyn CaseStore>) {
         ("durability", durability),
         ("alert queue", alert_queue),
         ("bulk load", bulk_load),
+        ("facts follow writes", facts_follow_writes),
     ];
     for (name, check) in checks {
         let dir = Scratch::new(name);

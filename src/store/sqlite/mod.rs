@@ -30,7 +30,7 @@ use super::{
     CaseStore, DeliveryOutcome, DueDelivery, FingerprintRow, ImportCheckpoint, NewCase,
     StoredAnswer, Update, Updated,
 };
-use crate::domain::{Alert, AlertRecord, AuditEvent, Case, CaseId};
+use crate::domain::{Alert, AlertRecord, AuditEvent, Case, CaseFacts, CaseId};
 use crate::error::{Error, Result};
 
 /// Readers in the pool: enough for the request threads of a small machine.
@@ -256,6 +256,23 @@ impl CaseStore for SqliteStore {
             "SELECT doc FROM cases WHERE seq > ?1 ORDER BY seq LIMIT ?2",
             params![after_seq as i64, limit as i64],
         )
+    }
+
+    fn facts(&self, after_seq: u64, limit: usize) -> Result<Vec<CaseFacts>> {
+        let rows: Vec<String> = self.read(|c| {
+            c.prepare_cached("SELECT facts FROM case_facts WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+                .and_then(|mut st| {
+                    st.query_map(params![after_seq as i64, limit as i64], |r| r.get(0))?
+                        .collect()
+                })
+                .map_err(store_err)
+        })?;
+        rows.iter()
+            .map(|f| {
+                serde_json::from_str(f)
+                    .map_err(|e| Error::Store(format!("stored case facts do not read: {e}")))
+            })
+            .collect()
     }
 
     fn fingerprints(&self, after_seq: u64, limit: usize) -> Result<Vec<FingerprintRow>> {

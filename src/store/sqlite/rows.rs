@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use serde_json::{Map, Value};
 
-use crate::domain::{AuditEvent, Case, CaseId, TriageRecord};
+use crate::domain::{AuditEvent, Case, CaseFacts, CaseId, TriageRecord};
 use crate::error::{Error, Result};
 use crate::store::FingerprintRow;
 
@@ -68,6 +68,29 @@ pub(super) fn insert_case(conn: &Connection, case: &mut Case, original_text: &st
         ])
     })
     .map_err(store_err)?;
+    write_facts(conn, case)
+}
+
+/// Writes (or rewrites) a case's handling facts.
+fn write_facts(conn: &Connection, case: &Case) -> Result<()> {
+    let facts = serde_json::to_string(&CaseFacts::of(case)).expect("facts always serialise");
+    conn.prepare_cached("INSERT OR REPLACE INTO case_facts (seq, facts) VALUES (?1, ?2)")
+        .and_then(|mut st| st.execute(params![case.seq as i64, facts]))
+        .map_err(store_err)?;
+    Ok(())
+}
+
+/// The migration hook that fills `case_facts` for the cases stored before it existed.
+pub(super) fn fill_facts(tx: &rusqlite::Transaction<'_>) -> rusqlite_migration::HookResult {
+    let mut st = tx.prepare("SELECT doc FROM cases ORDER BY seq")?;
+    let mut rows = st.query([])?;
+    while let Some(row) = rows.next()? {
+        let doc: String = row.get(0)?;
+        let case = from_json(&doc).map_err(|e| {
+            rusqlite_migration::HookError::Hook(format!("a stored case does not read: {e}"))
+        })?;
+        write_facts(tx, &case).map_err(|e| rusqlite_migration::HookError::Hook(e.to_string()))?;
+    }
     Ok(())
 }
 
@@ -88,7 +111,7 @@ pub(super) fn save(conn: &Connection, case: &mut Case) -> Result<()> {
         ])
     })
     .map_err(store_err)?;
-    Ok(())
+    write_facts(conn, case)
 }
 
 /// Writes a new case's fingerprint.

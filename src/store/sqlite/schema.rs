@@ -151,6 +151,15 @@ fn migrations() -> Migrations<'static> {
     all.push(M::up(
         "DROP INDEX cases_version; CREATE UNIQUE INDEX cases_version ON cases(version);",
     ));
+    // Each case's handling facts in a narrow table, written with the case: work queues, the
+    // deadline sweep and KPIs load them at start without reading every document.
+    all.push(M::up_with_hook(
+        "CREATE TABLE case_facts (
+            seq INTEGER PRIMARY KEY,            -- the case's seq
+            facts TEXT NOT NULL                 -- domain::CaseFacts as JSON
+        );",
+        super::rows::fill_facts,
+    ));
     Migrations::new(all)
 }
 

@@ -199,13 +199,24 @@ mod tests {
         rusqlite_migration::Migrations::new(MIGRATIONS.to_vec())
             .to_latest(&mut conn)
             .unwrap();
-        let doc = serde_json::json!({
+        // A whole case as that version wrote it (later migrations read it).
+        let mut doc = serde_json::to_value(crate::store::conformance::sample_case(
+            "",
+            "2026-11-01T00:00:00Z",
+        ))
+        .unwrap();
+        for (k, v) in serde_json::json!({
             "id": "TS20261101-000001", "seq": 1, "version": 7,
             "text": "宽带断网，电话13912340000.", "keywords": ["13912340000"],
             "resolution": "已联系客户13612345678退款至银行卡6228480012345678903",
             "assignee": "张三 zhang.san@example.com", "department": "维修部",
             "metadata": {"caller": {"phone": "13712345678"}}, "contact_hash": "ab13900001111cd"
-        });
+        })
+        .as_object()
+        .unwrap()
+        {
+            doc[k] = v.clone();
+        }
         conn.execute(
             "INSERT INTO cases (seq, id, version, received_at, original_text, doc, triage)
              VALUES (1, 'TS20261101-000001', 7, 0, '宽带断网', ?1, ?2)",
@@ -237,6 +248,15 @@ mod tests {
             assert!(kept(&conn, raw), "planted {raw}");
         }
         migrate(&mut conn).unwrap();
+        let facts: String = conn
+            .query_row("SELECT facts FROM case_facts WHERE seq = 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(
+            facts.contains("TS20261101-000001") && !facts.contains("13912340000"),
+            "facts are filled in for cases stored before them, from the masked case: {facts}"
+        );
         for raw in [
             "13612345678",
             "6228480012345678903",

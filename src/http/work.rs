@@ -1,0 +1,119 @@
+//! `GET /v1/queues/{queue}` and `GET /v1/kpis`: the work waiting for a caller, and how the
+//! handling went over a period.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+
+use super::auth::{Caller, Permission};
+use super::error::ApiError;
+use super::json::{Above, Params, int_param};
+use super::{AppState, blocking};
+use crate::domain::period_bound;
+use crate::error::cut;
+use crate::handling::{GroupBy, KpiReport, Queue, QueuePage};
+use crate::service::QueueRequest;
+
+fn invalid(message: String) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query", message)
+}
+
+/// A queue page's query string.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueParams {
+    #[serde(default)]
+    department: Option<String>,
+    #[serde(default)]
+    limit: Option<i64>,
+    #[serde(default)]
+    offset: Option<i64>,
+}
+
+/// `GET /v1/queues/{queue}`: a page of the queue (the deadline due first first), with every
+/// queue's count.
+pub async fn queue(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Params(p): Params<QueueParams>,
+) -> Result<Json<QueuePage>, ApiError> {
+    caller.require(Permission::Read)?;
+    let queue = Queue::from_code(&name).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!(
+                "no queue {:?}: the queues are {}",
+                cut(&name),
+                Queue::ALL.map(Queue::code).join(", ")
+            ),
+        )
+    })?;
+    let req = QueueRequest {
+        queue,
+        department: p.department.filter(|d| !d.trim().is_empty()),
+        offset: int_param("offset", p.offset, 0, (0, 10_000), Above::Refuse)? as usize,
+        limit: int_param("limit", p.limit, 50, (1, 200), Above::Clamp)? as usize,
+    };
+    let s = state.clone();
+    let page = blocking(move || Ok(s.service.handling().queue(&caller.actor(), &req)?)).await?;
+    Ok(Json(page))
+}
+
+/// The KPI query string.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KpiParams {
+    /// A Beijing date (`2026-01-01`, from its start) or an RFC 3339 time.
+    #[serde(default)]
+    from: Option<String>,
+    /// A Beijing date (`2026-12-31`, to its end) or an RFC 3339 time (exclusive).
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default)]
+    group_by: Option<String>,
+}
+
+/// The period asked for: `to` defaults to now, `from` to 30 days before `to`.
+fn period(from: Option<&str>, to: Option<&str>) -> Result<(Timestamp, Timestamp), ApiError> {
+    let to = match to {
+        Some(t) => period_bound("to", t, true).map_err(invalid)?,
+        None => Timestamp::now(),
+    };
+    let from = match from {
+        Some(f) => period_bound("from", f, false).map_err(invalid)?,
+        None => to - SignedDuration::from_hours(30 * 24),
+    };
+    Ok((from, to))
+}
+
+/// `GET /v1/kpis`: the KPIs of the cases received in the period, by `group_by`.
+pub async fn kpis(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(p): Params<KpiParams>,
+) -> Result<Json<KpiReport>, ApiError> {
+    caller.require(Permission::Analyse)?;
+    let (from, to) = period(p.from.as_deref(), p.to.as_deref())?;
+    let group_by = match p.group_by.as_deref() {
+        None | Some("") => None,
+        Some(g) => Some(GroupBy::from_code(g).ok_or_else(|| {
+            invalid(format!(
+                "group_by={:?}: use {}",
+                cut(g),
+                GroupBy::ALL.map(GroupBy::code).join(", ")
+            ))
+        })?),
+    };
+    let s = state.clone();
+    let report = blocking(move || {
+        Ok(s.service
+            .handling()
+            .kpis(&caller.actor(), from, to, group_by)?)
+    })
+    .await?;
+    Ok(Json(report))
+}

@@ -1,0 +1,109 @@
+//! The deadline sweep as alerts: `sla_due_soon` and `sla_breached`, once per case, deadline and
+//! due time. Run by the follower every minute over the work view's open cases.
+
+use std::sync::Mutex;
+
+use jiff::{SignedDuration, Timestamp};
+use rustc_hash::FxHashMap;
+
+use super::work::WorkView;
+use crate::alerts::Alert;
+use crate::domain::{Step, beijing};
+use crate::handling::{Crossed, Crossing, crossings};
+
+/// The deadline sweep's settings and what it has raised.
+#[derive(Debug)]
+pub struct DeadlineWatch {
+    /// The share of a deadline's time after which it is due soon; `None`: the profile has no
+    /// time limits, or deadline alerts are off.
+    share: Option<f64>,
+    /// Crossings longer ago than this are not news.
+    look_back: SignedDuration,
+    /// (case seq, step, what) → the due time alerted on (Unix ms): the store drops a repeat
+    /// anyway, this saves it the lookup every minute.
+    raised: Mutex<FxHashMap<(u64, Step, Crossed), i64>>,
+}
+
+impl DeadlineWatch {
+    /// A sweep that raises deadline alerts at `share` of a deadline's time and at its end, for
+    /// crossings at most `look_back_hours` old.
+    pub fn new(share: Option<f64>, look_back_hours: i64) -> Self {
+        DeadlineWatch {
+            share,
+            look_back: SignedDuration::from_hours(look_back_hours.max(1)),
+            raised: Mutex::new(FxHashMap::default()),
+        }
+    }
+
+    /// A sweep that raises nothing.
+    pub fn off() -> Self {
+        Self::new(None, 1)
+    }
+
+    /// The alerts of the deadlines crossed since the last sweep (or within the look-back, after
+    /// a start).
+    pub(super) fn sweep(&self, work: &WorkView, now: Timestamp) -> Vec<Alert> {
+        let Some(share) = self.share else {
+            return Vec::new();
+        };
+        let w = work.read();
+        let found = crossings(w.open(), now, share, self.look_back);
+        let mut raised = self.raised.lock().unwrap_or_else(|p| p.into_inner());
+        let oldest = (now - self.look_back).as_millisecond();
+        raised.retain(|_, due| *due >= oldest - self.look_back.as_millis() as i64);
+        let mut alerts = Vec::new();
+        for c in found {
+            let key = (c.case.seq, c.deadline.step, c.crossed);
+            let due = c.deadline.due.as_millisecond();
+            if raised.get(&key) == Some(&due) {
+                continue;
+            }
+            raised.insert(key, due);
+            alerts.push(alert(&c, now));
+        }
+        alerts
+    }
+}
+
+/// The alert of one crossing.
+fn alert(c: &Crossing<'_>, now: Timestamp) -> Alert {
+    let f = c.case;
+    let step = c.deadline.step;
+    let due = c
+        .deadline
+        .due
+        .to_zoned(beijing())
+        .strftime("%Y-%m-%d %H:%M");
+    let (tag, what) = match c.crossed {
+        Crossed::DueSoon => ("即将超时", format!("{}时限将至（{due} 前）", step.label())),
+        Crossed::Breached => ("已超时", format!("{}已超过时限（{due}）", step.label())),
+    };
+    Alert {
+        id: String::new(),
+        rule: c.crossed.rule().to_string(),
+        key: format!("{}:{}:{}", c.crossed.rule(), f.id, step.code()),
+        fingerprint: c.deadline.due.to_string(),
+        title: format!("{tag}：{} {}", f.id, f.summary),
+        summary: format!(
+            "案件 {}（{}，{}）{}\n部门：{}；处理人：{}",
+            f.id,
+            f.category.as_deref().unwrap_or("未分类"),
+            f.grade.label(),
+            what,
+            f.department.as_deref().unwrap_or("未派单"),
+            f.assignee.as_deref().unwrap_or("未指定"),
+        ),
+        severity: f.grade.label().to_string(),
+        created_at: now,
+        data: serde_json::json!({
+            "case": f.id,
+            "step": step.code(),
+            "due": c.deadline.due,
+            "crossed_at": c.at,
+            "department": f.department,
+            "assignee": f.assignee,
+            "grade": f.grade.label(),
+            "category": f.category,
+        }),
+    }
+}

@@ -1,0 +1,340 @@
+//! Handling over HTTP: who may see and touch which case (the role × department matrix on every
+//! route), work queues, KPIs and the directory.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use tousu::config::{ApiKey, Limits, Role};
+
+use crate::api::{
+    ADMIN_KEY, ANALYST_KEY, BILL, BROADBAND, HANDLER_KEY, INTAKE_KEY, NETWORK, SUPERVISOR_KEY,
+    TestApp, build, id_of, keys,
+};
+
+/// `zhao`: a handler of 计费账务中心 only.
+const BILLING_HANDLER: &str = "billing-handler-key-0123456789";
+/// `boss`: a supervisor of 计费账务中心 only.
+const BILLING_SUPERVISOR: &str = "billing-supervisor-key-0123456789";
+const BILLING: &str = "计费账务中心";
+
+fn app() -> TestApp {
+    let mut k = keys();
+    for (name, role, key) in [
+        ("zhao", Role::Handler, BILLING_HANDLER),
+        ("boss", Role::Supervisor, BILLING_SUPERVISOR),
+    ] {
+        k.push(ApiKey {
+            name: name.into(),
+            role,
+            key: key.into(),
+            departments: vec![BILLING.into()],
+        });
+    }
+    build(k, Limits::default())
+}
+
+/// A case created and dispatched to `department`; its id.
+async fn dispatched(t: &TestApp, text: &str, department: &str) -> String {
+    let id = t.create_text(text).await;
+    t.step(
+        &id,
+        SUPERVISOR_KEY,
+        json!({ "action": "assign", "department": department }),
+    )
+    .await;
+    id
+}
+
+/// What a caller gets from a route: it may (any answer but 403 and 404), it may not (403), or
+/// the case does not exist for it (404).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Sees,
+    Forbidden,
+    Absent,
+}
+
+fn access(status: StatusCode) -> Access {
+    match status {
+        StatusCode::FORBIDDEN => Access::Forbidden,
+        StatusCode::NOT_FOUND => Access::Absent,
+        _ => Access::Sees,
+    }
+}
+
+/// Every route that names a case, with a request that is harmless (or refused for a reason
+/// other than access) for a caller who may use it.
+fn case_routes(id: &str) -> Vec<(Method, String, Option<Value>)> {
+    let case = format!("/v1/cases/{id}");
+    vec![
+        (Method::GET, case.clone(), None),
+        (
+            Method::PATCH,
+            case.clone(),
+            Some(json!({ "grade": "重大" })),
+        ),
+        (Method::GET, format!("{case}/similar"), None),
+        (Method::GET, format!("{case}/audit"), None),
+        (
+            Method::POST,
+            format!("{case}/actions"),
+            // Not allowed from `assigned`: 409 for whoever may act on the case.
+            Some(json!({ "action": "reopen", "reason": "x" })),
+        ),
+        (
+            Method::POST,
+            format!("{case}/notes"),
+            Some(json!({ "text": "已电话联系" })),
+        ),
+        (
+            Method::POST,
+            format!("{case}/contacts"),
+            Some(json!({ "reached": false })),
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_holds_each_role_to_its_departments() {
+    use Access::*;
+    let t = app();
+    let network = dispatched(&t, BROADBAND, NETWORK).await;
+    let billing = dispatched(&t, BILL, BILLING).await;
+    // (key, what it gets on each route for the 网络 case, and for the 计费 case), routes in
+    // the order of `case_routes`: get, patch, similar, audit, actions, notes, contacts.
+    let all = [Sees; 7];
+    let handler = [Sees, Forbidden, Sees, Sees, Sees, Sees, Sees];
+    let absent_handler = [Absent, Forbidden, Absent, Absent, Absent, Absent, Absent];
+    let matrix: [(&str, &str, [Access; 7], [Access; 7]); 7] = [
+        (
+            "intake",
+            INTAKE_KEY,
+            [Forbidden, Forbidden, Forbidden, Forbidden, Sees, Sees, Sees],
+            [Forbidden, Forbidden, Forbidden, Forbidden, Sees, Sees, Sees],
+        ),
+        (
+            "analyst",
+            ANALYST_KEY,
+            [Sees, Sees, Sees, Sees, Forbidden, Forbidden, Forbidden],
+            [Sees, Sees, Sees, Sees, Forbidden, Forbidden, Forbidden],
+        ),
+        ("admin", ADMIN_KEY, all, all),
+        ("supervisor of all", SUPERVISOR_KEY, all, all),
+        ("handler of 网络", HANDLER_KEY, handler, absent_handler),
+        ("handler of 计费", BILLING_HANDLER, absent_handler, handler),
+        ("supervisor of 计费", BILLING_SUPERVISOR, [Absent; 7], all),
+    ];
+    for (who, key, on_network, on_billing) in matrix {
+        for (id, expected) in [(&network, on_network), (&billing, on_billing)] {
+            for ((method, uri, body), want) in case_routes(id).into_iter().zip(expected) {
+                let r = t.call(method.clone(), &uri, Some(key), body.as_ref()).await;
+                assert_eq!(
+                    access(r.status),
+                    want,
+                    "{who}: {method} {uri}: {} {}",
+                    r.status,
+                    r.text()
+                );
+                if r.status == StatusCode::NOT_FOUND {
+                    // As if absent: the same answer as a case that does not exist.
+                    let m = r.error(StatusCode::NOT_FOUND, "not_found");
+                    assert!(!m.contains(NETWORK) && !m.contains(BILLING), "{m}");
+                }
+            }
+        }
+    }
+
+    // Lists are held to the departments too.
+    t.sync();
+    let found = |v: &Value, key: &str| -> Vec<String> {
+        v[key].as_array().unwrap().iter().map(id_of).collect()
+    };
+    for (key, sees) in [
+        (HANDLER_KEY, vec![network.clone()]),
+        (BILLING_HANDLER, vec![billing.clone()]),
+        (BILLING_SUPERVISOR, vec![billing.clone()]),
+    ] {
+        let v = t.get("/v1/search", Some(key)).await.expect(StatusCode::OK);
+        assert_eq!(found(&v, "hits"), sees, "search");
+        let v = t
+            .get("/v1/queues/department", Some(key))
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(found(&v, "cases"), sees, "queue");
+        assert_eq!(v["counts"]["department"], 1);
+    }
+    let v = t
+        .get("/v1/kpis?group_by=department", Some(BILLING_SUPERVISOR))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(v["total"]["volume"], 1, "{v}");
+    assert_eq!(v["groups"][0]["group"], BILLING);
+    let v = t
+        .get("/v1/kpis", Some(SUPERVISOR_KEY))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(v["total"]["volume"], 2);
+    for key in [HANDLER_KEY, INTAKE_KEY] {
+        t.get("/v1/kpis", Some(key))
+            .await
+            .error(StatusCode::FORBIDDEN, "forbidden");
+    }
+    t.get("/v1/queues/mine", Some(INTAKE_KEY))
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queues_follow_the_steps_at_once() {
+    let t = app();
+    let a = dispatched(&t, BROADBAND, NETWORK).await;
+    let b = t.create_text(BILL).await;
+    let lead = SUPERVISOR_KEY;
+    let queue = |name: &'static str, key: &'static str| {
+        let t = &t;
+        async move {
+            t.get(&format!("/v1/queues/{name}"), Some(key))
+                .await
+                .expect(StatusCode::OK)
+        }
+    };
+    let v = queue("dispatch", lead).await;
+    assert_eq!(v["queue"], "dispatch");
+    assert_eq!(v["total"], 1, "{v}");
+    assert_eq!(v["cases"][0]["id"], b.as_str());
+    assert!(v["cases"][0]["next_deadline"]["due"].is_string(), "{v}");
+    assert_eq!(v["counts"]["department"], 2);
+
+    // Signed for by wang: his, at once (no wait for the follower).
+    t.step(&a, HANDLER_KEY, json!({ "action": "accept" })).await;
+    let v = queue("mine", HANDLER_KEY).await;
+    assert_eq!(v["total"], 1);
+    assert_eq!(v["cases"][0]["id"], a.as_str());
+    assert_eq!(v["cases"][0]["status"], "handling");
+    t.step(
+        &a,
+        HANDLER_KEY,
+        json!({ "action": "reply", "reply": "已更换光猫" }),
+    )
+    .await;
+    let v = queue("follow_up", lead).await;
+    assert_eq!(v["total"], 1);
+    assert_eq!(v["cases"][0]["id"], a.as_str());
+    assert_eq!(v["cases"][0]["next_deadline"]["step"], "follow_up");
+    assert_eq!(v["counts"]["mine"], 0, "lead has none of his own");
+
+    // Bad queries name what to fix.
+    let m = t
+        .get("/v1/queues/everything", Some(lead))
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
+    assert!(m.contains("mine") && m.contains("overdue"), "{m}");
+    let m = t
+        .get("/v1/queues/mine?limit=0", Some(lead))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
+    assert!(m.contains("limit"), "{m}");
+    let m = t
+        .get("/v1/queues/department?department=天气部", Some(lead))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+    assert!(m.contains("/v1/directory"), "{m}");
+    t.get("/v1/queues/mine?page=2", Some(lead))
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kpis_count_the_steps_taken() {
+    let t = app();
+    let closed = t.create_text(BILL).await;
+    crate::api::close_case(&t, &closed, BILLING).await;
+    let open = dispatched(&t, BROADBAND, NETWORK).await;
+    let withdrawn = t.create_text("营业厅工作人员态度很差，办理业务很慢").await;
+    t.step(
+        &withdrawn,
+        INTAKE_KEY,
+        json!({ "action": "withdraw", "reason": "用户来电撤诉" }),
+    )
+    .await;
+    let v = t
+        .get("/v1/kpis?group_by=grade", Some(ANALYST_KEY))
+        .await
+        .expect(StatusCode::OK);
+    let total = &v["total"];
+    assert_eq!(total["volume"], 3, "{v}");
+    assert_eq!(total["open"], 1);
+    // The closed one was answered, followed up (满意) and closed at once: in time everywhere.
+    assert_eq!(total["satisfied"]["numerator"], 1);
+    assert_eq!(total["satisfied"]["denominator"], 1);
+    assert_eq!(total["closed_first_time"]["rate"], 1.0);
+    assert_eq!(
+        total["closed_abnormally"]["denominator"], 2,
+        "closed + withdrawn"
+    );
+    assert_eq!(total["closed_abnormally"]["numerator"], 0);
+    assert_eq!(total["closed_on_time"]["numerator"], 2);
+    assert_eq!(total["time_to_close"]["cases"], 2);
+    assert_eq!(total["overdue"], 0);
+    assert_eq!(v["group_by"], "grade");
+    let grouped: u64 = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["volume"].as_u64().unwrap())
+        .sum();
+    assert_eq!(grouped, 3);
+    let _ = open;
+
+    // The period: dates are whole Beijing days; bad ones name the field.
+    let v = t
+        .get("/v1/kpis?from=2020-01-01&to=2020-12-31", Some(ANALYST_KEY))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(v["total"]["volume"], 0);
+    assert_eq!(v["from"], "2019-12-31T16:00:00Z");
+    assert_eq!(v["to"], "2020-12-31T16:00:00Z");
+    for (query, field) in [
+        ("from=yesterday", "from"),
+        ("group_by=weather", "group_by"),
+        ("from=2026-03-02&to=2026-03-01", "from"),
+        ("from=2020-01-01&to=2026-01-01", "days"),
+    ] {
+        let r = t.get(&format!("/v1/kpis?{query}"), Some(ANALYST_KEY)).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {}",
+            r.text()
+        );
+        assert!(r.text().contains(field), "{query}: {}", r.text());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_directory_lists_departments_and_handlers() {
+    let t = app();
+    let v = t
+        .get("/v1/directory", Some(SUPERVISOR_KEY))
+        .await
+        .expect(StatusCode::OK);
+    let departments: Vec<&str> = v["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    assert!(
+        departments.contains(&NETWORK) && departments.contains(&BILLING),
+        "{v}"
+    );
+    let wang = v["handlers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "wang")
+        .unwrap();
+    assert_eq!(wang["departments"], json!([NETWORK]));
+    t.get("/v1/directory", Some(INTAKE_KEY))
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+}
