@@ -10,8 +10,9 @@ use crate::alerts::AlertSettings;
 pub use crate::domain::Role;
 use crate::error::{Error, Result};
 use crate::events::EventSettings;
+use crate::service::tools::MAX_SHEET_ROWS;
 use crate::service::{
-    AlertRules, DuplicateSettings, IntakeLimits, ServiceSettings, SuggestionSettings,
+    AlertRules, DuplicateSettings, ExportLimits, IntakeLimits, ServiceSettings, SuggestionSettings,
 };
 use crate::trends::TopicSettings;
 
@@ -63,6 +64,10 @@ pub struct Limits {
     pub received_at_earliest: jiff::Timestamp,
     /// Seconds requests may still run after SIGTERM before the server stops anyway.
     pub shutdown_grace_secs: u64,
+    /// Most cases one CSV export over the API selects (it is streamed; past it, 422).
+    pub export_rows: u64,
+    /// Most cases one xlsx export selects (it is built in memory; past it, 422).
+    pub export_xlsx_rows: u64,
 }
 
 impl Default for Limits {
@@ -77,6 +82,8 @@ impl Default for Limits {
             received_at_max_future_secs: IntakeLimits::default().max_future.as_secs() as u64,
             received_at_earliest: IntakeLimits::default().earliest,
             shutdown_grace_secs: 10,
+            export_rows: ExportLimits::default().csv_rows,
+            export_xlsx_rows: ExportLimits::default().xlsx_rows,
         }
     }
 }
@@ -91,6 +98,14 @@ impl Limits {
             ),
             earliest: self.received_at_earliest,
             ..IntakeLimits::default()
+        }
+    }
+
+    /// The export limits these imply.
+    pub fn export(&self) -> ExportLimits {
+        ExportLimits {
+            csv_rows: self.export_rows,
+            xlsx_rows: self.export_xlsx_rows,
         }
     }
 }
@@ -237,6 +252,11 @@ impl Config {
                 l.received_at_max_future_secs
             )));
         }
+        if l.export_rows == 0 || !(1..=MAX_SHEET_ROWS).contains(&l.export_xlsx_rows) {
+            return Err(Error::Invalid(format!(
+                "limits.export_rows must be positive and limits.export_xlsx_rows from 1 to {MAX_SHEET_ROWS} (a sheet's rows)"
+            )));
+        }
         if l.inference_concurrency == 0 || l.max_batch == 0 || l.request_timeout_secs == 0 {
             return Err(Error::Invalid(
                 "limits.inference_concurrency, max_batch and request_timeout_secs must be positive"
@@ -299,5 +319,22 @@ mod tests {
         let mut short = Config::default();
         short.add_keys("a:admin:short").unwrap();
         assert!(short.validate().is_err());
+    }
+
+    #[test]
+    fn export_limits_are_positive_and_a_workbook_fits_a_sheet() {
+        let mut c = Config::default();
+        assert_eq!(c.limits.export(), ExportLimits::default());
+        for (rows, xlsx, ok) in [
+            (1, 1, true),
+            (0, 10, false),
+            (10, 0, false),
+            (10, MAX_SHEET_ROWS, true),
+            (10, MAX_SHEET_ROWS + 1, false),
+        ] {
+            c.limits.export_rows = rows;
+            c.limits.export_xlsx_rows = xlsx;
+            assert_eq!(c.validate().is_ok(), ok, "{rows} {xlsx}");
+        }
     }
 }

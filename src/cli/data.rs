@@ -58,18 +58,20 @@ pub fn import(a: ImportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Jsonl,
     Csv,
+    Xlsx,
 }
 
 #[derive(Args)]
 pub struct ExportArgs {
-    /// Output file; stdout when absent.
+    /// Output file; stdout when absent (xlsx needs one).
     #[arg(long, short)]
     out: Option<PathBuf>,
-    /// jsonl or csv (UTF-8 with BOM for Excel).
+    /// jsonl, csv (UTF-8 with BOM for Excel) or xlsx (an Excel workbook of at most 100,000
+    /// cases; needs --out).
     #[arg(long, value_enum, default_value_t = Format::Jsonl)]
     format: Format,
     /// Only analysts' corrections, as training JSONL for `tousu train --train`.
@@ -80,17 +82,24 @@ pub struct ExportArgs {
 }
 
 pub fn export(a: ExportArgs) -> anyhow::Result<()> {
+    if a.format == Format::Xlsx && a.out.is_none() {
+        anyhow::bail!("--format xlsx writes a binary workbook: name its file with --out FILE");
+    }
     let service = a.service.open_without_trends()?;
     let format = match (a.corrections, a.format) {
         (true, _) => ExportFormat::Corrections,
         (false, Format::Jsonl) => ExportFormat::Jsonl,
         (false, Format::Csv) => ExportFormat::Csv,
+        (false, Format::Xlsx) => ExportFormat::Xlsx,
     };
     let rows = match &a.out {
         Some(p) => {
             let f =
                 std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
-            tools::export(service.store(), f, format)?
+            // A file cut short (or a workbook that was never written) is not left behind.
+            tools::export(service.store(), f, format).inspect_err(|_| {
+                let _ = std::fs::remove_file(p);
+            })?
         }
         None => tools::export(service.store(), std::io::stdout().lock(), format)?,
     };

@@ -119,6 +119,17 @@ pub enum Satisfaction {
     Unsatisfied,
 }
 
+impl Satisfaction {
+    /// The Chinese label used in the API and exports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Satisfaction::Satisfied => "满意",
+            Satisfaction::FairlySatisfied => "基本满意",
+            Satisfaction::Unsatisfied => "不满意",
+        }
+    }
+}
+
 /// A note on a case (free text, masked).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Note {

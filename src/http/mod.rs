@@ -6,6 +6,8 @@ mod audit;
 mod auth;
 mod cases;
 mod error;
+mod export;
+mod filters;
 mod gate;
 mod handling;
 mod json;
@@ -109,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .route("/kpis", get(work::kpis))
         .route("/reports/daily", get(work::daily))
         .route("/search", get(search::search))
+        .route("/export", get(export::export))
         .route("/trends", get(trends::table))
         .route("/trends/rising", get(trends::rising))
         .route("/topics", get(trends::topics))

@@ -5,6 +5,7 @@
 //! version it contains; on start the service re-indexes whatever the store has beyond it, and a
 //! missing or unreadable index is rebuilt from the store.
 
+mod matches;
 mod open;
 mod schema;
 mod search;
@@ -19,6 +20,7 @@ use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::schema::{Facet, TantivyDocument};
 use tantivy::{DateTime, Index, IndexReader, IndexWriter, Term};
 
+pub use self::matches::Matches;
 pub use self::schema::FACETS;
 use self::schema::Fields;
 pub use self::search::{FacetCount, SearchHit, SearchRequest, SearchResults, Sort};

@@ -225,7 +225,7 @@ impl CaseIndex {
         })
     }
 
-    fn parse(&self, query: &str) -> Result<Box<dyn Query>> {
+    pub(super) fn parse(&self, query: &str) -> Result<Box<dyn Query>> {
         if query.trim().is_empty() {
             return Ok(Box::new(AllQuery));
         }
@@ -238,7 +238,11 @@ impl CaseIndex {
             .map_err(|e| Error::Invalid(format!("cannot read the query {query:?}: {e}")))
     }
 
-    fn with_filters(&self, text: Box<dyn Query>, req: &SearchRequest) -> Result<Box<dyn Query>> {
+    pub(super) fn with_filters(
+        &self,
+        text: Box<dyn Query>,
+        req: &SearchRequest,
+    ) -> Result<Box<dyn Query>> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text)];
         let mut by_facet: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for (name, value) in &req.filters {

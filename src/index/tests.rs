@@ -346,3 +346,29 @@ fn an_index_locked_by_another_writer_is_left_alone() {
     // Not deleted as if damaged: the first still has all it had.
     assert_eq!(first.search(&SearchRequest::default()).unwrap().total, 4);
 }
+
+#[test]
+fn matches_are_every_hit_oldest_first_or_only_their_count_past_the_most() {
+    let mut cases = corpus();
+    // Received out of number order, and two at the same time (then by number).
+    cases[0].received_at = "2026-11-05T02:00:00Z".parse().unwrap();
+    cases[3].received_at = cases[1].received_at;
+    let (_dir, index) = index_of(&cases);
+    let ids = |m: &Matches| -> Vec<String> {
+        m.pages(2)
+            .flatten()
+            .map(|id| id.as_str()[11..].to_string())
+            .collect()
+    };
+    let all = index.matches(&SearchRequest::default(), 10).unwrap();
+    assert!(all.is_listed());
+    assert_eq!(ids(&all), ["000002", "000004", "000003", "000001"]);
+    let req = SearchRequest {
+        query: "断网".into(),
+        ..Default::default()
+    };
+    assert_eq!(ids(&index.matches(&req, 10).unwrap()), ["000003", "000001"]);
+    let over = index.matches(&SearchRequest::default(), 3).unwrap();
+    assert_eq!((over.total(), over.is_listed()), (4, false));
+    assert_eq!(over.pages(10).count(), 0);
+}

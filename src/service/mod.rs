@@ -23,8 +23,8 @@ pub use self::intake::{
 };
 pub use self::settings::{DuplicateSettings, SuggestionSettings};
 pub use self::views::{
-    AlertRules, DeadlineWatch, DuplicateView, Readiness, SearchItem, SearchPage, Views, Watch,
-    Work, WorkView, topic_alert,
+    AlertRules, DeadlineWatch, DuplicateView, ExportLimits, Readiness, SearchItem, SearchPage,
+    Selection, Views, Watch, Work, WorkView, topic_alert,
 };
 use crate::alerts::AlertCenter;
 use crate::error::Result;

@@ -1981,7 +1981,7 @@ async fn with_no_keys_configured_everything_is_open() {
 
 /// Every (method, path) `tousu::http::router` serves, as the OpenAPI document writes it
 /// (axum's `{id}` is OpenAPI's `{id}`). Keep in step with `router()` in `src/http/mod.rs`.
-const ROUTES: [(&str, &str); 23] = [
+const ROUTES: [(&str, &str); 24] = [
     ("POST", "/v1/triage"),
     ("POST", "/v1/cases"),
     ("POST", "/v1/cases/batch"),
@@ -1992,6 +1992,7 @@ const ROUTES: [(&str, &str); 23] = [
     ("POST", "/v1/cases/{id}/contact"),
     ("GET", "/v1/audit"),
     ("GET", "/v1/search"),
+    ("GET", "/v1/export"),
     ("GET", "/v1/trends"),
     ("GET", "/v1/trends/rising"),
     ("GET", "/v1/topics"),

@@ -13,6 +13,7 @@ mod datasets;
 mod deadlines;
 mod durability;
 mod events;
+mod export;
 mod faults;
 mod handling;
 mod hardening;

@@ -8,7 +8,8 @@
 //! line of `tousu import` (its handling fields and a source field too; and two bad lines). Then
 //! every output (answers, replays, search with snippets and facets, similar cases, suggestions,
 //! trends, topics, alerts, the case events sent to a webhook, metrics, the import report, the
-//! three exports, the logs of the server
+//! exports of the CLI (JSONL, CSV, xlsx, corrections) and of the API (CSV and the cells of xlsx
+//! workbooks), the logs of the server
 //! at debug level and of each command) and
 //! every storage place (each text and blob cell of each SQLite table, the database and WAL
 //! files' bytes, each term of each indexed field and fast-field dictionary of each index
@@ -348,6 +349,22 @@ fn cli(data: &Path, args: &[&str]) -> Output {
 // ---------------------------------------------------------------------------------------------
 // Storage readers
 // ---------------------------------------------------------------------------------------------
+
+/// Every cell of every sheet of an xlsx workbook, as text, one a line.
+fn workbook_cells(bytes: &[u8]) -> String {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut out = String::new();
+    for name in book.sheet_names() {
+        let range = book.worksheet_range(&name).unwrap();
+        for cell in range.cells() {
+            out.push_str(&cell.2.to_string());
+            out.push('\n');
+        }
+    }
+    out
+}
 
 /// Every file under `dir`, recursively.
 fn files_under(dir: &Path) -> Vec<PathBuf> {
@@ -1101,6 +1118,41 @@ fn planted_pii_appears_nowhere_but_original_text() {
         sweep.check("a case event's webhook URI", &r.uri);
     }
 
+    // The exports over the API, CSV and xlsx: the whole history as an analyst and as a
+    // supervisor, and a filtered one.
+    for (key, who, query) in [
+        (ANALYST_KEY, "analyst", String::new()),
+        (LEAD_KEY, "supervisor", String::new()),
+        (
+            ANALYST_KEY,
+            "analyst, filtered",
+            format!("&q={}", enc("漏电")),
+        ),
+    ] {
+        let bearer = format!("Bearer {key}");
+        let path = format!("/v1/export?format=csv{query}");
+        let r = http(&server, "GET", &path, key, &[], None);
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        assert!(
+            r.body.contains(&ids["A"]) && r.body.contains(ORDER_NUMBER),
+            "{path} holds A and its text: {}",
+            r.body
+        );
+        sweep.check(&format!("GET {path} ({who})"), &r.body);
+        let path = format!("/v1/export?format=xlsx{query}");
+        let (r, bytes) = server
+            .send_binary("GET", &path, &[("Authorization", &bearer)])
+            .unwrap();
+        assert_eq!(r.status, 200, "{path}: {}", r.head);
+        let cells = workbook_cells(&bytes);
+        assert!(
+            cells.contains(&ids["A"]) && cells.contains(ORDER_NUMBER),
+            "{path} holds A and its text: {cells}"
+        );
+        sweep.check(&format!("GET {path} ({who}): the cells"), &cells);
+        sweep.check(&format!("GET {path} ({who}): the file"), &bytes);
+    }
+
     // The files as the running server left them: the WAL still holds the recent pages (each
     // case's earlier versions among them) before the checkpoint at shutdown.
     let wal = data.join("tousu.db-wal");
@@ -1142,6 +1194,24 @@ fn planted_pii_appears_nowhere_but_original_text() {
     sweep.check(
         "tousu export --format csv (stdout and log)",
         [csv.stdout, csv.stderr].concat(),
+    );
+    let xlsx_path = dir.path().join("cases.xlsx");
+    let xlsx = cli(
+        &data,
+        &[
+            "export",
+            "--format",
+            "xlsx",
+            "--out",
+            xlsx_path.to_str().unwrap(),
+        ],
+    );
+    let cells = workbook_cells(&std::fs::read(&xlsx_path).unwrap());
+    assert!(cells.contains(&ids["A"]) && cells.contains(ORDER_NUMBER));
+    sweep.check("tousu export --format xlsx: the cells", &cells);
+    sweep.check(
+        "tousu export --format xlsx (stdout and log)",
+        [xlsx.stdout, xlsx.stderr].concat(),
     );
     let corrections = cli(&data, &["export", "--corrections"]);
     let rows = String::from_utf8_lossy(&corrections.stdout).into_owned();

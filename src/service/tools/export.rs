@@ -1,10 +1,11 @@
-//! Export: every case as JSONL or CSV (UTF-8 with a BOM, so Excel opens Chinese correctly),
-//! or analysts' corrections as JSONL that `tousu train` reads.
+//! `tousu export`: every case as JSONL, CSV (UTF-8 with a BOM, so Excel opens Chinese correctly)
+//! or an xlsx workbook, or analysts' corrections as JSONL that `tousu train` reads.
 
 use std::io::Write;
 
 use serde::Serialize;
 
+use super::case_table::{CaseSource, MAX_XLSX_ROWS, cases_workbook, write_cases_csv};
 use crate::domain::Case;
 use crate::error::{Error, Result};
 use crate::store::CaseStore;
@@ -17,8 +18,10 @@ const STEP: usize = 1000;
 pub enum ExportFormat {
     /// One case per line, as the API shows it.
     Jsonl,
-    /// A spreadsheet: one row per case, the handling fields as columns.
+    /// A spreadsheet: one row per case, the handling fields as columns (UTF-8 with a BOM).
     Csv,
+    /// The same columns as an Excel workbook of one sheet.
+    Xlsx,
     /// Corrected cases as training rows: `text` + the corrected `category` and/or `grade`.
     Corrections,
 }
@@ -37,117 +40,53 @@ struct CorrectionRow<'a> {
     source: &'static str,
 }
 
-const CSV_HEADER: [&str; 20] = [
-    "id",
-    "received_at",
-    "channel",
-    "category",
-    "category_confidence",
-    "grade",
-    "reasons",
-    "tier",
-    "department",
-    "assignee",
-    "status",
-    "title",
-    "text",
-    "resolution",
-    "remedy",
-    "resolved_at",
-    "repeat_of",
-    "duplicate_of",
-    "group_id",
-    "corrected",
-];
-
 /// Writes every case of `store` (or every corrected case) to `out`; returns the rows written.
-pub fn export(store: &dyn CaseStore, out: impl Write, format: ExportFormat) -> Result<u64> {
-    Exporter { store }.export(out, format)
-}
-
-struct Exporter<'a> {
-    store: &'a dyn CaseStore,
-}
-
-impl Exporter<'_> {
-    fn export(&self, out: impl Write, format: ExportFormat) -> Result<u64> {
-        let io = |e: std::io::Error| Error::io("export output", e);
-        let mut out = std::io::BufWriter::new(out);
-        if format == ExportFormat::Csv {
-            out.write_all("\u{FEFF}".as_bytes()).map_err(io)?;
-            let mut w = csv::Writer::from_writer(out);
-            w.write_record(CSV_HEADER)
-                .map_err(|e| Error::Invalid(format!("writing CSV: {e}")))?;
-            return self.export_csv(w);
+/// An xlsx workbook is built in memory first and holds at most [`MAX_XLSX_ROWS`] cases.
+pub fn export(store: &dyn CaseStore, mut out: impl Write, format: ExportFormat) -> Result<u64> {
+    let io = |e: std::io::Error| Error::io("export output", e);
+    let all = AllCases(store);
+    match format {
+        ExportFormat::Csv => write_cases_csv(&all, out),
+        ExportFormat::Xlsx => {
+            let (bytes, rows) = cases_workbook(&all, MAX_XLSX_ROWS)?;
+            out.write_all(&bytes).map_err(io)?;
+            out.flush().map_err(io)?;
+            Ok(rows)
         }
-        let mut rows = 0u64;
-        self.for_each_case(|case| {
-            let line = match format {
-                ExportFormat::Jsonl => Some(serde_json::to_string(case)),
-                ExportFormat::Corrections => {
-                    correction_row(case).map(|r| serde_json::to_string(&r))
+        ExportFormat::Jsonl | ExportFormat::Corrections => {
+            let mut out = std::io::BufWriter::new(out);
+            let mut rows = 0u64;
+            all.for_each(&mut |case| {
+                let line = match format {
+                    ExportFormat::Corrections => {
+                        correction_row(case).map(|r| serde_json::to_string(&r))
+                    }
+                    _ => Some(serde_json::to_string(case)),
+                };
+                if let Some(line) = line {
+                    let line = line.map_err(|e| Error::Invalid(e.to_string()))?;
+                    writeln!(out, "{line}").map_err(io)?;
+                    rows += 1;
                 }
-                ExportFormat::Csv => unreachable!("handled above"),
-            };
-            if let Some(line) = line {
-                let line = line.map_err(|e| Error::Invalid(e.to_string()))?;
-                writeln!(out, "{line}").map_err(io)?;
-                rows += 1;
-            }
-            Ok(())
-        })?;
-        out.flush().map_err(io)?;
-        Ok(rows)
-    }
-
-    fn export_csv<W: Write>(&self, mut w: csv::Writer<W>) -> Result<u64> {
-        let err = |e: csv::Error| Error::Invalid(format!("writing CSV: {e}"));
-        let mut rows = 0u64;
-        self.for_each_case(|c| {
-            let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-            let reasons: Vec<&str> = c.reasons.iter().map(|r| r.code()).collect();
-            let repeats: Vec<&str> = c.links.repeat_of.iter().map(|i| i.as_str()).collect();
-            w.write_record([
-                c.id.to_string(),
-                c.received_at.to_string(),
-                c.channel.code().to_string(),
-                opt(&c.category),
-                c.category_confidence
-                    .map(|x| format!("{x:.3}"))
-                    .unwrap_or_default(),
-                c.grade.label().to_string(),
-                reasons.join(" "),
-                opt(&c.tier),
-                opt(&c.department),
-                opt(&c.assignee),
-                c.status.code().to_string(),
-                opt(&c.title),
-                c.text.clone(),
-                opt(&c.resolution),
-                c.remedy.map(|r| r.label().to_string()).unwrap_or_default(),
-                c.resolved_at.map(|t| t.to_string()).unwrap_or_default(),
-                repeats.join(" "),
-                c.links
-                    .duplicate_of
-                    .as_ref()
-                    .map(|i| i.to_string())
-                    .unwrap_or_default(),
-                opt(&c.links.group_id),
-                if c.corrections.is_empty() { "" } else { "yes" }.to_string(),
-            ])
-            .map_err(err)?;
-            rows += 1;
-            Ok(())
-        })?;
-        w.flush().map_err(|e| Error::io("export output", e))?;
-        Ok(rows)
+                Ok(())
+            })?;
+            out.flush().map_err(io)?;
+            Ok(rows)
+        }
     }
 }
 
-impl Exporter<'_> {
-    /// Calls `f` with every case, in creation order, a page of the store at a time.
-    fn for_each_case(&self, mut f: impl FnMut(&Case) -> Result<()>) -> Result<()> {
-        crate::store::for_each_page(self.store, STEP, |page| page.iter().try_for_each(&mut f))
+/// Every case of a store, in creation order.
+struct AllCases<'a>(&'a dyn CaseStore);
+
+impl CaseSource for AllCases<'_> {
+    fn count(&self) -> Result<u64> {
+        self.0.count()
+    }
+
+    /// A page of the store at a time.
+    fn for_each(&self, f: &mut dyn FnMut(&Case) -> Result<()>) -> Result<()> {
+        crate::store::for_each_page(self.0, STEP, |page| page.iter().try_for_each(&mut *f))
     }
 }
 

@@ -1,10 +1,11 @@
 //! The derived views: everything kept beside the store and rebuilt from it — the search index,
 //! the near-duplicate view, the watch (trends, topics, alert rules) — and the follower thread
-//! that feeds them the store's change feed. Analysts' search reads them.
+//! that feeds them the store's change feed. Analysts' search and export read them.
 
 mod alert_rules;
 mod bands;
 mod deadline_watch;
+mod export;
 mod follower;
 mod search;
 mod watch;
@@ -18,6 +19,7 @@ use serde::Serialize;
 pub use self::alert_rules::{AlertRules, topic_alert};
 pub use self::bands::DuplicateView;
 pub use self::deadline_watch::DeadlineWatch;
+pub use self::export::{ExportLimits, Selection};
 use self::follower::Follower;
 pub use self::search::{SearchItem, SearchPage};
 pub use self::watch::Watch;

@@ -61,31 +61,10 @@ impl Views {
     /// Searches the case history as `actor` sees it: a handler or supervisor finds the cases of
     /// their departments only (a department filter outside them matches nothing).
     pub fn search_as(&self, req: &SearchRequest, actor: &Actor) -> Result<SearchPage> {
-        let Some(scope) = actor.scope() else {
-            return self.search(req);
-        };
-        let mut req = req.clone();
-        let asked: Vec<String> = req
-            .filters
-            .iter()
-            .filter(|(f, _)| f == "department")
-            .map(|(_, v)| v.clone())
-            .collect();
-        req.filters.retain(|(f, _)| f != "department");
-        let allowed: Vec<&String> = if asked.is_empty() {
-            scope.iter().collect()
-        } else {
-            asked.iter().filter(|d| scope.contains(d)).collect()
-        };
-        if allowed.is_empty() {
-            // No department of theirs was asked for: nothing matches.
-            req.filters
-                .push(("department".into(), NO_DEPARTMENT.into()));
+        match scoped(req, actor) {
+            Some(req) => self.search(&req),
+            None => self.search(req),
         }
-        for d in allowed {
-            req.filters.push(("department".into(), d.clone()));
-        }
-        self.search(&req)
     }
 
     /// Searches the case history.
@@ -127,4 +106,32 @@ impl Views {
             next_cursor: results.next_offset.map(|o| o.to_string()),
         })
     }
+}
+
+/// `req` held to `actor`'s departments, or `None` when the actor sees every department: the
+/// department filters kept are the actor's; with none of theirs asked for, nothing matches.
+pub(super) fn scoped(req: &SearchRequest, actor: &Actor) -> Option<SearchRequest> {
+    let scope = actor.scope()?;
+    let mut req = req.clone();
+    let asked: Vec<String> = req
+        .filters
+        .iter()
+        .filter(|(f, _)| f == "department")
+        .map(|(_, v)| v.clone())
+        .collect();
+    req.filters.retain(|(f, _)| f != "department");
+    let allowed: Vec<&String> = if asked.is_empty() {
+        scope.iter().collect()
+    } else {
+        asked.iter().filter(|d| scope.contains(d)).collect()
+    };
+    if allowed.is_empty() {
+        // No department of theirs was asked for: nothing matches.
+        req.filters
+            .push(("department".into(), NO_DEPARTMENT.into()));
+    }
+    for d in allowed {
+        req.filters.push(("department".into(), d.clone()));
+    }
+    Some(req)
 }

@@ -55,6 +55,21 @@ pub fn send(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> Result<Reply, String> {
+    let (reply, bytes) = send_binary(port, method, path, headers, body)?;
+    let body =
+        String::from_utf8(bytes).map_err(|e| format!("{method} {path}: a body not UTF-8: {e}"))?;
+    Ok(Reply { body, ..reply })
+}
+
+/// [`send`] for an answer whose body need not be text (a workbook): the reply with an empty
+/// `body`, and the body's bytes.
+pub fn send_binary(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<(Reply, Vec<u8>), String> {
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
     for (name, value) in headers {
         req.push_str(&format!("{name}: {value}\r\n"));
@@ -83,7 +98,7 @@ pub fn send(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| bad(format!("no status in {head:?}")))?;
-    let mut reply = Reply {
+    let reply = Reply {
         status,
         head,
         body: String::new(),
@@ -110,8 +125,7 @@ pub fn send(
     } else {
         rest.to_vec()
     };
-    reply.body = String::from_utf8(body).map_err(|e| bad(format!("a body not UTF-8: {e}")))?;
-    Ok(reply)
+    Ok((reply, body))
 }
 
 /// The payload of a chunked body (RFC 9112 §7.1): chunk extensions are ignored and trailer

@@ -116,6 +116,16 @@ impl Server {
         http::send(self.port, method, path, headers, body)
     }
 
+    /// [`http::send_binary`] to this server.
+    pub fn send_binary(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<(Reply, Vec<u8>), String> {
+        http::send_binary(self.port, method, path, headers, None)
+    }
+
     /// `GET path`.
     pub fn get(&self, path: &str) -> Result<Reply, String> {
         self.send("GET", path, &[], None)
