@@ -46,7 +46,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         .handling()
         .daily_report(&Actor::new("cli", Role::Admin), day)?;
     let bytes = if xlsx {
-        anyhow::bail!("xlsx reports come with the workbook module")
+        tousu::service::tools::daily_workbook(&report)?
     } else {
         let mut v = serde_json::to_vec_pretty(&report)?;
         v.push(b'\n');

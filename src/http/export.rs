@@ -24,7 +24,7 @@ const CHUNK_BYTES: usize = 64 * 1024;
 /// memory) when it is this far ahead.
 const CHUNKS_AHEAD: usize = 4;
 /// The media type of an xlsx workbook.
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub(super) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// The export's own parameters, beside the case filters.
 #[derive(Debug, Deserialize)]
@@ -105,7 +105,7 @@ pub async fn export(
 }
 
 /// A download of `body` as `file`.
-fn download(content_type: &'static str, file: &str, body: Body) -> Response {
+pub(super) fn download(content_type: &'static str, file: &str, body: Body) -> Response {
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{file}\""))
         .expect("a file name of ASCII letters, digits and dashes");
     (

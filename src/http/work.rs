@@ -2,18 +2,21 @@
 //! handling went over a period.
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
 use super::auth::{Caller, Permission};
 use super::error::ApiError;
+use super::export::{XLSX, download};
 use super::json::{Above, Params, int_param};
 use super::{AppState, blocking};
 use crate::domain::period_bound;
 use crate::error::cut;
-use crate::handling::{DailyReport, GroupBy, KpiReport, Queue, QueuePage};
+use crate::handling::{GroupBy, KpiReport, Queue, QueuePage};
 use crate::service::QueueRequest;
 
 fn invalid(message: String) -> ApiError {
@@ -125,15 +128,18 @@ pub struct DailyParams {
     /// The Beijing date; default today.
     #[serde(default)]
     day: Option<String>,
+    /// `json` (default) or `xlsx`.
+    #[serde(default)]
+    format: Option<String>,
 }
 
 /// `GET /v1/reports/daily`: the day's arrivals, each department's day, what was open and
-/// overdue at its end, the day's cases.
+/// overdue at its end, the day's cases; as JSON or an .xlsx workbook.
 pub async fn daily(
     State(state): State<AppState>,
     caller: Caller,
     Params(p): Params<DailyParams>,
-) -> Result<Json<DailyReport>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(Permission::Analyse)?;
     let day = match p.day.as_deref() {
         None | Some("") => Timestamp::now().to_zoned(crate::domain::beijing()).date(),
@@ -144,8 +150,26 @@ pub async fn daily(
             ))
         })?,
     };
+    let xlsx = match p.format.as_deref() {
+        None | Some("json") => false,
+        Some("xlsx") => true,
+        Some(other) => {
+            return Err(invalid(format!(
+                "format={:?}: use json or xlsx",
+                cut(other)
+            )));
+        }
+    };
     let s = state.clone();
     let report =
         blocking(move || Ok(s.service.handling().daily_report(&caller.actor(), day)?)).await?;
-    Ok(Json(report))
+    if !xlsx {
+        return Ok(Json(report).into_response());
+    }
+    let bytes = blocking(move || Ok(crate::service::tools::daily_workbook(&report)?)).await?;
+    Ok(download(
+        XLSX,
+        &format!("tousu-daily-{day}.xlsx"),
+        Body::from(bytes),
+    ))
 }

@@ -338,3 +338,133 @@ async fn the_directory_lists_departments_and_handlers() {
         .await
         .error(StatusCode::FORBIDDEN, "forbidden");
 }
+
+/// The day's sheets of a daily report workbook, by name.
+fn sheets(bytes: Vec<u8>) -> std::collections::BTreeMap<String, Vec<Vec<String>>> {
+    use calamine::{Reader, Xlsx};
+    let mut book: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an xlsx workbook");
+    let names = book.sheet_names();
+    names
+        .into_iter()
+        .map(|name| {
+            let rows = book
+                .worksheet_range(&name)
+                .unwrap()
+                .rows()
+                .map(|r| r.iter().map(ToString::to_string).collect())
+                .collect();
+            (name, rows)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_report_counts_the_day_and_its_workbook_reads_back() {
+    let t = app();
+    let answered = dispatched(&t, BROADBAND, NETWORK).await;
+    t.step(&answered, HANDLER_KEY, json!({ "action": "accept" }))
+        .await;
+    t.step(
+        &answered,
+        HANDLER_KEY,
+        json!({ "action": "reply", "reply": "已更换光猫" }),
+    )
+    .await;
+    let waiting = t.create_text(BILL).await;
+    // The Beijing day the cases were received on (not "now": a run across midnight).
+    let received: jiff::Timestamp = t
+        .get(&format!("/v1/cases/{waiting}"), Some(ANALYST_KEY))
+        .await
+        .expect(StatusCode::OK)["received_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let today = received
+        .to_zoned(tousu::domain::beijing())
+        .date()
+        .to_string();
+
+    let v = t
+        .get(&format!("/v1/reports/daily?day={today}"), Some(ANALYST_KEY))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(v["day"], today.as_str());
+    assert_eq!(v["received"]["volume"], 2, "{v}");
+    let listed: Vec<&str> = v["received_cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [answered.as_str(), waiting.as_str()]);
+    let network = v["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["department"] == NETWORK)
+        .unwrap();
+    assert_eq!(
+        (
+            &network["received"],
+            &network["accepted"],
+            &network["replied"],
+            &network["open"]
+        ),
+        (&json!(1), &json!(1), &json!(1), &json!(1)),
+        "{v}"
+    );
+
+    let r = t
+        .get(
+            &format!("/v1/reports/daily?day={today}&format=xlsx"),
+            Some(ANALYST_KEY),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.header("content-disposition").unwrap().contains(".xlsx"));
+    let book = sheets(r.body.to_vec());
+    assert_eq!(
+        book.keys().collect::<Vec<_>>(),
+        ["当日受理", "概况", "超期案件", "部门"]
+    );
+    let cases = &book["当日受理"];
+    assert_eq!(cases[0][0], "案件编号");
+    let ids: Vec<&str> = cases[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(ids, [answered.as_str(), waiting.as_str()]);
+    let summary = &book["概况"];
+    let volume = summary.iter().find(|r| r[0] == "受理量").unwrap();
+    assert_eq!(volume[1], "2");
+    let departments = &book["部门"];
+    assert!(
+        departments
+            .iter()
+            .any(|r| r[0] == NETWORK && r[1] == "1" && r[3] == "1")
+    );
+    assert_eq!(
+        book["超期案件"].len(),
+        1,
+        "the header only: nothing overdue yet"
+    );
+
+    // A supervisor of 计费 sees only its department's day; bad parameters name themselves.
+    let v = t
+        .get(
+            &format!("/v1/reports/daily?day={today}"),
+            Some(BILLING_SUPERVISOR),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(v["received"]["volume"], 1);
+    for (query, field) in [("day=today", "day"), ("format=pdf", "format")] {
+        let m = t
+            .get(&format!("/v1/reports/daily?{query}"), Some(ANALYST_KEY))
+            .await
+            .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
+        assert!(m.contains(field), "{m}");
+    }
+    t.get("/v1/reports/daily", Some(HANDLER_KEY))
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
+}

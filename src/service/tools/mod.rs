@@ -3,6 +3,7 @@
 //! history.
 
 mod case_table;
+mod daily_workbook;
 mod export;
 mod suggest_eval;
 mod table;
@@ -12,6 +13,7 @@ pub use self::case_table::{
     CASE_COLUMNS, CaseSource, MAX_XLSX_ROWS, add_cases_sheet, case_row, cases_workbook,
     write_cases_csv,
 };
+pub use self::daily_workbook::daily_workbook;
 pub use self::export::{ExportFormat, export};
 pub use self::suggest_eval::{
     ResolvedRow, SuggestionEval, SuggestionScores, char_f1, evaluate_suggestions, read_history,
