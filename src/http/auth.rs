@@ -140,6 +140,21 @@ impl Caller {
         }
     }
 
+    /// Checks the caller is held to no departments: for views across all of them (trends,
+    /// topics), which a supervisor of some departments may not read.
+    pub fn require_every_department(&self) -> Result<(), ApiError> {
+        if self.actor().scope().is_none() {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "forbidden",
+                "trends and topics cover every department: they need an analyst key, or a \
+                 supervisor of all departments (`*`)",
+            ))
+        }
+    }
+
     /// Checks the caller may do what `p` covers.
     pub fn require(&self, p: Permission) -> Result<(), ApiError> {
         if p.allowed(self.role) {

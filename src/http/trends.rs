@@ -66,6 +66,7 @@ pub async fn table(
     Params(p): Params<TrendParams>,
 ) -> Result<Json<TrendTable>, ApiError> {
     caller.require(Permission::Analyse)?;
+    caller.require_every_department()?;
     let dimension = dimension(p.dimension.as_deref())?;
     let bucket = match p.bucket.as_deref() {
         None => Bucket::Day,
@@ -138,6 +139,7 @@ pub async fn rising(
     Params(p): Params<RisingParams>,
 ) -> Result<Json<RisingAnswer>, ApiError> {
     caller.require(Permission::Analyse)?;
+    caller.require_every_department()?;
     let dimension = dimension(p.dimension.as_deref().or(Some("phrase")))?;
     let window_hours = int_param(
         "window_hours",
@@ -207,6 +209,7 @@ pub async fn topics(
     Params(p): Params<TopicParams>,
 ) -> Result<Json<TopicsAnswer>, ApiError> {
     caller.require(Permission::Analyse)?;
+    caller.require_every_department()?;
     let top = int_param("top", p.top, 10, (1, MAX_TOP), Above::Clamp)? as usize;
     let end = p
         .end
@@ -256,7 +259,19 @@ pub async fn history(
         .alerts()
         .cloned()
         .ok_or_else(alerts_off)?;
-    let alerts = super::blocking(move || Ok(center.history(p.since, limit)?)).await?;
+    let actor = caller.actor();
+    let alerts = super::blocking(move || {
+        let Some(scope) = actor.scope() else {
+            return Ok(center.history(p.since, limit)?);
+        };
+        // A supervisor of some departments sees their alerts only (about one case of theirs);
+        // read further back to fill the page.
+        let mut alerts = center.history(p.since, 1000)?;
+        alerts.retain(|r| in_scope(scope, r.alert.department.as_deref()));
+        alerts.truncate(limit);
+        Ok(alerts)
+    })
+    .await?;
     Ok(Json(AlertsAnswer { alerts }))
 }
 
@@ -275,25 +290,41 @@ pub async fn stream(
         .cloned()
         .ok_or_else(alerts_off)?;
     let rx = center.subscribe();
+    let scope = caller.actor().scope().map(<[String]>::to_vec);
     // The stream ends when the server shuts down: an open stream would otherwise hold the
     // graceful shutdown until the client leaves.
     let stop = state.stopping();
-    let events = futures_util::stream::unfold((rx, stop), |(mut rx, mut stop)| async move {
-        use tokio::sync::broadcast::error::RecvError;
-        let received = tokio::select! {
-            r = rx.recv() => r,
-            _ = stop.wait_for(|stopping| *stopping) => return None,
-        };
-        let event = match received {
-            Ok(alert) => Event::default()
-                .event("alert")
-                .id(alert.id.clone())
-                .json_data(&alert)
-                .unwrap_or_else(|_| Event::default().event("error")),
-            Err(RecvError::Lagged(n)) => Event::default().event("lagged").data(n.to_string()),
-            Err(RecvError::Closed) => return None,
-        };
-        Some((Ok(event), (rx, stop)))
+    let events = futures_util::stream::unfold((rx, stop), move |(mut rx, mut stop)| {
+        let scope = scope.clone();
+        async move {
+            use tokio::sync::broadcast::error::RecvError;
+            let received = loop {
+                let r = tokio::select! {
+                    r = rx.recv() => r,
+                    _ = stop.wait_for(|stopping| *stopping) => return None,
+                };
+                // A supervisor of some departments gets the alerts of their cases only.
+                match (&r, &scope) {
+                    (Ok(alert), Some(scope)) if !in_scope(scope, alert.department.as_deref()) => {}
+                    _ => break r,
+                }
+            };
+            let event = match received {
+                Ok(alert) => Event::default()
+                    .event("alert")
+                    .id(alert.id.clone())
+                    .json_data(&alert)
+                    .unwrap_or_else(|_| Event::default().event("error")),
+                Err(RecvError::Lagged(n)) => Event::default().event("lagged").data(n.to_string()),
+                Err(RecvError::Closed) => return None,
+            };
+            Some((Ok(event), (rx, stop)))
+        }
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Whether an alert of `department` (none: about no one case) is for a caller held to `scope`.
+fn in_scope(scope: &[String], department: Option<&str>) -> bool {
+    department.is_some_and(|d| scope.iter().any(|s| s == d))
 }

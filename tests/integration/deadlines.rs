@@ -126,6 +126,57 @@ fn due_soon_and_breached_reach_a_signed_webhook_once_each() {
             .filter(|r| r.alert.rule == "sla_breached")
             .count();
         assert_eq!(breaches, 1, "…which keeps one: {history:?}");
+
+        // Over HTTP, a supervisor of the case's department sees its alerts; one of another
+        // department does not, nor trends across all departments.
+        let department = late.department.clone().unwrap();
+        let other = if department == "网络运维中心" {
+            "计费账务中心"
+        } else {
+            "网络运维中心"
+        };
+        let keys = tousu::http::KeyRing::new(&[
+            scoped("mine", "mine-key-0123456789abcdef", &department),
+            scoped("other", "other-key-0123456789abcdef", other),
+        ]);
+        let app = tousu::http::router(tousu::http::AppState::new(
+            Arc::clone(&service),
+            keys,
+            tousu::config::Limits::default(),
+        ));
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let get = |uri: &str, key: &str| {
+            rt.block_on(async {
+                let r = crate::api::read(
+                    tower::ServiceExt::oneshot(
+                        app.clone(),
+                        crate::api::request(axum::http::Method::GET, uri, Some(key), None),
+                    )
+                    .await
+                    .unwrap(),
+                )
+                .await;
+                (r.status, r.json())
+            })
+        };
+        let (status, mine) = get("/v1/alerts", "mine-key-0123456789abcdef");
+        assert_eq!(status, 200, "{mine}");
+        let rules: Vec<&str> = mine["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["rule"].as_str().unwrap())
+            .collect();
+        assert!(
+            rules.contains(&"sla_breached") && rules.contains(&"sla_due_soon"),
+            "{mine}"
+        );
+        let (_, theirs) = get("/v1/alerts", "other-key-0123456789abcdef");
+        assert_eq!(theirs["alerts"], serde_json::json!([]), "{theirs}");
+        let (status, _) = get("/v1/trends", "other-key-0123456789abcdef");
+        assert_eq!(status, 403);
+        let (status, _) = get("/v1/topics", "mine-key-0123456789abcdef");
+        assert_eq!(status, 403);
     }
 
     let soon_key = format!("sla_due_soon:{}:confirm", late.id);
@@ -169,4 +220,14 @@ fn due_soon_and_breached_reach_a_signed_webhook_once_each() {
             .all(|r| !r.alert().key.contains(on_time.id.as_str())),
         "a deadline met in time raised an alert"
     );
+}
+
+/// A supervisor key of one department.
+fn scoped(name: &str, key: &str, department: &str) -> tousu::config::ApiKey {
+    tousu::config::ApiKey {
+        name: name.into(),
+        role: Role::Supervisor,
+        key: key.into(),
+        departments: vec![department.into()],
+    }
 }
