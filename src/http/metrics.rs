@@ -31,6 +31,10 @@ pub struct Metrics {
     pub index_lag: Gauge,
     /// Cases in the store.
     pub cases: Gauge,
+    /// Open cases (in the work view).
+    pub open_cases: Gauge,
+    /// How long the last deadline sweep took, in microseconds.
+    pub deadline_sweep: Gauge,
 }
 
 impl Default for Metrics {
@@ -55,6 +59,8 @@ impl Default for Metrics {
             inference_running: Gauge::default(),
             index_lag: Gauge::default(),
             cases: Gauge::default(),
+            open_cases: Gauge::default(),
+            deadline_sweep: Gauge::default(),
         };
         registry.register(
             "store_write_queue",
@@ -77,6 +83,12 @@ impl Default for Metrics {
             m.index_lag.clone(),
         );
         registry.register("cases", "Cases in the store", m.cases.clone());
+        registry.register("open_cases", "Open cases", m.open_cases.clone());
+        registry.register(
+            "deadline_sweep_microseconds",
+            "How long the last deadline sweep over the open cases took",
+            m.deadline_sweep.clone(),
+        );
         *m.registry.lock().expect("metrics lock") = registry;
         m
     }

@@ -61,6 +61,11 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     }
     m.store_queue
         .set(state.service.store().write_queue_depth() as i64);
+    let views = state.service.views();
+    m.open_cases.set(views.work().read().open_len() as i64);
+    if let Some(sweep) = views.last_sweep() {
+        m.deadline_sweep.set(sweep.took.as_micros() as i64);
+    }
     m.inference_waiting.set(state.gate.waiting() as i64);
     m.inference_running.set(state.gate.running() as i64);
     (

@@ -2,6 +2,8 @@
 //! due time. Run by the follower every minute over the work view's open cases.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use jiff::{SignedDuration, Timestamp};
 use rustc_hash::FxHashMap;
@@ -22,6 +24,18 @@ pub struct DeadlineWatch {
     /// (case seq, step, what) → the due time alerted on (Unix ms): the store drops a repeat
     /// anyway, this saves it the lookup every minute.
     raised: Mutex<FxHashMap<(u64, Step, Crossed), i64>>,
+    /// The last sweep: how long it took (µs) and over how many open cases.
+    last_micros: AtomicU64,
+    last_open: AtomicU64,
+}
+
+/// What the last sweep did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SweepStats {
+    /// How long it took.
+    pub took: std::time::Duration,
+    /// The open cases it looked at.
+    pub open_cases: u64,
 }
 
 impl DeadlineWatch {
@@ -32,6 +46,8 @@ impl DeadlineWatch {
             share,
             look_back: SignedDuration::from_hours(look_back_hours.max(1)),
             raised: Mutex::new(FxHashMap::default()),
+            last_micros: AtomicU64::new(0),
+            last_open: AtomicU64::new(0),
         }
     }
 
@@ -46,8 +62,10 @@ impl DeadlineWatch {
         let Some(share) = self.share else {
             return Vec::new();
         };
+        let started = Instant::now();
         let w = work.read();
         let found = crossings(w.open(), now, share, self.look_back);
+        self.last_open.store(w.open_len() as u64, Ordering::Relaxed);
         let mut raised = self.raised.lock().unwrap_or_else(|p| p.into_inner());
         let oldest = (now - self.look_back).as_millisecond();
         raised.retain(|_, due| *due >= oldest - self.look_back.as_millis() as i64);
@@ -61,7 +79,25 @@ impl DeadlineWatch {
             raised.insert(key, due);
             alerts.push(alert(&c, now));
         }
+        let took = started.elapsed();
+        self.last_micros
+            .store(took.as_micros() as u64 + 1, Ordering::Relaxed);
+        tracing::debug!(
+            open = w.open_len(),
+            crossed = alerts.len(),
+            took_ms = took.as_secs_f64() * 1000.0,
+            "deadline sweep"
+        );
         alerts
+    }
+
+    /// What the last sweep did (none yet, or sweeping is off: `None`).
+    pub fn last(&self) -> Option<SweepStats> {
+        let micros = self.last_micros.load(Ordering::Relaxed);
+        (micros > 0).then(|| SweepStats {
+            took: std::time::Duration::from_micros(micros - 1),
+            open_cases: self.last_open.load(Ordering::Relaxed),
+        })
     }
 }
 

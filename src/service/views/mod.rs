@@ -18,7 +18,7 @@ use serde::Serialize;
 
 pub use self::alert_rules::{AlertRules, topic_alert};
 pub use self::bands::DuplicateView;
-pub use self::deadline_watch::DeadlineWatch;
+pub use self::deadline_watch::{DeadlineWatch, SweepStats};
 pub use self::export::{ExportLimits, Selection};
 use self::follower::Follower;
 pub use self::search::{SearchItem, SearchPage};
@@ -189,6 +189,11 @@ impl Views {
     /// The near-duplicate view.
     pub fn duplicates(&self) -> &DuplicateView {
         &self.shared.duplicates
+    }
+
+    /// What the last deadline sweep did.
+    pub fn last_sweep(&self) -> Option<SweepStats> {
+        self.shared.deadlines.last()
     }
 
     /// Every case's handling facts: work queues and KPIs read them.

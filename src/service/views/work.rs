@@ -45,6 +45,11 @@ impl Work {
             .filter_map(|seq| self.rows.get(slot(*seq)).and_then(Option::as_ref))
     }
 
+    /// Open cases known.
+    pub fn open_len(&self) -> usize {
+        self.open.len()
+    }
+
     /// Cases known.
     pub fn len(&self) -> usize {
         self.rows.iter().filter(|r| r.is_some()).count()
