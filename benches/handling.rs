@@ -157,7 +157,14 @@ fn bench(c: &mut Criterion) {
         due_soon_share: 0.8,
     };
     g.bench_function("queue_page_mine_handler", |b| {
-        b.iter(|| page(work.open(), &handler, &query(Queue::Mine)).total)
+        b.iter(|| {
+            page(
+                work.open_in(handler.departments),
+                &handler,
+                &query(Queue::Mine),
+            )
+            .total
+        })
     });
     g.bench_function("queue_page_overdue_all_departments", |b| {
         b.iter(|| page(work.open(), &supervisor, &query(Queue::Overdue)).total)

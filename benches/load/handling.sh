@@ -5,10 +5,12 @@
 #            GET /v1/queues/overdue as a supervisor of all (50 cases a page, with every
 #            queue's count);
 #   kpis     GET /v1/kpis over the last year grouped by department, as the supervisor;
-#   sweep    the deadline sweep's own time over all open cases (the server's
-#            tousu_deadline_sweep_microseconds after its first sweep, a minute after start).
-# Each HTTP run: wrk, 2 threads, 4 connections, closed loop, SECS seconds; latency
-# percentiles from wrk --latency. Needs wrk. Usage: bash benches/load/handling.sh [cases] [secs]
+#   sweep    the deadline sweep's time over all open cases, its alerts raised (the server's
+#            tousu_deadline_sweep_microseconds): the first, a minute after the start, raises
+#            the crossings of the look-back window; the next ones only what crossed since.
+# Each HTTP run: wrk closed loop for SECS seconds, once with 1 connection (one desk on an
+# otherwise idle server: the query's own latency) and once with 4 (2 threads; four desks at
+# once on these 2 cores, which wrk shares); latency percentiles from wrk --latency. Needs wrk. Usage: bash benches/load/handling.sh [cases] [secs]
 # (TOUSU_BIN=path/to/tousu measures another build than this checkout's release build).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -48,8 +50,11 @@ if "counts" in v:
     print("  total", v["total"], "counts", json.dumps(v["counts"]))
 else:
     print("  volume", v["total"]["volume"], "groups", len(v["groups"]))'
-  wrk -t2 -c4 -d"${SECS}s" --latency -H "Authorization: Bearer $2" \
-    "http://127.0.0.1:$PORT$3" | grep -E "Latency|50%|90%|99%|Requests/sec"
+  for c in 1 4; do
+    echo "  -- $c connection(s)"
+    wrk -t$((c > 1 ? 2 : 1)) -c$c -d"${SECS}s" --latency -H "Authorization: Bearer $2" \
+      "http://127.0.0.1:$PORT$3" | grep -E "Latency|50%|90%|99%|Requests/sec"
+  done
 }
 run "queue of a handler's department" "$WANG" "/v1/queues/department?limit=50"
 run "queue: overdue, all departments" "$LEAD" "/v1/queues/overdue?limit=50"
@@ -58,6 +63,13 @@ FROM=$(date -u -d '1 year ago' +%Y-%m-%dT%H:%M:%SZ)
 run "KPIs over a year by department" "$LEAD" "/v1/kpis?from=$FROM&to=$TO&group_by=department"
 
 # The follower sweeps a minute after it starts, then every minute.
-while [ -z "$(metric tousu_deadline_sweep_microseconds)" ]; do sleep 2; done
-echo "== deadline sweep over $(metric tousu_open_cases) open cases: $(metric tousu_deadline_sweep_microseconds) µs"
+sweep() {
+  echo "== deadline sweep $(metric tousu_deadline_sweeps) over $(metric tousu_open_cases) open cases:" \
+    "$(metric tousu_deadline_sweep_microseconds) µs, $(metric tousu_deadline_sweep_crossed) crossed"
+}
+until [ "$(metric tousu_deadline_sweeps)" -ge 1 ]; do sleep 2; done
+sweep
+seen=$(metric tousu_deadline_sweeps)
+until [ "$(metric tousu_deadline_sweeps)" -ge $((seen + 1)) ]; do sleep 2; done
+sweep
 echo "server CPU: $(awk '{print ($14 + $15) / 100}' "/proc/$SERVER/stat") s; RSS: $(awk '/VmRSS/ {print $2 / 1024 " MiB"}' "/proc/$SERVER/status")"

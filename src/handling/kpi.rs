@@ -2,9 +2,8 @@
 //! comes with its numerator and denominator: the sources agree on few definitions (see the
 //! README's KPI table, which states each one), and a reader can recompute any of them.
 
-use std::collections::BTreeMap;
-
 use jiff::Timestamp;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::domain::{CaseFacts, Satisfaction, Status, Step};
@@ -51,13 +50,13 @@ impl GroupBy {
         GroupBy::ALL.into_iter().find(|g| g.code() == code)
     }
 
-    fn key(self, f: &CaseFacts) -> Option<String> {
+    fn key(self, f: &CaseFacts) -> Option<&str> {
         match self {
-            GroupBy::Department => f.department.clone(),
-            GroupBy::Handler => f.assignee.clone(),
-            GroupBy::Category => f.category.clone(),
-            GroupBy::Channel => Some(f.channel.code().to_string()),
-            GroupBy::Grade => Some(f.grade.label().to_string()),
+            GroupBy::Department => f.department.as_deref(),
+            GroupBy::Handler => f.assignee.as_deref(),
+            GroupBy::Category => f.category.as_deref(),
+            GroupBy::Channel => Some(f.channel.code()),
+            GroupBy::Grade => Some(f.grade.label()),
         }
     }
 }
@@ -261,7 +260,8 @@ pub fn report<'a>(
     now: Timestamp,
 ) -> KpiReport {
     let mut total = Kpis::default();
-    let mut groups: BTreeMap<Option<String>, Kpis> = BTreeMap::new();
+    // Borrowed keys: a year of a million cases is half a million lookups.
+    let mut groups: FxHashMap<Option<&str>, Kpis> = FxHashMap::default();
     for f in cases.filter(|f| f.received_at >= from && f.received_at < to) {
         total.add(f, now);
         if let Some(g) = group_by {
@@ -272,7 +272,7 @@ pub fn report<'a>(
     let mut groups: Vec<Kpis> = groups
         .into_iter()
         .map(|(group, mut k)| {
-            k.group = group;
+            k.group = group.map(str::to_string);
             k.finish();
             k
         })

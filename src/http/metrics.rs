@@ -33,8 +33,12 @@ pub struct Metrics {
     pub cases: Gauge,
     /// Open cases (in the work view).
     pub open_cases: Gauge,
-    /// How long the last deadline sweep took, in microseconds.
+    /// How long the last deadline sweep took, its alerts raised, in microseconds.
     pub deadline_sweep: Gauge,
+    /// Deadlines the last sweep found crossed.
+    pub deadline_sweep_crossed: Gauge,
+    /// Sweeps since the start.
+    pub deadline_sweeps: Gauge,
 }
 
 impl Default for Metrics {
@@ -61,6 +65,8 @@ impl Default for Metrics {
             cases: Gauge::default(),
             open_cases: Gauge::default(),
             deadline_sweep: Gauge::default(),
+            deadline_sweep_crossed: Gauge::default(),
+            deadline_sweeps: Gauge::default(),
         };
         registry.register(
             "store_write_queue",
@@ -86,8 +92,18 @@ impl Default for Metrics {
         registry.register("open_cases", "Open cases", m.open_cases.clone());
         registry.register(
             "deadline_sweep_microseconds",
-            "How long the last deadline sweep over the open cases took",
+            "How long the last deadline sweep over the open cases took, its alerts raised",
             m.deadline_sweep.clone(),
+        );
+        registry.register(
+            "deadline_sweep_crossed",
+            "Deadlines the last sweep found crossed (due soon or breached)",
+            m.deadline_sweep_crossed.clone(),
+        );
+        registry.register(
+            "deadline_sweeps",
+            "Deadline sweeps since the start",
+            m.deadline_sweeps.clone(),
         );
         *m.registry.lock().expect("metrics lock") = registry;
         m

@@ -65,6 +65,8 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     m.open_cases.set(views.work().read().open_len() as i64);
     if let Some(sweep) = views.last_sweep() {
         m.deadline_sweep.set(sweep.took.as_micros() as i64);
+        m.deadline_sweep_crossed.set(sweep.crossed as i64);
+        m.deadline_sweeps.set(sweep.sweeps as i64);
     }
     m.inference_waiting.set(state.gate.waiting() as i64);
     m.inference_running.set(state.gate.running() as i64);

@@ -70,7 +70,13 @@ impl Handling {
             due_soon_share: self.due_soon_share(),
         };
         let work = self.views.work().read();
-        Ok(page(work.open(), &viewer, &query))
+        // One department asked for: only its cases are read (page() still checks the scope).
+        let only = req.department.as_ref().map(std::slice::from_ref);
+        Ok(page(
+            work.open_in(only.or(viewer.departments)),
+            &viewer,
+            &query,
+        ))
     }
 
     /// KPIs of the cases received in `[from, to)` that `actor` may see, grouped by `group_by`.

@@ -24,9 +24,13 @@ pub struct DeadlineWatch {
     /// (case seq, step, what) → the due time alerted on (Unix ms): the store drops a repeat
     /// anyway, this saves it the lookup every minute.
     raised: Mutex<FxHashMap<(u64, Step, Crossed), i64>>,
-    /// The last sweep: how long it took (µs) and over how many open cases.
+    /// The last sweep: how long it took with its alerts raised (µs, + 1 once there was
+    /// one), over how many open cases, and how many deadlines it found crossed.
     last_micros: AtomicU64,
     last_open: AtomicU64,
+    last_crossed: AtomicU64,
+    /// Sweeps done.
+    sweeps: AtomicU64,
 }
 
 /// What the last sweep did.
@@ -36,6 +40,10 @@ pub struct SweepStats {
     pub took: std::time::Duration,
     /// The open cases it looked at.
     pub open_cases: u64,
+    /// Deadlines it found crossed (alerts handed on, repeats the store drops included).
+    pub crossed: u64,
+    /// Sweeps done since the start.
+    pub sweeps: u64,
 }
 
 impl DeadlineWatch {
@@ -48,6 +56,8 @@ impl DeadlineWatch {
             raised: Mutex::new(FxHashMap::default()),
             last_micros: AtomicU64::new(0),
             last_open: AtomicU64::new(0),
+            last_crossed: AtomicU64::new(0),
+            sweeps: AtomicU64::new(0),
         }
     }
 
@@ -80,8 +90,6 @@ impl DeadlineWatch {
             alerts.push(alert(&c, now));
         }
         let took = started.elapsed();
-        self.last_micros
-            .store(took.as_micros() as u64 + 1, Ordering::Relaxed);
         tracing::debug!(
             open = w.open_len(),
             crossed = alerts.len(),
@@ -91,12 +99,25 @@ impl DeadlineWatch {
         alerts
     }
 
+    /// Records what a sweep cost, its alerts raised: `took`, finding `crossed` deadlines.
+    pub(super) fn record(&self, took: std::time::Duration, crossed: usize) {
+        if self.share.is_none() {
+            return;
+        }
+        self.last_micros
+            .store(took.as_micros() as u64 + 1, Ordering::Relaxed);
+        self.last_crossed.store(crossed as u64, Ordering::Relaxed);
+        self.sweeps.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// What the last sweep did (none yet, or sweeping is off: `None`).
     pub fn last(&self) -> Option<SweepStats> {
         let micros = self.last_micros.load(Ordering::Relaxed);
         (micros > 0).then(|| SweepStats {
             took: std::time::Duration::from_micros(micros - 1),
             open_cases: self.last_open.load(Ordering::Relaxed),
+            crossed: self.last_crossed.load(Ordering::Relaxed),
+            sweeps: self.sweeps.load(Ordering::Relaxed),
         })
     }
 }

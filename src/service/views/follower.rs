@@ -224,9 +224,12 @@ fn follow(shared: &Shared, wake: &Receiver<()>, gate: &Mutex<()>, bulk: &AtomicB
             if last_sweep.elapsed() >= SWEEP_EVERY {
                 let now = jiff::Timestamp::now();
                 shared.watch.sweep(now);
-                shared
-                    .watch
-                    .raise(shared.deadlines.sweep(&shared.work, now));
+                // Timed with the raising: a sweep's cost is also the alerts it stores.
+                let started = Instant::now();
+                let alerts = shared.deadlines.sweep(&shared.work, now);
+                let crossed = alerts.len();
+                shared.watch.raise(alerts);
+                shared.deadlines.record(started.elapsed(), crossed);
                 last_sweep = Instant::now();
             }
             if (stopping || last_commit.elapsed() >= every) && shared.index.commit()? {

@@ -205,9 +205,11 @@ impl Views {
     /// time): raises `sla_due_soon` and `sla_breached` for the deadlines crossed since, once
     /// each. Returns the alerts handed to the alert center (repeats it drops included).
     pub fn sweep_deadlines(&self, now: jiff::Timestamp) -> usize {
+        let started = std::time::Instant::now();
         let alerts = self.shared.deadlines.sweep(&self.shared.work, now);
         let n = alerts.len();
         self.shared.watch.raise(alerts);
+        self.shared.deadlines.record(started.elapsed(), n);
         n
     }
 

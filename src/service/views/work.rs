@@ -8,7 +8,7 @@
 
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::domain::{Case, CaseFacts};
 use crate::error::Result;
@@ -30,6 +30,8 @@ pub struct Work {
     rows: Vec<Option<CaseFacts>>,
     /// Seqs of the open cases.
     open: FxHashSet<u64>,
+    /// The same, by department: a desk's queue reads its own cases, not every open one.
+    open_by_department: FxHashMap<String, FxHashSet<u64>>,
 }
 
 impl Work {
@@ -43,6 +45,26 @@ impl Work {
         self.open
             .iter()
             .filter_map(|seq| self.rows.get(slot(*seq)).and_then(Option::as_ref))
+    }
+
+    /// The open cases of `departments` (`None`: every open case), in no particular order.
+    pub fn open_in<'a>(
+        &'a self,
+        departments: Option<&'a [String]>,
+    ) -> Box<dyn Iterator<Item = &'a CaseFacts> + 'a> {
+        let Some(departments) = departments else {
+            return Box::new(self.open());
+        };
+        Box::new(
+            departments
+                .iter()
+                .enumerate()
+                // A department named twice is read once.
+                .filter(|(i, d)| !departments[..*i].contains(d))
+                .filter_map(|(_, d)| self.open_by_department.get(d))
+                .flatten()
+                .filter_map(|seq| self.rows.get(slot(*seq)).and_then(Option::as_ref)),
+        )
     }
 
     /// Open cases known.
@@ -75,8 +97,19 @@ impl Work {
         {
             return;
         }
+        if let Some(d) = self.rows[i].as_ref().and_then(|k| k.department.as_deref())
+            && let Some(seqs) = self.open_by_department.get_mut(d)
+        {
+            seqs.remove(&facts.seq);
+        }
         if facts.status.is_open() {
             self.open.insert(facts.seq);
+            if let Some(d) = &facts.department {
+                self.open_by_department
+                    .entry(d.clone())
+                    .or_default()
+                    .insert(facts.seq);
+            }
         } else {
             self.open.remove(&facts.seq);
         }
@@ -151,9 +184,20 @@ mod tests {
         let mut c = sample_case("路灯坏了", "2026-03-02T01:00:00Z");
         c.seq = 3;
         c.version = 5;
+        c.department = Some("网络运维中心".into());
         view.follow([&c]);
+        let dept = ["网络运维中心".to_string()];
         assert_eq!(view.read().open().count(), 1);
-        let mut closed = c.clone();
+        assert_eq!(view.read().open_in(Some(&dept)).count(), 1);
+        assert_eq!(view.read().open_in(Some(&["别的部门".into()])).count(), 0);
+        // Re-routed: it leaves its old department's list.
+        let mut moved = c.clone();
+        moved.version = 6;
+        moved.department = Some("别的部门".into());
+        view.follow([&moved]);
+        assert_eq!(view.read().open_in(Some(&dept)).count(), 0);
+        assert_eq!(view.read().open_in(Some(&["别的部门".into()])).count(), 1);
+        let mut closed = moved.clone();
         closed.version = 7;
         closed.status = Status::Closed;
         view.follow([&closed]);
@@ -161,6 +205,7 @@ mod tests {
         view.follow([&c]);
         let w = view.read();
         assert_eq!(w.open().count(), 0);
+        assert_eq!(w.open_in(Some(&["别的部门".into()])).count(), 0);
         assert_eq!(w.all().next().unwrap().status, Status::Closed);
         assert_eq!(w.len(), 1);
     }
