@@ -53,12 +53,16 @@ stop() {
 trap stop EXIT
 
 intake_key=st-intake-$RANDOM$RANDOM-0123456789
+handler_key=st-handler-$RANDOM$RANDOM-0123456789
+supervisor_key=st-supervisor-$RANDOM$RANDOM-0123456789
 analyst_key=st-analyst-$RANDOM$RANDOM-0123456789
 admin_key=st-admin-$RANDOM$RANDOM-0123456789
+# The handler works one department (cases of the others are 404 to it); the supervisor all.
+department=网络运维中心
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base=http://127.0.0.1:$port
 
-TOUSU_API_KEYS="st-intake:intake:$intake_key,st-analyst:analyst:$analyst_key,st-admin:admin:$admin_key" \
+TOUSU_API_KEYS="st-intake:intake:$intake_key,st-handler:handler:$handler_key:$department,st-supervisor:supervisor:$supervisor_key:*,st-analyst:analyst:$analyst_key,st-admin:admin:$admin_key" \
     RUST_LOG=${RUST_LOG:-warn} \
     "$BIN" serve --bind "127.0.0.1:$port" --data-dir "$work/data" \
     --models-dir tests/fixtures --profile model >"$work/server.log" 2>&1 &
@@ -90,8 +94,11 @@ validate(spec)
 print("the served OpenAPI document is valid OpenAPI", spec["openapi"])
 ' "$work/openapi.json"
 
-# A few cases, one of them resolved, so that reads, similar cases, suggestions, search and
-# trends have something to show; their ids seed the `{id}` path parameter.
+# A few cases, so that reads, similar cases, suggestions, search, queues, KPIs and trends have
+# something to show; their ids seed the `{id}` path parameter. The supervisor takes the first
+# through the whole process to 办结 (its reply resolves it, for suggestions) and dispatches the
+# second to the handler, who signs for it; the others wait to be dispatched. The status moves
+# only by these steps (a PATCH of `status` is refused).
 ids=()
 for text in "小区宽带断网三天了，报修多次没人处理，要求赔偿" "宽带网速特别慢，装维师傅约好上门却没来" \
     "话费被多扣了二十元，要求退还" "营业厅工作人员态度很差，排队等了很久" "小区手机信号很差，打电话经常掉线"; do
@@ -101,9 +108,17 @@ for text in "小区宽带断网三天了，报修多次没人处理，要求赔�
         python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
     ids+=("$id")
 done
-curl -sf -o /dev/null -X PATCH "$base/v1/cases/${ids[0]}" -H "Authorization: Bearer $analyst_key" \
-    -H 'Content-Type: application/json' \
-    -d '{"status":"replied","department":"网络运维中心","resolution":"已派人上门修复，网络运维中心致歉","remedy":"维修"}'
+step() {
+    curl -sf -o /dev/null -X POST "$base/v1/cases/$1/actions" -H "Authorization: Bearer $2" \
+        -H 'Content-Type: application/json' -d "$3"
+}
+for action in "{\"action\":\"assign\",\"department\":\"$department\"}" '{"action":"accept"}' \
+    '{"action":"reply","reply":"已派人上门修复，网络运维中心致歉","remedy":"维修"}' \
+    '{"action":"follow_up","result":"满意","solved":true}' '{"action":"close","root_cause":"网络故障"}'; do
+    step "${ids[0]}" "$supervisor_key" "$action"
+done
+step "${ids[1]}" "$supervisor_key" "{\"action\":\"assign\",\"department\":\"$department\",\"handler\":\"st-handler\"}"
+step "${ids[1]}" "$handler_key" '{"action":"accept"}'
 
 reports=${SCHEMATHESIS_REPORT_DIR:-$work/reports}
 config="$work/schemathesis.toml"
@@ -117,7 +132,7 @@ config="$work/schemathesis.toml"
 } >"$config"
 
 failed=()
-for role in intake analyst admin; do
+for role in intake handler supervisor analyst admin; do
     key_var=${role}_key
     echo "== schemathesis as $role"
     if ! "$st" --config-file "$config" run "$base/v1/openapi.json" \

@@ -34,5 +34,5 @@ pub use self::record::{
 pub use self::role::Role;
 pub use self::status::{Action, Status};
 pub use self::time::{
-    api_time, beijing, beijing_day_code, parse_api_time, parse_time, period_bound,
+    api_time, beijing, beijing_day_code, full_date, parse_api_time, parse_time, period_bound,
 };

@@ -9,28 +9,43 @@ pub fn beijing() -> TimeZone {
 }
 
 /// One end of a period as a user writes it: a Beijing date (`2026-03-01`: from the start of
-/// that day, or with `end`, up to the end of it) or an RFC 3339 time (an end is exclusive).
-/// The error names `name` and says what is accepted.
+/// that day, or with `end`, up to the end of it) or an RFC 3339 time (an end is exclusive), read
+/// as [`parse_api_time`] reads it. The error names `name` and says what is accepted.
 pub fn period_bound(name: &str, value: &str, end: bool) -> Result<Timestamp, String> {
     let value = value.trim();
-    if let Ok(date) = value.parse::<jiff::civil::Date>() {
-        let date = if end {
-            date.tomorrow()
-                .map_err(|e| format!("{name}={value:?}: {e}"))?
-        } else {
-            date
+    if let Some(date) = full_date(value) {
+        let date = match (end, date.tomorrow()) {
+            (false, _) => date,
+            (true, Ok(next)) => next,
+            // The last day there is ends after the last instant kept: up to that instant.
+            (true, Err(_)) => return Ok(Timestamp::MAX),
         };
         return date
             .to_zoned(beijing())
             .map(|z| z.timestamp())
             .map_err(|e| format!("{name}={value:?}: {e}"));
     }
-    value.parse::<Timestamp>().map_err(|_| {
+    parse_api_time(value).map_err(|_| {
         let shown: String = value.chars().take(64).collect();
         format!(
             "{name}={shown:?} is not a date (2026-03-01) or an RFC 3339 time (2026-03-01T08:00:00+08:00)"
         )
     })
+}
+
+/// `value` as a date written `yyyy-mm-dd`, and nothing else: jiff also reads a date out of a
+/// date and time (`2026-03-01T12:00:00+08:00`), dropping the time, which a period must not.
+pub fn full_date(value: &str) -> Option<jiff::civil::Date> {
+    let b = value.as_bytes();
+    let shaped = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    shaped.then(|| value.parse().ok()).flatten()
 }
 
 /// The Beijing date of `at` as `yyyymmdd`, as case numbers carry it.
@@ -147,6 +162,29 @@ mod tests {
             "2019-04-24T16:00:00Z"
         );
         assert!(parse_time("yesterday").unwrap_err().contains("RFC 3339"));
+    }
+
+    #[test]
+    fn a_period_bound_is_a_whole_date_or_an_exact_time() {
+        let bound = |v: &str, end: bool| period_bound("from", v, end).map(|t| t.to_string());
+        assert_eq!(bound("2026-03-01", false).unwrap(), "2026-02-28T16:00:00Z");
+        assert_eq!(bound("2026-03-01", true).unwrap(), "2026-03-01T16:00:00Z");
+        // A time keeps its time (it was once read as its whole day).
+        assert_eq!(
+            bound("2026-03-01T12:34:00+08:00", false).unwrap(),
+            "2026-03-01T04:34:00Z"
+        );
+        assert_eq!(
+            bound("9999-12-31", true).unwrap(),
+            Timestamp::MAX.to_string()
+        );
+        assert_eq!(
+            bound("9999-12-31T23:59:59Z", true).unwrap(),
+            Timestamp::MAX.to_string()
+        );
+        for bad in ["2026-03-01T12:34:00", "20260301", "", "2026-3-1"] {
+            assert!(bound(bad, false).unwrap_err().contains("from="), "{bad}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::body::Body;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -14,7 +15,7 @@ use super::error::ApiError;
 use super::export::{XLSX, download};
 use super::json::{Above, Params, int_param};
 use super::{AppState, blocking};
-use crate::domain::period_bound;
+use crate::domain::{full_date, period_bound};
 use crate::error::cut;
 use crate::handling::{GroupBy, KpiReport, Queue, QueuePage};
 use crate::service::QueueRequest;
@@ -40,10 +41,12 @@ pub struct QueueParams {
 pub async fn queue(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     Params(p): Params<QueueParams>,
 ) -> Result<Json<QueuePage>, ApiError> {
     caller.require(Permission::Read)?;
+    // A segment that is not UTF-8 names no queue: the JSON 404 below, not axum's plain 400.
+    let name = path.map(|Path(n)| n).unwrap_or_default();
     let queue = Queue::from_code(&name).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -102,7 +105,7 @@ pub async fn kpis(
     caller.require(Permission::Analyse)?;
     let (from, to) = period(p.from.as_deref(), p.to.as_deref())?;
     let group_by = match p.group_by.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(g) => Some(GroupBy::from_code(g).ok_or_else(|| {
             invalid(format!(
                 "group_by={:?}: use {}",
@@ -142,8 +145,8 @@ pub async fn daily(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Analyse)?;
     let day = match p.day.as_deref() {
-        None | Some("") => Timestamp::now().to_zoned(crate::domain::beijing()).date(),
-        Some(d) => d.parse::<jiff::civil::Date>().map_err(|_| {
+        None => Timestamp::now().to_zoned(crate::domain::beijing()).date(),
+        Some(d) => full_date(d).ok_or_else(|| {
             invalid(format!(
                 "day={:?} is not a date: write it as 2026-03-04",
                 cut(d)

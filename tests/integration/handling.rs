@@ -241,6 +241,10 @@ async fn queues_follow_the_steps_at_once() {
     t.get("/v1/queues/mine?page=2", Some(lead))
         .await
         .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
+    // A name that is not UTF-8 is no queue, answered as JSON (once axum's plain-text 400).
+    t.get("/v1/queues/%FF", Some(lead))
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -293,9 +297,20 @@ async fn kpis_count_the_steps_taken() {
     assert_eq!(v["total"]["volume"], 0);
     assert_eq!(v["from"], "2019-12-31T16:00:00Z");
     assert_eq!(v["to"], "2020-12-31T16:00:00Z");
+    // A time is that time (one with an offset was once read as its whole day).
+    let v = t
+        .get(
+            "/v1/kpis?from=2020-01-01T12:34:00%2B08:00&to=2020-01-02T00:00:00Z",
+            Some(ANALYST_KEY),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(v["from"], "2020-01-01T04:34:00Z");
     for (query, field) in [
         ("from=yesterday", "from"),
+        ("from=2020-01-01T12:34:00", "from"),
         ("group_by=weather", "group_by"),
+        ("group_by=", "group_by"),
         ("from=2026-03-02&to=2026-03-01", "from"),
         ("from=2020-01-01&to=2026-01-01", "days"),
     ] {
@@ -457,7 +472,12 @@ async fn the_daily_report_counts_the_day_and_its_workbook_reads_back() {
         .await
         .expect(StatusCode::OK);
     assert_eq!(v["received"]["volume"], 1);
-    for (query, field) in [("day=today", "day"), ("format=pdf", "format")] {
+    for (query, field) in [
+        ("day=today", "day"),
+        ("day=", "day"),
+        ("day=2026-03-04T10:00:00%2B08:00", "day"),
+        ("format=pdf", "format"),
+    ] {
         let m = t
             .get(&format!("/v1/reports/daily?{query}"), Some(ANALYST_KEY))
             .await
@@ -467,4 +487,10 @@ async fn the_daily_report_counts_the_day_and_its_workbook_reads_back() {
     t.get("/v1/reports/daily", Some(HANDLER_KEY))
         .await
         .error(StatusCode::FORBIDDEN, "forbidden");
+    // The last day there is: up to the last instant kept (its end was once refused).
+    let v = t
+        .get("/v1/reports/daily?day=9999-12-31", Some(ANALYST_KEY))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(v["received"]["volume"], 0, "{v}");
 }

@@ -18,6 +18,8 @@ use tousu::service::{IntakeLimits, Service};
 use tower::ServiceExt;
 
 use crate::support::http::enc;
+
+mod answers;
 use crate::support::{api_keys, fixture_service_with};
 
 const INTAKE_KEY: &str = "openapi-intake-key-0123456789";
@@ -158,7 +160,7 @@ async fn every_bound_and_list_the_document_states_for_a_query_parameter_is_enfor
     let mut checked = 0;
     for (path, item) in spec["paths"].as_object().unwrap() {
         let Some(op) = item.get("get") else { continue };
-        let path = path.replace("{id}", &id);
+        let path = path.replace("{id}", &id).replace("{queue}", "mine");
         for p in op["parameters"].as_array().into_iter().flatten() {
             let p = resolve(&spec, p);
             if p["in"] != "query" {
@@ -209,9 +211,9 @@ async fn every_bound_and_list_the_document_states_for_a_query_parameter_is_enfor
             }
         }
     }
-    // limit ×4, top ×3, window_hours, baseline_hours, min_count, before; dimension ×2, bucket,
-    // sort, format; grade, status, channel ×2 (search and export).
-    assert_eq!(checked, 22, "every bounded parameter was tried");
+    // limit ×5, offset, top ×3, window_hours, baseline_hours, min_count, before; dimension ×2,
+    // bucket, sort, format ×2, group_by; grade, status, channel ×2 (search and export).
+    assert_eq!(checked, 26, "every bounded parameter was tried");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

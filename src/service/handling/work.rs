@@ -122,10 +122,11 @@ impl Handling {
                 .map_err(|e| Error::Invalid(format!("`day` {d}: {e}")))
         };
         let from = bound(day)?;
-        let to = bound(
-            day.tomorrow()
-                .map_err(|e| Error::Invalid(format!("`day` {day}: {e}")))?,
-        )?;
+        // The last day there is ends after the last instant kept: up to that instant.
+        let to = match day.tomorrow() {
+            Ok(next) => bound(next)?,
+            Err(_) => Timestamp::MAX,
+        };
         let scope = actor.scope();
         let work = self.views.work().read();
         let visible = work.all().filter(move |f| {

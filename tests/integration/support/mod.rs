@@ -1,10 +1,12 @@
 //! Paths and helpers shared by the tests: the fixture model and data, the `tousu` binary run
 //! as a command, a service on the fixture model, API keys, polling. The tests that talk to a
 //! running `tousu serve` find it in [`server`] and their HTTP client in [`http`]; the check
-//! digits of the personal numbers they plant are in [`checksums`].
+//! digits of the personal numbers they plant are in [`checksums`]; answers are held to the
+//! OpenAPI document's schemas by [`schema`].
 
 pub mod checksums;
 pub mod http;
+pub mod schema;
 pub mod server;
 
 use std::path::{Path, PathBuf};
