@@ -74,7 +74,10 @@ pub enum Error {
 
     /// A step of the handling process that the case's status (or the caller's role) does not
     /// allow.
-    #[error("{action} is not allowed on a {status} case{}", allowed_text(allowed))]
+    #[error(
+        "{action} is not allowed while the case is {status}{}",
+        allowed_text(allowed)
+    )]
     InvalidTransition {
         /// The step asked for.
         action: &'static str,

@@ -28,8 +28,7 @@ pub struct ReportArgs {
 
 pub fn run(a: ReportArgs) -> anyhow::Result<()> {
     let day = match &a.day {
-        Some(d) => d
-            .parse::<jiff::civil::Date>()
+        Some(d) => tousu::domain::full_date(d.trim())
             .with_context(|| format!("--day {d:?} is not a date: write it as 2026-03-04"))?,
         None => Timestamp::now().to_zoned(beijing()).date(),
     };

@@ -13,6 +13,24 @@ pub fn beijing() -> TimeZone {
 /// as [`parse_api_time`] reads it. The error names `name` and says what is accepted.
 pub fn period_bound(name: &str, value: &str, end: bool) -> Result<Timestamp, String> {
     let value = value.trim();
+    let at = period_bound_unchecked(name, value, end)?;
+    // Earlier than any case, and years before 0001 do not print as RFC 3339.
+    if at
+        < EARLIEST_PERIOD
+            .parse::<Timestamp>()
+            .expect("a valid timestamp")
+    {
+        return Err(format!(
+            "{name}={value:?} is before 1970-01-01 (Beijing time): no case is that old"
+        ));
+    }
+    Ok(at)
+}
+
+/// The earliest time a period may name: 1970-01-01 in Beijing.
+const EARLIEST_PERIOD: &str = "1969-12-31T16:00:00Z";
+
+fn period_bound_unchecked(name: &str, value: &str, end: bool) -> Result<Timestamp, String> {
     if let Some(date) = full_date(value) {
         let date = match (end, date.tomorrow()) {
             (false, _) => date,
@@ -117,6 +135,13 @@ pub mod api_time {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_period_before_1970_is_refused() {
+        assert!(period_bound("from", "1969-12-31", false).is_err());
+        assert!(period_bound("from", "0000-01-01", false).is_err());
+        assert!(period_bound("from", "1970-01-01", false).is_ok());
+    }
 
     #[test]
     fn every_rfc_3339_time_is_taken() {

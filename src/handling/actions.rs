@@ -381,14 +381,14 @@ fn take_on(
             case.status = Status::Suspended;
         }
         Action::Resume => {
-            let pause = case
-                .handling
-                .pauses
-                .last_mut()
-                .filter(|p| p.to.is_none())
-                .ok_or_else(|| Error::Store("a suspended case without its pause".into()))?;
-            pause.to = Some(now);
-            case.status = pause.was;
+            // A case imported as suspended has no pause on record: it resumes to 处理中.
+            case.status = match case.handling.pauses.last_mut().filter(|p| p.to.is_none()) {
+                Some(pause) => {
+                    pause.to = Some(now);
+                    pause.was
+                }
+                None => Status::Handling,
+            };
         }
         Action::Withdraw => {
             let reason = required("reason", &req.reason, MAX_TEXT_CHARS)?;

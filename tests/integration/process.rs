@@ -264,6 +264,31 @@ fn each_step_leaves_the_status_the_process_says() {
     }
 }
 
+#[test]
+fn a_case_imported_as_suspended_without_a_pause_resumes_to_handling() {
+    let profile = Profile::builtin("telecom").unwrap();
+    let (directory, calendar) = rules_of(&profile);
+    let rules = Rules {
+        process: &profile.process,
+        policy: profile.policy.as_ref(),
+        calendar: &calendar,
+        directory: &directory,
+    };
+    let mut case = case_in(Status::Suspended, Action::Resume, &profile);
+    case.handling.pauses.clear();
+    let request = full_request(Action::Resume, &profile);
+    take(
+        &mut case,
+        request,
+        &Actor::new("root", Role::Admin),
+        &rules,
+        now(),
+    )
+    .unwrap();
+    assert_eq!(case.status, Status::Handling);
+    assert!(case.handling.pauses.is_empty(), "no pause is made up");
+}
+
 /// Three failed call-backs within 30 days allow an abnormal close; two, or three of which one
 /// is older than 30 days, do not.
 #[test]

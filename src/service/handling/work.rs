@@ -116,6 +116,12 @@ impl Handling {
 
     /// The daily report of the Beijing day `day` over the cases `actor` may see.
     pub fn daily_report(&self, actor: &Actor, day: jiff::civil::Date) -> Result<DailyReport> {
+        // Earlier than any case, and years before 0001 do not print as RFC 3339.
+        if day < jiff::civil::date(1970, 1, 1) {
+            return Err(Error::Invalid(format!(
+                "`day` {day} is before 1970-01-01: no case is that old"
+            )));
+        }
         let bound = |d: jiff::civil::Date| {
             d.to_zoned(crate::domain::beijing())
                 .map(|z| z.timestamp())

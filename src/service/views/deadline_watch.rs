@@ -3,7 +3,6 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use jiff::{SignedDuration, Timestamp};
 use rustc_hash::FxHashMap;
@@ -72,7 +71,6 @@ impl DeadlineWatch {
         let Some(share) = self.share else {
             return Vec::new();
         };
-        let started = Instant::now();
         let w = work.read();
         let found = crossings(w.open(), now, share, self.look_back);
         self.last_open.store(w.open_len() as u64, Ordering::Relaxed);
@@ -89,13 +87,6 @@ impl DeadlineWatch {
             raised.insert(key, due);
             alerts.push(alert(&c, now));
         }
-        let took = started.elapsed();
-        tracing::debug!(
-            open = w.open_len(),
-            crossed = alerts.len(),
-            took_ms = took.as_secs_f64() * 1000.0,
-            "deadline sweep"
-        );
         alerts
     }
 
@@ -107,7 +98,14 @@ impl DeadlineWatch {
         self.last_micros
             .store(took.as_micros() as u64 + 1, Ordering::Relaxed);
         self.last_crossed.store(crossed as u64, Ordering::Relaxed);
-        self.sweeps.fetch_add(1, Ordering::Relaxed);
+        let sweeps = self.sweeps.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::debug!(
+            sweep = sweeps,
+            open = self.last_open.load(Ordering::Relaxed),
+            crossed,
+            took_ms = took.as_secs_f64() * 1000.0,
+            "deadline sweep, its alerts raised"
+        );
     }
 
     /// What the last sweep did (none yet, or sweeping is off: `None`).
