@@ -28,7 +28,7 @@ start=$(date +%s)
 "$BIN" import "$DATA/history.jsonl" --data-dir "$DATA/db" 2>&1 | grep imported
 echo "import took $(($(date +%s) - start)) s"
 TOUSU_API_KEYS="lead:supervisor:$LEAD:*,wang:handler:$WANG:网络运维中心" \
-  RUST_LOG=info,tousu::service::views::deadline_watch=debug \
+  TOUSU_LOG=info,tousu::service::views::deadline_watch=debug \
   "$BIN" serve --data-dir "$DATA/db" --bind "127.0.0.1:$PORT" 2>"$DATA/serve.log" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
@@ -74,5 +74,5 @@ seen=$(metric tousu_deadline_sweeps)
 until [ "$(metric tousu_deadline_sweeps)" -ge $((seen + 1)) ]; do sleep 2; done
 sweep
 echo "== every sweep (the server's log):"
-grep -a "deadline sweep" "$DATA/serve.log" | sed 's/^/  /'
+grep -a "deadline sweep" "$DATA/serve.log" | sed "s/^/  /" || echo "  (none logged)"
 echo "server CPU: $(awk '{print ($14 + $15) / 100}' "/proc/$SERVER/stat") s; RSS: $(awk '/VmRSS/ {print $2 / 1024 " MiB"}' "/proc/$SERVER/status")"
