@@ -74,5 +74,5 @@ seen=$(metric tousu_deadline_sweeps)
 until [ "$(metric tousu_deadline_sweeps)" -ge $((seen + 1)) ]; do sleep 2; done
 sweep
 echo "== every sweep (the server's log):"
-grep -a "deadline sweep" "$DATA/serve.log" | sed "s/^/  /" || echo "  (none logged)"
+grep -a "deadline sweep" "$DATA/serve.log" | sed -e 's/\x1b\[[0-9;]*m//g' -e 's/^/  /' || echo "  (none logged)"
 echo "server CPU: $(awk '{print ($14 + $15) / 100}' "/proc/$SERVER/stat") s; RSS: $(awk '/VmRSS/ {print $2 / 1024 " MiB"}' "/proc/$SERVER/status")"
