@@ -16,6 +16,79 @@ use crate::service::{
 };
 use crate::trends::TopicSettings;
 
+/// A person who signs in to the workbench with a name and a password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// Their name: shown in audit trails, and the handler name cases are assigned to.
+    pub name: String,
+    /// Their role.
+    pub role: Role,
+    /// The password's Argon2 hash as a PHC string (`tousu hash-password` makes one).
+    pub password_hash: String,
+    /// For a handler or supervisor: the departments whose cases they work (`*`: all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub departments: Vec<String>,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("password_hash", &"***")
+            .finish()
+    }
+}
+
+/// The workbench's sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebSettings {
+    /// The address users reach the server at (`https://…` behind TLS: session cookies are
+    /// then `Secure` and `__Host-` prefixed).
+    pub public_url: Option<String>,
+    /// A session unused this long ends.
+    pub session_idle_minutes: u64,
+    /// A session ends this long after its sign-in, used or not.
+    pub session_hours: u64,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            public_url: None,
+            session_idle_minutes: 120,
+            session_hours: 12,
+        }
+    }
+}
+
+impl WebSettings {
+    /// Whether cookies must only travel over TLS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+
+    fn validate(&self) -> Result<()> {
+        if let Some(u) = &self.public_url
+            && !(u.starts_with("https://") || u.starts_with("http://"))
+        {
+            return Err(Error::Invalid(format!(
+                "web.public_url {u:?} must start with https:// (or http://)"
+            )));
+        }
+        if self.session_idle_minutes == 0 || self.session_hours == 0 {
+            return Err(Error::Invalid(
+                "web.session_idle_minutes and web.session_hours must be positive".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// One API key.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -110,6 +183,21 @@ impl Limits {
     }
 }
 
+/// Checks a key's or user's departments suit its role.
+fn check_scope(what: &str, name: &str, role: Role, departments: &[String]) -> Result<()> {
+    if role.is_scoped() && departments.is_empty() {
+        return Err(Error::Invalid(format!(
+            "{what} {name:?} is a {role}: give the departments whose cases it works (`*` for all)"
+        )));
+    }
+    if !role.is_scoped() && !departments.is_empty() {
+        return Err(Error::Invalid(format!(
+            "{what} {name:?} is a {role}, which works every department: leave `departments` out"
+        )));
+    }
+    Ok(())
+}
+
 /// Most clock skew `limits.received_at_max_future_secs` may allow: a day.
 const MAX_FUTURE_SECS_LIMIT: u64 = 86_400;
 
@@ -127,8 +215,13 @@ pub struct Config {
     pub models_dir: PathBuf,
     /// A profile file to use instead of the model's built-in one.
     pub profile_file: Option<PathBuf>,
-    /// API keys. With none, the service binds to 127.0.0.1 only and needs no key.
+    /// API keys. With none (and no users), the service binds to 127.0.0.1 only and needs no
+    /// key.
     pub api_keys: Vec<ApiKey>,
+    /// People who sign in to the workbench with a password.
+    pub users: Vec<User>,
+    /// The workbench's sessions.
+    pub web: WebSettings,
     /// Request limits.
     pub limits: Limits,
     /// Duplicate detection.
@@ -155,6 +248,8 @@ impl Default for Config {
             models_dir: PathBuf::from("models"),
             profile_file: None,
             api_keys: Vec::new(),
+            users: Vec::new(),
+            web: WebSettings::default(),
             limits: Limits::default(),
             duplicates: DuplicateSettings::default(),
             suggestions: SuggestionSettings::default(),
@@ -226,18 +321,7 @@ impl Config {
                     k.name
                 )));
             }
-            if k.role.is_scoped() && k.departments.is_empty() {
-                return Err(Error::Invalid(format!(
-                    "API key {:?} is a {}: give the departments whose cases it works (`*` for all)",
-                    k.name, k.role
-                )));
-            }
-            if !k.role.is_scoped() && !k.departments.is_empty() {
-                return Err(Error::Invalid(format!(
-                    "API key {:?} is a {}, which works every department: leave `departments` out",
-                    k.name, k.role
-                )));
-            }
+            check_scope("API key", &k.name, k.role, &k.departments)?;
             if !names.insert(&k.name) || !keys.insert(&k.key) {
                 return Err(Error::Invalid(format!(
                     "API key {:?} is listed twice (names and keys must be unique)",
@@ -245,6 +329,29 @@ impl Config {
                 )));
             }
         }
+        for u in &self.users {
+            check_scope("user", &u.name, u.role, &u.departments)?;
+            if u.name.trim().is_empty() || u.name.chars().count() > 64 {
+                return Err(Error::Invalid(format!(
+                    "user {:?}: a name is 1 to 64 characters",
+                    u.name
+                )));
+            }
+            if argon2::password_hash::phc::PasswordHash::new(&u.password_hash).is_err() {
+                return Err(Error::Invalid(format!(
+                    "user {:?}: password_hash is not an Argon2 PHC string: make one with `tousu hash-password`",
+                    u.name
+                )));
+            }
+            // Audit trails, assignees and `mine` know people by name: one name, one person.
+            if !names.insert(&u.name) {
+                return Err(Error::Invalid(format!(
+                    "user {:?} is listed twice, or shares its name with an API key",
+                    u.name
+                )));
+            }
+        }
+        self.web.validate()?;
         let l = &self.limits;
         if l.received_at_max_future_secs > MAX_FUTURE_SECS_LIMIT {
             return Err(Error::Invalid(format!(
@@ -266,6 +373,24 @@ impl Config {
         Ok(())
     }
 
+    /// Everyone who can act: keys and users, with their roles and departments.
+    pub fn people(&self) -> Vec<(String, Role, Vec<String>)> {
+        self.api_keys
+            .iter()
+            .map(|k| (k.name.clone(), k.role, k.departments.clone()))
+            .chain(
+                self.users
+                    .iter()
+                    .map(|u| (u.name.clone(), u.role, u.departments.clone())),
+            )
+            .collect()
+    }
+
+    /// Whether anyone must sign in (else the service is open, on loopback only).
+    pub fn needs_sign_in(&self) -> bool {
+        !self.api_keys.is_empty() || !self.users.is_empty()
+    }
+
     /// The model folder of the configured profile.
     pub fn model_dir(&self) -> PathBuf {
         self.models_dir.join(&self.profile)
@@ -277,11 +402,7 @@ impl Config {
             duplicates: self.duplicates.clone(),
             suggestions: self.suggestions.clone(),
             limits: self.limits.intake(),
-            people: self
-                .api_keys
-                .iter()
-                .map(|k| (k.name.clone(), k.role, k.departments.clone()))
-                .collect(),
+            people: self.people(),
             topics: self.topics,
             alert_rules: self.alert_rules.clone(),
             without_trends: false,

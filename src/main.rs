@@ -56,6 +56,8 @@ enum Command {
     /// Search the audit trail across cases by actor, action, case and time (JSON lines,
     /// newest first).
     Audit(cli::audit::AuditArgs),
+    /// Hash a workbench user's password (read from stdin) for `password_hash` in the config.
+    HashPassword(cli::hash_password::HashPasswordArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -75,5 +77,6 @@ fn main() -> anyhow::Result<()> {
         Command::Kpis(a) => cli::kpis::run(a),
         Command::Report(a) => cli::report::run(a),
         Command::Audit(a) => cli::audit::run(a),
+        Command::HashPassword(a) => cli::hash_password::run(a),
     }
 }

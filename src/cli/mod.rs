@@ -4,6 +4,7 @@ pub mod audit;
 pub mod data;
 pub mod eval;
 pub mod eval_suggestions;
+pub mod hash_password;
 pub mod kpis;
 pub mod open;
 pub mod output;

@@ -95,10 +95,10 @@ pub fn open(config: &Config, alerting: bool, trends: bool) -> anyhow::Result<Arc
     let index = CaseIndex::open(&config.data_dir.join("index"), tokenizer)?;
     let alerts = if alerting {
         // A department filter naming no known department would silence that robot for good.
-        let people: Vec<_> = config
-            .api_keys
+        let people = config.people();
+        let people: Vec<_> = people
             .iter()
-            .map(|k| (k.name.as_str(), k.role, k.departments.as_slice()))
+            .map(|(name, role, departments)| (name.as_str(), *role, departments.as_slice()))
             .collect();
         let directory = Directory::new(engine.profile().policy.as_ref(), people);
         config.alerts.check_departments(directory.departments())?;

@@ -25,10 +25,10 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
     if let Some(b) = a.bind {
         config.bind = b;
     }
-    if config.api_keys.is_empty() && !config.bind.ip().is_loopback() {
+    if !config.needs_sign_in() && !config.bind.ip().is_loopback() {
         tracing::warn!(
             requested = %config.bind,
-            "no API keys configured: binding to 127.0.0.1 only (set TOUSU_API_KEYS or api_keys in the config to serve other hosts)"
+            "no API keys or users configured: binding to 127.0.0.1 only (set TOUSU_API_KEYS, or api_keys or users in the config, to serve other hosts)"
         );
         config.bind.set_ip([127, 0, 0, 1].into());
     }
@@ -36,10 +36,11 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
     // Case events follow the store beside the service; stopped before it, below.
     let events = EventHub::open(service.store_handle(), config.events.clone())
         .context("starting the case events")?;
-    let state = AppState::new(
+    let state = AppState::with_web(
         Arc::clone(&service),
-        KeyRing::new(&config.api_keys),
+        KeyRing::with_users(&config.api_keys, &config.users),
         config.limits.clone(),
+        &config.web,
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -49,10 +50,10 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
-        let auth = if config.api_keys.is_empty() {
-            "no API keys: open to local callers only"
+        let auth = if config.needs_sign_in() {
+            "API keys or sign-in required"
         } else {
-            "API keys required"
+            "no API keys or users: open to local callers only"
         };
         tracing::info!(
             addr = %listener.local_addr()?,

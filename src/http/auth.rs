@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::error::ApiError;
-use crate::config::{ApiKey, Role};
+use super::session::check_write;
+use crate::config::{ApiKey, Role, User};
 use crate::handling::Actor;
 
 /// What an endpoint needs.
@@ -63,13 +64,61 @@ impl Permission {
     }
 }
 
-/// The configured keys, by hash.
+/// The configured keys, by hash, and the users who sign in with a password.
 #[derive(Debug, Default)]
 pub struct KeyRing {
     by_hash: HashMap<[u8; 32], Caller>,
+    users: HashMap<String, (Caller, String)>,
+    /// A hash checked when the name is unknown, so that a wrong name takes as long as a
+    /// wrong password.
+    decoy: Option<String>,
 }
 
 impl KeyRing {
+    /// The ring of `keys` and `users`.
+    pub fn with_users(keys: &[ApiKey], users: &[User]) -> Self {
+        let mut ring = Self::new(keys);
+        ring.users = users
+            .iter()
+            .map(|u| {
+                let caller = Caller {
+                    name: u.name.clone(),
+                    role: u.role,
+                    departments: u.departments.clone(),
+                };
+                (u.name.clone(), (caller, u.password_hash.clone()))
+            })
+            .collect();
+        ring.decoy = users.first().map(|u| u.password_hash.clone());
+        ring
+    }
+
+    /// The caller `key` stands for.
+    pub fn caller_of_key(&self, key: &str) -> Option<Caller> {
+        self.by_hash.get(&hash(key.trim())).cloned()
+    }
+
+    /// The user `name` if `password` is theirs (blocking: an Argon2 verification, tens of
+    /// milliseconds).
+    pub fn check_password(&self, name: &str, password: &str) -> Option<Caller> {
+        use argon2::password_hash::PasswordVerifier;
+        use argon2::password_hash::phc::PasswordHash;
+        let (caller, stored) = match self.users.get(name) {
+            Some((caller, stored)) => (Some(caller), stored),
+            None => (None, self.decoy.as_ref()?),
+        };
+        let parsed = PasswordHash::new(stored).ok()?;
+        let ok = argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
+        caller.filter(|_| ok).cloned()
+    }
+
+    /// Whether anyone signs in with a password.
+    pub fn has_users(&self) -> bool {
+        !self.users.is_empty()
+    }
+
     /// The ring of `keys`.
     pub fn new(keys: &[ApiKey]) -> Self {
         KeyRing {
@@ -86,15 +135,18 @@ impl KeyRing {
                     )
                 })
                 .collect(),
+            users: HashMap::new(),
+            decoy: None,
         }
     }
 
-    /// Whether no key is configured (then the service is open, on loopback only).
+    /// Whether no key and no user is configured (then the service is open, on loopback
+    /// only).
     pub fn is_empty(&self) -> bool {
-        self.by_hash.is_empty()
+        self.by_hash.is_empty() && self.users.is_empty()
     }
 
-    /// The names and roles of the keys (for admins; never the keys).
+    /// The names and roles of the keys (for admins; never the keys; users are not keys).
     pub fn list(&self) -> Vec<(String, Role, Vec<String>)> {
         let mut v: Vec<_> = self
             .by_hash
@@ -176,9 +228,15 @@ impl FromRequestParts<AppState> for Caller {
                 departments: Vec::new(),
             });
         }
-        state
-            .keys
-            .identify(&parts.headers)
-            .ok_or_else(ApiError::unauthorized)
+        // A key in the header first: other programs, and the tests, send one.
+        if let Some(caller) = state.keys.identify(&parts.headers) {
+            return Ok(caller);
+        }
+        // Then a browser's session, whose writes must carry its CSRF token.
+        if let Some(found) = state.sessions.find(&parts.headers) {
+            check_write(&parts.method, &parts.headers, &found)?;
+            return Ok(found.caller);
+        }
+        Err(ApiError::unauthorized())
     }
 }

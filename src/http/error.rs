@@ -79,6 +79,37 @@ impl ApiError {
         )
     }
 
+    /// 401 at sign-in: the same answer for an unknown name, a wrong password and an unknown
+    /// key (which of them was wrong is not told).
+    pub fn sign_in_failed() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "the name and password, or the API key, are not right",
+        )
+    }
+
+    /// 429 at sign-in: too many failed attempts for this name (or with keys) lately.
+    pub fn too_many_sign_ins(retry_after: u32) -> Self {
+        ApiError {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "too many failed sign-ins: wait and try again",
+            )
+        }
+    }
+
+    /// 403: a write made with a browser session without its CSRF token, or from another site.
+    pub fn csrf() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "a write with a session needs the session's `X-CSRF-Token` and must come from this              server's pages: reload the page (or sign in again)",
+        )
+    }
+
     /// 403: the key's role may not do this.
     pub fn forbidden(role: &str, needs: &str) -> Self {
         Self::new(

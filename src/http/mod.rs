@@ -14,6 +14,8 @@ mod json;
 mod metrics;
 mod ops;
 mod search;
+mod session;
+mod signin;
 mod trends;
 mod work;
 
@@ -32,7 +34,8 @@ pub use self::auth::{Caller, KeyRing, Permission};
 pub use self::error::ApiError;
 use self::gate::InferenceGate;
 use self::metrics::Metrics;
-use crate::config::Limits;
+use self::session::SessionBook;
+use crate::config::{Limits, WebSettings};
 use crate::service::Service;
 
 /// Largest batch body, whatever `max_batch` says.
@@ -49,6 +52,8 @@ pub struct Inner {
     limits: Limits,
     gate: InferenceGate,
     metrics: Metrics,
+    /// The workbench's signed-in browsers.
+    sessions: SessionBook,
     /// Turns true when the server starts shutting down (long-lived streams end).
     stopping: tokio::sync::watch::Sender<bool>,
 }
@@ -61,10 +66,21 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// State over `service` with these keys and limits.
+    /// State over `service` with these keys and limits (sessions as by default).
     pub fn new(service: Arc<Service>, keys: KeyRing, limits: Limits) -> Self {
+        Self::with_web(service, keys, limits, &WebSettings::default())
+    }
+
+    /// State over `service` with these keys, limits and session settings.
+    pub fn with_web(
+        service: Arc<Service>,
+        keys: KeyRing,
+        limits: Limits,
+        web: &WebSettings,
+    ) -> Self {
         AppState(Arc::new(Inner {
             service,
+            sessions: SessionBook::new(web),
             keys,
             gate: InferenceGate::new(limits.inference_concurrency, limits.inference_queue),
             limits,
@@ -118,7 +134,13 @@ pub fn router(state: AppState) -> Router {
         .route("/alerts", get(trends::history))
         .route("/alerts/stream", get(trends::stream))
         .route("/admin/reindex", post(ops::reindex))
-        .route("/admin/keys", get(ops::keys));
+        .route("/admin/keys", get(ops::keys))
+        .route(
+            "/session",
+            post(signin::sign_in)
+                .get(signin::current)
+                .delete(signin::sign_out),
+        );
     Router::new()
         .nest("/v1", v1)
         .merge(docs())

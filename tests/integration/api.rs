@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use tousu::config::{ApiKey, Limits, Role};
+use tousu::config::{ApiKey, Limits, Role, User};
 use tousu::http::{AppState, KeyRing};
 use tousu::service::Service;
 use tower::ServiceExt;
@@ -75,17 +75,43 @@ pub(crate) fn app_in(dir: &std::path::Path) -> TestApp {
 }
 
 fn build_in(dir: &std::path::Path, keys: Vec<ApiKey>, limits: Limits) -> TestApp {
+    build_in_with_users(dir, keys, &[], limits, None)
+}
+
+/// The usual keys, and `users` who sign in with a password; alerts on (no webhook), so that
+/// the alert stream answers.
+pub(crate) fn build_with_users(users: &[User]) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let alerts = Some(tousu::alerts::AlertSettings::default());
+    let mut t = build_in_with_users(dir.path(), keys(), users, Limits::default(), alerts);
+    t._dir = Some(dir);
+    t
+}
+
+fn build_in_with_users(
+    dir: &std::path::Path,
+    keys: Vec<ApiKey>,
+    users: &[User],
+    limits: Limits,
+    alerts: Option<tousu::alerts::AlertSettings>,
+) -> TestApp {
     let settings = tousu::service::ServiceSettings {
         limits: limits.intake(),
-        // Cases can be sent to the keys' handlers and supervisors, as `tousu serve` does.
+        // Cases can be sent to the keys' and users' handlers and supervisors, as `tousu
+        // serve` does.
         people: keys
             .iter()
             .map(|k| (k.name.clone(), k.role, k.departments.clone()))
+            .chain(
+                users
+                    .iter()
+                    .map(|u| (u.name.clone(), u.role, u.departments.clone())),
+            )
             .collect(),
         ..Default::default()
     };
-    let service = Arc::new(fixture_service_with(dir, settings, None));
-    let state = AppState::new(service.clone(), KeyRing::new(&keys), limits);
+    let service = Arc::new(fixture_service_with(dir, settings, alerts));
+    let state = AppState::new(service.clone(), KeyRing::with_users(&keys, users), limits);
     TestApp {
         app: tousu::http::router(state),
         service,

@@ -23,6 +23,7 @@ mod process;
 mod properties;
 mod receiver;
 mod reveal;
+mod session;
 mod support;
 mod training;
 mod watch;
