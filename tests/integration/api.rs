@@ -2007,7 +2007,7 @@ async fn with_no_keys_configured_everything_is_open() {
 
 /// Every (method, path) `tousu::http::router` serves, as the OpenAPI document writes it
 /// (axum's `{id}` is OpenAPI's `{id}`). Keep in step with `router()` in `src/http/mod.rs`.
-const ROUTES: [(&str, &str); 31] = [
+const ROUTES: [(&str, &str); 34] = [
     ("POST", "/v1/triage"),
     ("POST", "/v1/cases"),
     ("POST", "/v1/cases/batch"),
@@ -2033,6 +2033,9 @@ const ROUTES: [(&str, &str); 31] = [
     ("GET", "/v1/alerts/stream"),
     ("POST", "/v1/admin/reindex"),
     ("GET", "/v1/admin/keys"),
+    ("POST", "/v1/session"),
+    ("GET", "/v1/session"),
+    ("DELETE", "/v1/session"),
     ("GET", "/v1/openapi.json"),
     ("GET", "/v1/docs"),
     ("GET", "/v1/docs/"),
