@@ -10,7 +10,7 @@
 # each request would run until the client's timeout; the stream is tested in
 # tests/integration/api.rs and tests/integration/watch.rs.
 #
-# Env: TOUSU_BIN (default target/debug/tousu), SCHEMATHESIS_MAX_EXAMPLES (default 30),
+# Env: TOUSU_BIN (default target/debug/tousu, under CARGO_TARGET_DIR when set), SCHEMATHESIS_MAX_EXAMPLES (default 30),
 # SCHEMATHESIS_SEED (default 1; fixed so that a run can be replayed), SCHEMATHESIS_VENV (the
 # venv the pinned tools are installed in when missing; default under ~/.cache, so that it is
 # made once per machine), SCHEMATHESIS_REPORT_DIR (keep the JUnit reports and the cassettes of
@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 
 ST_VERSION=4.32.5
 VALIDATOR_VERSION=0.9.0
-BIN=${TOUSU_BIN:-target/debug/tousu}
+BIN=${TOUSU_BIN:-${CARGO_TARGET_DIR:-target}/debug/tousu}
 MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-30}
 SEED=${SCHEMATHESIS_SEED:-1}
 VENV=${SCHEMATHESIS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/tousu/schemathesis-$ST_VERSION}

@@ -106,7 +106,7 @@ impl Handling {
         };
         let work = self.views.work().read();
         Ok(report(
-            work.all().filter(sees),
+            work.received_between(from, to).filter(sees),
             from,
             to,
             group_by,

@@ -28,6 +28,9 @@ pub struct WorkView {
 pub struct Work {
     /// Slot `seq - 1` holds the case with that seq.
     rows: Vec<Option<CaseFacts>>,
+    /// The same slots' receipt times (Unix ms; `i64::MIN` for an empty slot): a period's
+    /// cases are found without reading every case's facts.
+    received: Vec<i64>,
     /// Seqs of the open cases.
     open: FxHashSet<u64>,
     /// The same, by department: a desk's queue reads its own cases, not every open one.
@@ -38,6 +41,20 @@ impl Work {
     /// Every case's facts, in creation order.
     pub fn all(&self) -> impl Iterator<Item = &CaseFacts> + Clone {
         self.rows.iter().flatten()
+    }
+
+    /// The facts of the cases received in `[from, to)`, in creation order.
+    pub fn received_between(
+        &self,
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+    ) -> impl Iterator<Item = &CaseFacts> {
+        let (from, to) = (from.as_millisecond(), to.as_millisecond());
+        self.received
+            .iter()
+            .zip(&self.rows)
+            .filter(move |(r, _)| (from..to).contains(*r))
+            .filter_map(|(_, f)| f.as_ref())
     }
 
     /// The open cases' facts, in no particular order.
@@ -90,6 +107,7 @@ impl Work {
         let i = slot(facts.seq);
         if self.rows.len() <= i {
             self.rows.resize_with(i + 1, || None);
+            self.received.resize(i + 1, i64::MIN);
         }
         if self.rows[i]
             .as_ref()
@@ -113,6 +131,7 @@ impl Work {
         } else {
             self.open.remove(&facts.seq);
         }
+        self.received[i] = facts.received_at.as_millisecond();
         self.rows[i] = Some(facts);
     }
 }
@@ -207,6 +226,10 @@ mod tests {
         assert_eq!(w.open().count(), 0);
         assert_eq!(w.open_in(Some(&["别的部门".into()])).count(), 0);
         assert_eq!(w.all().next().unwrap().status, Status::Closed);
+        let received = c.received_at;
+        let minute = jiff::SignedDuration::from_mins(1);
+        assert_eq!(w.received_between(received, received + minute).count(), 1);
+        assert_eq!(w.received_between(received - minute, received).count(), 0);
         assert_eq!(w.len(), 1);
     }
 }
