@@ -17,6 +17,7 @@ mod search;
 mod session;
 mod signin;
 mod trends;
+mod web;
 mod work;
 
 use std::future::IntoFuture;
@@ -144,6 +145,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/v1", v1)
         .merge(docs())
+        .merge(web::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

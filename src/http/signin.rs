@@ -1,7 +1,7 @@
 //! `/v1/session`: signing in to the workbench (a user's name and password, or an API key)
 //! into a session cookie, reading the session, signing out.
 
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -29,22 +29,37 @@ pub struct SignIn {
 /// Who is signed in, and what the page needs to act for them.
 #[derive(Debug, Serialize)]
 pub struct SessionInfo {
-    name: String,
-    role: Role,
+    signed_in: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<Role>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     departments: Vec<String>,
     /// The token every write made with the session carries in `X-CSRF-Token` (none when the
     /// caller used a key, or nobody needs to sign in).
+    #[serde(skip_serializing_if = "Option::is_none")]
     csrf: Option<String>,
 }
 
 impl SessionInfo {
     fn of(caller: &Caller, csrf: Option<String>) -> Self {
         SessionInfo {
-            name: caller.name.clone(),
-            role: caller.role,
+            signed_in: true,
+            name: Some(caller.name.clone()),
+            role: Some(caller.role),
             departments: caller.departments.clone(),
             csrf,
+        }
+    }
+
+    fn nobody() -> Self {
+        SessionInfo {
+            signed_in: false,
+            name: None,
+            role: None,
+            departments: Vec::new(),
+            csrf: None,
         }
     }
 }
@@ -117,15 +132,19 @@ fn invalid(message: String) -> ApiError {
 }
 
 /// `GET /v1/session`: who the caller is (by session or key) and, for a session, its CSRF
-/// token.
+/// token; `signed_in: false` for nobody (a page then offers the sign-in, without a failed
+/// request in the browser's console).
 pub async fn current(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    caller: Caller,
+    request: axum::extract::Request,
 ) -> axum::Json<SessionInfo> {
+    let (mut parts, _) = request.into_parts();
+    let Ok(caller) = Caller::from_request_parts(&mut parts, &state).await else {
+        return axum::Json(SessionInfo::nobody());
+    };
     let csrf = state
         .sessions
-        .find(&headers)
+        .find(&parts.headers)
         .filter(|f| f.caller.name == caller.name)
         .map(|f| f.csrf);
     axum::Json(SessionInfo::of(&caller, csrf))

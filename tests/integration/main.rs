@@ -27,3 +27,4 @@ mod session;
 mod support;
 mod training;
 mod watch;
+mod web;

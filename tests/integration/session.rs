@@ -268,7 +268,13 @@ async fn signing_out_ends_the_session_and_removes_the_cookie() {
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert!(r.header("set-cookie").unwrap().contains("Max-Age=0"));
-    t.send(browser(Method::GET, "/v1/session", &cookie, None, None))
+    let me = t
+        .send(browser(Method::GET, "/v1/session", &cookie, None, None))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(me, json!({ "signed_in": false }));
+    // The ended session is no caller for anything else either.
+    t.send(browser(Method::GET, "/v1/directory", &cookie, None, None))
         .await
         .error(StatusCode::UNAUTHORIZED, "unauthorized");
 }
