@@ -1,0 +1,127 @@
+// The harness: `tousu serve` on a temporary data dir with the fixture model, a few users and
+// keys; Debian's Chromium (never a downloaded browser); every page watched for console
+// errors, failing the test on any the test did not provoke on purpose; screenshots under
+// target/e2e/.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createServer } from 'node:net';
+import { chromium } from 'playwright-core';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const TARGET = process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target');
+const BIN = process.env.TOUSU_BIN ?? join(TARGET, 'debug', 'tousu');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export const SHOTS = join(TARGET, 'e2e');
+
+export const PASSWORD = 'e2e-password-0123';
+export const INTAKE_KEY = 'e2e-intake-key-0123456789';
+export const NETWORK = '网络运维中心';
+
+async function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = /** @type {import('node:net').AddressInfo} */ (s.address());
+      s.close(() => ok(port));
+    });
+    s.on('error', fail);
+  });
+}
+
+/** Starts tousu with users `zhang` (handler of 网络运维中心) and `chen` (analyst). */
+export async function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), 'tousu-e2e-'));
+  const hash = (pw) => execFileSync(BIN, ['hash-password'], { input: `${pw}\n` }).toString().trim();
+  const h = hash(PASSWORD);
+  writeFileSync(
+    join(dir, 'tousu.toml'),
+    `data_dir = ${JSON.stringify(join(dir, 'data'))}
+models_dir = ${JSON.stringify(join(ROOT, 'tests', 'fixtures'))}
+profile = "model"
+
+[[users]]
+name = "zhang"
+role = "handler"
+departments = [${JSON.stringify(NETWORK)}]
+password_hash = ${JSON.stringify(h)}
+
+[[users]]
+name = "chen"
+role = "analyst"
+password_hash = ${JSON.stringify(h)}
+
+[[api_keys]]
+name = "crm"
+role = "intake"
+key = ${JSON.stringify(INTAKE_KEY)}
+`,
+  );
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(BIN, ['serve', '--config', join(dir, 'tousu.toml'), '--bind', `127.0.0.1:${port}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr.on('data', (d) => { log += d; });
+  for (let i = 0; i < 240; i++) {
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) break;
+    } catch { /* not up yet */ }
+    if (child.exitCode !== null) throw new Error(`tousu serve stopped:\n${log}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    base,
+    /** Creates a case as the intake key; its JSON. */
+    async create(text) {
+      const r = await fetch(`${base}/v1/cases`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${INTAKE_KEY}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ text }),
+      });
+      if (r.status !== 201) throw new Error(`create: ${r.status} ${await r.text()}`);
+      return r.json();
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Chromium, headless, with nothing calling home. */
+export async function launch() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/**
+ * A page in a Beijing-agnostic browser (UTC, zh-CN) whose console errors are collected;
+ * `allowed` are patterns of errors the test provokes on purpose (a refused sign-in's 401).
+ */
+export async function open(browser, { width = 1366, height = 768 } = {}) {
+  const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'UTC', viewport: { width, height } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${m.text()} @ ${m.location().url}`); });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  return {
+    page,
+    context,
+    /** The console errors not matched by one of `allowed`. */
+    unexpected(allowed = []) {
+      return errors.filter((e) => !allowed.some((a) => a.test(e)));
+    },
+    async shot(name) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, `${name}-${width}x${height}.png`) });
+    },
+  };
+}
