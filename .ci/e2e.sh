@@ -17,7 +17,7 @@ if [[ ! -x "$CHROMIUM" ]] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; t
     fi
     echo "installing chromium and fonts-noto-cjk"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
 "$CHROMIUM" --version 2>/dev/null | grep -v "unexpected operator" || true
 
