@@ -3,155 +3,27 @@
 //! case: the service runs it inside the store's transaction, so a step and its audit event
 //! commit together or not at all.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use jiff::{SignedDuration, Timestamp};
 
+use super::actor::Actor;
 use super::calendar::WorkCalendar;
 use super::deadlines::{meet, refresh, start};
+use super::directory::Directory;
 use super::policy::Policy;
 use super::process::Process;
+use super::records::{checked_text, push, remedy};
 use crate::domain::{
-    Action, ActionRequest, Case, ContactAttempt, Extension, FollowUp, Note, Pause, Remedy,
-    RemedyGiven, Returned, Role, Satisfaction, Status, Step,
+    Action, ActionRequest, Case, ContactAttempt, Extension, FollowUp, Note, Pause, Returned, Role,
+    Satisfaction, Status, Step,
 };
 use crate::error::{Error, Result};
-use crate::text::mask_free_text;
 
 /// Longest free text of a step (a reason, a note, a comment), in characters.
 pub const MAX_TEXT_CHARS: usize = 2000;
 /// Longest reply, in characters.
 pub const MAX_REPLY_CHARS: usize = 20_000;
-/// Most notes or call-backs one case keeps (each step's audit event repeats the record).
-pub const MAX_ENTRIES: usize = 200;
 /// Most working days one extension may ask for.
 pub const MAX_EXTENSION_DAYS: u32 = 60;
-
-/// Who acts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    /// The user's or key's name (recorded).
-    pub name: String,
-    /// What they may do.
-    pub role: Role,
-    /// For a handler or supervisor: the departments whose cases they work (`*`: all).
-    pub departments: Vec<String>,
-}
-
-impl Actor {
-    /// An actor of a role that works every department.
-    pub fn new(name: impl Into<String>, role: Role) -> Self {
-        Actor {
-            name: name.into(),
-            role,
-            departments: if role.is_scoped() {
-                vec!["*".into()]
-            } else {
-                Vec::new()
-            },
-        }
-    }
-
-    /// Whether the actor may see and act on cases of `department`: every role that is not
-    /// scoped to departments may; a handler or supervisor only within theirs.
-    pub fn works_on(&self, department: Option<&str>) -> bool {
-        !self.role.is_scoped()
-            || self
-                .departments
-                .iter()
-                .any(|d| d == "*" || Some(d.as_str()) == department)
-    }
-
-    /// The departments the actor is held to, or `None` for all.
-    pub fn scope(&self) -> Option<&[String]> {
-        (self.role.is_scoped() && !self.departments.iter().any(|d| d == "*"))
-            .then_some(self.departments.as_slice())
-    }
-}
-
-/// The departments and handlers a case can be sent to.
-#[derive(Debug, Clone, Default)]
-pub struct Directory {
-    departments: BTreeSet<String>,
-    /// Handler name → their departments (`*`: all).
-    handlers: BTreeMap<String, Vec<String>>,
-}
-
-impl Directory {
-    /// The departments of `policy`, and `people`: names with their roles and departments
-    /// (handlers and supervisors can be assigned cases; their departments are known too).
-    pub fn new<'a>(
-        policy: Option<&Policy>,
-        people: impl IntoIterator<Item = (&'a str, Role, &'a [String])>,
-    ) -> Self {
-        let mut d = Directory::default();
-        if let Some(p) = policy {
-            d.departments
-                .extend(p.departments().into_iter().map(str::to_string));
-        }
-        for (name, role, departments) in people {
-            if role.is_scoped() {
-                d.departments
-                    .extend(departments.iter().filter(|x| *x != "*").cloned());
-                d.handlers.insert(name.to_string(), departments.to_vec());
-            }
-        }
-        d
-    }
-
-    /// Every known department, sorted.
-    pub fn departments(&self) -> impl Iterator<Item = &str> {
-        self.departments.iter().map(String::as_str)
-    }
-
-    /// Every handler (or supervisor) and their departments.
-    pub fn handlers(&self) -> impl Iterator<Item = (&str, &[String])> {
-        self.handlers
-            .iter()
-            .map(|(n, d)| (n.as_str(), d.as_slice()))
-    }
-
-    /// Refuses (naming `field`) a department the service does not know.
-    pub fn check_department(&self, field: &str, department: &str) -> Result<()> {
-        if self.knows_department(department) {
-            return Ok(());
-        }
-        let known: Vec<&str> = self.departments().collect();
-        Err(Error::Invalid(format!(
-            "`{field}` {:?} is not a department this service knows; GET /v1/directory lists them: {}",
-            crate::error::cut(department),
-            known.join(", ")
-        )))
-    }
-
-    /// Refuses (naming `field`) a handler the service does not know, or who does not work for
-    /// `department`.
-    pub fn check_handler(&self, field: &str, handler: &str, department: &str) -> Result<()> {
-        match self.works_for(handler, department) {
-            Some(true) => Ok(()),
-            Some(false) => Err(Error::Invalid(format!(
-                "`{field}` {:?} does not work for {department}; GET /v1/directory lists who does",
-                crate::error::cut(handler)
-            ))),
-            None => Err(Error::Invalid(format!(
-                "`{field}` {:?} is not a handler this service knows; GET /v1/directory lists them",
-                crate::error::cut(handler)
-            ))),
-        }
-    }
-
-    /// Whether `d` is a known department.
-    pub fn knows_department(&self, d: &str) -> bool {
-        self.departments.contains(d)
-    }
-
-    /// Whether `handler` works for `department` (`None`: no such handler).
-    pub fn works_for(&self, handler: &str, department: &str) -> Option<bool> {
-        self.handlers
-            .get(handler)
-            .map(|ds| ds.iter().any(|d| d == "*" || d == department))
-    }
-}
 
 /// What a step is checked and timed against.
 #[derive(Debug, Clone, Copy)]
@@ -497,113 +369,6 @@ fn close(case: &mut Case, status: Status, reason: Option<String>, now: Timestamp
     for step in Step::ALL {
         meet(case, step, now);
     }
-}
-
-/// A remedy as recorded: above the profile's approval amount only a supervisor (or an admin)
-/// may record it, and that is its approval.
-fn remedy(
-    kind: Remedy,
-    amount: Option<f64>,
-    actor: &Actor,
-    rules: &Rules<'_>,
-    now: Timestamp,
-) -> Result<RemedyGiven> {
-    if let Some(a) = amount
-        && !(a.is_finite() && (0.0..=1e9).contains(&a))
-    {
-        return Err(Error::Invalid(format!(
-            "`amount` {a} is not an amount in yuan (0 to 1,000,000,000)"
-        )));
-    }
-    let over = match (amount, rules.process.remedy_approval_amount()) {
-        (Some(a), Some(limit)) => a > limit,
-        _ => false,
-    };
-    let approver = matches!(actor.role, Role::Supervisor | Role::Admin);
-    if over && !approver {
-        return Err(Error::Invalid(format!(
-            "`amount` {} is above the approval amount {}: a supervisor must record this remedy",
-            amount.unwrap_or_default(),
-            rules.process.remedy_approval_amount().unwrap_or_default()
-        )));
-    }
-    Ok(RemedyGiven {
-        kind,
-        amount: amount.map(|a| (a * 100.0).round() / 100.0),
-        approved_by: over.then(|| actor.name.clone()),
-        by: actor.name.clone(),
-        at: now,
-    })
-}
-
-/// A call-back recorded on its own (not a step of the process): reached or not, and what came
-/// of it. Failed ones count towards an abnormal close.
-pub fn record_contact(
-    case: &mut Case,
-    reached: bool,
-    outcome: Option<&str>,
-    actor: &Actor,
-    now: Timestamp,
-) -> Result<()> {
-    if !case.status.is_open() {
-        return Err(closed(case));
-    }
-    let outcome = outcome
-        .map(|o| checked_text("outcome", o, MAX_TEXT_CHARS))
-        .transpose()?;
-    push(
-        &mut case.handling.contacts,
-        ContactAttempt {
-            at: now,
-            by: actor.name.clone(),
-            reached,
-            outcome,
-        },
-        "call-back",
-    )
-}
-
-/// A note recorded on its own.
-pub fn record_note(case: &mut Case, text: &str, actor: &Actor, now: Timestamp) -> Result<()> {
-    let text = checked_text("text", text, MAX_TEXT_CHARS)?;
-    push(
-        &mut case.handling.notes,
-        Note {
-            at: now,
-            by: actor.name.clone(),
-            text,
-        },
-        "note",
-    )
-}
-
-fn closed(case: &Case) -> Error {
-    Error::Conflict(format!(
-        "case {} is {}: it takes no more call-backs",
-        case.id,
-        case.status.label()
-    ))
-}
-
-fn push<T>(list: &mut Vec<T>, item: T, what: &str) -> Result<()> {
-    if list.len() >= MAX_ENTRIES {
-        return Err(Error::Invalid(format!(
-            "a case keeps at most {MAX_ENTRIES} of each record; this one has as many {what}s already"
-        )));
-    }
-    list.push(item);
-    Ok(())
-}
-
-/// Free text as kept: 1 to `max` characters, PII masked.
-fn checked_text(field: &str, text: &str, max: usize) -> Result<String> {
-    let n = text.chars().count();
-    if text.trim().is_empty() || n > max {
-        return Err(Error::Invalid(format!(
-            "`{field}` must have 1 to {max} characters (it has {n})"
-        )));
-    }
-    Ok(mask_free_text(text.trim()).into_owned())
 }
 
 fn result_label(r: Satisfaction) -> &'static str {
