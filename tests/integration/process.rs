@@ -139,6 +139,20 @@ fn full_request(action: Action, profile: &Profile) -> ActionRequest {
     r
 }
 
+/// The rules a step is checked against, over what `rules_of` made.
+fn rules<'a>(
+    profile: &'a Profile,
+    directory: &'a Directory,
+    calendar: &'a WorkCalendar,
+) -> Rules<'a> {
+    Rules {
+        process: &profile.process,
+        policy: profile.policy.as_ref(),
+        calendar,
+        directory,
+    }
+}
+
 fn rules_of(profile: &Profile) -> (Directory, WorkCalendar) {
     (
         Directory::new(profile.policy.as_ref(), std::iter::empty()),
@@ -151,12 +165,7 @@ fn the_transition_table_of_each_profile_allows_and_refuses_as_written() {
     for name in ["telecom", "gov"] {
         let profile = Profile::builtin(name).unwrap();
         let (directory, calendar) = rules_of(&profile);
-        let rules = Rules {
-            process: &profile.process,
-            policy: profile.policy.as_ref(),
-            calendar: &calendar,
-            directory: &directory,
-        };
+        let rules = rules(&profile, &directory, &calendar);
         let mut allowed_steps = 0;
         for status in Status::ALL {
             // What may be done from `status`, by an admin, in process order.
@@ -220,12 +229,7 @@ fn the_transition_table_of_each_profile_allows_and_refuses_as_written() {
 fn each_step_leaves_the_status_the_process_says() {
     let profile = Profile::builtin("telecom").unwrap();
     let (directory, calendar) = rules_of(&profile);
-    let rules = Rules {
-        process: &profile.process,
-        policy: profile.policy.as_ref(),
-        calendar: &calendar,
-        directory: &directory,
-    };
+    let rules = rules(&profile, &directory, &calendar);
     let admin = Actor::new("root", Role::Admin);
     for (action, from, to) in [
         (Action::Assign, Status::Triaged, Status::Assigned),
@@ -268,12 +272,7 @@ fn each_step_leaves_the_status_the_process_says() {
 fn a_case_imported_as_suspended_without_a_pause_resumes_to_handling() {
     let profile = Profile::builtin("telecom").unwrap();
     let (directory, calendar) = rules_of(&profile);
-    let rules = Rules {
-        process: &profile.process,
-        policy: profile.policy.as_ref(),
-        calendar: &calendar,
-        directory: &directory,
-    };
+    let rules = rules(&profile, &directory, &calendar);
     let mut case = case_in(Status::Suspended, Action::Resume, &profile);
     case.handling.pauses.clear();
     let request = full_request(Action::Resume, &profile);
@@ -295,12 +294,7 @@ fn a_case_imported_as_suspended_without_a_pause_resumes_to_handling() {
 fn three_failed_call_backs_allow_an_abnormal_close_two_do_not() {
     let profile = Profile::builtin("gov").unwrap();
     let (directory, calendar) = rules_of(&profile);
-    let rules = Rules {
-        process: &profile.process,
-        policy: profile.policy.as_ref(),
-        calendar: &calendar,
-        directory: &directory,
-    };
+    let rules = rules(&profile, &directory, &calendar);
     let lead = Actor::new("lead", Role::Supervisor);
     let req = || {
         let mut r = ActionRequest::new(Action::CloseAbnormally);
@@ -347,12 +341,7 @@ fn three_failed_call_backs_allow_an_abnormal_close_two_do_not() {
 fn a_step_without_what_it_needs_is_refused_naming_the_field() {
     let profile = Profile::builtin("telecom").unwrap();
     let (directory, calendar) = rules_of(&profile);
-    let rules = Rules {
-        process: &profile.process,
-        policy: profile.policy.as_ref(),
-        calendar: &calendar,
-        directory: &directory,
-    };
+    let rules = rules(&profile, &directory, &calendar);
     let handler = Actor::new("wang", Role::Handler);
     let lead = Actor::new("lead", Role::Supervisor);
     let refused = |status: Status, req: ActionRequest, who: &Actor, field: &str| {
@@ -411,12 +400,7 @@ fn a_step_without_what_it_needs_is_refused_naming_the_field() {
 fn an_extension_granted_moves_the_deadline_and_a_pause_stops_the_clock() {
     let profile = Profile::builtin("telecom").unwrap();
     let (directory, calendar) = rules_of(&profile);
-    let rules = Rules {
-        process: &profile.process,
-        policy: profile.policy.as_ref(),
-        calendar: &calendar,
-        directory: &directory,
-    };
+    let rules = rules(&profile, &directory, &calendar);
     let (wang, lead) = (
         Actor::new("wang", Role::Handler),
         Actor::new("lead", Role::Supervisor),
