@@ -5,7 +5,12 @@
 //! In debug builds rust-embed reads `src/web/` from disk, so a page edited is served at the
 //! next reload; release builds carry the files.
 
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{LazyLock, Mutex};
+
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -23,8 +28,21 @@ struct Web;
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
-/// The pages, by path.
-const PAGES: [(&str, &str); 2] = [("/", "pages/home.html"), ("/signin", "pages/signin.html")];
+/// The pages, by path. Each page is a static shell; its module reads the path and the query.
+const PAGES: [(&str, &str); 9] = [
+    ("/", "pages/home.html"),
+    ("/signin", "pages/signin.html"),
+    ("/search", "pages/search.html"),
+    ("/cases/{id}", "pages/case.html"),
+    ("/queues", "pages/queues.html"),
+    ("/queues/{queue}", "pages/queues.html"),
+    ("/trends", "pages/trends.html"),
+    ("/kpis", "pages/kpis.html"),
+    ("/intake", "pages/intake.html"),
+];
+
+/// Text assets are sent gzipped to browsers that take it; each version is compressed once.
+static GZIPPED: LazyLock<Mutex<HashMap<String, Bytes>>> = LazyLock::new(Default::default);
 
 /// The routes of the pages, the assets and the favicon.
 pub fn routes() -> Router<AppState> {
@@ -88,10 +106,52 @@ fn file(path: &str, headers: &HeaderMap, page: bool) -> Response {
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    // The answer differs by Accept-Encoding, so caches must keep both.
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     if fresh {
         return (StatusCode::NOT_MODIFIED, h).into_response();
     }
+    if compressible(path) && accepts_gzip(headers) {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        return (h, gzipped(&etag, &f.data)).into_response();
+    }
     (h, f.data.into_owned()).into_response()
+}
+
+fn compressible(path: &str) -> bool {
+    matches!(
+        path.rsplit('.').next(),
+        Some("html" | "css" | "js" | "svg" | "json")
+    )
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';');
+            let name = parts.next().unwrap_or("").trim();
+            // "gzip;q=0" means "not gzip".
+            let refused = parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
+/// The file's bytes gzipped, from the cache when this version was asked for before.
+fn gzipped(etag: &str, data: &[u8]) -> Bytes {
+    let mut cache = GZIPPED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(b) = cache.get(etag) {
+        return b.clone();
+    }
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing to a Vec cannot fail.
+    let _ = enc.write_all(data);
+    let b = Bytes::from(enc.finish().unwrap_or_default());
+    cache.insert(etag.to_owned(), b.clone());
+    b
 }
 
 fn not_found() -> Response {

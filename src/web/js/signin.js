@@ -7,8 +7,9 @@ const message = /** @type {HTMLElement} */ (document.getElementById('message'));
 
 function next() {
   const n = new URLSearchParams(location.search).get('next') ?? '/';
-  // Only a path here: never another site.
-  return n.startsWith('/') && !n.startsWith('//') ? n : '/';
+  // Only a page of this site: never another one ("//x", "/\\x" and "http:" resolve elsewhere).
+  const u = new URL(n, location.origin);
+  return u.origin === location.origin ? u.pathname + u.search : '/';
 }
 
 async function signIn(/** @type {Record<string, string>} */ body) {
