@@ -1,5 +1,6 @@
 //! The case filters that `GET /v1/search` and `GET /v1/export` share — `q`, `category`,
-//! `grade`, `status`, `channel`, `department`, `from`, `to` — read and checked by one piece of
+//! `grade`, `status`, `channel`, `department`, `assignee`, `linked`, `overdue`, `topic`,
+//! `from`, `to` — read and checked by one piece of
 //! code, so that what a search finds and what an export writes never drift apart. A query
 //! string is split into the filters and the route's own parameters ([`Filtered`]); a
 //! parameter that is neither is refused, naming what the route takes.
@@ -16,6 +17,9 @@ use super::error::ApiError;
 use crate::domain::{Channel, Grade, Status, api_time};
 use crate::error::cut;
 use crate::index::SearchRequest;
+
+/// The values of `linked`.
+const LINKS: [&str; 3] = ["repeat", "duplicate", "group"];
 
 /// Longest query, in characters.
 const MAX_QUERY_CHARS: usize = 1000;
@@ -37,6 +41,18 @@ pub struct CaseFilters {
     channel: Option<String>,
     #[serde(default)]
     department: Option<String>,
+    /// Handler names.
+    #[serde(default)]
+    assignee: Option<String>,
+    /// Links the case has: `repeat`, `duplicate`, `group`.
+    #[serde(default)]
+    linked: Option<String>,
+    /// Only cases with a breached deadline now.
+    #[serde(default)]
+    overdue: Option<bool>,
+    /// Only the cases of this hot topic (an id from `/v1/topics`).
+    #[serde(default)]
+    topic: Option<String>,
     /// Received at or after (RFC 3339).
     #[serde(default, deserialize_with = "api_time::deserialize")]
     from: Option<Timestamp>,
@@ -47,13 +63,17 @@ pub struct CaseFilters {
 
 impl CaseFilters {
     /// The parameters' names.
-    const NAMES: [&'static str; 8] = [
+    const NAMES: [&'static str; 12] = [
         "q",
         "category",
         "grade",
         "status",
         "channel",
         "department",
+        "assignee",
+        "linked",
+        "overdue",
+        "topic",
         "from",
         "to",
     ];
@@ -68,6 +88,8 @@ impl CaseFilters {
             ("status", self.status),
             ("channel", self.channel),
             ("department", self.department),
+            ("assignee", self.assignee),
+            ("linked", self.linked),
         ] {
             for v in value.iter().flat_map(|v| v.split(',')) {
                 // Codes with a fixed list are checked as sent (an empty one too): a typo would
@@ -77,6 +99,7 @@ impl CaseFilters {
                     "grade" => Grade::ALL.iter().any(|g| g.label() == v),
                     "status" => Status::from_code(v).is_some(),
                     "channel" => Channel::from_code(v).is_some(),
+                    "linked" => LINKS.contains(&v),
                     _ => {
                         let v = v.trim();
                         if !v.is_empty() {
@@ -92,6 +115,7 @@ impl CaseFilters {
                         match name {
                             "grade" => "一般, 严重 or 重大".to_string(),
                             "status" => codes(Status::ALL.map(Status::code)),
+                            "linked" => codes(LINKS),
                             _ => codes(Channel::ALL.map(Channel::code)),
                         }
                     )));
@@ -104,6 +128,12 @@ impl CaseFilters {
                 "q is longer than {MAX_QUERY_CHARS} characters"
             )));
         }
+        let topic = self.topic.map(|t| t.trim().to_string());
+        if topic.as_deref() == Some("") {
+            return Err(invalid(
+                "topic is empty: give a topic id from GET /v1/topics, or leave it out".into(),
+            ));
+        }
         Ok(SearchRequest {
             query: self.q,
             filters,
@@ -111,6 +141,8 @@ impl CaseFilters {
             to: self.to,
             limit: 20,
             facets: true,
+            overdue: self.overdue.unwrap_or(false),
+            topic,
             ..SearchRequest::default()
         })
     }
@@ -193,6 +225,8 @@ mod tests {
             .map(|n| {
                 let v = if ["from", "to"].contains(n) {
                     "2026-01-01T00:00:00+08:00"
+                } else if *n == "overdue" {
+                    "true"
                 } else {
                     "x"
                 };

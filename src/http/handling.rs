@@ -129,6 +129,10 @@ pub struct DirectoryAnswer {
     departments: Vec<String>,
     /// Handlers and supervisors with their departments.
     handlers: Vec<HandlerEntry>,
+    /// The categories a correction may name.
+    categories: Vec<String>,
+    /// The root causes a `close` step may name.
+    root_causes: Vec<String>,
 }
 
 /// One handler or supervisor.
@@ -138,14 +142,18 @@ pub struct HandlerEntry {
     departments: Vec<String>,
 }
 
-/// `GET /v1/directory`: the departments and handlers an `assign` step may name.
+/// `GET /v1/directory`: the departments and handlers an `assign` step may name, the
+/// categories a correction may name and the root causes a `close` may name.
 pub async fn directory(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<DirectoryAnswer>, ApiError> {
     caller.require(Permission::Read)?;
-    let d = state.service.handling().directory();
+    let handling = state.service.handling();
+    let d = handling.directory();
     Ok(Json(DirectoryAnswer {
+        categories: handling.categories(),
+        root_causes: handling.root_causes(),
         departments: d.departments().map(str::to_string).collect(),
         handlers: d
             .handlers()

@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+mod case_links;
 mod cases;
 mod error;
 mod export;
@@ -117,6 +118,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/cases/{id}", get(cases::get).patch(cases::patch))
         .route("/cases/{id}/similar", get(cases::similar))
+        .route("/cases/{id}/links", get(case_links::links))
+        .route("/cases/{id}/suggestions", get(case_links::suggestions))
         .route("/cases/{id}/audit", get(cases::audit))
         .route("/cases/{id}/actions", post(handling::act))
         .route("/cases/{id}/notes", post(handling::note))

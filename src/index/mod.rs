@@ -338,15 +338,31 @@ impl CaseIndex {
         doc.add_text(f.text, &case.text);
         doc.add_date(f.received_at, index_date(case.received_at));
         doc.add_u64(f.resolved, u64::from(case.is_resolved()));
-        let values = [
-            case.category.as_deref(),
-            Some(case.grade.label()),
-            Some(case.status.code()),
-            Some(case.channel.code()),
-            case.department.as_deref(),
+        if let Some(d) = &case.links.duplicate_of {
+            doc.add_text(f.link_to, format!("dup:{}", d.as_str()));
+        }
+        for r in &case.links.repeat_of {
+            doc.add_text(f.link_to, format!("rep:{}", r.as_str()));
+        }
+        if let Some(g) = &case.links.group_id {
+            doc.add_text(f.link_to, format!("group:{g}"));
+        }
+        let linked = [
+            (!case.links.repeat_of.is_empty()).then_some("repeat"),
+            case.links.duplicate_of.as_ref().map(|_| "duplicate"),
+            case.links.group_id.as_ref().map(|_| "group"),
         ];
-        for (field, value) in f.facets.iter().zip(values) {
-            if let Some(v) = value {
+        let values: [&[Option<&str>]; 7] = [
+            &[case.category.as_deref()],
+            &[Some(case.grade.label())],
+            &[Some(case.status.code())],
+            &[Some(case.channel.code())],
+            &[case.department.as_deref()],
+            &[case.assignee.as_deref()],
+            &linked,
+        ];
+        for (field, values) in f.facets.iter().zip(values) {
+            for v in values.iter().flatten() {
                 doc.add_facet(*field, facet_value(v));
             }
         }

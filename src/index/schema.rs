@@ -9,8 +9,17 @@ use tantivy::schema::{
 /// persist tokenizers).
 pub const TOKENIZER: &str = "zh";
 
-/// The facet fields, in the order facet counts are reported.
-pub const FACETS: [&str; 5] = ["category", "grade", "status", "channel", "department"];
+/// The facet fields, in the order facet counts are reported. `assignee` is the handler;
+/// `linked` says which links a case has (`repeat`, `duplicate`, `group`; several at once).
+pub const FACETS: [&str; 7] = [
+    "category",
+    "grade",
+    "status",
+    "channel",
+    "department",
+    "assignee",
+    "linked",
+];
 
 /// Handles to the schema's fields.
 #[derive(Debug, Clone, Copy)]
@@ -21,8 +30,11 @@ pub struct Fields {
     pub text: Field,
     pub received_at: Field,
     pub resolved: Field,
+    /// The cases this one links to, as `dup:<id>`, `rep:<id>` and `group:<group id>`: the
+    /// links read backwards (a case's later duplicates, its repeats, its group's members).
+    pub link_to: Field,
     /// Facet fields, as [`FACETS`].
-    pub facets: [Field; 5],
+    pub facets: [Field; 7],
 }
 
 impl Fields {
@@ -45,6 +57,7 @@ impl Fields {
         let text = b.add_text_field("text", zh);
         let received_at = b.add_date_field("received_at", INDEXED | FAST | STORED);
         let resolved = b.add_u64_field("resolved", INDEXED | FAST | STORED);
+        let link_to = b.add_text_field("link_to", STRING);
         let facets =
             FACETS.map(|name| b.add_facet_field(name, tantivy::schema::FacetOptions::default()));
         (
@@ -56,6 +69,7 @@ impl Fields {
                 text,
                 received_at,
                 resolved,
+                link_to,
                 facets,
             },
         )

@@ -7,7 +7,10 @@ use std::ops::Bound;
 use jiff::Timestamp;
 use serde::Serialize;
 use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, EmptyQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
+    TermSetQuery,
+};
 use tantivy::schema::{IndexRecordOption, TantivyDocument, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DateTime, DocAddress, Order, Term};
@@ -57,6 +60,18 @@ pub struct SearchRequest {
     pub offset: usize,
     /// Whether to count facets.
     pub facets: bool,
+    /// Only cases of these departments, whatever the filters say: the caller's scope. Unlike a
+    /// department filter it stays when the department facet is counted.
+    pub within: Option<Vec<String>>,
+    /// Only these case numbers (what `overdue` and `topic` resolve to).
+    pub ids: Option<Vec<String>>,
+    /// Only cases with a breached deadline now. The views resolve it into `ids`: the index
+    /// does not know deadlines.
+    pub overdue: bool,
+    /// Only the cases of this hot topic (`T12`). The views resolve it into `ids`.
+    pub topic: Option<String>,
+    /// Only cases with this link (`dup:<id>`, `rep:<id>`, `group:<group id>`).
+    pub linked_to: Option<String>,
 }
 
 /// One hit.
@@ -115,14 +130,14 @@ impl CaseIndex {
 
         let mut multi = MultiCollector::new();
         let count = multi.add_collector(Count);
+        // A facet with a filter on it is counted apart, without that filter: its other values
+        // keep their counts, so several can be picked (disjunctive facets).
+        let filtered = |name: &str| req.filters.iter().any(|(f, _)| f == name);
         let facet_handles: Vec<_> = if req.facets {
             FACETS
                 .iter()
-                .map(|name| {
-                    let mut c = FacetCollector::for_field(*name);
-                    c.add_facet("/");
-                    (*name, multi.add_collector(c))
-                })
+                .filter(|name| !filtered(name))
+                .map(|name| (*name, multi.add_collector(facet_collector(name))))
                 .collect()
         } else {
             Vec::new()
@@ -156,20 +171,18 @@ impl CaseIndex {
         let total = count.extract(&mut fruit);
         let mut facets = BTreeMap::new();
         for (name, handle) in facet_handles {
-            let counts = handle.extract(&mut fruit);
-            let mut values: Vec<FacetCount> = counts
-                .get("/")
-                .map(|(facet, count)| FacetCount {
-                    value: facet
-                        .to_path()
-                        .last()
-                        .map(|s| s.to_string())
-                        .unwrap_or_default(),
-                    count,
-                })
-                .collect();
-            values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-            facets.insert(name.to_string(), values);
+            facets.insert(name.to_string(), facet_counts(&handle.extract(&mut fruit)));
+        }
+        if req.facets {
+            for name in FACETS.iter().filter(|name| filtered(name)) {
+                let mut others = req.clone();
+                others.filters.retain(|(f, _)| f != name);
+                let q = self.with_filters(text_query.box_clone(), &others)?;
+                let counts = searcher
+                    .search(&q, &facet_collector(name))
+                    .map_err(index_err)?;
+                facets.insert(name.to_string(), facet_counts(&counts));
+            }
         }
 
         let mut snippets = SnippetGenerator::create(&searcher, &*text_query, self.fields.text)
@@ -270,6 +283,32 @@ impl CaseIndex {
                 .collect();
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         }
+        if let Some(departments) = &req.within {
+            clauses.push((
+                Occur::Must,
+                self.any_of(self.fields.facet("department"), departments),
+            ));
+        }
+        if let Some(ids) = &req.ids {
+            let q: Box<dyn Query> = if ids.is_empty() {
+                Box::new(EmptyQuery)
+            } else {
+                let terms = ids
+                    .iter()
+                    .map(|id| Term::from_field_text(self.fields.id, id));
+                Box::new(TermSetQuery::new(terms))
+            };
+            clauses.push((Occur::Must, q));
+        }
+        if let Some(link) = &req.linked_to {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(self.fields.link_to, link),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
         if req.from.is_some() || req.to.is_some() {
             clauses.push((Occur::Must, Box::new(self.received_range(req.from, req.to))));
         }
@@ -278,6 +317,17 @@ impl CaseIndex {
         } else {
             Box::new(BooleanQuery::new(clauses))
         })
+    }
+
+    /// Cases with any of `values` in the facet `field` (none when `values` is empty).
+    fn any_of(&self, field: Option<tantivy::schema::Field>, values: &[String]) -> Box<dyn Query> {
+        let Some(field) = field.filter(|_| !values.is_empty()) else {
+            return Box::new(EmptyQuery);
+        };
+        let terms = values
+            .iter()
+            .map(|v| Term::from_facet(field, &facet_value(v)));
+        Box::new(TermSetQuery::new(terms))
     }
 
     /// Cases received in `[from, to)`.
@@ -292,6 +342,30 @@ impl CaseIndex {
             to.map_or(Bound::Unbounded, |t| Bound::Excluded(term(t))),
         )
     }
+}
+
+/// Counts of every value of the facet `name`.
+fn facet_collector(name: &str) -> FacetCollector {
+    let mut c = FacetCollector::for_field(name);
+    c.add_facet("/");
+    c
+}
+
+/// The counts of a facet, most first (then by value).
+fn facet_counts(counts: &tantivy::collector::FacetCounts) -> Vec<FacetCount> {
+    let mut values: Vec<FacetCount> = counts
+        .get("/")
+        .map(|(facet, count)| FacetCount {
+            value: facet
+                .to_path()
+                .last()
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            count,
+        })
+        .collect();
+    values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    values
 }
 
 /// The part of `text` around the first occurrence of any of `terms`: about 40 characters

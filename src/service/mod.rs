@@ -23,8 +23,8 @@ pub use self::intake::{
 };
 pub use self::settings::{DuplicateSettings, SuggestionSettings};
 pub use self::views::{
-    AlertRules, DeadlineWatch, DuplicateView, ExportLimits, Readiness, SearchItem, SearchPage,
-    Selection, Views, Watch, Work, WorkView, topic_alert,
+    AlertRules, CaseLinks, DeadlineWatch, DuplicateView, ExportLimits, GroupMembers, MAX_LINKED,
+    Readiness, SearchItem, SearchPage, Selection, Views, Watch, Work, WorkView, topic_alert,
 };
 use crate::alerts::AlertCenter;
 use crate::error::Result;
@@ -97,7 +97,18 @@ impl Service {
             ),
             _ => DeadlineWatch::off(),
         };
-        let views = Arc::new(Views::start(Arc::clone(&store), index, watch, deadlines)?);
+        let share = engine
+            .profile()
+            .policy
+            .as_ref()
+            .map_or(0.8, |p| p.due_soon_share());
+        let views = Arc::new(Views::start(
+            Arc::clone(&store),
+            index,
+            watch,
+            deadlines,
+            share,
+        )?);
         let intake = IntakeDesk::new(
             Arc::clone(&engine),
             Arc::clone(&views),

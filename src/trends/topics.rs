@@ -285,6 +285,21 @@ impl TopicTracker {
         self.topic_of.get(&seq).copied()
     }
 
+    /// The case numbers of topic `id` (`T12`), newest first, at most `max`; `None` for a topic
+    /// that does not exist.
+    pub fn cases_of(&self, id: &str, max: usize) -> Option<Vec<CaseId>> {
+        let n: usize = id.strip_prefix('T')?.parse().ok()?;
+        let t = self.topics.get(n)?;
+        Some(
+            t.members
+                .iter()
+                .rev()
+                .take(max)
+                .map(|m| m.id.clone())
+                .collect(),
+        )
+    }
+
     /// Topic `topic` judged in the window ending at `end`.
     pub fn judge(&self, topic: u32, end: Timestamp) -> Option<HotTopic> {
         self.judge_with(&self.settings, topic, end)

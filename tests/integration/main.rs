@@ -28,3 +28,4 @@ mod support;
 mod training;
 mod watch;
 mod web;
+mod workbench_api;

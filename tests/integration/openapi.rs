@@ -211,9 +211,9 @@ async fn every_bound_and_list_the_document_states_for_a_query_parameter_is_enfor
             }
         }
     }
-    // limit ×5, offset, top ×3, window_hours, baseline_hours, min_count, before; dimension ×2,
-    // bucket, sort, format ×2, group_by; grade, status, channel ×2 (search and export).
-    assert_eq!(checked, 26, "every bounded parameter was tried");
+    // limit ×6, offset, top ×3, window_hours, baseline_hours, min_count, before; dimension ×2,
+    // bucket, sort, format ×2, group_by; grade, status, channel, linked ×2 (search and export).
+    assert_eq!(checked, 29, "every bounded parameter was tried");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -55,6 +55,16 @@ impl Handling {
         &self.directory
     }
 
+    /// The categories a correction may name: the model's.
+    pub fn categories(&self) -> Vec<String> {
+        self.engine.classifier().labels().category.clone()
+    }
+
+    /// The root causes a `close` step may name: the profile's.
+    pub fn root_causes(&self) -> Vec<String> {
+        self.engine.profile().process.root_causes().to_vec()
+    }
+
     /// A case by number, with its triage record; a case outside the actor's departments is
     /// not found, as if absent.
     pub fn get(&self, id: &CaseId, actor: &Actor) -> Result<Case> {

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use super::Views;
-use super::search::scoped;
 use crate::domain::Case;
 use crate::error::{Error, Result};
 use crate::handling::Actor;
@@ -58,7 +57,7 @@ impl Views {
             ExportFormat::Xlsx => limits.xlsx_rows.min(limits.csv_rows),
             _ => limits.csv_rows,
         };
-        let req = scoped(req, actor).unwrap_or_else(|| req.clone());
+        let req = self.narrowed(req, actor)?;
         let matches = self
             .shared
             .index

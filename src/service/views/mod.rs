@@ -7,6 +7,7 @@ mod bands;
 mod deadline_watch;
 mod export;
 mod follower;
+mod links;
 mod search;
 mod watch;
 mod work;
@@ -21,6 +22,7 @@ pub use self::bands::DuplicateView;
 pub use self::deadline_watch::{DeadlineWatch, SweepStats};
 pub use self::export::{ExportLimits, Selection};
 use self::follower::Follower;
+pub use self::links::{CaseLinks, GroupMembers, MAX_LINKED};
 pub use self::search::{SearchItem, SearchPage};
 pub use self::watch::Watch;
 pub use self::work::{Work, WorkView};
@@ -41,6 +43,8 @@ pub(crate) struct Shared {
     pub watch: Arc<Watch>,
     pub work: WorkView,
     pub deadlines: DeadlineWatch,
+    /// The share of a deadline's time after which it is due soon (the profile's policy).
+    pub due_soon_share: f64,
     pub health: Health,
     /// The highest store version the near-duplicate view and the watch have taken.
     pub fed_version: std::sync::atomic::AtomicU64,
@@ -125,6 +129,7 @@ impl Views {
         index: Arc<CaseIndex>,
         watch: Watch,
         deadlines: DeadlineWatch,
+        due_soon_share: f64,
     ) -> Result<Self> {
         // What the two views below are built from at least; anything later is fed again.
         let fed = store.max_version()?;
@@ -154,6 +159,7 @@ impl Views {
             watch,
             work,
             deadlines,
+            due_soon_share,
             health: Health::default(),
             fed_version: fed.into(),
             stopping: AtomicBool::new(false),

@@ -6,13 +6,14 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::Views;
-use crate::domain::{CaseId, Channel, Grade, Status};
-use crate::error::Result;
-use crate::handling::Actor;
+use crate::domain::{CaseFacts, CaseId, Channel, DeadlineState, Grade, Status};
+use crate::error::{Error, Result};
+use crate::handling::{Actor, NextDeadline, next_deadline};
 use crate::index::{FacetCount, SearchRequest};
 
-/// A department no case has: the filter of a search that may find nothing.
-const NO_DEPARTMENT: &str = "\u{0}";
+/// Most cases a `topic` or `overdue` filter stands for: more than any analyst pages through,
+/// and a bound on the query the index runs.
+pub const MAX_LISTED_CASES: usize = 50_000;
 
 /// A hit with the case's current fields.
 #[derive(Debug, Clone, Serialize)]
@@ -38,8 +39,15 @@ pub struct SearchItem {
     /// Department.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
+    /// Handler.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
     /// When received.
     pub received_at: Timestamp,
+    /// The running deadline due first, marked with the worst standing of any (none when the
+    /// case is closed or suspended).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_deadline: Option<NextDeadline>,
 }
 
 /// A page of search results.
@@ -61,10 +69,54 @@ impl Views {
     /// Searches the case history as `actor` sees it: a handler or supervisor finds the cases of
     /// their departments only (a department filter outside them matches nothing).
     pub fn search_as(&self, req: &SearchRequest, actor: &Actor) -> Result<SearchPage> {
-        match scoped(req, actor) {
-            Some(req) => self.search(&req),
-            None => self.search(req),
+        self.search(&self.narrowed(req, actor)?)
+    }
+
+    /// `req` held to `actor`'s departments (a department filter outside them matches
+    /// nothing), with `overdue` and `topic` turned into the case numbers they stand for.
+    pub(super) fn narrowed(&self, req: &SearchRequest, actor: &Actor) -> Result<SearchRequest> {
+        let mut req = req.clone();
+        let scope = actor.scope();
+        req.within = scope.map(<[String]>::to_vec);
+        let mut ids: Option<Vec<String>> = req.ids.take();
+        if let Some(topic) = &req.topic {
+            let cases = self
+                .shared
+                .watch
+                .topic_cases(topic, MAX_LISTED_CASES)
+                .ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "topic={topic:?} is not a topic: take the id from GET /v1/topics (topics are kept while the service runs)"
+                    ))
+                })?;
+            let cases: Vec<String> = cases.into_iter().map(|c| c.0).collect();
+            ids = Some(match ids {
+                Some(asked) => asked.into_iter().filter(|id| cases.contains(id)).collect(),
+                None => cases,
+            });
         }
+        if req.overdue {
+            let now = Timestamp::now();
+            let work = self.shared.work.read();
+            let overdue: std::collections::HashSet<String> = work
+                .open_in(scope)
+                .filter(|f| {
+                    next_deadline(f, now, self.shared.due_soon_share)
+                        .is_some_and(|n| n.state == DeadlineState::Breached)
+                })
+                .take(MAX_LISTED_CASES)
+                .map(|f| f.id.0.clone())
+                .collect();
+            ids = Some(match ids {
+                Some(topic) => topic
+                    .into_iter()
+                    .filter(|id| overdue.contains(id))
+                    .collect(),
+                None => overdue.into_iter().collect(),
+            });
+        }
+        req.ids = ids;
+        Ok(req)
     }
 
     /// Searches the case history.
@@ -78,6 +130,7 @@ impl Views {
             .into_iter()
             .map(|c| (c.id.clone(), c))
             .collect();
+        let now = Timestamp::now();
         let hits = results
             .hits
             .into_iter()
@@ -85,6 +138,7 @@ impl Views {
                 // A case the index knows but the store does not cannot happen unless the store
                 // was replaced under a running index; skip rather than show a ghost.
                 let c = cases.remove(&h.id)?;
+                let next = next_deadline(&CaseFacts::of(&c), now, self.shared.due_soon_share);
                 Some(SearchItem {
                     id: h.id,
                     score: h.score,
@@ -95,7 +149,9 @@ impl Views {
                     status: c.status,
                     channel: c.channel,
                     department: c.department.clone(),
+                    assignee: c.assignee.clone(),
                     received_at: c.received_at,
+                    next_deadline: next,
                 })
             })
             .collect();
@@ -106,32 +162,4 @@ impl Views {
             next_cursor: results.next_offset.map(|o| o.to_string()),
         })
     }
-}
-
-/// `req` held to `actor`'s departments, or `None` when the actor sees every department: the
-/// department filters kept are the actor's; with none of theirs asked for, nothing matches.
-pub(super) fn scoped(req: &SearchRequest, actor: &Actor) -> Option<SearchRequest> {
-    let scope = actor.scope()?;
-    let mut req = req.clone();
-    let asked: Vec<String> = req
-        .filters
-        .iter()
-        .filter(|(f, _)| f == "department")
-        .map(|(_, v)| v.clone())
-        .collect();
-    req.filters.retain(|(f, _)| f != "department");
-    let allowed: Vec<&String> = if asked.is_empty() {
-        scope.iter().collect()
-    } else {
-        asked.iter().filter(|d| scope.contains(d)).collect()
-    };
-    if allowed.is_empty() {
-        // No department of theirs was asked for: nothing matches.
-        req.filters
-            .push(("department".into(), NO_DEPARTMENT.into()));
-    }
-    for d in allowed {
-        req.filters.push(("department".into(), d.clone()));
-    }
-    Some(req)
 }

@@ -188,6 +188,11 @@ impl Watch {
         self.topics.lock().expect("topics").hot(end, top)
     }
 
+    /// The case numbers of topic `id`, newest first, at most `max` (`None`: no such topic).
+    pub fn topic_cases(&self, id: &str, max: usize) -> Option<Vec<crate::domain::CaseId>> {
+        self.topics.lock().expect("topics").cases_of(id, max)
+    }
+
     /// Hot topics week by week.
     pub fn weekly_topics(&self, top: usize) -> Vec<WeekTopics> {
         self.topics.lock().expect("topics").weekly(top)
