@@ -119,13 +119,14 @@ key = ${JSON.stringify(INTAKE_KEY)}
   };
 }
 
-/** Signs `name` in through the sign-in page, and waits to leave it. */
+/** Signs `name` in through the sign-in page, and waits for the role's first page. */
 export async function signIn(page, base, name) {
   await page.goto(`${base}/signin`);
   await page.getByRole('textbox', { name: '用户名' }).fill(name);
   await page.getByLabel('密码', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: '登录', exact: true }).click();
-  await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
+  // Sign-in goes to `/`, which sends each role on to its first page.
+  await page.waitForURL((u) => !u.pathname.startsWith('/signin') && u.pathname !== '/');
 }
 
 /** Chromium, headless, with nothing calling home. */

@@ -44,6 +44,8 @@ export function home(/** @type {Me} */ me) {
  */
 export async function start(current) {
   const me = /** @type {Me | null} */ (await session());
+  // The API leaves out an empty list: a role that works every department has none.
+  if (me) me.departments ??= [];
   if (!me) {
     location.assign(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`);
     return new Promise(() => {});
