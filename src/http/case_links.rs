@@ -1,4 +1,4 @@
-//! `GET /v1/cases/{id}/links` and `GET /v1/cases/{id}/suggestions`: what the case page shows
+//! `GET /v1/cases/{id}/links`, `…/suggestions` and `…/explanation`: what the case page shows
 //! beside the case. Both hold to the caller's departments, as reading the case does.
 
 use axum::Json;
@@ -11,6 +11,7 @@ use super::json::{Above, CaseNumber, Params, int_param};
 use super::{AppState, blocking};
 use crate::domain::CaseId;
 use crate::service::{Advice, CaseLinks};
+use crate::triage::Triage;
 
 /// `GET /v1/cases/{id}/links`: the cases it repeats or duplicates and those that repeat or
 /// duplicate it, its group's members, the same complainant's other cases.
@@ -78,4 +79,22 @@ pub async fn suggestions(
     })
     .await?;
     Ok(Json(advice))
+}
+
+/// `GET /v1/cases/{id}/explanation`: the phrases that drive the model's category and grade for
+/// the case's text, and the rules that fire on it, computed now (one model call, through the
+/// same gate as triage).
+pub async fn explanation(
+    State(state): State<AppState>,
+    caller: Caller,
+    CaseNumber(id): CaseNumber,
+) -> Result<Json<Triage>, ApiError> {
+    caller.require(Permission::Read)?;
+    let s = state.clone();
+    let case =
+        blocking(move || Ok(s.service.handling().get(&CaseId(id), &caller.actor())?)).await?;
+    let _slot = state.gate.enter().await?;
+    let s = state.clone();
+    let triage = blocking(move || Ok(s.service.intake().explain(&case)?)).await?;
+    Ok(Json(triage))
 }

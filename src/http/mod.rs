@@ -120,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/similar", get(cases::similar))
         .route("/cases/{id}/links", get(case_links::links))
         .route("/cases/{id}/suggestions", get(case_links::suggestions))
+        .route("/cases/{id}/explanation", get(case_links::explanation))
         .route("/cases/{id}/audit", get(cases::audit))
         .route("/cases/{id}/actions", post(handling::act))
         .route("/cases/{id}/notes", post(handling::note))

@@ -94,3 +94,16 @@ test('a handler of another department is told the case is not found', async () =
   await p.context.close();
   void ENVIRONMENT;
 });
+
+test('an imported case, which keeps no explanation, is explained when opened', async () => {
+  const p = await open(browser);
+  await signIn(p.page, server.base, 'chen');
+  await p.page.goto(`${server.base}/search?sort=oldest`);
+  await p.page.locator('#hits li a.hit-title').first().click();
+  await p.page.waitForURL(/\/cases\/TS/);
+  await p.page.locator('#case-body:not([hidden])').waitFor();
+  await p.page.locator('#text mark').first().waitFor();
+  assert.match(await p.page.locator('#explained').textContent(), /即时/);
+  assert.deepEqual(p.unexpected(), []);
+  await p.context.close();
+});

@@ -2009,7 +2009,7 @@ async fn with_no_keys_configured_everything_is_open() {
 
 /// Every (method, path) `tousu::http::router` serves, as the OpenAPI document writes it
 /// (axum's `{id}` is OpenAPI's `{id}`). Keep in step with `router()` in `src/http/mod.rs`.
-const ROUTES: [(&str, &str); 36] = [
+const ROUTES: [(&str, &str); 37] = [
     ("POST", "/v1/triage"),
     ("POST", "/v1/cases"),
     ("POST", "/v1/cases/batch"),
@@ -2018,6 +2018,7 @@ const ROUTES: [(&str, &str); 36] = [
     ("GET", "/v1/cases/{id}/similar"),
     ("GET", "/v1/cases/{id}/links"),
     ("GET", "/v1/cases/{id}/suggestions"),
+    ("GET", "/v1/cases/{id}/explanation"),
     ("GET", "/v1/cases/{id}/audit"),
     ("POST", "/v1/cases/{id}/actions"),
     ("POST", "/v1/cases/{id}/notes"),

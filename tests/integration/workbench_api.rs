@@ -249,3 +249,37 @@ fn ids_of(suggestions: &Value) -> Vec<String> {
         .map(|s| s["case_id"].as_str().unwrap().to_string())
         .collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_is_explained_on_request_within_the_callers_departments() {
+    let t = app();
+    let ours = t.create_text(BROADBAND).await;
+    let theirs = t.create_text(BILL).await;
+    t.sync();
+    let v = t
+        .get(&format!("/v1/cases/{ours}/explanation"), Some(HANDLER_KEY))
+        .await
+        .expect(StatusCode::OK);
+    let drivers = v["category"]["drivers"].as_array().unwrap();
+    assert!(!drivers.is_empty(), "{v}");
+    // Every driver is a phrase of the case's text (as the model read it: normalised).
+    let case = t
+        .get(&format!("/v1/cases/{ours}"), Some(HANDLER_KEY))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(v["category"]["label"], case["category"], "{v}");
+    for d in drivers {
+        let phrase = d["phrase"].as_str().unwrap().replace(',', "，");
+        let text = case["text"].as_str().unwrap().replace(',', "，");
+        assert!(
+            text.contains(phrase.trim_end_matches('，')),
+            "{phrase} in {text}"
+        );
+    }
+    t.get(
+        &format!("/v1/cases/{theirs}/explanation"),
+        Some(HANDLER_KEY),
+    )
+    .await
+    .error(StatusCode::NOT_FOUND, "not_found");
+}

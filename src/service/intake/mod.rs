@@ -25,12 +25,12 @@ use self::links::{Linker, Probe};
 use super::advice::{Advisor, Neighbourhood, advice_candidates, similar_candidates};
 use super::views::Views;
 use super::{DuplicateSettings, SuggestionSettings};
-use crate::domain::Intake;
+use crate::domain::{Case, Intake};
 use crate::error::Result;
 use crate::index::SimilarHit;
 use crate::store::{CaseStore, NewCase, NewIdempotency};
 use crate::text::RawComplaint;
-use crate::triage::Engine;
+use crate::triage::{Engine, Triage};
 
 /// How much of the intake work a complaint gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +97,17 @@ impl IntakeDesk {
             triage: judged.triage,
             found: judged.found,
         })
+    }
+
+    /// What drove a stored case's category and grade, as the model reads it now: import keeps
+    /// no explanations (they cost as much as the prediction), so the case page asks for them
+    /// when it shows one. The grade here is the model's and the rules' (no links).
+    pub fn explain(&self, case: &Case) -> Result<Triage> {
+        let prepared = self
+            .engine
+            .pipeline()
+            .prepare(case.title.as_deref(), &case.text)?;
+        self.engine.judge(&prepared, case.received_at, &[], true)
     }
 
     /// Triages and stores a complaint as `caller`. Answers only after the case, its audit event

@@ -22,6 +22,8 @@ const id = decodeURIComponent(location.pathname.split('/').pop() ?? '');
 let dir = /** @type {any} */ (null);
 /** The case as last drawn. */
 let shown = /** @type {any} */ (null);
+/** The model's explanation asked for now (imported cases keep none). */
+let why = /** @type {any} */ (null);
 
 /** Every place `phrase` occurs in `text`, compared after NFKC folding (the model read folded
  * text: "，" there is ","), as UTF-16 ranges of the text as shown. */
@@ -77,7 +79,13 @@ function caseRow(/** @type {any} */ c) {
     el('p', { class: 'excerpt' }, c.title || c.excerpt || c.snippet?.replace(/<\/?em>/g, '') || ''));
 }
 
-function drawCase(/** @type {any} */ c) {
+/** Whether a triage record names the phrases behind its judgement (import keeps none). */
+function hasDrivers(/** @type {any} */ t) {
+  return (t?.category?.drivers?.length ?? 0) + (t?.grade?.drivers?.length ?? 0) > 0;
+}
+
+/** @param {any} c the case @param {any} [why] the model's explanation asked for now, when the record has none */
+function drawCase(/** @type {any} */ c, why = null) {
   document.title = `${c.id} · 投诉工作台`;
   byId('case-title').textContent = c.title || '（无标题）';
   const meta = byId('case-meta');
@@ -87,13 +95,13 @@ function drawCase(/** @type {any} */ c) {
     el('span', {}, label(CHANNELS, c.channel)), el('span', {}, `受理 ${when(c.received_at)}`),
     c.department && el('span', {}, `承办 ${c.department}${c.tier ? `（${c.tier}）` : ''}`),
     c.assignee && el('span', {}, `承办人 ${c.assignee}`));
-  const t = c.triage ?? null;
+  const record = c.triage ?? null;
+  const t = hasDrivers(record) ? record : why ?? record;
   const corrected = c.corrections && Object.keys(c.corrections).length > 0;
   byId('text-title').replaceChildren(c.title ? highlight(c.title, marks(c.title, t), { unit: 'utf16' }) : '');
   byId('text').replaceChildren(highlight(c.text, marks(c.text, t), { unit: 'utf16' }));
-  const explained = (t?.category?.drivers?.length ?? 0) + (t?.grade?.drivers?.length ?? 0) > 0;
-  byId('explained').textContent = !t ? '（导入案件，无模型研判记录）'
-    : !explained ? '（批量导入时未保存模型依据）'
+  byId('explained').textContent = t === why && why ? '（批量导入的案件未保存依据：以上为当前模型即时给出的依据）'
+    : !hasDrivers(t) ? '（无模型依据）'
       : corrected ? '（标注为受理时模型的依据；分类分级已人工更正）' : '（受理时模型的依据）';
   drawJudgement(c, t);
   drawDeadlines(c.deadline_status ?? []);
@@ -229,7 +237,11 @@ function drawSuggestions(/** @type {any} */ a) {
 async function load() {
   const c = await api('GET', `/v1/cases/${encodeURIComponent(id)}`);
   shown = c;
-  drawCase(c);
+  if (!hasDrivers(c.triage) && !why) {
+    // Best effort: when the model is busy the page shows the case without marks.
+    why = await api('GET', `/v1/cases/${encodeURIComponent(id)}/explanation`).catch(() => null);
+  }
+  drawCase(c, why);
   byId('case-body').hidden = false;
   api('GET', `/v1/cases/${encodeURIComponent(id)}/audit`).then(drawAudit).catch(() => {});
   return c;
