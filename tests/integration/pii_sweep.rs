@@ -7,7 +7,7 @@
 //! create, of batch items and of a triage, a PATCH's resolution, assignee and department, and a
 //! line of `tousu import` (its handling fields and a source field too; and two bad lines). Then
 //! every output (answers, replays, search with snippets and facets, similar cases, suggestions,
-//! trends, topics, alerts, the case events sent to a webhook, metrics, the import report, the
+//! a case's links and explanation, trends, topics, alerts, the case events sent to a webhook, metrics, the import report, the
 //! exports of the CLI (JSONL, CSV, xlsx, corrections) and of the API (CSV and the cells of xlsx
 //! workbooks), the logs of the server
 //! at debug level and of each command) and
@@ -1016,6 +1016,9 @@ fn planted_pii_appears_nowhere_but_original_text() {
             (format!("/v1/cases/{id}"), "GET"),
             (format!("/v1/cases/{id}/audit"), "audit"),
             (format!("/v1/cases/{id}/similar"), "similar"),
+            (format!("/v1/cases/{id}/links"), "links"),
+            (format!("/v1/cases/{id}/suggestions"), "suggestions"),
+            (format!("/v1/cases/{id}/explanation"), "explanation"),
         ] {
             read(&mut sweep, &path, &format!("{what} {label} ({path})"));
         }
