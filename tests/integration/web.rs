@@ -138,6 +138,11 @@ async fn every_file_a_page_loads_is_there_and_the_load_stays_in_budget() {
                 sent += r.body.len();
             }
         }
+        // The figures docs/workbench.md quotes: `cargo test --test integration web:: -- --nocapture`.
+        println!(
+            "{page}: {} files, {sent} bytes gzipped, ECharts apart",
+            seen.len() + 1
+        );
         let path = page.split('?').next().unwrap_or(page);
         assert_eq!(
             charts,

@@ -59,8 +59,10 @@ export async function start(current) {
     if (path === '/queues') a.appendChild(el('span', { class: 'badge', id: 'queue-count', hidden: true }));
     links.appendChild(a);
   }
-  const out = el('button', { type: 'button', id: 'sign-out', class: 'quiet' }, '退出登录');
-  out.addEventListener('click', async () => {
+  // Only a session can be ended: with no users or keys configured (a local trial) nobody
+  // signs in, so there is nothing to sign out of.
+  const out = me.csrf ? el('button', { type: 'button', id: 'sign-out', class: 'quiet' }, '退出登录') : null;
+  out?.addEventListener('click', async () => {
     await api('DELETE', '/v1/session');
     location.assign('/signin');
   });
