@@ -4,32 +4,12 @@
 // what waits for the caller.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, open, signIn, PASSWORD, HOUSING } from './support.mjs';
+import { startServer, launch, open, signIn, as, HOUSING } from './support.mjs';
 
 let server;
 let browser;
 /** The case dispatched to zhang before the tests. */
 let zhangs;
-
-/** The API as `name` with a session (cookie and CSRF token), outside the browser. */
-async function as(base, name) {
-  const r = await fetch(`${base}/v1/session`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Origin: base },
-    body: JSON.stringify({ name, password: PASSWORD }),
-  });
-  assert.equal(r.status, 200, await r.clone().text());
-  const cookie = r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const { csrf } = await r.json();
-  return async (method, path, body) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { Cookie: cookie, Origin: base, 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: await res.json().catch(() => null) };
-  };
-}
 
 before(async () => {
   server = await startServer();

@@ -129,6 +129,29 @@ export async function signIn(page, base, name) {
   await page.waitForURL((u) => !u.pathname.startsWith('/signin') && u.pathname !== '/');
 }
 
+/**
+ * The API as `name` with a session (cookie and CSRF token), outside the browser: a function
+ * `(method, path, body?)` resolving to `{status, body}`.
+ */
+export async function as(base, name) {
+  const r = await fetch(`${base}/v1/session`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Origin: base },
+    body: JSON.stringify({ name, password: PASSWORD }),
+  });
+  if (r.status !== 200) throw new Error(`sign-in of ${name}: ${r.status} ${await r.text()}`);
+  const cookie = r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const { csrf } = await r.json();
+  return async (method, path, body) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { Cookie: cookie, Origin: base, 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  };
+}
+
 /** Chromium, headless, with nothing calling home. */
 export async function launch() {
   return chromium.launch({

@@ -140,6 +140,19 @@ test('a hot topic shows its phrases and counts and links to its cases', async ()
   await p.context.close();
 });
 
+test('an alert reaches an analyst on another page as a toast', async () => {
+  const p = await open(browser);
+  await signIn(p.page, server.base, ANALYST);
+  await p.page.goto(`${server.base}/search`);
+  await p.page.locator('body[data-alerts="open"]').waitFor();
+  const made = await server.create(SAFETY);
+  const toast = p.page.locator('#toasts .toast', { hasText: made.id });
+  await toast.waitFor();
+  assert.equal(await toast.locator('a').getAttribute('href'), `/cases/${made.id}`);
+  assert.deepEqual(p.unexpected(), []);
+  await p.context.close();
+});
+
 test('an alert raised by a create arrives on the open page through the stream', async () => {
   const p = await open(browser);
   await signIn(p.page, server.base, ANALYST);

@@ -5,6 +5,7 @@
 import { api, session } from './api.js';
 import { el, append } from './dom.js';
 import { ROLES, label } from './labels.js';
+import { listen, toast } from './alerts.js';
 
 /**
  * @typedef {{name: string, role: string, departments: string[], csrf?: string}} Me
@@ -76,6 +77,11 @@ export async function start(current) {
     out,
   );
   if (READ.has(me.role)) counts().catch(() => {});
+  // Alerts arrive as toasts on every page of those who may read them; the trends page keeps
+  // its own list and stream.
+  if (ANALYSE.has(me.role) && current !== '/trends') {
+    listen((a, live) => { if (live) toast(a); }, { onState: (s) => { document.body.dataset.alerts = s; } });
+  }
   return me;
 }
 
