@@ -6,12 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${TOUSU_DATASETS:-../shared/datasets}
 S=${TOUSU_SPLITS:-/tmp/tousu-splits}
+# The project's own grades (data/labels/urgency: ids, grades and the annotation passes; never
+# texts) are joined onto the shared texts by id.
+A=data/labels/urgency/annotations.jsonl
 cargo build --release --quiet
-T=target/release/tousu
+T=${CARGO_TARGET_DIR:-target}/release/tousu
 $T split --data $D/cocc/train.jsonl --data $D/cocc/dev.jsonl --data $D/urgency/labels.jsonl \
-  --source cocc --dev-ids $D/cocc/dev.jsonl --out $S/telecom
-$T split --data $D/tipdm/train.jsonl --data $D/urgency/labels.jsonl \
-  --source tipdm --dev-fraction 0.2 --out $S/gov
+  --annotations $A --source cocc --dev-ids $D/cocc/dev.jsonl --out $S/telecom
+$T split --data $D/tipdm/train.jsonl --data $D/tipdm/hotspots.jsonl --data $D/urgency/labels.jsonl \
+  --annotations $A --source tipdm --source tipdm-hotspots --dev-fraction 0.2 --out $S/gov
 # Hyper-parameters chosen on dev (see the model cards): both weight classes by inverse
 # frequency (macro-F1 counts 严重 as much as 重大); gov averages two 48-dimension models, as its
 # larger vocabulary leaves less of the 20 MB budget per dimension.

@@ -56,6 +56,9 @@ enum Command {
     /// Search the audit trail across cases by actor, action, case and time (JSON lines,
     /// newest first).
     Audit(cli::audit::AuditArgs),
+    /// How far the two annotation passes of a label file agreed (share, Cohen's κ), and what
+    /// the third pass settled.
+    Agreement(cli::agreement::AgreementArgs),
     /// Hash a workbench user's password (read from stdin) for `password_hash` in the config.
     HashPassword(cli::hash_password::HashPasswordArgs),
 }
@@ -78,5 +81,6 @@ fn main() -> anyhow::Result<()> {
         Command::Report(a) => cli::report::run(a),
         Command::Audit(a) => cli::audit::run(a),
         Command::HashPassword(a) => cli::hash_password::run(a),
+        Command::Agreement(a) => cli::agreement::run(a),
     }
 }

@@ -63,7 +63,8 @@ pub struct Prediction {
 /// A phrase of the complaint that pushed a prediction towards its label.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Driver {
-    /// The phrase (a character n-gram or word of the masked text).
+    /// The phrase: whole words of the masked text (the n-gram the model weighed, widened to
+    /// the words that hold it).
     pub phrase: String,
     /// Its contribution to the label's logit (higher pushes more).
     pub weight: f32,
@@ -280,38 +281,53 @@ impl Classifier {
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
 
         let mut drivers: Vec<Driver> = Vec::new();
+        let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
         for (weight, id) in scored {
-            let Some(phrase) = self.tokenizer.unit(id) else {
+            let Some(unit) = self.tokenizer.unit(id) else {
                 continue;
             };
+            let Some(at) = text.masked.find(&unit) else {
+                continue;
+            };
+            // The n-gram widened to the jieba words that hold it: an analyst reads words.
+            let span = text.whole_words(at, at + unit.len());
+            let phrase = &text.masked[span.clone()];
             // Single characters, punctuation and masked values explain nothing to an analyst.
             if phrase.chars().count() < 2
                 || !phrase.chars().any(char::is_alphanumeric)
-                || PiiKind::touches_mask(&phrase)
+                || PiiKind::touches_mask(phrase)
+                || in_placeholder(&text.masked, span.start)
             {
                 continue;
             }
-            if drivers
+            // Units of one word (宽带, 宽, 带宽…) count once, at their strongest.
+            if spans
                 .iter()
-                .any(|d| d.phrase.contains(&phrase) || phrase.contains(&d.phrase))
+                .any(|s| s.start < span.end && span.start < s.end)
             {
                 continue;
             }
-            let start = text
-                .masked
-                .find(&phrase)
-                .map_or(0, |b| text.masked[..b].chars().count());
             drivers.push(Driver {
-                phrase,
+                phrase: phrase.to_string(),
                 weight,
-                start,
+                start: text.masked[..span.start].chars().count(),
             });
+            spans.push(span);
             if drivers.len() == DRIVERS {
                 break;
             }
         }
         Ok(drivers)
     }
+}
+
+/// Whether byte `at` of `masked` is inside a PII placeholder (`〔手机号〕`): its words say that
+/// something was masked, not why the complaint was judged as it was.
+fn in_placeholder(masked: &str, at: usize) -> bool {
+    let before = &masked[..at];
+    before
+        .rfind('〔')
+        .is_some_and(|open| before[open..].find('〕').is_none())
 }
 
 /// Top label, calibrated confidence and alternatives from one row of logits.

@@ -165,18 +165,19 @@ pub fn write_jsonl<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
     w.flush().map_err(|e| Error::io(path, e))
 }
 
-/// Loads several files, keeps rows whose `source` is `source` (rows without one are kept), and
-/// merges them by key.
-pub fn load_many(paths: &[PathBuf], source: Option<&str>, skip_bad: bool) -> Result<Loaded> {
+/// Loads several files, keeps rows whose `source` is one of `sources` (all when empty; rows
+/// without one are kept), and merges them by key.
+pub fn load_many(paths: &[PathBuf], sources: &[String], skip_bad: bool) -> Result<Loaded> {
     let mut all = Loaded::default();
     for p in paths {
         let l = load_jsonl(p, skip_bad)?;
         all.skipped.extend(l.skipped);
-        all.examples.extend(
-            l.examples.into_iter().filter(|e| {
-                source.is_none() || e.source.is_none() || e.source.as_deref() == source
-            }),
-        );
+        all.examples.extend(l.examples.into_iter().filter(|e| {
+            sources.is_empty()
+                || e.source
+                    .as_ref()
+                    .is_none_or(|s| sources.iter().any(|x| x == s))
+        }));
     }
     all.examples = merge_by_key(all.examples);
     Ok(all)

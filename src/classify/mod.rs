@@ -2,6 +2,7 @@
 //! evaluation metrics, calibration and explanations. Nothing else in the crate touches candle
 //! or tokenizers.
 
+mod annotations;
 mod calibrate;
 mod classifier;
 mod dataset;
@@ -12,6 +13,9 @@ mod tokenizer;
 mod train;
 mod units;
 
+pub use self::annotations::{
+    Agreement, Annotation, Attached, Judgement, agreement, attach, load_annotations,
+};
 pub use self::calibrate::{fit_temperature, softmax};
 pub use self::classifier::{
     ALTERNATIVES, Alternative, BATCH_SIZE, Classifier, DRIVERS, Driver, HeadPrediction, Prediction,

@@ -1,5 +1,6 @@
 //! Every command: its flags and what it runs. `main.rs` only parses and dispatches.
 
+pub mod agreement;
 pub mod audit;
 pub mod data;
 pub mod eval;

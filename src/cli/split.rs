@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use tousu::classify::{DevRule, Example, load_jsonl, load_many, split, write_jsonl};
+use tousu::classify::{
+    DevRule, Example, attach, load_annotations, load_jsonl, load_many, split, write_jsonl,
+};
 
 use super::output::report_skipped;
 
@@ -13,9 +15,13 @@ pub struct SplitArgs {
     /// Input JSONL; repeat for several files. Rows sharing an id are merged.
     #[arg(long = "data", required = true)]
     data: Vec<PathBuf>,
-    /// Keep only rows whose `source` is this.
+    /// Keep only rows whose `source` is this; repeat for several.
     #[arg(long)]
-    source: Option<String>,
+    source: Vec<String>,
+    /// Annotations (id, grade, reason, the passes: `data/labels/…`) to join onto the texts by
+    /// id; repeat for several files. Texts left with no label at all are dropped.
+    #[arg(long = "annotations")]
+    annotations: Vec<PathBuf>,
     /// Rows whose id appears in these files go to dev.
     #[arg(long = "dev-ids")]
     dev_ids: Vec<PathBuf>,
@@ -31,8 +37,29 @@ pub struct SplitArgs {
 }
 
 pub fn run(a: SplitArgs) -> anyhow::Result<()> {
-    let loaded = load_many(&a.data, a.source.as_deref(), a.skip_bad)?;
+    let mut loaded = load_many(&a.data, &a.source, a.skip_bad)?;
     report_skipped(&loaded.skipped);
+    if !a.annotations.is_empty() {
+        for p in &a.annotations {
+            let r = attach(&mut loaded.examples, &load_annotations(p)?);
+            eprintln!(
+                "{}: {} annotations joined, {} naming no text here, {} disagreeing with a label the text has (kept)",
+                p.display(),
+                r.joined,
+                r.unmatched.len(),
+                r.conflicting.len()
+            );
+        }
+        // Texts read only to carry annotations (a whole message board) are not examples.
+        let before = loaded.examples.len();
+        loaded
+            .examples
+            .retain(|e| e.category.is_some() || e.grade.is_some());
+        eprintln!(
+            "{} texts without any label dropped",
+            before - loaded.examples.len()
+        );
+    }
     let rule = match (a.dev_ids.is_empty(), a.dev_fraction) {
         (false, None) => {
             let mut keys = std::collections::HashSet::new();

@@ -147,7 +147,8 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
             StopOnArg::Grade => StopOn::Grade,
         },
     };
-    let loaded = load_many(&a.train, a.source.as_deref(), a.skip_bad)?;
+    let sources: Vec<String> = a.source.iter().cloned().collect();
+    let loaded = load_many(&a.train, &sources, a.skip_bad)?;
     report_skipped(&loaded.skipped);
     let (mut train_rows, dev_rows) = if a.dev.is_empty() {
         eprintln!(
@@ -156,7 +157,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         );
         split(loaded.examples, &DevRule::Fraction(a.dev_fraction))
     } else {
-        let dev = load_many(&a.dev, a.source.as_deref(), a.skip_bad)?;
+        let dev = load_many(&a.dev, &sources, a.skip_bad)?;
         report_skipped(&dev.skipped);
         let dev_keys = dev.examples.iter().map(Example::key).collect();
         // A text in both files belongs to dev only.
@@ -166,7 +167,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     if !a.train_grades.is_empty() {
         // Grade-only rows always train (never dev, so dev stays one source), and a row whose
         // text or id is already in train or dev is dropped whatever its id says.
-        let extra = load_many(&a.train_grades, None, a.skip_bad)?;
+        let extra = load_many(&a.train_grades, &[], a.skip_bad)?;
         report_skipped(&extra.skipped);
         let seen: std::collections::HashSet<String> = train_rows
             .iter()

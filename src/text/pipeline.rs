@@ -40,6 +40,36 @@ impl PreparedText {
             .map(|&(s, e)| &self.masked[s as usize..e as usize])
     }
 
+    /// The whole words of the masked text that hold the bytes `[start, end)`, without the
+    /// punctuation and spaces at their edges: a character n-gram the model weighed, widened to
+    /// what a reader would call a word or phrase (`染,` → `污染`, `保部门` → `环保部门`).
+    /// Empty when the range holds nothing but punctuation.
+    pub fn whole_words(&self, start: usize, end: usize) -> Range<usize> {
+        let spans = &self.word_spans;
+        // The first word ending after `start`, the last word starting before `end`.
+        let first = spans.partition_point(|&(_, e)| (e as usize) <= start);
+        let last = spans.partition_point(|&(s, _)| (s as usize) < end);
+        let (mut a, mut b) = match (
+            spans.get(first),
+            last.checked_sub(1).and_then(|i| spans.get(i)),
+        ) {
+            (Some(&(s, _)), Some(&(_, e))) if first < last => (s as usize, e as usize),
+            _ => (start, end),
+        };
+        let text = &self.masked;
+        while let Some(c) = text[a..b].chars().next().filter(|c| !c.is_alphanumeric()) {
+            a += c.len_utf8();
+        }
+        while let Some(c) = text[a..b]
+            .chars()
+            .next_back()
+            .filter(|c| !c.is_alphanumeric())
+        {
+            b -= c.len_utf8();
+        }
+        a..b
+    }
+
     /// The words with their byte offsets in the masked text.
     pub fn word_offsets(&self) -> impl Iterator<Item = Word<'_>> + '_ {
         self.word_spans.iter().map(|&(s, e)| Word {
@@ -272,6 +302,22 @@ mod tests {
 
     fn pipeline() -> TextPipeline {
         TextPipeline::new(Segmenter::new(SegmentConfig::default()))
+    }
+
+    #[test]
+    fn an_ngram_widens_to_the_whole_words_that_hold_it() {
+        let t = pipeline()
+            .prepare(None, "河水被严重污染,请环保部门处理")
+            .unwrap();
+        let words = |unit: &str| {
+            let at = t.masked.find(unit).unwrap();
+            t.masked[t.whole_words(at, at + unit.len())].to_string()
+        };
+        assert_eq!(words("染,"), "污染");
+        assert_eq!(words("保部门"), "环保部门");
+        assert_eq!(words("严重"), "严重");
+        let at = t.masked.find(',').unwrap();
+        assert!(t.whole_words(at, at + 1).is_empty());
     }
 
     #[test]

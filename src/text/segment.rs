@@ -139,9 +139,11 @@ impl Segmenter {
 
     /// The `k` words of `text` with the highest TF-IDF weight, stop words and single characters
     /// excluded: what a complaint is about, for explanations and topics.
+    /// PII placeholders (`〔手机号〕`) and upstream masks (`******`) are no keywords.
     pub fn keywords(&self, text: &str, k: usize) -> Vec<Keyword> {
+        let text = without_masks(text);
         self.tfidf
-            .extract_keywords(&self.jieba, text, k, Vec::new())
+            .extract_keywords(&self.jieba, &text, k, Vec::new())
             .into_iter()
             .filter(|kw| {
                 !kw.keyword
@@ -165,6 +167,28 @@ impl Segmenter {
     pub fn jieba(&self) -> Arc<Jieba> {
         Arc::clone(&self.jieba)
     }
+}
+
+/// `text` with every placeholder (`〔…〕`) and run of `*` blanked out.
+fn without_masks(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(['〔', '*']) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut inside = false;
+    for c in text.chars() {
+        match c {
+            '〔' => inside = true,
+            '〕' if inside => {
+                inside = false;
+                out.push(' ');
+            }
+            '*' => out.push(' '),
+            _ if inside => {}
+            _ => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -198,6 +222,15 @@ mod tests {
             assert_eq!(&text[w.byte_start..w.byte_start + w.text.len()], w.text);
         }
         assert!(!words(text).contains(&" "));
+    }
+
+    #[test]
+    fn placeholders_are_no_keywords_but_the_word_typed_is() {
+        let kws = SEG.keywords("手机号码被停机，请回电〔手机号〕或〔手机号〕，停机三天", 10);
+        assert!(kws.iter().all(|k| k.word != "手机号"), "{kws:?}");
+        assert!(kws.iter().any(|k| k.word == "停机"), "{kws:?}");
+        let kws = SEG.keywords("我的手机号被泄露，天天接到诈骗电话，手机号是******", 10);
+        assert!(kws.iter().any(|k| k.word == "手机号"), "{kws:?}");
     }
 
     #[test]
