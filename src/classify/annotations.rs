@@ -123,17 +123,79 @@ pub struct Agreement {
     pub grades: [usize; 3],
 }
 
-/// The agreement of the first two passes, and what the third did.
-pub fn agreement(annotations: &[Annotation]) -> Agreement {
-    let n = annotations.len();
+/// How far two sets of grades of the same texts agree.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PairAgreement {
+    /// Texts graded by both.
+    pub items: usize,
+    /// Share with the same grade.
+    pub agreement: f64,
+    /// Cohen's κ on the three grades.
+    pub kappa: f64,
+    /// Rows: the first set's grade (一般, 严重, 重大); columns: the second's.
+    pub confusion: [[usize; 3]; 3],
+}
+
+/// Agreement and Cohen's κ of grade pairs.
+pub fn compare(pairs: impl IntoIterator<Item = (Grade, Grade)>) -> PairAgreement {
     let idx = |g: Grade| Grade::ALL.iter().position(|x| *x == g).unwrap_or(0);
     let mut table = [[0usize; 3]; 3];
-    let (mut same_grade, mut same_both, mut settled) = (0, 0, 0);
+    for (a, b) in pairs {
+        table[idx(a)][idx(b)] += 1;
+    }
+    let n: usize = table.iter().flatten().sum();
+    let share = |k: usize| if n == 0 { 0.0 } else { k as f64 / n as f64 };
+    let po = share((0..3).map(|g| table[g][g]).sum());
+    let pe: f64 = (0..3)
+        .map(|g| share(table[g].iter().sum()) * share(table.iter().map(|row| row[g]).sum()))
+        .sum();
+    PairAgreement {
+        items: n,
+        agreement: po,
+        kappa: if pe < 1.0 {
+            (po - pe) / (1.0 - pe)
+        } else {
+            1.0
+        },
+        confusion: table,
+    }
+}
+
+/// A graded text in any JSONL that has `id` and `grade` (other fields ignored).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Graded {
+    /// The text's id.
+    pub id: String,
+    /// Its grade.
+    pub grade: Grade,
+}
+
+/// Reads `id` and `grade` of every line; a malformed line is an error naming it.
+pub fn load_graded(path: &Path) -> Result<Vec<Graded>> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| Error::io(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        out.push(serde_json::from_str(&line).map_err(|e| Error::BadLine {
+            path: path.to_path_buf(),
+            line: i + 1,
+            message: format!("{e} (expected `id` and `grade`)"),
+        })?);
+    }
+    Ok(out)
+}
+
+/// The agreement of the first two passes, and what the third did.
+pub fn agreement(annotations: &[Annotation]) -> Agreement {
+    let idx = |g: Grade| Grade::ALL.iter().position(|x| *x == g).unwrap_or(0);
+    let passes = compare(annotations.iter().map(|a| (a.pass_a.grade, a.pass_b.grade)));
+    let (mut same_both, mut settled) = (0, 0);
     let mut sided = [0usize; 3];
     let mut grades = [0usize; 3];
     for a in annotations {
-        table[idx(a.pass_a.grade)][idx(a.pass_b.grade)] += 1;
-        same_grade += usize::from(a.pass_a.grade == a.pass_b.grade);
         same_both += usize::from(a.pass_a == a.pass_b);
         grades[idx(a.grade)] += 1;
         if let Some(c) = &a.pass_c {
@@ -141,9 +203,9 @@ pub fn agreement(annotations: &[Annotation]) -> Agreement {
             if a.pass_a.grade == a.pass_b.grade {
                 continue;
             }
-            let side = if c.grade == a.pass_a.grade && c.grade != a.pass_b.grade {
+            let side = if c.grade == a.pass_a.grade {
                 0
-            } else if c.grade == a.pass_b.grade && c.grade != a.pass_a.grade {
+            } else if c.grade == a.pass_b.grade {
                 1
             } else {
                 2
@@ -151,24 +213,16 @@ pub fn agreement(annotations: &[Annotation]) -> Agreement {
             sided[side] += 1;
         }
     }
-    let share = |k: usize| if n == 0 { 0.0 } else { k as f64 / n as f64 };
-    let po = share(same_grade);
-    let pe: f64 = (0..3)
-        .map(|g| {
-            let a: usize = table[g].iter().sum();
-            let b: usize = table.iter().map(|row| row[g]).sum();
-            share(a) * share(b)
-        })
-        .sum();
+    let n = annotations.len();
     Agreement {
         items: n,
-        grade_agreement: po,
-        grade_kappa: if pe < 1.0 {
-            (po - pe) / (1.0 - pe)
+        grade_agreement: passes.agreement,
+        grade_kappa: passes.kappa,
+        reason_agreement: if n == 0 {
+            0.0
         } else {
-            1.0
+            same_both as f64 / n as f64
         },
-        reason_agreement: share(same_both),
         settled_by_third_pass: settled,
         third_sided_with: sided,
         grades,

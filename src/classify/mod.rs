@@ -14,7 +14,8 @@ mod train;
 mod units;
 
 pub use self::annotations::{
-    Agreement, Annotation, Attached, Judgement, agreement, attach, load_annotations,
+    Agreement, Annotation, Attached, Graded, Judgement, PairAgreement, agreement, attach, compare,
+    load_annotations, load_graded,
 };
 pub use self::calibrate::{fit_temperature, softmax};
 pub use self::classifier::{

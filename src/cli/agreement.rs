@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use tousu::classify::{agreement, load_annotations};
+use std::collections::HashMap;
+
+use tousu::classify::{agreement, compare, load_annotations, load_graded};
 
 #[derive(Args)]
 pub struct AgreementArgs {
@@ -15,9 +17,17 @@ pub struct AgreementArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Instead: compare the grades of FILES (any JSONL with `id` and `grade`, e.g. a single
+    /// pass over texts that already have labels) with the grades of this labelled file, on the
+    /// ids both have.
+    #[arg(long)]
+    against: Option<PathBuf>,
 }
 
 pub fn run(a: AgreementArgs) -> anyhow::Result<()> {
+    if let Some(against) = &a.against {
+        return run_against(&a, against);
+    }
     let mut all = Vec::new();
     for f in &a.files {
         all.extend(load_annotations(f)?);
@@ -42,5 +52,42 @@ pub fn run(a: AgreementArgs) -> anyhow::Result<()> {
         "settled grades                一般 {} · 严重 {} · 重大 {}",
         r.grades[0], r.grades[1], r.grades[2]
     );
+    Ok(())
+}
+
+fn run_against(a: &AgreementArgs, against: &std::path::Path) -> anyhow::Result<()> {
+    let theirs: HashMap<String, tousu::domain::Grade> = load_graded(against)?
+        .into_iter()
+        .map(|g| (g.id, g.grade))
+        .collect();
+    let mut pairs = Vec::new();
+    let mut unmatched = 0;
+    for f in &a.files {
+        for g in load_graded(f)? {
+            match theirs.get(&g.id) {
+                Some(t) => pairs.push((g.grade, *t)),
+                None => unmatched += 1,
+            }
+        }
+    }
+    let r = compare(pairs);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+        return Ok(());
+    }
+    println!(
+        "items in both                 {} ({unmatched} not in {})",
+        r.items,
+        against.display()
+    );
+    println!("grade agreement               {:.3}", r.agreement);
+    println!("Cohen's kappa, grades         {:.3}", r.kappa);
+    println!(
+        "confusion (rows: these files; columns: {}) 一般 严重 重大",
+        against.display()
+    );
+    for (g, row) in ["一般", "严重", "重大"].iter().zip(r.confusion) {
+        println!("  {g} {row:?}");
+    }
     Ok(())
 }

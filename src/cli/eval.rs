@@ -24,6 +24,10 @@ pub struct EvalArgs {
     /// Score these predictions (`id` + `category`/`grade` JSONL) instead of the model.
     #[arg(long)]
     predictions: Option<PathBuf>,
+    /// Also print each grade rule's phrases and patterns that fired: how often, and their
+    /// precision (how often the grade the rule implies is the labelled grade).
+    #[arg(long, conflicts_with = "predictions")]
+    rules: bool,
     /// Write every misjudged row (labels, predictions, fired rules, masked text) to this JSONL.
     #[arg(long, conflicts_with = "predictions")]
     errors: Option<PathBuf>,
@@ -70,8 +74,37 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         emit(&serde_json::to_string(&v)?)?;
     } else {
         print_report(&report, None);
+        if a.rules {
+            print_rule_parts(&report.rule_parts);
+        }
     }
     Ok(())
+}
+
+/// Precision under which a rule's phrase or pattern should be narrowed or dropped (issue 17).
+const RULE_PRECISION_FLOOR: f64 = 0.6;
+
+fn print_rule_parts(parts: &[tousu::triage::RulePartScore]) {
+    println!("grade rules on the graded rows: each phrase or pattern that fired");
+    println!(
+        "  {:<10} {:<4} {:>6} {:>9}  part",
+        "reason", "→", "fired", "precision"
+    );
+    for p in parts {
+        let flag = if p.precision < RULE_PRECISION_FLOOR {
+            "  < 0.6"
+        } else {
+            ""
+        };
+        println!(
+            "  {:<10} {:<4} {:>6} {:>9.3}  {}{flag}",
+            p.reason.to_string(),
+            p.grade.label(),
+            p.fired,
+            p.precision,
+            p.part
+        );
+    }
 }
 
 pub fn read_predictions(path: &Path) -> anyhow::Result<Vec<BaselinePrediction>> {

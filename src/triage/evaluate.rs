@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::engine::Engine;
-use super::rules::raise;
+use super::rules::{RulePartScore, raise};
 use crate::classify::{Example, HeadMetrics, Labels};
 use crate::domain::Grade;
 use crate::error::{Error, Result};
@@ -37,6 +37,10 @@ pub struct EvalReport {
     pub category: Option<HeadMetrics>,
     /// Grade metrics, when the data has grade labels.
     pub grade: Option<GradeMetrics>,
+    /// Each phrase and pattern of the grade rules that fired on a graded row: how often, and
+    /// how often the grade it implies was the labelled one (empty for baseline predictions).
+    #[serde(rename = "rules", skip_serializing_if = "Vec::is_empty")]
+    pub rule_parts: Vec<RulePartScore>,
     /// Every row whose category or final grade was wrong (empty for baseline predictions),
     /// for error analysis; `tousu eval --errors FILE` writes them as JSONL.
     #[serde(skip)]
@@ -117,6 +121,7 @@ pub fn evaluate(engine: &Engine, examples: &[Example]) -> Result<EvalReport> {
     let mut grade_model = Scores::default();
     let mut grade_rules = Scores::default();
     let mut errors = Vec::new();
+    let mut parts = engine.profile().rules.part_scorer();
     for ((e, truth), (text, p)) in examples
         .iter()
         .zip(&cat_truth)
@@ -142,6 +147,7 @@ pub fn evaluate(engine: &Engine, examples: &[Example]) -> Result<EvalReport> {
             }
         }
         if let (Some(y), Some(pg)) = (e.grade, p.grade) {
+            parts.observe(&text.masked, y);
             grade_model.push(y.index(), pg.class, pg.confidence);
             let g = engine.grade(text, pg, Vec::new());
             grade.push(y.index(), g.label.index(), g.confidence);
@@ -170,6 +176,7 @@ pub fn evaluate(engine: &Engine, examples: &[Example]) -> Result<EvalReport> {
             rules_only_macro_f1: grade_rules.metrics(&labels.grade).map(|x| x.macro_f1),
             ..with_major(m)
         }),
+        rule_parts: parts.finish(),
         errors,
     })
 }
@@ -235,6 +242,7 @@ pub fn evaluate_predictions(
         rows: examples.len(),
         category: cat.metrics(&cat_labels),
         grade: grade.metrics(&Labels::grades()).map(with_major),
+        rule_parts: Vec::new(),
         errors: Vec::new(),
     })
 }

@@ -16,4 +16,4 @@ pub use self::evaluate::{
     BaselinePrediction, EvalReport, GradeMetrics, evaluate, evaluate_predictions,
 };
 pub use self::profile::Profile;
-pub use self::rules::{GradeRules, RuleHit, RulesSpec, raise};
+pub use self::rules::{GradeRules, RuleHit, RulePartScore, RulePartScorer, RulesSpec, raise};

@@ -53,6 +53,70 @@ struct Rule {
     reason: Reason,
     grade: Grade,
     matcher: Regex,
+    /// Its phrases and patterns one by one, as written (phrases unescaped), with their regex.
+    parts: Vec<(String, String)>,
+}
+
+/// How one phrase or pattern of a rule did on graded texts: how often it fired, and how often
+/// the grade its rule implies was the labelled grade.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RulePartScore {
+    /// The rule's reason code.
+    pub reason: Reason,
+    /// The grade the rule implies.
+    pub grade: Grade,
+    /// The phrase or pattern, as written in the profile.
+    pub part: String,
+    /// Texts it fired on (un-negated).
+    pub fired: usize,
+    /// Of those, texts labelled with the rule's grade.
+    pub correct: usize,
+    /// `correct / fired`.
+    pub precision: f64,
+}
+
+/// Counts, per phrase and pattern, where the rules fire on graded texts and how often they are
+/// right: which ones the policy should keep.
+#[derive(Debug)]
+pub struct RulePartScorer<'a> {
+    rules: &'a GradeRules,
+    parts: Vec<(usize, String, Regex)>,
+    counts: Vec<(usize, usize)>,
+}
+
+impl RulePartScorer<'_> {
+    /// Counts the parts that fire on `text` (as the rules read it) for a text labelled `label`.
+    pub fn observe(&mut self, text: &str, label: Grade) {
+        for ((rule, _, re), (fired, correct)) in self.parts.iter().zip(&mut self.counts) {
+            if re
+                .find_iter(text)
+                .any(|m| !self.rules.negated(text, m.start()))
+            {
+                *fired += 1;
+                *correct += usize::from(self.rules.rules[*rule].grade == label);
+            }
+        }
+    }
+
+    /// The parts that fired at least once, in the guideline's order, most fired first.
+    pub fn finish(self) -> Vec<RulePartScore> {
+        let mut out: Vec<RulePartScore> = self
+            .parts
+            .into_iter()
+            .zip(self.counts)
+            .filter(|(_, (fired, _))| *fired > 0)
+            .map(|((rule, part, _), (fired, correct))| RulePartScore {
+                reason: self.rules.rules[rule].reason,
+                grade: self.rules.rules[rule].grade,
+                part,
+                fired,
+                correct,
+                precision: correct as f64 / fired as f64,
+            })
+            .collect();
+        out.sort_by(|a, b| a.reason.cmp(&b.reason).then(b.fired.cmp(&a.fired)));
+        out
+    }
 }
 
 /// Compiled grade rules, in the guideline's order of checking.
@@ -78,11 +142,18 @@ impl GradeRules {
                 .iter()
                 .chain(extra.get(&r.reason).into_iter().flatten())
                 .filter(|p| !p.trim().is_empty())
-                .map(|p| regex::escape(p.trim()));
-            let alternatives: Vec<String> = phrases
-                .chain(r.patterns.iter().cloned())
-                .chain(extra_patterns.get(&r.reason).into_iter().flatten().cloned())
+                .map(|p| (p.trim().to_string(), regex::escape(p.trim())));
+            let parts: Vec<(String, String)> = phrases
+                .chain(r.patterns.iter().map(|p| (p.clone(), p.clone())))
+                .chain(
+                    extra_patterns
+                        .get(&r.reason)
+                        .into_iter()
+                        .flatten()
+                        .map(|p| (p.clone(), p.clone())),
+                )
                 .collect();
+            let alternatives: Vec<&str> = parts.iter().map(|(_, re)| re.as_str()).collect();
             if alternatives.is_empty() {
                 continue;
             }
@@ -92,6 +163,7 @@ impl GradeRules {
                 reason: r.reason,
                 grade: r.grade,
                 matcher,
+                parts,
             });
         }
         rules.sort_by_key(|r| r.reason);
@@ -100,6 +172,27 @@ impl GradeRules {
             negations: spec.negations,
             negation_window: spec.negation_window,
         })
+    }
+
+    /// A scorer of each phrase and pattern on its own (each compiled apart, once).
+    pub fn part_scorer(&self) -> RulePartScorer<'_> {
+        let parts: Vec<(usize, String, Regex)> = self
+            .rules
+            .iter()
+            .enumerate()
+            .flat_map(|(i, r)| {
+                r.parts.iter().filter_map(move |(shown, re)| {
+                    // Each part compiled as it was within the rule's alternation, which did.
+                    Regex::new(re).ok().map(|re| (i, shown.clone(), re))
+                })
+            })
+            .collect();
+        let counts = vec![(0, 0); parts.len()];
+        RulePartScorer {
+            rules: self,
+            parts,
+            counts,
+        }
     }
 
     /// Every rule that fires on `text` (its first un-negated match), in the guideline's order.
@@ -186,6 +279,21 @@ mod tests {
         assert_eq!(raise(Grade::General, &hits).0, Grade::Serious);
         assert_eq!(raise(Grade::Major, &hits), (Grade::Major, None));
         assert_eq!(raise(Grade::Serious, &[]), (Grade::Serious, None));
+    }
+
+    #[test]
+    fn each_part_is_scored_on_its_own() {
+        let r = rules();
+        let mut scorer = r.part_scorer();
+        scorer.observe("家里燃气泄漏，很危险", Grade::Major);
+        scorer.observe("楼道燃气泄漏", Grade::General);
+        scorer.observe("经检查没有燃气泄漏", Grade::General);
+        let scores = scorer.finish();
+        let gas = scores.iter().find(|s| s.part == "燃气泄漏").unwrap();
+        // The negated third text does not count.
+        assert_eq!((gas.fired, gas.correct), (2, 1));
+        assert!((gas.precision - 0.5).abs() < 1e-12);
+        assert_eq!(gas.reason, Reason::Safety);
     }
 
     #[test]
