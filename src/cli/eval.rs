@@ -85,10 +85,13 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
 const RULE_PRECISION_FLOOR: f64 = 0.6;
 
 fn print_rule_parts(parts: &[tousu::triage::RulePartScore]) {
-    println!("grade rules on the graded rows: each phrase or pattern that fired");
     println!(
-        "  {:<10} {:<4} {:>6} {:>9}  part",
-        "reason", "→", "fired", "precision"
+        "grade rules on the graded rows: each phrase or pattern that fired; precision: the text's \
+         grade is the rule's; at least: it is the rule's or higher"
+    );
+    println!(
+        "  {:<10} {:<4} {:>6} {:>9} {:>9}  part",
+        "reason", "→", "fired", "precision", "at least"
     );
     for p in parts {
         let flag = if p.precision < RULE_PRECISION_FLOOR {
@@ -97,11 +100,12 @@ fn print_rule_parts(parts: &[tousu::triage::RulePartScore]) {
             ""
         };
         println!(
-            "  {:<10} {:<4} {:>6} {:>9.3}  {}{flag}",
+            "  {:<10} {:<4} {:>6} {:>9.3} {:>9.3}  {}{flag}",
             p.reason.to_string(),
             p.grade.label(),
             p.fired,
             p.precision,
+            p.floor_precision,
             p.part
         );
     }

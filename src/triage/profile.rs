@@ -35,6 +35,10 @@ struct ProfileFile {
     /// Patterns (Rust `regex`) added to the common rules, per reason.
     #[serde(default)]
     extra_patterns: BTreeMap<Reason, Vec<String>>,
+    /// Phrases and patterns of the rules (common or extra) this profile leaves out, per reason:
+    /// where measuring them on the profile's graded texts showed they mislead.
+    #[serde(default)]
+    dropped: BTreeMap<Reason, Vec<String>>,
     /// Replaces the common rules entirely when present.
     #[serde(default)]
     rules: Option<RulesSpec>,
@@ -98,8 +102,13 @@ impl Profile {
             Some(r) => r,
             None => common_rules()?,
         };
-        let rules = GradeRules::from_spec(spec, &file.extra_phrases, &file.extra_patterns)
-            .map_err(|e| Error::bad_file(path, e.to_string()))?;
+        let rules = GradeRules::edited(
+            spec,
+            &file.extra_phrases,
+            &file.extra_patterns,
+            &file.dropped,
+        )
+        .map_err(|e| Error::bad_file(path, e.to_string()))?;
         let policy = file
             .policy
             .map(Policy::from_spec)
@@ -139,6 +148,30 @@ mod tests {
             assert!(!p.data_terms.is_empty());
         }
         assert_eq!(Profile::builtin("custom").unwrap().name, "custom");
+    }
+
+    #[test]
+    fn a_dropped_phrase_no_longer_fires_and_a_typo_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "name = \"x\"\n[dropped]\ngroup = [\"批量\"]\n").unwrap();
+        let p = Profile::load(&path).unwrap();
+        let fires = |p: &Profile, t: &str| {
+            p.rules
+                .apply(t)
+                .iter()
+                .any(|h| h.reason == crate::domain::Reason::Group)
+        };
+        assert!(!fires(&p, "客户反映批量停机"));
+        assert!(fires(
+            &Profile::builtin("custom").unwrap(),
+            "客户反映批量停机"
+        ));
+        // The other phrases of the rule still fire.
+        assert!(fires(&p, "整栋楼都停水了"));
+        std::fs::write(&path, "name = \"x\"\n[dropped]\ngroup = [\"批 量\"]\n").unwrap();
+        let err = Profile::load(&path).unwrap_err().to_string();
+        assert!(err.contains("批 量") && err.contains("p.toml"), "{err}");
     }
 
     #[test]

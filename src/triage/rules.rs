@@ -73,6 +73,9 @@ pub struct RulePartScore {
     pub correct: usize,
     /// `correct / fired`.
     pub precision: f64,
+    /// Of the texts it fired on, the share labelled at least the rule's grade: how often the
+    /// floor it sets holds (a rule only raises a grade).
+    pub floor_precision: f64,
 }
 
 /// Counts, per phrase and pattern, where the rules fire on graded texts and how often they are
@@ -81,19 +84,21 @@ pub struct RulePartScore {
 pub struct RulePartScorer<'a> {
     rules: &'a GradeRules,
     parts: Vec<(usize, String, Regex)>,
-    counts: Vec<(usize, usize)>,
+    counts: Vec<(usize, usize, usize)>,
 }
 
 impl RulePartScorer<'_> {
     /// Counts the parts that fire on `text` (as the rules read it) for a text labelled `label`.
     pub fn observe(&mut self, text: &str, label: Grade) {
-        for ((rule, _, re), (fired, correct)) in self.parts.iter().zip(&mut self.counts) {
+        for ((rule, _, re), (fired, correct, held)) in self.parts.iter().zip(&mut self.counts) {
             if re
                 .find_iter(text)
                 .any(|m| !self.rules.negated(text, m.start()))
             {
+                let grade = self.rules.rules[*rule].grade;
                 *fired += 1;
-                *correct += usize::from(self.rules.rules[*rule].grade == label);
+                *correct += usize::from(grade == label);
+                *held += usize::from(label >= grade);
             }
         }
     }
@@ -104,14 +109,15 @@ impl RulePartScorer<'_> {
             .parts
             .into_iter()
             .zip(self.counts)
-            .filter(|(_, (fired, _))| *fired > 0)
-            .map(|((rule, part, _), (fired, correct))| RulePartScore {
+            .filter(|(_, (fired, _, _))| *fired > 0)
+            .map(|((rule, part, _), (fired, correct, held))| RulePartScore {
                 reason: self.rules.rules[rule].reason,
                 grade: self.rules.rules[rule].grade,
                 part,
                 fired,
                 correct,
                 precision: correct as f64 / fired as f64,
+                floor_precision: held as f64 / fired as f64,
             })
             .collect();
         out.sort_by(|a, b| a.reason.cmp(&b.reason).then(b.fired.cmp(&a.fired)));
@@ -135,6 +141,39 @@ impl GradeRules {
         extra: &BTreeMap<Reason, Vec<String>>,
         extra_patterns: &BTreeMap<Reason, Vec<String>>,
     ) -> Result<Self> {
+        Self::edited(spec, extra, extra_patterns, &BTreeMap::new())
+    }
+
+    /// As [`GradeRules::from_spec`], leaving out the phrases and patterns `dropped` names (as
+    /// written) for each reason: a profile's own measurement of where a shared rule misleads.
+    /// A dropped entry that no rule has is an error (a typo would keep the rule silently).
+    pub fn edited(
+        spec: RulesSpec,
+        extra: &BTreeMap<Reason, Vec<String>>,
+        extra_patterns: &BTreeMap<Reason, Vec<String>>,
+        dropped: &BTreeMap<Reason, Vec<String>>,
+    ) -> Result<Self> {
+        for (reason, parts) in dropped {
+            for part in parts {
+                let known = spec.rules.iter().any(|r| {
+                    r.reason == *reason
+                        && (r.phrases.iter().any(|p| p.trim() == part) || r.patterns.contains(part))
+                }) || extra
+                    .get(reason)
+                    .is_some_and(|x| x.iter().any(|p| p.trim() == part))
+                    || extra_patterns.get(reason).is_some_and(|x| x.contains(part));
+                if !known {
+                    return Err(Error::Invalid(format!(
+                        "`dropped.{reason}` names {part:?}, which no `{reason}` rule has"
+                    )));
+                }
+            }
+        }
+        let kept = |reason: Reason, part: &str| {
+            !dropped
+                .get(&reason)
+                .is_some_and(|d| d.iter().any(|x| x == part))
+        };
         let mut rules = Vec::with_capacity(spec.rules.len());
         for r in spec.rules {
             let phrases = r
@@ -152,6 +191,7 @@ impl GradeRules {
                         .flatten()
                         .map(|p| (p.clone(), p.clone())),
                 )
+                .filter(|(shown, _)| kept(r.reason, shown))
                 .collect();
             let alternatives: Vec<&str> = parts.iter().map(|(_, re)| re.as_str()).collect();
             if alternatives.is_empty() {
@@ -187,7 +227,7 @@ impl GradeRules {
                 })
             })
             .collect();
-        let counts = vec![(0, 0); parts.len()];
+        let counts = vec![(0, 0, 0); parts.len()];
         RulePartScorer {
             rules: self,
             parts,
@@ -247,7 +287,7 @@ mod tests {
 
     #[test]
     fn fires_with_reason_and_phrase() {
-        let hits = rules().apply("家里燃气泄漏，已经多次反映");
+        let hits = rules().apply("家里燃气泄漏，已经再次反映");
         assert_eq!(hits[0].reason, Reason::Safety);
         assert_eq!(hits[0].phrase, "燃气泄漏");
         assert_eq!(hits[0].start, Some(2));
