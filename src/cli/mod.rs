@@ -9,6 +9,7 @@ pub mod hash_password;
 pub mod kpis;
 pub mod open;
 pub mod output;
+pub mod replay_alerts;
 pub mod report;
 pub mod serve;
 pub mod split;

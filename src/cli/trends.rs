@@ -205,13 +205,14 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<()> {
     }
     service.views().sync()?;
     let secs = started.elapsed().as_secs_f64();
-    let alerts = service
+    let records = service
         .views()
         .watch()
         .alerts()
-        .map(|c| c.history(None, 1000).map(|h| h.len()))
+        .map(|c| c.history(None, MAX_REPLAY_ALERTS))
         .transpose()?
-        .unwrap_or(0);
+        .unwrap_or_default();
+    let alerts = records.len();
     eprintln!(
         "replayed {stored} cases in {secs:.1} s ({:.0} cases/s); {bad} bad; {alerts} alerts raised",
         stored as f64 / secs.max(1e-9)
@@ -222,8 +223,20 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     print_weeks(&weeks)?;
+    let with_cases = weeks
+        .iter()
+        .filter(|w| w.cases > 0)
+        .map(|w| w.week.clone())
+        .collect();
+    super::replay_alerts::print(
+        &super::replay_alerts::weekly(&service, &records)?,
+        &with_cases,
+    )?;
     Ok(())
 }
+
+/// Most alerts a replay reads back to count by week.
+const MAX_REPLAY_ALERTS: usize = 100_000;
 
 fn print_weeks(weeks: &[WeekTopics]) -> anyhow::Result<()> {
     let out = &mut std::io::stdout().lock();

@@ -28,7 +28,7 @@ fn triage_from_argument_masks_pii_and_explains() {
             "triage",
             "--model",
             &model_arg(),
-            "家里宽带断网三天了，电话13812345678，多次反映没人管",
+            "家里宽带断网三天了，电话13812345678，再次反映没人管",
         ],
         None,
     );
@@ -40,13 +40,13 @@ fn triage_from_argument_masks_pii_and_explains() {
     assert!(v["category"]["confidence"].as_f64().unwrap() > 0.0);
     assert_eq!(v["category"]["alternatives"].as_array().unwrap().len(), 2);
     assert!(!v["category"]["drivers"].as_array().unwrap().is_empty());
-    // 多次反映 is a `repeat` rule: at least 严重, and the rule is named.
+    // 再次反映 is a `repeat` rule: at least 严重, and the rule is named.
     assert_ne!(v["grade"]["label"], "一般");
     let rules = v["grade"]["rules"].as_array().unwrap();
     assert!(
         rules
             .iter()
-            .any(|r| r["reason"] == "repeat" && r["phrase"] == "多次")
+            .any(|r| r["reason"] == "repeat" && r["phrase"] == "再次")
     );
 }
 

@@ -45,13 +45,18 @@ pub struct SweepStats {
     pub sweeps: u64,
 }
 
+/// The longest look-back a sweep takes, in hours (a thousand years).
+const MAX_LOOK_BACK_HOURS: i64 = 1000 * 366 * 24;
+
 impl DeadlineWatch {
     /// A sweep that raises deadline alerts at `share` of a deadline's time and at its end, for
     /// crossings at most `look_back_hours` old.
     pub fn new(share: Option<f64>, look_back_hours: i64) -> Self {
         DeadlineWatch {
             share,
-            look_back: SignedDuration::from_hours(look_back_hours.max(1)),
+            // A replay lifts the age limit to "forever" (i64::MAX / 4 hours), more hours than a
+            // duration holds: a thousand years is forever enough.
+            look_back: SignedDuration::from_hours(look_back_hours.clamp(1, MAX_LOOK_BACK_HOURS)),
             raised: Mutex::new(FxHashMap::default()),
             last_micros: AtomicU64::new(0),
             last_open: AtomicU64::new(0),
