@@ -72,12 +72,13 @@ impl Webhook {
 
 /// The rules that raise alerts: the fixed ones, and `<reason>_case` for every reason code
 /// (which of them alert is `alert_rules.reasons`).
-const FIXED_RULES: [&str; 5] = [
+const FIXED_RULES: [&str; 6] = [
     "topic_surge",
     "category_spike",
     "group_complaint",
     "sla_due_soon",
     "sla_breached",
+    "case_digest",
 ];
 
 /// Whether `rule` names a rule that raises alerts (a webhook's `rules` filter takes only

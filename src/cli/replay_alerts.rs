@@ -39,6 +39,7 @@ pub fn weekly(service: &Service, records: &[AlertRecord]) -> anyhow::Result<Week
             .and_then(|c| received.get(&CaseId(c.to_string())).copied())
             .or_else(|| a.data.get("last_seen")?.as_str()?.parse().ok())
             .or_else(|| category_day(&a.key))
+            .or_else(|| noon(a.data.get("day")?.as_str()?))
             .unwrap_or(a.created_at);
         let week = beijing_date(Bucket::Week.start(Bucket::Week.of_hour(hour_of(at))));
         *out.entry(week)
@@ -51,7 +52,11 @@ pub fn weekly(service: &Service, records: &[AlertRecord]) -> anyhow::Result<Week
 
 /// Noon (Beijing) of the day in a category spike's key (`category:<name>:<yyyy-mm-dd>`).
 fn category_day(key: &str) -> Option<Timestamp> {
-    let day = key.strip_prefix("category:")?.rsplit(':').next()?;
+    noon(key.strip_prefix("category:")?.rsplit(':').next()?)
+}
+
+/// Noon (Beijing) of a `yyyy-mm-dd` day.
+fn noon(day: &str) -> Option<Timestamp> {
     format!("{day}T12:00:00+08:00").parse().ok()
 }
 
@@ -74,10 +79,22 @@ pub fn print(weekly: &WeeklyAlerts, weeks: &BTreeSet<String>) -> anyhow::Result<
     } else {
         total as f64 / weeks.len() as f64
     };
+    let digests: usize = weekly
+        .values()
+        .filter_map(|rules| rules.get("case_digest"))
+        .sum();
+    let per_week = |n: usize| {
+        if weeks.is_empty() {
+            0.0
+        } else {
+            n as f64 / weeks.len() as f64
+        }
+    };
     writeln!(
         out,
-        "{total} alerts over {} weeks with cases: {mean:.1} a week",
-        weeks.len()
+        "{total} alerts over {} weeks with cases: {mean:.1} a week ({} a week without the daily digests)",
+        weeks.len(),
+        format_args!("{:.1}", per_week(total - digests)),
     )?;
     Ok(())
 }

@@ -192,6 +192,10 @@ pub struct Case {
     /// Reason codes behind the grade, deciding one first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<Reason>,
+    /// The model's own grade, before rules and links raised it (absent on cases stored before
+    /// it was kept): whether a phrase alone made the case 重大.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_grade: Option<Grade>,
     /// Handling tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<String>,

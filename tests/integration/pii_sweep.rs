@@ -803,7 +803,9 @@ fn planted_pii_appears_nowhere_but_original_text() {
     std::fs::write(
         &config,
         format!(
-            "[[events.webhooks]]\nname = \"crm\"\nurl = \"{}\"\nsecret = \"whsec_sweep\"\n",
+            // Every safety case alerts at once (not in a digest): each alert is one more output.
+            "[alert_rules]\ncase_alerts_need_model = false\nmax_case_alerts_per_day = 0\n\n\
+             [[events.webhooks]]\nname = \"crm\"\nurl = \"{}\"\nsecret = \"whsec_sweep\"\n",
             receiver.url()
         ),
     )

@@ -21,11 +21,11 @@ use tousu::alerts::{
 use tousu::config::{Limits, Role};
 use tousu::domain::{Case, Intake, Reason};
 use tousu::http::{AppState, KeyRing};
-use tousu::service::{CreateOutcome, Service};
+use tousu::service::{CreateOutcome, Service, ServiceSettings};
 use tower::ServiceExt;
 
 use crate::receiver::{Received, Receiver, wait_until};
-use crate::support::{api_keys, fixture_service};
+use crate::support::{api_keys, fixture_service_with};
 
 /// The promise: an alert reaches a receiver that is up within 5 s of the case's `create`.
 const DEADLINE: Duration = Duration::from_secs(5);
@@ -50,9 +50,16 @@ fn hook(receiver: &Receiver) -> Webhook {
 }
 
 /// A service over its own store and index in `dir`, raising to `center`.
+/// A service whose every safety or external case alerts at once: these tests follow one
+/// alert to its receivers (the daily limit and the digest are `replay.rs`'s and
+/// `case_alerts_page_once_a_day_and_digest_the_rest`'s).
 fn service(dir: &Path, webhooks: Vec<Webhook>) -> Arc<Service> {
-    Arc::new(fixture_service(
+    let mut settings = ServiceSettings::default();
+    settings.alert_rules.case_alerts_need_model = false;
+    settings.alert_rules.max_case_alerts_per_day = 0;
+    Arc::new(fixture_service_with(
         dir,
+        settings,
         Some(AlertSettings {
             webhooks,
             first_backoff_ms: 50,
@@ -503,4 +510,54 @@ async fn the_alert_history_answers_with_filters_and_roles() {
         .await;
         assert_eq!(v["code"], "forbidden", "{uri}: {v}");
     }
+}
+
+#[test]
+fn case_alerts_page_once_a_day_and_digest_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = ServiceSettings::default();
+    settings.alert_rules.case_alerts_need_model = false;
+    let service = fixture_service_with(dir.path(), settings, Some(AlertSettings::default()));
+    let yesterday = Timestamp::now() - SignedDuration::from_hours(24);
+    let cases: Vec<Case> = (0..3)
+        .map(|i| {
+            create(
+                &service,
+                SAFETY,
+                Some(yesterday + SignedDuration::from_mins(i)),
+            )
+        })
+        .collect();
+    for c in &cases {
+        assert_reason(c, Reason::Safety);
+    }
+    service.views().sync().unwrap();
+    let center = service.views().watch().alerts().unwrap();
+    let rules = |center: &tousu::alerts::AlertCenter| -> Vec<String> {
+        center
+            .history(None, 100)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.alert.rule)
+            .collect()
+    };
+    // One page for the day; the other two wait.
+    assert_eq!(rules(center), ["safety_case"]);
+    // The first case of the next day brings yesterday's digest, naming the two held back.
+    create(&service, "话费账单有疑问，想查询一下", None);
+    service.views().sync().unwrap();
+    let history = center.history(None, 100).unwrap();
+    let digest = history
+        .iter()
+        .find(|r| r.alert.rule == "case_digest")
+        .unwrap_or_else(|| panic!("{:?}", rules(center)));
+    assert_eq!(digest.alert.data["count"], 2);
+    let named: Vec<&str> = digest.alert.data["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(named, [cases[1].id.as_str(), cases[2].id.as_str()]);
+    assert_eq!(history.len(), 2);
 }

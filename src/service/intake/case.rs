@@ -111,6 +111,7 @@ pub(super) fn make_case(intake: &Intake, judged: &Judged) -> Result<Case> {
         category_confidence: triage.category.as_ref().map(|c| c.prediction.confidence),
         grade: grade.map_or(Grade::General, |g| g.label),
         reasons: grade.map(GradeTriage::reasons).unwrap_or_default(),
+        model_grade: grade.and_then(|g| Grade::from_index(g.model.class)),
         tier: triage.routing.as_ref().map(|r| r.tier.clone()),
         department: triage.routing.as_ref().map(|r| r.department.clone()),
         assignee: None,

@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::case_alerts::excerpt;
 use super::watch::Watch;
 use crate::alerts::Alert;
 use crate::domain::{Case, Grade, Reason};
@@ -27,8 +28,14 @@ pub struct AlertRules {
     pub category_min_growth: f64,
     /// Alert on every group complaint (群体投诉, graded 重大).
     pub group_complaints: bool,
-    /// Alert on every case with one of these reason codes.
+    /// Alert on a 重大 case with one of these reason codes (see `case_alerts.rs`).
     pub reasons: Vec<Reason>,
+    /// …only when the model's own grade is 重大 too: a phrase alone does not page anyone (the
+    /// case goes in the day's digest).
+    pub case_alerts_need_model: bool,
+    /// At most this many such alerts a day (Beijing day of receipt, all departments; 0: no
+    /// limit); the rest go in the day's digest (`case_digest`).
+    pub max_case_alerts_per_day: u32,
     /// Cases received longer ago than this (hours, by receipt time) never alert: imports of
     /// history are not news. Replays judge history on purpose and lift it. Deadlines crossed
     /// longer ago than this do not alert either.
@@ -49,6 +56,8 @@ impl Default for AlertRules {
             category_min_growth: 2.0,
             group_complaints: true,
             reasons: vec![Reason::External, Reason::Safety],
+            case_alerts_need_model: true,
+            max_case_alerts_per_day: 1,
             max_age_hours: 72,
             deadlines: true,
         }
@@ -59,28 +68,7 @@ impl Watch {
     /// The alerts a new case triggers.
     pub(super) fn rules_for(&self, c: &Case, topic: u32) -> Vec<Alert> {
         let r = &self.rules;
-        let mut out = Vec::new();
-        let severity = c.grade.label().to_string();
-        if let Some(reason) = c.reasons.iter().find(|x| r.reasons.contains(x)) {
-            out.push(Alert {
-                id: String::new(),
-                rule: format!("{}_case", reason.code()),
-                key: format!("case:{}", c.id),
-                fingerprint: reason.code().to_string(),
-                title: format!("{}：{} {}", reason_title(*reason), c.id, excerpt(&c.text, 40)),
-                summary: format!(
-                    "案件 {}（{}，{}）\n{}",
-                    c.id,
-                    c.category.as_deref().unwrap_or("未分类"),
-                    c.grade.label(),
-                    excerpt(&c.text, 200)
-                ),
-                severity: severity.clone(),
-                department: c.department.clone(),
-                created_at: Timestamp::now(),
-                data: serde_json::json!({"case": c.id, "reason": reason.code(), "category": c.category}),
-            });
-        }
+        let mut out = self.case_alerts(c);
         if r.group_complaints
             && c.grade == Grade::Major
             && let Some(group) = &c.links.group_id
@@ -226,20 +214,4 @@ pub fn topic_alert(hot: &HotTopic) -> Alert {
         created_at: Timestamp::now(),
         data: serde_json::to_value(hot).unwrap_or_default(),
     }
-}
-
-fn reason_title(reason: Reason) -> &'static str {
-    match reason {
-        Reason::Safety => "安全隐患",
-        Reason::External => "扬言外部投诉/曝光",
-        _ => "需关注案件",
-    }
-}
-
-fn excerpt(text: &str, chars: usize) -> String {
-    let mut s: String = text.chars().take(chars).collect();
-    if text.chars().nth(chars).is_some() {
-        s.push('…');
-    }
-    s
 }

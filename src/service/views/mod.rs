@@ -4,6 +4,7 @@
 
 mod alert_rules;
 mod bands;
+mod case_alerts;
 mod deadline_watch;
 mod export;
 mod follower;

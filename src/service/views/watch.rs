@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use jiff::{SignedDuration, Timestamp};
 
 use super::alert_rules::AlertRules;
+use super::case_alerts::CaseDays;
 use crate::alerts::{Alert, AlertCenter};
 use crate::domain::Case;
 use crate::error::Result;
@@ -36,6 +37,8 @@ pub struct Watch {
     pub(super) alerts: Option<Arc<AlertCenter>>,
     /// group id → members seen, for the group rule's "changed materially".
     pub(super) groups: Mutex<HashMap<String, u32>>,
+    /// Per-case alerts sent and held, by day, until the day's digest.
+    pub(super) case_days: Mutex<CaseDays>,
     /// Alerts the store could not take (a full disk): raised again with the next ones.
     unraised: Mutex<Vec<Alert>>,
     /// Whether cases are counted at all (see [`Watch::idle`]).
@@ -57,6 +60,7 @@ impl Watch {
             rules,
             alerts,
             groups: Mutex::new(HashMap::new()),
+            case_days: Mutex::new(CaseDays::default()),
             unraised: Mutex::new(Vec::new()),
             counting: true,
         }

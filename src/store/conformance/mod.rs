@@ -45,6 +45,7 @@ pub fn sample_case(text: &str, received_at: &str) -> Case {
         category_confidence: Some(0.9),
         grade: Grade::General,
         reasons: vec![],
+        model_grade: None,
         tier: None,
         department: None,
         assignee: None,
