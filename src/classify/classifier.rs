@@ -286,27 +286,30 @@ impl Classifier {
             let Some(unit) = self.tokenizer.unit(id) else {
                 continue;
             };
-            let Some(at) = text.masked.find(&unit) else {
+            // The first place the n-gram, widened to the jieba words that hold it (an analyst
+            // reads words), makes a phrase: not inside a placeholder, not already a driver.
+            let found = text
+                .masked
+                .match_indices(unit.as_str())
+                .find_map(|(at, _)| {
+                    let span = text.whole_words(at, at + unit.len());
+                    let phrase = &text.masked[span.clone()];
+                    // Single characters, punctuation and masked values explain nothing.
+                    let telling = phrase.chars().count() >= 2
+                        && phrase.chars().any(char::is_alphanumeric)
+                        && !PiiKind::touches_mask(phrase)
+                        && !in_placeholder(&text.masked, span.start);
+                    // Units of one word (宽带, 宽, 带宽…) count once, at their strongest.
+                    let fresh = !spans
+                        .iter()
+                        .any(|s| s.start < span.end && span.start < s.end)
+                        && !drivers.iter().any(|d| d.phrase == phrase);
+                    (telling && fresh).then_some(span)
+                });
+            let Some(span) = found else {
                 continue;
             };
-            // The n-gram widened to the jieba words that hold it: an analyst reads words.
-            let span = text.whole_words(at, at + unit.len());
             let phrase = &text.masked[span.clone()];
-            // Single characters, punctuation and masked values explain nothing to an analyst.
-            if phrase.chars().count() < 2
-                || !phrase.chars().any(char::is_alphanumeric)
-                || PiiKind::touches_mask(phrase)
-                || in_placeholder(&text.masked, span.start)
-            {
-                continue;
-            }
-            // Units of one word (宽带, 宽, 带宽…) count once, at their strongest.
-            if spans
-                .iter()
-                .any(|s| s.start < span.end && span.start < s.end)
-            {
-                continue;
-            }
             drivers.push(Driver {
                 phrase: phrase.to_string(),
                 weight,

@@ -31,6 +31,10 @@ pub async fn links(
     Ok(Json(links))
 }
 
+/// Suggestions asked of the advisor for a caller held to departments, before other
+/// departments' are left out.
+const SCOPED_CANDIDATES: usize = 20;
+
 /// `?limit=` of suggestions.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,10 +61,18 @@ pub async fn suggestions(
             Some(t) => format!("{t}。{}", case.text),
             None => case.text.clone(),
         };
-        // One more than asked for: the case itself may be among them when it is resolved.
-        let mut advice = s.service.advisor().advice(&text, None, limit + 1)?;
+        // Scoped callers lose other departments' suggestions below, so ask for all the
+        // candidates; otherwise one more than asked for (the case itself may be among them).
+        let k = if actor.scope().is_some() {
+            SCOPED_CANDIDATES
+        } else {
+            limit + 1
+        };
+        let mut advice = s.service.advisor().advice(&text, None, k)?;
         advice.suggestions.retain(|x| x.case_id != case.id);
         if actor.scope().is_some() {
+            // The vote counts every department's cases: not the caller's to read.
+            advice.department = None;
             // Another department's replies are not the caller's to read.
             let ids: Vec<CaseId> = advice
                 .suggestions

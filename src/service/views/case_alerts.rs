@@ -2,7 +2,8 @@
 //! (safety, external by default) pages someone at once only when the model itself also grades
 //! it 重大 (a phrase alone does not), and only `max_case_alerts_per_day` a day (Beijing day of
 //! receipt, every department together). Every other such case waits for that day's digest: one
-//! alert listing them, raised when the first case of a later day arrives.
+//! alert listing them, raised when the first case of a later day arrives. Kept in memory: a
+//! restart forgets the day's count and the cases held for its digest.
 
 use std::collections::BTreeMap;
 
@@ -20,6 +21,10 @@ const DIGEST_LISTED: usize = 20;
 #[derive(Debug, Default)]
 pub(super) struct CaseDays {
     days: BTreeMap<String, Day>,
+    /// The latest day a case was seen for. Days before it are digested and gone: a case that
+    /// arrives late for one of them counts under this day (never a second page, or a second
+    /// digest, for a day).
+    latest: String,
 }
 
 #[derive(Debug, Default)]
@@ -39,8 +44,9 @@ impl Watch {
     /// The per-case alert `c` raises now (if any), and the digests of earlier days now due.
     pub(super) fn case_alerts(&self, c: &Case) -> Vec<Alert> {
         let r = &self.rules;
-        let day = beijing_date(c.received_at);
         let mut days = self.case_days.lock().unwrap_or_else(|p| p.into_inner());
+        let day = beijing_date(c.received_at).max(days.latest.clone());
+        days.latest.clone_from(&day);
         let mut out = digests_before(&mut days, &day);
         let Some(reason) = c.reasons.iter().find(|x| r.reasons.contains(x)).copied() else {
             return out;

@@ -15,6 +15,9 @@ use crate::index::{SearchRequest, Sort};
 /// Most cases in one list.
 pub const MAX_LINKED: usize = 50;
 
+/// The complainant's cases read before the caller's scope is applied.
+const SAME_COMPLAINANT_READ: usize = 500;
+
 /// The complainant's cases are looked for from this far back.
 const SAME_COMPLAINANT_DAYS: i64 = 3 * 365;
 
@@ -92,7 +95,12 @@ impl Views {
                 .received_at
                 .checked_sub(jiff::SignedDuration::from_hours(SAME_COMPLAINANT_DAYS * 24))
                 .unwrap_or(Timestamp::UNIX_EPOCH);
-            let theirs = self.shared.store.by_contact(hash, since, MAX_LINKED + 1)?;
+            // Read well past the list's length: a scoped caller's own cases may be older than
+            // other departments' newest.
+            let theirs = self
+                .shared
+                .store
+                .by_contact(hash, since, SAME_COMPLAINANT_READ)?;
             let others: Vec<&CaseId> = theirs
                 .iter()
                 .map(|c| &c.id)

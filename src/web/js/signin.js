@@ -8,8 +8,9 @@ const message = /** @type {HTMLElement} */ (document.getElementById('message'));
 function next() {
   const n = new URLSearchParams(location.search).get('next') ?? '/';
   // Only a page of this site: never another one ("//x", "/\\x" and "http:" resolve elsewhere).
+  // The whole URL, not its path: a path like "//x" would leave the site again.
   const u = new URL(n, location.origin);
-  return u.origin === location.origin ? u.pathname + u.search : '/';
+  return u.origin === location.origin ? u.href : '/';
 }
 
 async function signIn(/** @type {Record<string, string>} */ body) {

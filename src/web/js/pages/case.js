@@ -18,7 +18,14 @@ const AUDIT = /** @type {Record<string, string>} */ ({
 const DECIDED = /** @type {Record<string, string>} */ ({ model: '模型', rule: '规则', correction: '人工更正', links: '关联' });
 
 const me = await start('/case');
-const id = decodeURIComponent(location.pathname.split('/').pop() ?? '');
+/** The case number in the path ("" when it does not decode: the API then answers not found). */
+const id = (() => {
+  try {
+    return decodeURIComponent(location.pathname.split('/').pop() ?? '');
+  } catch {
+    return '';
+  }
+})();
 let dir = /** @type {any} */ (null);
 /** The case as last drawn. */
 let shown = /** @type {any} */ (null);
