@@ -52,9 +52,92 @@ pub fn department(reply: &str) -> Option<String> {
             break;
         }
     }
-    // “我局”, “我办”: the reply's own office, not a name.
-    (name.chars().count() >= 3).then(|| name.to_string())
+    // “我局”, “我办”, “您的来帖我支队”: the reply's own office or the reader, not a name; a
+    // match that runs through a clause (“结合学校布局”, “在附近建设垃圾中转站”) is no name.
+    let not_a_name =
+        name.contains(['我', '您', '你']) || NOT_IN_NAMES.iter().any(|w| name.contains(w));
+    (name.chars().count() >= 3 && !not_a_name).then(|| name.to_string())
 }
+
+/// Words that end up in a match only when it runs through a clause rather than a name.
+const NOT_IN_NAMES: [&str; 12] = [
+    "布局",
+    "按",
+    "在",
+    "也",
+    "针对",
+    "结合",
+    "设置",
+    "移交",
+    "时",
+    "经呈报",
+    "登陆",
+    "并已",
+];
+
+/// Names of one kind of office that replies write differently (an office renamed in the 2018
+/// reform, a short form, a level of the same service), each with the name used for the kind.
+const SAME_KIND: [(&[&str], &str); 14] = [
+    (
+        &[
+            "住房和城乡建设局",
+            "住房城乡建设局",
+            "建设局",
+            "城建局",
+            "规划建设局",
+            "规建局",
+        ],
+        "住建局",
+    ),
+    (&["交通局"], "交通运输局"),
+    (&["交警支队", "交通警察支队", "交通警察大队"], "交警大队"),
+    (
+        &[
+            "人力资源和社会保障局",
+            "劳动和社会保障局",
+            "社会劳动保险局",
+            "人社厅",
+        ],
+        "人社局",
+    ),
+    (&["环境保护局", "环保局"], "生态环境局"),
+    (
+        &[
+            "卫生局",
+            "卫计委",
+            "卫生和计划生育局",
+            "卫生健康委员会",
+            "卫健局",
+        ],
+        "卫健委",
+    ),
+    (
+        &[
+            "镇政府",
+            "人民政府",
+            "镇党委政府",
+            "党委政府",
+            "各级政府",
+            "乡政府",
+        ],
+        "政府",
+    ),
+    (&["教育体育局", "教体局"], "教育局"),
+    (
+        &[
+            "城管大队",
+            "城市管理局",
+            "城管执法局",
+            "城市管理和综合执法局",
+        ],
+        "城管局",
+    ),
+    (&["自来水有限公司"], "自来水公司"),
+    (&["公汽公司", "公交总公司"], "公交公司"),
+    (&["房产局", "房产局物管中心"], "房管局"),
+    (&["国土局", "国土资源局"], "自然资源局"),
+    (&["工商分局", "工商局", "场监督管理局"], "市场监督管理局"),
+];
 
 /// The kind of department a name denotes, without its place (`A市`, `A2区`, `龙潭镇`, `市`)
 /// and leading function words, so that “市人社局” and “县人社局”, or “A5区教育局” and
@@ -67,11 +150,23 @@ pub fn canonical_department(name: &str) -> String {
         .expect("valid regex")
     });
     let rest = PLACE.replace(name, "");
-    if rest.is_empty() {
-        name.to_string()
-    } else {
-        rest.into_owned()
+    let kind = if rest.is_empty() { name } else { &rest };
+    // Any street office is the kind 街道办事处 (its name is its place).
+    if kind.ends_with("街道") || kind.ends_with("街道办事处") {
+        return "街道办事处".into();
     }
+    // The office a name ends with decides (“公安局交警大队” is a 交警大队), the longest first.
+    SAME_KIND
+        .iter()
+        .flat_map(|(names, canonical)| {
+            names
+                .iter()
+                .chain(std::iter::once(canonical))
+                .map(move |n| (*n, *canonical))
+        })
+        .filter(|(n, _)| kind.ends_with(n))
+        .max_by_key(|(n, _)| n.chars().count())
+        .map_or_else(|| kind.to_string(), |(_, canonical)| canonical.to_string())
 }
 
 /// The remedy a reply describes, by its strongest wording; 解释说明 when it only explains.
@@ -97,6 +192,36 @@ pub fn is_boilerplate(reply: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_kind_of_office_compares_equal_whatever_its_name() {
+        for (a, b) in [
+            ("A市住房和城乡建设局", "县住建局"),
+            ("A2区建设局", "住建局"),
+            ("市交通局", "A市交通运输局"),
+            ("县公安局交警大队", "交警支队"),
+            ("A3区环保局", "市生态环境局"),
+            ("龙潭镇人民政府", "镇政府"),
+            ("奇家岭街道", "榔梨街道办事处"),
+        ] {
+            assert_eq!(
+                canonical_department(a),
+                canonical_department(b),
+                "{a} / {b}"
+            );
+        }
+        assert_ne!(
+            canonical_department("市教育局"),
+            canonical_department("市住建局")
+        );
+    }
+
+    #[test]
+    fn the_replys_own_office_and_clauses_are_no_names() {
+        assert_eq!(department("您的来帖我支队高度重视，立即组织调查"), None);
+        assert_eq!(department("您反映的问题我局已调查核实"), None);
+        assert_eq!(department("，结合学校布局调整，现回复如下"), None);
+    }
 
     #[test]
     fn finds_the_department_a_reply_names() {
