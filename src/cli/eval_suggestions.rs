@@ -82,6 +82,10 @@ pub fn run(a: EvalSuggestionsArgs) -> anyhow::Result<()> {
             name, s.department_accuracy, s.char_f1, s.answered
         );
     }
+    println!(
+        "{:<14} {:>22.4} {:>14} {:>9}",
+        "category table", eval.category_table_department_accuracy, "-", "-"
+    );
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::index::SimilarRequest;
 use crate::service::Service;
 use crate::text::mask_free_text;
-use crate::triage::reply;
+use crate::triage::{Complaint, reply};
 
 /// One resolved case of the history file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -62,6 +62,9 @@ pub struct SuggestionEval {
     pub tousu: SuggestionScores,
     /// Plain BM25 over every word of the query, top-1, no re-ranking.
     pub bm25_baseline: SuggestionScores,
+    /// Department accuracy of the profile's routing: the department its table gives the
+    /// category the model reads in the query (the dispatch baseline that learns nothing).
+    pub category_table_department_accuracy: f64,
 }
 
 /// Reads the rows of a history file, oldest first.
@@ -174,6 +177,7 @@ pub fn evaluate_suggestions(
     let mut ours = Tally::default();
     let mut base = Tally::default();
     let mut with_dept = 0;
+    let mut table_hits = 0usize;
     for (i, (at, q)) in queries.iter().enumerate() {
         let masked = service
             .engine()
@@ -183,6 +187,20 @@ pub fn evaluate_suggestions(
         let gold = mask_free_text(&q.resolution).into_owned();
         let gold_dept = reply::department(&gold);
         with_dept += usize::from(gold_dept.is_some());
+        if let Some(g) = &gold_dept {
+            let routed = service
+                .engine()
+                .triage(&Complaint {
+                    title: q.title.as_deref(),
+                    text: &q.text,
+                    received_at: Some(*at),
+                })?
+                .routing
+                .map(|r| r.department);
+            table_hits += usize::from(routed.is_some_and(|d| {
+                reply::canonical_department(&d) == reply::canonical_department(g)
+            }));
+        }
 
         let advice = service.advisor().advice(&masked, Some(*at), 1)?;
         ours.add(
@@ -221,6 +239,7 @@ pub fn evaluate_suggestions(
         split_at: queries.first().map_or(Timestamp::UNIX_EPOCH, |(at, _)| *at),
         tousu: ours.scores(queries.len(), with_dept),
         bm25_baseline: base.scores(queries.len(), with_dept),
+        category_table_department_accuracy: table_hits as f64 / with_dept.max(1) as f64,
     })
 }
 
