@@ -4,7 +4,7 @@
 // not found. Screenshots at both sizes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, open, signIn, HOUSING, ENVIRONMENT } from './support.mjs';
+import { startServer, launch, open, signIn, HOUSING } from './support.mjs';
 
 const SAFETY = '小区电梯昨天突然下坠，把三位老人困在里面一个多小时，严重威胁居民安全，物业一直推脱不修。';
 let server;
@@ -92,7 +92,6 @@ test('a handler of another department is told the case is not found', async () =
   assert.equal(await p.page.locator('#text').textContent(), '');
   assert.deepEqual(p.unexpected([/404 \(Not Found\) @ .*\/v1\/cases\//]), []);
   await p.context.close();
-  void ENVIRONMENT;
 });
 
 test('an imported case, which keeps no explanation, is explained when opened', async () => {

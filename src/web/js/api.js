@@ -33,19 +33,22 @@ export class ApiError extends Error {
 }
 
 /**
- * Calls the API; resolves to the JSON answer (null for 204).
+ * Calls the API; resolves to the JSON answer (null for 204). `headers` are added (an
+ * Idempotency-Key); `signal` cancels the call (a preview overtaken by typing).
  * @param {string} method
  * @param {string} path
  * @param {unknown} [body]
+ * @param {{headers?: Record<string, string>, signal?: AbortSignal}} [options]
  */
-export async function api(method, path, body) {
+export async function api(method, path, body, { headers: extra = {}, signal } = {}) {
   /** @type {Record<string, string>} */
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: 'application/json', ...extra };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
   const r = await fetch(path, {
     method,
     headers,
+    signal,
     credentials: 'same-origin',
     body: body === undefined ? undefined : JSON.stringify(body),
   });

@@ -52,9 +52,8 @@ export function snippet(/** @type {string} */ html) {
   t.innerHTML = html;
   const out = document.createDocumentFragment();
   for (const n of Array.from(t.content.childNodes)) {
-    if (n.nodeType === Node.TEXT_NODE) out.appendChild(document.createTextNode(n.textContent ?? ''));
-    else if (n.nodeName === 'EM') out.appendChild(el('mark', {}, n.textContent ?? ''));
-    else out.appendChild(document.createTextNode(n.textContent ?? ''));
+    const text = n.textContent ?? '';
+    out.appendChild(n.nodeName === 'EM' ? el('mark', {}, text) : document.createTextNode(text));
   }
   return out;
 }

@@ -4,7 +4,7 @@
 // suggested resolutions), then creates the case in one click. The create carries an
 // Idempotency-Key made when the form opens, so a retry after a lost answer is not a second case.
 import { start, may } from '../nav.js';
-import { ApiError } from '../api.js';
+import { api, ApiError } from '../api.js';
 import { el, append, clear, byId, say } from '../dom.js';
 import { CHANNELS, STEPS, STATUS, label } from '../labels.js';
 import { when, left } from '../time.js';
@@ -34,30 +34,6 @@ function newKey() {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 let idempotencyKey = newKey();
-
-/**
- * POST with JSON, the session's CSRF token and extra headers (api.js's `api()` takes none).
- * @param {string} path
- * @param {unknown} payload
- * @param {{headers?: Record<string, string>, signal?: AbortSignal}} [opts]
- */
-async function post(path, payload, { headers = {}, signal } = {}) {
-  const r = await fetch(path, {
-    method: 'POST',
-    credentials: 'same-origin',
-    signal,
-    headers: {
-      Accept: 'application/json', 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf ?? '', ...headers,
-    },
-    body: JSON.stringify(payload),
-  });
-  const raw = await r.text();
-  /** @type {any} */
-  let v = null;
-  try { v = raw ? JSON.parse(raw) : null; } catch { v = null; }
-  if (!r.ok) throw new ApiError(r.status, v?.code ?? 'error', v?.message ?? raw);
-  return v;
-}
 
 /** The form as the API's Intake (blank optional fields left out). */
 function intake() {
@@ -191,7 +167,7 @@ async function preview() {
   inFlight = ctl;
   state.textContent = '分诊中…';
   try {
-    const a = await post('/v1/triage', intake(), { signal: ctl.signal });
+    const a = await api('POST', '/v1/triage', intake(), { signal: ctl.signal });
     if (inFlight === ctl) drawPreview(a);
   } catch (e) {
     if (/** @type {any} */ (e)?.name === 'AbortError' || inFlight !== ctl) return;
@@ -231,7 +207,7 @@ async function create() {
   createButton.disabled = true;
   say('');
   try {
-    const c = await post('/v1/cases', intake(), { headers: { 'Idempotency-Key': idempotencyKey } });
+    const c = await api('POST', '/v1/cases', intake(), { headers: { 'Idempotency-Key': idempotencyKey } });
     idempotencyKey = newKey();
     drawCreated(c);
     form.reset();
