@@ -1,67 +1,10 @@
-//! A stored complaint case and the requests that create and change it.
-
-use std::fmt;
+//! A stored complaint case, the intake that creates it and its audit trail.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Channel, Deadline, Grade, HandlingRecord, Reason, Remedy, Status};
-
-/// A case number: `TS` + the Beijing date of intake + a per-day sequence, e.g.
-/// `TS20261122-000123`. Case numbers are what citizens and staff quote on the phone, so they
-/// are short, dated and never reused.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct CaseId(pub String);
-
-impl CaseId {
-    /// The case number for the `n`th case (1-based) of the Beijing day `yyyymmdd`.
-    pub fn new(yyyymmdd: &str, n: u64) -> Self {
-        CaseId(format!("TS{yyyymmdd}-{n:06}"))
-    }
-
-    /// Whether `s` looks like a case number (so that a typo gets a clear 404, not a scan).
-    pub fn is_well_formed(s: &str) -> bool {
-        let b = s.as_bytes();
-        b.len() >= 17
-            && s.starts_with("TS")
-            && b[2..10].iter().all(u8::is_ascii_digit)
-            && b[10] == b'-'
-            && b[11..].iter().all(u8::is_ascii_digit)
-    }
-
-    /// The case number as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The case number packed in a `u64` (`yyyymmdd × 10⁹ + n`), for a fast index column;
-    /// `None` when it is not well formed or `n` has more than 9 digits.
-    pub fn packed(&self) -> Option<u64> {
-        if !Self::is_well_formed(&self.0) || self.0.len() > 20 {
-            return None;
-        }
-        let day: u64 = self.0[2..10].parse().ok()?;
-        let n: u64 = self.0[11..].parse().ok()?;
-        Some(day * PACK + n)
-    }
-
-    /// The case number [`CaseId::packed`] gave.
-    pub fn unpack(packed: u64) -> Self {
-        let day = (packed / PACK).to_string();
-        CaseId::new(&day, packed % PACK)
-    }
-}
-
-/// Room for the day's sequence number in a packed case number.
-const PACK: u64 = 1_000_000_000;
-
-impl fmt::Display for CaseId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use super::{CaseId, Channel, Deadline, Grade, HandlingRecord, Reason, Remedy, Status};
 
 /// A complaint as an intake system sends it (`POST /v1/triage`, `POST /v1/cases`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -280,113 +223,6 @@ impl Case {
     }
 }
 
-/// A change to a case (`PATCH /v1/cases/{id}`). Absent fields are left as they are.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CasePatch {
-    /// New status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<Status>,
-    /// New department.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub department: Option<String>,
-    /// New assignee.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignee: Option<String>,
-    /// The resolution text given to the complainant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resolution: Option<String>,
-    /// The remedy given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remedy: Option<Remedy>,
-    /// A corrected category (kept as training data).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
-    /// A corrected grade (kept as training data).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grade: Option<Grade>,
-}
-
-impl CasePatch {
-    /// Whether the patch changes nothing.
-    pub fn is_empty(&self) -> bool {
-        *self == CasePatch::default()
-    }
-}
-
-/// A step of the handling process with what it needs (`POST /v1/cases/{id}/actions`). Which
-/// fields an action needs is said by the action: `assign` a `department` (and perhaps a
-/// `handler`), `return`, `suspend`, `withdraw`, `reopen`, `close_abnormally` and
-/// `request_extension` a `reason`, `reply` the `reply` (and perhaps a `remedy` with its
-/// `amount`), `follow_up` the `result`, `close` a `root_cause`, `request_extension` the `days`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ActionRequest {
-    /// The action.
-    pub action: super::Action,
-    /// A note to keep with it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// `assign`: the department.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub department: Option<String>,
-    /// `assign`: the handler, if one is named.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub handler: Option<String>,
-    /// Why (returns, pauses, withdrawals, reopenings, abnormal closes, extensions).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// `reply`: what the complainant was told.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reply: Option<String>,
-    /// `reply`: the remedy given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remedy: Option<Remedy>,
-    /// `reply`: the remedy's amount, in yuan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<f64>,
-    /// `follow_up`: the complainant's judgement.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<super::Satisfaction>,
-    /// `follow_up`: whether the complainant says the problem is solved.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub solved: Option<bool>,
-    /// `follow_up`: what the complainant said.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// `close`: the root cause, from the profile's list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub root_cause: Option<String>,
-    /// `request_extension`: the deadline to move (default: close).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub step: Option<super::Step>,
-    /// `request_extension`: working days asked for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub days: Option<u32>,
-}
-
-impl ActionRequest {
-    /// A request for `action` with nothing else.
-    pub fn new(action: super::Action) -> Self {
-        ActionRequest {
-            action,
-            note: None,
-            department: None,
-            handler: None,
-            reason: None,
-            reply: None,
-            remedy: None,
-            amount: None,
-            result: None,
-            solved: None,
-            comment: None,
-            root_cause: None,
-            step: None,
-            days: None,
-        }
-    }
-}
-
 /// One entry of a case's audit trail: who changed what, when, from what to what.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {
@@ -407,24 +243,4 @@ pub struct AuditEvent {
     /// Why, for a read (the reason given, masked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_case_number_packs_and_unpacks() {
-        for id in [
-            "TS20261122-000123",
-            "TS20251231-999999",
-            "TS20270101-1234567",
-        ] {
-            let id = CaseId(id.to_string());
-            let packed = id.packed().expect("well formed");
-            assert_eq!(CaseId::unpack(packed), id);
-        }
-        assert_eq!(CaseId("TS2026-1".into()).packed(), None);
-        assert_eq!(CaseId("TS20261122-1234567890".into()).packed(), None);
-    }
 }

@@ -3,6 +3,8 @@
 
 mod alert;
 mod case;
+mod case_id;
+mod change;
 mod event;
 mod facts;
 mod grade;
@@ -16,10 +18,9 @@ mod status;
 mod time;
 
 pub use self::alert::{Alert, AlertRecord, DeliveryRecord, DeliveryStatus};
-pub use self::case::{
-    ActionRequest, AuditEvent, Case, CaseId, CasePatch, Correction, Corrections, Intake, Links,
-    TriageRecord,
-};
+pub use self::case::{AuditEvent, Case, Correction, Corrections, Intake, Links, TriageRecord};
+pub use self::case_id::CaseId;
+pub use self::change::{ActionRequest, CasePatch};
 pub use self::event::{CaseEvent, EventType};
 pub use self::facts::{CaseFacts, DeadlineFact};
 pub use self::grade::Grade;
