@@ -5,9 +5,11 @@
 mod book;
 mod bucket;
 mod burst;
+mod hot_topic;
 mod topics;
 
 pub use self::book::{Dimension, Rising, Series, TrendBook, TrendTable};
 pub use self::bucket::{Bucket, beijing_date, hour_of, timestamp_of_hour};
 pub use self::burst::{Burst, BurstTest, poisson_upper_tail};
-pub use self::topics::{HotTopic, TopicSettings, TopicTracker, WeekTopics};
+pub use self::hot_topic::{HotTopic, TopicSettings, WeekTopics};
+pub use self::topics::TopicTracker;

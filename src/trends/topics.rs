@@ -14,47 +14,12 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap as HashMap;
 
 use jiff::Timestamp;
-use serde::Serialize;
 
 use super::book::Interner;
 use super::bucket::{Bucket, beijing_date, hour_of, timestamp_of_hour};
-use super::burst::{Burst, BurstTest};
+use super::burst::BurstTest;
+use super::hot_topic::{HotTopic, TopicSettings, WeekTopics, is_hot};
 use crate::domain::{Case, CaseId, Grade};
-
-/// How topics are formed and judged.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TopicSettings {
-    /// A case joins a topic when the IDF weight of its phrases the topic shares is at least
-    /// this share of its own.
-    pub join_similarity: f64,
-    /// Days a topic stays open to new cases after its last one.
-    pub open_days: i64,
-    /// The window a topic's count is tested in, in days.
-    pub window_days: i64,
-    /// The baseline before the window, in days.
-    pub baseline_days: i64,
-    /// Cases a topic needs in the window to be hot.
-    pub min_cases: u32,
-    /// Growth over the baseline a topic needs to be hot.
-    pub min_growth: f64,
-    /// The p-value a topic's window count must reach to be hot.
-    pub max_p: f64,
-}
-
-impl Default for TopicSettings {
-    fn default() -> Self {
-        TopicSettings {
-            join_similarity: 0.3,
-            open_days: 14,
-            window_days: 7,
-            baseline_days: 28,
-            min_cases: 3,
-            min_growth: 2.0,
-            max_p: 0.01,
-        }
-    }
-}
 
 /// A phrase more frequent than this share of all cases says nothing about a topic.
 const COMMON: f64 = 0.05;
@@ -93,43 +58,6 @@ impl Topic {
         let b = self.members.partition_point(|m| m.hour < to);
         &self.members[a..b.max(a)]
     }
-}
-
-/// A topic and how hot it is.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct HotTopic {
-    /// The topic's id (`T` and a number; stable while the service runs).
-    pub id: String,
-    /// Its most telling phrases.
-    pub phrases: Vec<String>,
-    /// Cases in the window.
-    pub cases: u32,
-    /// Different complainants in the window (a case without a contact counts as its own):
-    /// what the burst test counts.
-    pub complainants: u32,
-    /// Cases ever.
-    pub total_cases: u32,
-    /// The test of the window against the baseline.
-    pub burst: Burst,
-    /// The first case's receipt time.
-    pub first_seen: Timestamp,
-    /// The latest case's receipt time.
-    pub last_seen: Timestamp,
-    /// Latest case numbers in the window.
-    pub samples: Vec<CaseId>,
-    /// Cases in the window per grade (一般, 严重, 重大).
-    pub grades: BTreeMap<String, u32>,
-}
-
-/// Hot topics of one week.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct WeekTopics {
-    /// Monday of the week (Beijing date).
-    pub week: String,
-    /// Cases received that week.
-    pub cases: u32,
-    /// The hot topics, hottest first.
-    pub topics: Vec<HotTopic>,
 }
 
 /// The topics.
@@ -422,10 +350,6 @@ fn complainants(members: &[Member]) -> u32 {
         .iter()
         .filter(|m| m.complainant.is_none_or(|c| seen.insert(c)))
         .count() as u32
-}
-
-fn is_hot(s: &TopicSettings, t: &HotTopic) -> bool {
-    BurstTest::is_burst(&t.burst, s.min_cases, s.min_growth, s.max_p)
 }
 
 #[cfg(test)]
