@@ -6,7 +6,9 @@ mod audit;
 mod checkpointer;
 mod commands;
 mod events;
+mod fingerprints;
 mod light;
+mod open;
 mod rows;
 mod schema;
 mod scrub;
@@ -19,17 +21,13 @@ use std::sync::{Arc, Mutex};
 use jiff::Timestamp;
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
-use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use self::alerts::AlertWrite;
 use self::checkpointer::Checkpointer;
 use self::events::EventWrite;
 use self::light::{LightCache, lock};
-use self::rows::{
-    AUDIT_COLUMNS, audit_row, fingerprint_row, from_json, load, load_light, store_err,
-};
-use self::schema::{READER_PRAGMAS, configure, migrate};
+use self::rows::{AUDIT_COLUMNS, audit_row, from_json, load, load_light, store_err};
 use self::writer::{Command, Writer};
 use super::{
     Access, AlertEntry, AuditEntry, AuditQuery, AuditRow, CaseStore, DeliveryOutcome, DueDelivery,
@@ -68,55 +66,6 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the store at `path` and brings its schema up to date. An
-    /// `alerts.db` left beside it by an earlier version is copied in once. Fails if another
-    /// process has it open.
-    pub fn open(path: &Path) -> Result<Self> {
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-        if let Some(dir) = dir {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        let owner = take_ownership(path)?;
-        let mut conn = Connection::open(path)
-            .map_err(|e| Error::bad_file(path, format!("cannot open the store: {e}")))?;
-        configure(&conn).map_err(store_err)?;
-        migrate(&mut conn)?;
-        let salt = ensure_salt(&conn)?;
-        let adopted = alerts::adopt_old_database(&conn, dir.unwrap_or(Path::new(".")))?;
-        if adopted > 0 {
-            tracing::info!(
-                alerts = adopted,
-                "alert history copied into the store from alerts.db"
-            );
-        }
-        let pending = Arc::new(AtomicUsize::new(alerts::pending(&conn)?));
-        let light = Arc::new(Mutex::new(LightCache::default()));
-        let failure = Arc::new(Mutex::new(None));
-        let manager =
-            SqliteConnectionManager::file(path).with_init(|c| c.execute_batch(READER_PRAGMAS));
-        let readers = Pool::builder()
-            .max_size(READERS)
-            .min_idle(Some(1))
-            .build(manager)
-            .map_err(|e| Error::Store(format!("cannot open store readers: {e}")))?;
-        Ok(SqliteStore {
-            path: path.to_path_buf(),
-            readers,
-            writer: Writer::start(
-                conn,
-                Arc::clone(&light),
-                Arc::clone(&pending),
-                Arc::clone(&failure),
-            )?,
-            _checkpointer: Checkpointer::start(path)?,
-            salt,
-            light,
-            pending,
-            failure,
-            _owner: owner,
-        })
-    }
-
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -149,53 +98,6 @@ impl SqliteStore {
     fn event_write(&self, w: EventWrite) -> Result<events::EventWritten> {
         self.writer.call(|reply| Command::Events(w, reply))
     }
-}
-
-/// Locks `{path}.lock` for this process (released when the file is closed, also when the
-/// process dies).
-fn take_ownership(path: &Path) -> Result<std::fs::File> {
-    let mut lock_path = path.as_os_str().to_owned();
-    lock_path.push(".lock");
-    let lock_path = PathBuf::from(lock_path);
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| Error::io(&lock_path, e))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::bad_file(
-            path,
-            "the store is open in another tousu process (a running `tousu serve`?): stop it \
-             first, or ask the running service through its API",
-        )),
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&lock_path, e)),
-    }
-}
-
-/// The per-store salt for contact hashes, made once from the OS's randomness.
-fn ensure_salt(conn: &Connection) -> Result<String> {
-    let existing: Option<String> = conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'contact_salt'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(store_err)?;
-    if let Some(s) = existing {
-        return Ok(s);
-    }
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    let salt: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES ('contact_salt', ?1)",
-        [&salt],
-    )
-    .map_err(store_err)?;
-    Ok(salt)
 }
 
 impl CaseStore for SqliteStore {
@@ -286,37 +188,16 @@ impl CaseStore for SqliteStore {
     }
 
     fn fingerprints(&self, after_seq: u64, limit: usize) -> Result<Vec<FingerprintRow>> {
-        self.read(|c| {
-            c.prepare_cached(
-                "SELECT seq, id, received_at, fingerprint FROM fingerprints
-                 WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-            )
-            .and_then(|mut st| {
-                st.query_map(params![after_seq as i64, limit as i64], fingerprint_row)?
-                    .collect()
-            })
-            .map_err(store_err)
-        })
+        self.read(|c| fingerprints::after(c, after_seq, limit))
     }
 
     fn fingerprints_of(&self, seqs: &[u64]) -> Result<Vec<FingerprintRow>> {
         self.read(|c| {
-            let _snapshot = c.unchecked_transaction().map_err(store_err)?;
-            let mut st = c
-                .prepare_cached(
-                    "SELECT seq, id, received_at, fingerprint FROM fingerprints WHERE seq = ?1",
-                )
-                .map_err(store_err)?;
             let mut rows = Vec::with_capacity(seqs.len());
-            for &seq in seqs {
-                if let Some(row) = st
-                    .query_row([seq as i64], fingerprint_row)
-                    .optional()
-                    .map_err(store_err)?
-                {
-                    rows.push(row);
-                }
-            }
+            fingerprints::each(c, seqs, |row| {
+                rows.push(row);
+                true
+            })?;
             Ok(rows)
         })
     }
@@ -326,24 +207,17 @@ impl CaseStore for SqliteStore {
         seqs: &[u64],
         accept: &mut dyn FnMut(&FingerprintRow) -> bool,
     ) -> Result<Option<FingerprintRow>> {
-        // One snapshot for all (see `get_many`), read no further than the first taken.
         self.read(|c| {
-            let _snapshot = c.unchecked_transaction().map_err(store_err)?;
-            let mut st = c
-                .prepare_cached(
-                    "SELECT seq, id, received_at, fingerprint FROM fingerprints WHERE seq = ?1",
-                )
-                .map_err(store_err)?;
-            for &seq in seqs {
-                let row = st
-                    .query_row([seq as i64], fingerprint_row)
-                    .optional()
-                    .map_err(store_err)?;
-                if let Some(row) = row.filter(|r| accept(r)) {
-                    return Ok(Some(row));
+            let mut found = None;
+            // Read no further than the first taken.
+            fingerprints::each(c, seqs, |row| {
+                if accept(&row) {
+                    found = Some(row);
+                    return false;
                 }
-            }
-            Ok(None)
+                true
+            })?;
+            Ok(found)
         })
     }
 
