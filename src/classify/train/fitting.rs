@@ -1,7 +1,27 @@
 //! One member of an ensemble fitted (epochs, early stopping on dev, the best weights kept),
 //! the members merged into one model, and the dev metrics training reports.
 
-use super::*;
+use std::collections::HashMap;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use indicatif::ProgressBar;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
+use super::Item;
+use super::options::{StopOn, TrainOptions};
+use super::steps::{drop_units, init_weights, masked_loss};
+use crate::classify::classifier::Classifier;
+use crate::classify::labels::Labels;
+use crate::classify::metrics::HeadMetrics;
+use crate::classify::model::{
+    CATEGORY_HEAD, ComplaintModel, EMBEDDING, GRADE_HEAD, IDF, ModelConfig, batch_tensors,
+    tfidf_weights,
+};
+use crate::classify::tokenizer::{UnitBag, UnitTokenizer};
+use crate::error::{Error, Result};
 
 /// What one member's training needs.
 pub(super) struct Fitting<'a> {

@@ -1,27 +1,19 @@
 //! Training: deterministic given a seed, early stopping on dev, temperature calibration, and
 //! the model directory written at the end.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Instant;
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use candle_core::Device;
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use serde::Serialize;
 
 use super::calibrate::fit_temperature;
 use super::classifier::{CONFIG_FILE, Classifier, LABELS_FILE, TOKENIZER_FILE, WEIGHTS_FILE};
 use super::dataset::Example;
 use super::labels::Labels;
-use super::metrics::HeadMetrics;
-use super::model::{
-    CATEGORY_HEAD, ComplaintModel, EMBEDDING, GRADE_HEAD, IDF, ModelConfig, batch_tensors,
-    tfidf_weights,
-};
+use super::model::{IDF, ModelConfig};
 use super::tokenizer::{UnitBag, UnitTokenizer};
 use crate::error::{Error, Result};
 use crate::text::{PreparedText, TextPipeline};
@@ -32,7 +24,7 @@ mod steps;
 
 use self::fitting::{Fitting, dev_metrics, merge_members};
 pub use self::options::{StopOn, TrainOptions, TrainReport};
-use self::steps::{balanced_weights, drop_units, init_weights, masked_loss};
+use self::steps::balanced_weights;
 
 /// Weight budget of one profile's model: the embedding table dominates, so the vocabulary is
 /// capped, whatever `max_vocab` asks, so that embeddings, IDF, heads and the safetensors header
@@ -281,12 +273,17 @@ fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use rand::Rng;
+    use candle_core::Tensor;
+    use candle_nn::VarMap;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
 
     use super::fitting::{Member, snapshot};
+    use super::steps::{init_weights, masked_loss};
     use super::*;
     use crate::classify::units::UnitConfig;
     use crate::text::{SegmentConfig, Segmenter};
+    use std::collections::HashMap;
 
     /// A random member over `cfg`'s shapes, seeded.
     fn member(cfg: &ModelConfig, idf: &[f32], seed: u64) -> Member {
