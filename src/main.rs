@@ -41,6 +41,12 @@ enum Command {
     Reindex(cli::data::ReindexArgs),
     /// Measure resolution suggestions on resolved history (time-ordered split) beside BM25.
     EvalSuggestions(cli::eval_suggestions::EvalSuggestionsArgs),
+    /// Resolved history into dispatch training data: each complaint labelled with the kind of
+    /// department its reply names, split by time (older to train, newer to measure).
+    DispatchSplit(cli::dispatch_split::DispatchSplitArgs),
+    /// Rewrite a trained model's weights in f16: half the bytes, the same judgements (the
+    /// loader widens them to f32).
+    HalveWeights(cli::halve::HalveArgs),
     /// Case counts per hour/day/week by category, grade, channel, department or phrase;
     /// rising phrases; hot topics (a table in the terminal).
     Trends(cli::trends::TrendsArgs),
@@ -75,6 +81,8 @@ fn main() -> anyhow::Result<()> {
         Command::Export(a) => cli::data::export(a),
         Command::Reindex(a) => cli::data::reindex(a),
         Command::EvalSuggestions(a) => cli::eval_suggestions::run(a),
+        Command::DispatchSplit(a) => cli::dispatch_split::run(a),
+        Command::HalveWeights(a) => cli::halve::run(a),
         Command::Trends(a) => cli::trends::trends(a),
         Command::Replay(a) => cli::trends::replay(a),
         Command::Kpis(a) => cli::kpis::run(a),

@@ -110,7 +110,13 @@ impl Classifier {
         let tokenizer = UnitTokenizer::load(&path(TOKENIZER_FILE), config.units)?;
         let device = Device::Cpu;
         let weights_path = path(WEIGHTS_FILE);
+        // Shipped weights may be f16 (`halve_weights`): widened here, computed in f32.
         let tensors = candle_core::safetensors::load(&weights_path, &device)
+            .and_then(|ts| {
+                ts.into_iter()
+                    .map(|(name, t)| Ok((name, t.to_dtype(DType::F32)?)))
+                    .collect::<candle_core::Result<HashMap<_, _>>>()
+            })
             .map_err(|e| Error::bad_file(&weights_path, e.to_string()))?;
         Self::from_parts(config, labels, tokenizer, tensors)
             .map_err(|e| Error::bad_file(&weights_path, e.to_string()))

@@ -6,6 +6,7 @@ mod annotations;
 mod calibrate;
 mod classifier;
 mod dataset;
+mod half;
 mod labels;
 mod metrics;
 mod model;
@@ -24,6 +25,7 @@ pub use self::classifier::{
 pub use self::dataset::{
     DevRule, Example, Loaded, load_jsonl, load_many, merge_by_key, split, write_jsonl,
 };
+pub use self::half::halve_weights;
 pub use self::labels::Labels;
 pub use self::metrics::{ClassScores, ECE_BINS, HeadMetrics, expected_calibration_error};
 pub use self::model::{ComplaintModel, FoldedModel, Head, Logits, ModelConfig};

@@ -86,6 +86,14 @@ pub fn run(a: EvalSuggestionsArgs) -> anyhow::Result<()> {
         "{:<14} {:>22.4} {:>14} {:>9}",
         "category table", eval.category_table_department_accuracy, "-", "-"
     );
+    println!(
+        "{:<14} {:>22.4} {:>14} {:>9}",
+        "dispatch", eval.dispatch_department_accuracy, "-", "-"
+    );
+    println!(
+        "  (the dispatch model decided {} of the {}, {:.4} of them right; the table the rest)",
+        eval.dispatch_by_model, eval.queries_with_department, eval.dispatch_model_accuracy
+    );
     Ok(())
 }
 

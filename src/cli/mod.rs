@@ -3,8 +3,10 @@
 pub mod agreement;
 pub mod audit;
 pub mod data;
+pub mod dispatch_split;
 pub mod eval;
 pub mod eval_suggestions;
+pub mod halve;
 pub mod hash_password;
 pub mod kpis;
 pub mod open;

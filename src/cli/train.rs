@@ -107,6 +107,10 @@ pub struct HyperArgs {
     /// Weight each class's loss inversely to its training frequency.
     #[arg(long)]
     balance_classes: bool,
+    /// Bytes of weights this model may take (the vocabulary is cut to fit): the profile's
+    /// 20 MB less what its other models take, e.g. the dispatch model's.
+    #[arg(long, default_value_t = TrainOptions::default().weight_budget)]
+    max_weight_bytes: usize,
 }
 
 /// `--stop-on`: the dev figure early stopping watches.
@@ -141,6 +145,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         seed: h.seed,
         ensemble: h.ensemble,
         balance_classes: h.balance_classes,
+        weight_budget: h.max_weight_bytes,
         stop_on: match h.stop_on {
             StopOnArg::Mean => StopOn::Mean,
             StopOnArg::Category => StopOn::Category,

@@ -145,6 +145,10 @@ pub struct Case {
     /// Department handling the case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
+    /// The department dispatch suggests (learned from resolved history, or the table), absent
+    /// on cases stored before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatch: Option<crate::domain::Dispatch>,
     /// Person handling the case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,

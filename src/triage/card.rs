@@ -42,7 +42,8 @@ fn render(c: &ModelCard<'_>) -> String {
         s,
         "Trained {date} by `tousu train`. A TF-IDF-weighted bag of unit embeddings (character \
          1–{}-grams{} from jieba) shared by a category head and a grade head (一般 / 严重 / 重大); \
-         candle, CPU. {} units × {} dimensions{}, {} parameters ({:.1} MB of f32 weights). \
+         candle, CPU. {} units × {} dimensions{}, {} parameters ({:.1} MB of f32 weights as trained, \
+         half that when stored by `tousu halve-weights`). \
          Grades are raised (never lowered) by the profile's rules in `data/profiles/`.\n",
         c.options.units.ngram_max,
         if c.options.units.words {

@@ -6,12 +6,16 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::profile::Profile;
+use super::reply::OTHER_OFFICE;
 use super::rules::{RuleHit, raise};
 use crate::classify::{Alternative, Classifier, Driver, Head, HeadPrediction};
-use crate::domain::{Deadline, Grade, Reason};
+use crate::domain::{Deadline, Dispatch, DispatchOption, DispatchSource, Grade, Reason};
 use crate::error::{Error, Result};
 use crate::handling::{Routing, WorkCalendar};
 use crate::text::{Keyword, PiiSpan, PreparedText, Segmenter, TextPipeline};
+
+/// Where a profile's dispatch model lives, inside its model directory.
+pub const DISPATCH_DIR: &str = "dispatch";
 
 /// Keywords reported per complaint.
 const KEYWORDS: usize = 8;
@@ -106,6 +110,9 @@ pub struct Triage {
     pub grade: Option<GradeTriage>,
     /// Tier and department, when the profile has a policy and the model a grade head.
     pub routing: Option<Routing>,
+    /// The department dispatch suggests: the profile's dispatch model, or its category table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dispatch: Option<Dispatch>,
     /// The deadlines of the handling steps on the working-day calendar, likewise.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub deadlines: Vec<Deadline>,
@@ -119,6 +126,8 @@ pub struct Triage {
 pub struct Engine {
     pipeline: TextPipeline,
     classifier: Classifier,
+    /// The dispatch model (`<model dir>/dispatch`), when the profile ships one.
+    dispatcher: Option<Classifier>,
     profile: Profile,
     calendar: WorkCalendar,
 }
@@ -138,9 +147,24 @@ impl Engine {
                 .map_err(|e| Error::Invalid(format!("profile `{}`: {e}", profile.name)))?;
         }
         let pipeline = TextPipeline::new(Segmenter::new(classifier.config().segment));
+        let dispatch_dir = model_dir.join(DISPATCH_DIR);
+        let dispatcher = if dispatch_dir.join("config.json").exists() {
+            let d = Classifier::load(&dispatch_dir)?;
+            // It reads the text the main pipeline prepared, so it must segment alike.
+            if d.config().segment != classifier.config().segment || d.labels().category.is_empty() {
+                return Err(Error::Invalid(format!(
+                    "{}: a dispatch model needs a category head and the main model's segmentation",
+                    dispatch_dir.display()
+                )));
+            }
+            Some(d)
+        } else {
+            None
+        };
         Ok(Engine {
             pipeline,
             classifier,
+            dispatcher,
             profile,
             calendar: WorkCalendar::builtin()?,
         })
@@ -154,6 +178,11 @@ impl Engine {
     /// The model.
     pub fn classifier(&self) -> &Classifier {
         &self.classifier
+    }
+
+    /// The dispatch model, when the profile ships one.
+    pub fn dispatcher(&self) -> Option<&Classifier> {
+        self.dispatcher.as_ref()
     }
 
     /// The profile.
@@ -229,15 +258,52 @@ impl Engine {
             }
             _ => (None, Vec::new()),
         };
+        let dispatch = self.dispatch(text, category.as_ref(), routing.as_ref())?;
         Ok(Triage {
             pii: text.pii.clone(),
             truncated: text.truncated,
             category,
             grade,
             routing,
+            dispatch,
             deadlines,
             keywords,
         })
+    }
+
+    /// The department to dispatch to: the dispatch model's office kind when it names one it
+    /// learned, else the department the profile's table gives the category.
+    fn dispatch(
+        &self,
+        text: &PreparedText,
+        category: Option<&CategoryTriage>,
+        routing: Option<&Routing>,
+    ) -> Result<Option<Dispatch>> {
+        if let Some(d) = &self.dispatcher
+            && let Some(p) = d.predict_one(text)?.0.category
+            && p.label != OTHER_OFFICE
+        {
+            return Ok(Some(Dispatch {
+                department: p.label,
+                confidence: p.confidence,
+                source: DispatchSource::Model,
+                alternatives: p
+                    .alternatives
+                    .into_iter()
+                    .filter(|a| a.label != OTHER_OFFICE)
+                    .map(|a| DispatchOption {
+                        department: a.label,
+                        confidence: a.confidence,
+                    })
+                    .collect(),
+            }));
+        }
+        Ok(routing.map(|r| Dispatch {
+            department: r.department.clone(),
+            confidence: category.map_or(1.0, |c| c.prediction.confidence),
+            source: DispatchSource::Table,
+            alternatives: Vec::new(),
+        }))
     }
 
     /// The final grade of a prepared text given the model's grade prediction.

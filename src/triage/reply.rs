@@ -59,8 +59,9 @@ pub fn department(reply: &str) -> Option<String> {
     (name.chars().count() >= 3 && !not_a_name).then(|| name.to_string())
 }
 
-/// Words that end up in a match only when it runs through a clause rather than a name.
-const NOT_IN_NAMES: [&str; 12] = [
+/// Words that end up in a match only when it runs through a clause rather than a name
+/// (“城管局已通知相关物业公司”, “配合城管执法中队”, “携带相关证明资料到两家医院”).
+const NOT_IN_NAMES: [&str; 37] = [
     "布局",
     "按",
     "在",
@@ -73,11 +74,46 @@ const NOT_IN_NAMES: [&str; 12] = [
     "经呈报",
     "登陆",
     "并已",
+    "已",
+    "对",
+    "通知",
+    "配合",
+    "携带",
+    "安排",
+    "立即",
+    "然后",
+    "目前",
+    "解决",
+    "负责",
+    "根据",
+    "可以",
+    "返回",
+    "移至",
+    "移到",
+    "选聘",
+    "邀请",
+    "委托",
+    "会议",
+    "做好",
+    "积极",
+    "会上",
+    "今年",
+    "上报",
 ];
 
-/// Names of one kind of office that replies write differently (an office renamed in the 2018
-/// reform, a short form, a level of the same service), each with the name used for the kind.
-const SAME_KIND: [(&[&str], &str); 14] = [
+/// The territorial government (属地) of a place: a 12345 hotline dispatches what no functional
+/// department owns to the district, town or street office where it happens, so every level of
+/// it is one kind.
+pub const LOCAL_GOVERNMENT: &str = "属地政府";
+
+/// The dispatch label of the offices too rare in resolved history to learn: a dispatch model
+/// that reads it leaves the case to the profile's category table.
+pub const OTHER_OFFICE: &str = "其他单位";
+
+/// Names of one kind of office that replies write differently (an office renamed or merged in
+/// the 2018 reform, a short form, a level or a field unit of the same service), each with the
+/// name used for the kind. A name is matched by the office it ends with, the longest first.
+const SAME_KIND: [(&[&str], &str); 27] = [
     (
         &[
             "住房和城乡建设局",
@@ -86,41 +122,74 @@ const SAME_KIND: [(&[&str], &str); 14] = [
             "城建局",
             "规划建设局",
             "规建局",
+            "住建委",
+            "质监站",
         ],
         "住建局",
     ),
-    (&["交通局"], "交通运输局"),
-    (&["交警支队", "交通警察支队", "交通警察大队"], "交警大队"),
+    (
+        &[
+            "交通局",
+            "交通运输管理局",
+            "运管站",
+            "运管处",
+            "交通行政执法局",
+            "交通行政执法大队",
+        ],
+        "交通运输局",
+    ),
+    (
+        &["交警支队", "交通警察支队", "交通警察大队", "交警队"],
+        "交警大队",
+    ),
+    (&["派出所", "公安分局", "森林公安局", "户籍所"], "公安局"),
     (
         &[
             "人力资源和社会保障局",
             "劳动和社会保障局",
             "社会劳动保险局",
             "人社厅",
+            "社保局",
+            "劳动保障监察服务中心",
+            "劳动监察大队",
         ],
         "人社局",
     ),
-    (&["环境保护局", "环保局"], "生态环境局"),
+    (&["环境保护局", "环保局", "环境监察大队"], "生态环境局"),
     (
         &[
             "卫生局",
             "卫计委",
+            "卫计局",
             "卫生和计划生育局",
             "卫生健康委员会",
             "卫健局",
+            "卫生计生综合监督执法局",
         ],
         "卫健委",
     ),
     (
         &[
+            "政府",
             "镇政府",
             "人民政府",
             "镇党委政府",
             "党委政府",
             "各级政府",
             "乡政府",
+            "党委",
+            "管委会",
+            "管理委员会",
+            "村委",
+            "村委会",
+            "两委",
+            "居委会",
+            "社区",
+            "街道",
+            "街道办事处",
+            "办事处",
         ],
-        "政府",
+        LOCAL_GOVERNMENT,
     ),
     (&["教育体育局", "教体局"], "教育局"),
     (
@@ -129,14 +198,70 @@ const SAME_KIND: [(&[&str], &str); 14] = [
             "城市管理局",
             "城管执法局",
             "城市管理和综合执法局",
+            "城管执法大队",
+            "城管执法中队",
+            "执法中队",
+            "执法大队",
+            "行政执法局",
+            "环卫局",
         ],
         "城管局",
     ),
-    (&["自来水有限公司"], "自来水公司"),
-    (&["公汽公司", "公交总公司"], "公交公司"),
-    (&["房产局", "房产局物管中心"], "房管局"),
-    (&["国土局", "国土资源局"], "自然资源局"),
-    (&["工商分局", "工商局", "场监督管理局"], "市场监督管理局"),
+    (&["自来水有限公司", "供水公司"], "自来水公司"),
+    (
+        &["公汽公司", "公交总公司", "公交集团公司", "公交集团"],
+        "公交公司",
+    ),
+    (
+        &["房产局", "房产局物管中心", "房产管理局", "房屋交易管理中心"],
+        "房管局",
+    ),
+    (
+        &[
+            "国土局",
+            "国土资源局",
+            "规划局",
+            "规划分局",
+            "自然资源和规划局",
+            "不动产登记中心",
+        ],
+        "自然资源局",
+    ),
+    (
+        &[
+            "工商分局",
+            "工商局",
+            "场监督管理局",
+            "市场监管局",
+            "质监局",
+            "食安局",
+            "物价局",
+            "食品药品监督管理局",
+        ],
+        "市场监督管理局",
+    ),
+    (&["民政民族宗教局"], "民政局"),
+    (&["商务粮食局", "商粮局"], "商务局"),
+    (&["电力公司", "供电局"], "供电公司"),
+    (
+        &[
+            "电信局",
+            "电信公司",
+            "移动公司",
+            "移动通信公司",
+            "联通公司",
+            "铁塔公司",
+        ],
+        "通信运营商",
+    ),
+    (&["公积金管理中心"], "住房公积金管理中心"),
+    (&["医疗保险管理服务中心", "医保中心"], "医保局"),
+    (&["农委", "农业农村局"], "农业局"),
+    (&["水务局", "水务站"], "水利局"),
+    (&["发改局"], "发改委"),
+    (&["安监局"], "应急管理局"),
+    (&["园林处"], "园林局"),
+    (&["消防支队"], "消防大队"),
 ];
 
 /// The kind of department a name denotes, without its place (`A市`, `A2区`, `龙潭镇`, `市`)
@@ -151,9 +276,9 @@ pub fn canonical_department(name: &str) -> String {
     });
     let rest = PLACE.replace(name, "");
     let kind = if rest.is_empty() { name } else { &rest };
-    // Any street office is the kind 街道办事处 (its name is its place).
-    if kind.ends_with("街道") || kind.ends_with("街道办事处") {
-        return "街道办事处".into();
+    // Any property company is one kind (物业公司), as any street office is a 属地政府.
+    if kind.ends_with("物业公司") || kind.ends_with("物业") {
+        return "物业公司".into();
     }
     // The office a name ends with decides (“公安局交警大队” is a 交警大队), the longest first.
     SAME_KIND
@@ -217,6 +342,36 @@ mod tests {
     }
 
     #[test]
+    fn kinds_follow_the_2018_reform_and_the_territorial_offices() {
+        // Field units and renamed offices, as replies in the reply history write them.
+        for (name, kind) in [
+            ("望月湖派出所", "公安局"),
+            ("A3区城管执法大队", "城管局"),
+            ("县卫计局", "卫健委"),
+            ("市社保局", "人社局"),
+            ("A市规划局", "自然资源局"),
+            ("区食安局", "市场监督管理局"),
+            ("商务粮食局", "商务局"),
+            ("玉潭街道", LOCAL_GOVERNMENT),
+            ("赛头村村委", LOCAL_GOVERNMENT),
+            ("A7县人民政府", LOCAL_GOVERNMENT),
+            ("达博物业公司", "物业公司"),
+        ] {
+            assert_eq!(canonical_department(name), kind, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_match_running_through_a_clause_names_no_office() {
+        assert_eq!(department("。城管局已通知相关物业公司进行了整改"), None);
+        assert_eq!(department("已转配合城管执法中队处理"), None);
+        assert_eq!(
+            department("您的留言已收悉，我们立即要求玉潭街道进行调查了解").as_deref(),
+            Some("玉潭街道")
+        );
+    }
+
+    #[test]
     fn the_replys_own_office_and_clauses_are_no_names() {
         assert_eq!(department("您的来帖我支队高度重视，立即组织调查"), None);
         assert_eq!(department("您反映的问题我局已调查核实"), None);
@@ -254,7 +409,7 @@ mod tests {
             canonical_department("县人社局"),
             canonical_department("市人社局")
         );
-        assert_eq!(canonical_department("龙潭镇人民政府"), "政府");
+        assert_eq!(canonical_department("龙潭镇人民政府"), LOCAL_GOVERNMENT);
     }
 
     #[test]

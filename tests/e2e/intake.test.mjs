@@ -36,6 +36,8 @@ for (const size of [{ width: 1366, height: 768 }, { width: 1920, height: 1080 }]
     await p.page.locator('#pv-text', { hasText: '物业一直不管' }).waitFor({ timeout: 10_000 });
     assert.match(await p.page.locator('#pv-grade .chip').textContent(), /^(一般|严重|重大)$/);
     assert.ok((await p.page.locator('#pv-category').textContent()).length > 0);
+    // The gov profile ships a dispatch model: its office kind, or the table's department.
+    assert.match(await p.page.locator('#pv-dispatch').textContent(), /^\S+( \d+%.*学得| · 按分类对应表)/);
     const marks = await p.page.locator('#pv-text mark').evaluateAll((ms) =>
       ms.map((m) => ({ text: m.textContent, title: m.getAttribute('title'), cls: m.className })));
     assert.ok(marks.length >= 1);

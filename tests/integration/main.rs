@@ -11,6 +11,7 @@ mod bulk;
 mod cli;
 mod datasets;
 mod deadlines;
+mod dispatch;
 mod durability;
 mod events;
 mod export;

@@ -93,15 +93,17 @@ pub fn train(
     let members = opts.ensemble.max(1);
     let total_dim = opts.dim * members;
     let head_bytes = 4 * (labels.category.len() + labels.grade.len()) * (total_dim + 1);
-    let budget = MAX_WEIGHT_BYTES
+    let budget = opts
+        .weight_budget
+        .min(MAX_WEIGHT_BYTES)
         .checked_sub(head_bytes + HEADER_RESERVE)
         .filter(|b| *b >= 4 * (total_dim + 1) * 2)
         .ok_or_else(|| {
             Error::Invalid(format!(
-                "{total_dim} dimensions × {} classes leave no room for a vocabulary in {} MB: \
+                "{total_dim} dimensions × {} classes leave no room for a vocabulary in {} bytes: \
                  lower --dim or --ensemble",
                 labels.category.len() + labels.grade.len(),
-                MAX_WEIGHT_BYTES / 1_000_000
+                opts.weight_budget.min(MAX_WEIGHT_BYTES)
             ))
         })?;
     // Each unit costs `total_dim` embedding floats plus its IDF float.

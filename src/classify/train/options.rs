@@ -44,6 +44,10 @@ pub struct TrainOptions {
     /// Weight each class's loss inversely to its frequency in training, so that a rare class
     /// (严重 among government messages) counts as much as a common one, as macro-F1 does.
     pub balance_classes: bool,
+    /// Bytes of weights this model may take: the profile's budget
+    /// ([`MAX_WEIGHT_BYTES`](super::MAX_WEIGHT_BYTES)) less what its other models (the
+    /// dispatch model) take.
+    pub weight_budget: usize,
 }
 
 /// The dev figure early stopping keeps the best epoch by.
@@ -77,6 +81,7 @@ impl Default for TrainOptions {
             ensemble: 1,
             stop_on: StopOn::Mean,
             balance_classes: false,
+            weight_budget: super::MAX_WEIGHT_BYTES,
         }
     }
 }

@@ -114,6 +114,7 @@ pub(super) fn make_case(intake: &Intake, judged: &Judged) -> Result<Case> {
         model_grade: grade.and_then(|g| Grade::from_index(g.model.class)),
         tier: triage.routing.as_ref().map(|r| r.tier.clone()),
         department: triage.routing.as_ref().map(|r| r.department.clone()),
+        dispatch: triage.dispatch.clone(),
         assignee: None,
         status: Status::Triaged,
         resolution: None,

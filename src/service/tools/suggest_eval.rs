@@ -8,7 +8,7 @@ use std::path::Path;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{CaseId, parse_time};
+use crate::domain::{CaseId, DispatchSource, parse_time};
 use crate::error::{Error, Result};
 use crate::index::SimilarRequest;
 use crate::service::Service;
@@ -65,6 +65,14 @@ pub struct SuggestionEval {
     /// Department accuracy of the profile's routing: the department its table gives the
     /// category the model reads in the query (the dispatch baseline that learns nothing).
     pub category_table_department_accuracy: f64,
+    /// Department accuracy of dispatch as the triage answer gives it: the profile's dispatch
+    /// model, falling back to the table (equal to the table's when no dispatch model ships).
+    pub dispatch_department_accuracy: f64,
+    /// Of the queries whose real reply names a department, those the dispatch model decided
+    /// (the rest fell back to the table).
+    pub dispatch_by_model: usize,
+    /// Department accuracy on just those.
+    pub dispatch_model_accuracy: f64,
 }
 
 /// Reads the rows of a history file, oldest first.
@@ -178,6 +186,7 @@ pub fn evaluate_suggestions(
     let mut base = Tally::default();
     let mut with_dept = 0;
     let mut table_hits = 0usize;
+    let (mut dispatch_hits, mut by_model, mut model_hits) = (0usize, 0usize, 0usize);
     for (i, (at, q)) in queries.iter().enumerate() {
         let masked = service
             .engine()
@@ -188,18 +197,21 @@ pub fn evaluate_suggestions(
         let gold_dept = reply::department(&gold);
         with_dept += usize::from(gold_dept.is_some());
         if let Some(g) = &gold_dept {
-            let routed = service
-                .engine()
-                .triage(&Complaint {
-                    title: q.title.as_deref(),
-                    text: &q.text,
-                    received_at: Some(*at),
-                })?
-                .routing
-                .map(|r| r.department);
-            table_hits += usize::from(routed.is_some_and(|d| {
-                reply::canonical_department(&d) == reply::canonical_department(g)
-            }));
+            let triage = service.engine().triage(&Complaint {
+                title: q.title.as_deref(),
+                text: &q.text,
+                received_at: Some(*at),
+            })?;
+            let same = |d: &str| reply::canonical_department(d) == reply::canonical_department(g);
+            table_hits += usize::from(triage.routing.is_some_and(|r| same(&r.department)));
+            if let Some(d) = triage.dispatch {
+                let hit = usize::from(same(&d.department));
+                dispatch_hits += hit;
+                if d.source == DispatchSource::Model {
+                    by_model += 1;
+                    model_hits += hit;
+                }
+            }
         }
 
         let advice = service.advisor().advice(&masked, Some(*at), 1)?;
@@ -240,6 +252,9 @@ pub fn evaluate_suggestions(
         tousu: ours.scores(queries.len(), with_dept),
         bm25_baseline: base.scores(queries.len(), with_dept),
         category_table_department_accuracy: table_hits as f64 / with_dept.max(1) as f64,
+        dispatch_department_accuracy: dispatch_hits as f64 / with_dept.max(1) as f64,
+        dispatch_by_model: by_model,
+        dispatch_model_accuracy: model_hits as f64 / by_model.max(1) as f64,
     })
 }
 

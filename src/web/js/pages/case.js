@@ -92,6 +92,16 @@ function hasDrivers(/** @type {any} */ t) {
 }
 
 /** @param {any} c the case @param {any} [why] the model's explanation asked for now, when the record has none */
+/** The dispatch suggestion (派单建议) when it differs from who handles the case or is the model's. */
+function dispatchHint(/** @type {any} */ c) {
+  const d = c.dispatch;
+  if (!d || (d.source === 'table' && d.department === c.department)) return null;
+  const how = d.source === 'model' ? `模型 ${Math.round(d.confidence * 100)}%` : '按分类';
+  return el('span', { id: 'dispatch', class: 'muted', title: '由已办结留言的答复单位学得；其他可能：' +
+    (d.alternatives ?? []).map((/** @type {any} */ a) => `${a.department} ${Math.round(a.confidence * 100)}%`).join('、') },
+  `派单建议 ${d.department}（${how}）`);
+}
+
 function drawCase(/** @type {any} */ c, why = null) {
   document.title = `${c.id} · 投诉工作台`;
   byId('case-title').textContent = c.title || '（无标题）';
@@ -101,6 +111,7 @@ function drawCase(/** @type {any} */ c, why = null) {
     el('span', { class: `chip grade-${c.grade}` }, c.grade), el('strong', { id: 'status' }, label(STATUS, c.status)),
     el('span', {}, label(CHANNELS, c.channel)), el('span', {}, `受理 ${when(c.received_at)}`),
     c.department && el('span', {}, `承办 ${c.department}${c.tier ? `（${c.tier}）` : ''}`),
+    dispatchHint(c),
     c.assignee && el('span', {}, `承办人 ${c.assignee}`));
   const record = c.triage ?? null;
   const t = hasDrivers(record) ? record : why ?? record;

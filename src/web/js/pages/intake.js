@@ -88,6 +88,11 @@ function verdict(/** @type {any} */ a) {
     el('dd', {}, ...(g ? [el('span', { id: 'pv-grade' }, gradeChip(g.label)), ` ${pct(g.confidence)}`,
       g.decided_by === 'rule' ? ` · 由规则判定（${REASONS[g.reason] ?? g.reason}），模型原判 ${g.model.label}` : ' · 模型判定',
       alt(g.alternatives)] : ['—'])),
+    el('dt', {}, '派单建议'),
+    el('dd', { id: 'pv-dispatch' }, ...(a.dispatch ? [el('strong', {}, a.dispatch.department),
+      a.dispatch.source === 'model' ? ` ${pct(a.dispatch.confidence)} · 由已办结留言的答复单位学得` : ' · 按分类对应表',
+      alt((a.dispatch.alternatives ?? []).map((/** @type {any} */ x) => ({ label: x.department, confidence: x.confidence })))]
+      : ['—'])),
     el('dt', {}, '承办'),
     el('dd', {}, a.routing ? `${a.routing.department} · ${a.routing.tier}` : '—',
       hint && hint.department !== a.routing?.department
