@@ -5,11 +5,17 @@ Trains on the category rows of TRAIN, predicts the category of every DEV row and
 `{"id", "category"}` JSON Lines to OUT, so that `tousu eval --predictions OUT --data DEV` (and
 `tousu train --baseline-predictions OUT`) score it with exactly the model's metrics code.
 
+With `--folds K`, TRAIN and DEV are pooled and split into the K folds `tousu train --folds K`
+uses (SHA-256 of the row's key, bytes 8-15, modulo K); every row is predicted by the SVM
+trained on the other folds (out-of-fold predictions).
+
     pip install scikit-learn
     python3 benches/baseline_svm.py TRAIN.jsonl DEV.jsonl OUT.jsonl
+    python3 benches/baseline_svm.py --folds 5 TRAIN.jsonl DEV.jsonl OUT.jsonl
 
 The text is title + "。" + text, as the model sees it.
 """
+import hashlib
 import json
 import sys
 
@@ -26,19 +32,47 @@ def text(r):
     return f"{r['title']}。{r['text']}" if r.get("title") else r["text"]
 
 
-def main(train_path, dev_path, out_path):
-    train = [r for r in rows(train_path) if r.get("category")]
-    dev = [r for r in rows(dev_path) if r.get("category")]
+def key(r):
+    """`Example::key`: the id, or a hash of the text."""
+    return r.get("id") or "text-" + hashlib.sha256(r["text"].encode()).hexdigest()[:16]
+
+
+def fold_of(k, folds):
+    """`tousu::classify::fold_of`."""
+    return int.from_bytes(hashlib.sha256(k.encode()).digest()[8:16], "big") % folds
+
+
+def fit_predict(train, test):
     vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
     svm = LinearSVC(C=1.0).fit(vec.fit_transform([text(r) for r in train]), [r["category"] for r in train])
-    predicted = svm.predict(vec.transform([text(r) for r in dev]))
+    return svm.predict(vec.transform([text(r) for r in test]))
+
+
+def main(args):
+    folds = None
+    if args[:1] == ["--folds"]:
+        folds, args = int(args[1]), args[2:]
+    if len(args) != 3:
+        sys.exit(__doc__)
+    train_path, dev_path, out_path = args
+    train = [r for r in rows(train_path) if r.get("category")]
+    dev = [r for r in rows(dev_path) if r.get("category")]
+    if folds is None:
+        predicted = list(zip(dev, fit_predict(train, dev)))
+    else:
+        # A text in both files belongs to dev only, as in `tousu train`.
+        dev_keys = {key(r) for r in dev}
+        pool = [r for r in train if key(r) not in dev_keys] + dev
+        predicted = []
+        for k in range(folds):
+            held = [r for r in pool if fold_of(key(r), folds) == k]
+            rest = [r for r in pool if fold_of(key(r), folds) != k]
+            predicted += list(zip(held, fit_predict(rest, held)))
     with open(out_path, "w", encoding="utf-8") as f:
-        for r, c in zip(dev, predicted):
-            f.write(json.dumps({"id": r["id"], "category": str(c)}, ensure_ascii=False) + "\n")
-    print(f"{len(dev)} predictions -> {out_path}", file=sys.stderr)
+        for r, c in predicted:
+            f.write(json.dumps({"id": key(r), "category": str(c)}, ensure_ascii=False) + "\n")
+    print(f"{len(predicted)} predictions -> {out_path}", file=sys.stderr)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        sys.exit(__doc__)
-    main(*sys.argv[1:])
+    main(sys.argv[1:])

@@ -2,8 +2,10 @@
 //! p99): times every call over a few thousand single triages and prints the percentiles.
 //!
 //!     cargo bench --bench latency
+//!     TOUSU_BENCH_PROFILE=gov cargo bench --bench latency   (gov: with its dispatch model)
 //!
-//! Needs the shipped `models/telecom`; the complaints are those of `benches/support/complaints.rs`.
+//! Needs the shipped `models/<profile>` (telecom by default); the complaints are those of
+//! `benches/support/complaints.rs`.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -22,9 +24,13 @@ fn main() {
     } else {
         50
     };
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/models/telecom"));
+    let profile = std::env::var("TOUSU_BENCH_PROFILE").unwrap_or_else(|_| "telecom".into());
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("models")
+        .join(&profile);
     let started = Instant::now();
-    let engine = Engine::load(dir, None).expect("models/telecom is shipped");
+    let engine = Engine::load(&dir, None).expect("models/<profile> is shipped");
+    println!("profile {profile}");
     println!(
         "engine load (model, profile, jieba): {:?}",
         started.elapsed()

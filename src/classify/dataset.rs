@@ -129,6 +129,17 @@ pub fn merge_by_key(rows: impl IntoIterator<Item = Example>) -> Vec<Example> {
     out
 }
 
+/// The cross-validation fold (0..`folds`) of the row with this key: SHA-256(key), bytes 8–15 as
+/// a big-endian integer, modulo `folds` (other bytes than [`DevRule::Fraction`]'s, so a fold's
+/// inner dev is drawn from the rest evenly). `benches/baseline_svm.py --folds` computes the
+/// same, so the baseline is cross-validated on the same folds.
+pub fn fold_of(key: &str, folds: usize) -> usize {
+    let h = Sha256::digest(key.as_bytes());
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&h[8..16]);
+    (u64::from_be_bytes(b) % folds.max(1) as u64) as usize
+}
+
 /// How [`split`] decides which rows are dev.
 #[derive(Debug, Clone)]
 pub enum DevRule {
@@ -255,5 +266,13 @@ mod tests {
             .count();
         assert!((150..250).contains(&n), "{n}");
         assert_eq!(rule.is_dev("id-7"), DevRule::Fraction(0.2).is_dev("id-7"));
+    }
+
+    #[test]
+    fn folds_are_the_ones_the_python_baseline_computes() {
+        // Values from benches/baseline_svm.py's fold_of.
+        let folds: Vec<usize> = (0..10).map(|i| fold_of(&format!("id-{i}"), 5)).collect();
+        assert_eq!(folds, [4, 4, 4, 0, 2, 4, 0, 3, 4, 1]);
+        assert_eq!(fold_of("tipdm-123", 7), 3);
     }
 }

@@ -23,7 +23,7 @@ pub use self::classifier::{
     ALTERNATIVES, Alternative, BATCH_SIZE, Classifier, DRIVERS, Driver, HeadPrediction, Prediction,
 };
 pub use self::dataset::{
-    DevRule, Example, Loaded, load_jsonl, load_many, merge_by_key, split, write_jsonl,
+    DevRule, Example, Loaded, fold_of, load_jsonl, load_many, merge_by_key, split, write_jsonl,
 };
 pub use self::half::halve_weights;
 pub use self::labels::Labels;

@@ -4,10 +4,12 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use tousu::classify::{
-    DevRule, Example, StopOn, TrainOptions, UnitConfig, load_many, split, train,
+    DevRule, Example, ModelConfig, StopOn, TrainOptions, UnitConfig, load_many, split, train,
 };
 use tousu::text::{SegmentConfig, Segmenter, TextPipeline};
-use tousu::triage::{Engine, ModelCard, Profile, evaluate, evaluate_predictions, write_model_card};
+use tousu::triage::{
+    Engine, ModelCard, Profile, cross_validate, evaluate, evaluate_predictions, write_model_card,
+};
 
 use super::eval::{print_report, read_predictions};
 use super::output::report_skipped;
@@ -46,6 +48,12 @@ pub struct TrainArgs {
     /// the model in the card.
     #[arg(long)]
     baseline_predictions: Option<PathBuf>,
+    /// Cross-validate over this many folds of the train and dev rows together, then train the
+    /// shipped model on all of them (for the folds' mean best epoch, with their mean
+    /// temperatures); the card reports the out-of-fold figures. `--baseline-predictions` must
+    /// then hold out-of-fold predictions for every row (`benches/baseline_svm.py --folds`).
+    #[arg(long)]
+    folds: Option<usize>,
     /// How the baseline predictions were made, for the card.
     #[arg(long, default_value = "TF-IDF char 1–3-grams + linear SVM")]
     baseline_name: String,
@@ -209,13 +217,53 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         dev_rows.len(),
         out.display()
     );
-    let report = train(&pipeline, &train_rows, &dev_rows, &options, &out)?;
-
-    let engine = Engine::load(&out, a.profile_file.as_deref())?;
-    let dev_report = evaluate(&engine, &dev_rows)?;
-    let baseline = match &a.baseline_predictions {
-        Some(p) => Some(evaluate_predictions(&dev_rows, &read_predictions(p)?)?),
+    let baseline_rows = match &a.baseline_predictions {
+        Some(p) => Some(read_predictions(p)?),
         None => None,
+    };
+    let cv = match a.folds {
+        Some(k) => {
+            let mut all = train_rows.clone();
+            all.extend(dev_rows.iter().cloned());
+            let scratch = std::env::temp_dir().join(format!("tousu-cv-{}", std::process::id()));
+            let cv = cross_validate(
+                &pipeline,
+                &all,
+                k,
+                &options,
+                a.profile_file.as_deref(),
+                baseline_rows.as_deref(),
+                &scratch,
+            )?;
+            let _ = std::fs::remove_dir_all(&scratch);
+            Some((cv, all))
+        }
+        None => None,
+    };
+    let (report, dev_report, baseline) = if let Some((cv, all)) = &cv {
+        // Every row trains: no dev to stop on, so as many epochs as the folds found best.
+        let epochs = cv.epochs().max(1);
+        let final_options = TrainOptions {
+            max_epochs: epochs,
+            patience: epochs,
+            ..options.clone()
+        };
+        eprintln!("final fit on all {} rows for {epochs} epochs", all.len());
+        let mut report = train(&pipeline, all, &[], &final_options, &out)?;
+        let (category_t, grade_t) = cv.temperatures();
+        set_temperatures(&out, category_t, grade_t)?;
+        report.category_temperature = category_t;
+        report.grade_temperature = grade_t;
+        (report, cv.model.clone(), cv.baseline.clone())
+    } else {
+        let report = train(&pipeline, &train_rows, &dev_rows, &options, &out)?;
+        let engine = Engine::load(&out, a.profile_file.as_deref())?;
+        let dev_report = evaluate(&engine, &dev_rows)?;
+        let baseline = baseline_rows
+            .as_deref()
+            .map(|b| evaluate_predictions(&dev_rows, b))
+            .transpose()?;
+        (report, dev_report, baseline)
     };
     let profile = match &a.profile_file {
         Some(p) => Profile::load(p)?,
@@ -234,6 +282,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
             report: &report,
             dev: &dev_report,
             baseline: baseline.as_ref().map(|b| (b, a.baseline_name.clone())),
+            cross_validation: cv.as_ref().map(|(cv, _)| cv),
         },
     )?;
     print_report(&dev_report, baseline.as_ref());
@@ -244,5 +293,16 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         report.seconds,
         out.display()
     );
+    Ok(())
+}
+
+/// Writes the final model's temperatures into its `config.json` (fitted on the folds, as the
+/// final fit has no dev to fit them on).
+fn set_temperatures(dir: &Path, category: f32, grade: f32) -> anyhow::Result<()> {
+    let path = dir.join("config.json");
+    let mut config: ModelConfig = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+    config.category_temperature = category;
+    config.grade_temperature = grade;
+    std::fs::write(&path, serde_json::to_string_pretty(&config)? + "\n")?;
     Ok(())
 }

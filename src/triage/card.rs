@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::cross_validation::CrossValidation;
 use super::evaluate::EvalReport;
 use super::profile::Profile;
 use crate::classify::{HeadMetrics, MODEL_CARD_FILE, TrainOptions, TrainReport};
@@ -24,6 +25,9 @@ pub struct ModelCard<'a> {
     pub dev: &'a EvalReport,
     /// The baseline's dev evaluation, when its predictions were given, and how they were made.
     pub baseline: Option<(&'a EvalReport, String)>,
+    /// When the model was trained on every row after cross-validation: the folds (`dev` and
+    /// `baseline` are then their pooled out-of-fold figures).
+    pub cross_validation: Option<&'a CrossValidation>,
 }
 
 /// Writes `dir/README.md`.
@@ -65,30 +69,58 @@ fn render(c: &ModelCard<'_>) -> String {
         (r.parameters + r.vocab_size) as f64 * 4.0 / 1e6,
     );
     let _ = writeln!(s, "## Data and terms\n\n{}\n", c.profile.data_terms);
-    let _ = writeln!(
-        s,
-        "Training rows: {} with a category, {} with a grade. Dev rows: {} with a category, {} \
-         with a grade. No dev row was trained on.\n",
-        r.train_category, r.train_grade, r.dev_category_count, r.dev_grade_count
-    );
+    if let Some(cv) = c.cross_validation {
+        let _ = writeln!(
+            s,
+            "Trained on every labelled row, the train and dev splits together: {} with a \
+             category, {} with a grade. Its figures below are {}-fold cross-validated.\n",
+            r.train_category,
+            r.train_grade,
+            cv.folds.len()
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "Training rows: {} with a category, {} with a grade. Dev rows: {} with a category, \
+             {} with a grade. No dev row was trained on.\n",
+            r.train_category, r.train_grade, r.dev_category_count, r.dev_grade_count
+        );
+    }
     let _ = writeln!(s, "## Command\n\n```\n{}\n```\n", c.command);
+    let how = if c.cross_validation.is_some() {
+        "the folds' mean best epoch, no dev; temperatures the folds' means"
+    } else {
+        "early stopping on dev; temperatures fitted on dev"
+    };
     let _ = writeln!(
         s,
-        "Hyper-parameters: `{}`\n\nEpochs run {}, best epoch {} (early stopping on dev), {:.0} s \
-         on this machine. Temperatures fitted on dev: category {:.3}, grade {:.3}.\n",
+        "Hyper-parameters: `{}`\n\nEpochs run {}, best epoch {} ({how}: category {:.3}, grade \
+         {:.3}), {:.0} s on this machine.\n",
         serde_json::to_string(c.options).unwrap_or_default(),
         r.epochs_run,
         r.best_epoch,
-        r.seconds,
         r.category_temperature,
-        r.grade_temperature
+        r.grade_temperature,
+        r.seconds
     );
-    let _ = writeln!(
-        s,
-        "## Dev metrics\n\nReproduce with `tousu eval --model models/{} --data <dev file>` (the \
-         dev file is written by the `tousu split` command in `models/build.sh`).\n",
-        c.profile.name
-    );
+    if let Some(cv) = c.cross_validation {
+        let _ = writeln!(
+            s,
+            "## Cross-validated metrics\n\n{}-fold cross-validation by the command above, before \
+             the final fit: each fold's model is trained on the other folds (stopping early on a \
+             tenth of them) and judged on its own fold with the grade rules, as `tousu eval` \
+             judges; the baseline is trained and judged on the same folds \
+             (`benches/baseline_svm.py --folds`). Out-of-fold figures over every row:\n",
+            cv.folds.len()
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "## Dev metrics\n\nReproduce with `tousu eval --model models/{} --data <dev file>` \
+             (the dev file is written by the `tousu split` command in `models/build.sh`).\n",
+            c.profile.name
+        );
+    }
     if let Some(m) = &c.dev.category {
         let _ = writeln!(s, "### Category\n");
         let _ = writeln!(
@@ -133,12 +165,22 @@ fn render(c: &ModelCard<'_>) -> String {
         );
         per_class(&mut s, &g.metrics);
     }
+    if let Some(cv) = c.cross_validation {
+        folds_table(&mut s, cv);
+    }
+    let calibration = if c.cross_validation.is_some() {
+        "The hyper-parameters were chosen on the dev split, which the folds include, so these \
+         figures lean slightly optimistic; the folds' spread above is their sampling error. \
+         Temperatures are the folds' means, each fitted on its fold's inner dev."
+    } else {
+        "Dev sets are small (hundreds of rows; the grade dev set under a hundred), so these \
+         figures carry several points of sampling error. Confidences are calibrated on the same \
+         dev set they are reported on."
+    };
     let _ = writeln!(
         s,
-        "## Limits\n\nDev sets are small (hundreds of rows; the grade dev set under a hundred), so \
-         these figures carry several points of sampling error. Categories are the profile's own \
-         taxonomy: texts from other domains get the nearest of these labels. Confidences are \
-         calibrated on the same dev set they are reported on."
+        "## Limits\n\n{calibration} Categories are the profile's own taxonomy: texts from other \
+         domains get the nearest of these labels."
     );
     // Say plainly where the dev figures stand against the project's targets.
     let mut verdicts = Vec::new();
@@ -175,9 +217,66 @@ fn render(c: &ModelCard<'_>) -> String {
         ));
     }
     if !verdicts.is_empty() {
-        let _ = writeln!(s, "\nOn dev, {}.", verdicts.join("; "));
+        let on = if c.cross_validation.is_some() {
+            "Cross-validated"
+        } else {
+            "On dev"
+        };
+        let _ = writeln!(s, "\n{on}, {}.", verdicts.join("; "));
     }
     s
+}
+
+/// Each fold's figures, and their spread.
+fn folds_table(s: &mut String, cv: &CrossValidation) {
+    let _ = writeln!(
+        s,
+        "### Per fold\n\n| fold | rows | category macro-F1 | baseline | grade macro-F1 | 重大 recall | 重大 precision | best epoch |\n|---|---|---|---|---|---|---|---|"
+    );
+    let f = |x: Option<f64>| x.map_or("–".to_string(), |x| format!("{x:.4}"));
+    let mut cat = Vec::new();
+    let mut base = Vec::new();
+    let mut grade = Vec::new();
+    for (k, fold) in cv.folds.iter().enumerate() {
+        let m = fold.model.category.as_ref().map(|m| m.macro_f1);
+        let b = fold
+            .baseline
+            .as_ref()
+            .and_then(|b| b.category.as_ref())
+            .map(|m| m.macro_f1);
+        let g = fold.model.grade.as_ref();
+        cat.extend(m);
+        base.extend(b);
+        grade.extend(g.map(|g| g.metrics.macro_f1));
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            k + 1,
+            fold.model.rows,
+            f(m),
+            f(b),
+            f(g.map(|g| g.metrics.macro_f1)),
+            f(g.map(|g| g.major_recall)),
+            f(g.map(|g| g.major_precision)),
+            fold.best_epoch
+        );
+    }
+    let spread = |xs: &[f64]| -> String {
+        if xs.is_empty() {
+            return "–".into();
+        }
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
+        format!("{mean:.4} ± {sd:.4}")
+    };
+    let _ = writeln!(
+        s,
+        "| mean ± sd | | {} | {} | {} | | | |\n",
+        spread(&cat),
+        spread(&base),
+        spread(&grade)
+    );
 }
 
 fn per_class(s: &mut String, m: &HeadMetrics) {

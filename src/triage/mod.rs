@@ -2,6 +2,7 @@
 //! model → rules, evaluation, and model cards.
 
 mod card;
+mod cross_validation;
 mod engine;
 mod evaluate;
 mod profile;
@@ -9,6 +10,7 @@ pub mod reply;
 mod rules;
 
 pub use self::card::{ModelCard, write_model_card};
+pub use self::cross_validation::{CrossValidation, FoldReport, cross_validate, pool};
 pub use self::engine::{
     CategoryTriage, Complaint, DecidedBy, Engine, Escalation, GradeTriage, Triage,
 };

@@ -1,8 +1,11 @@
 //! Checks on the real data sets with the shipped models. Slow-ish and data-dependent, so
 //! `#[ignore]`d: `cargo test -- --ignored`. They skip with a message when the data is absent.
 //!
-//! The thresholds sit a few points under the dev figures in the model cards: they catch a
-//! broken model or pipeline, not noise.
+//! The shipped models are trained on every labelled row, these dev rows included (issue 17), so
+//! the thresholds sit under the cross-validated figures in the model cards: they catch a model
+//! that reads the data differently from how it was trained (a broken tokenizer, pipeline or
+//! profile falls far below them), not a change in held-out quality, which only the folds
+//! measure.
 
 use std::path::Path;
 

@@ -121,3 +121,45 @@ fn shipped_models_fit_the_weight_budget() {
         );
     }
 }
+
+#[test]
+fn cross_validation_judges_every_row_once_and_pools_the_folds() {
+    let pipeline = TextPipeline::new(Segmenter::new(SegmentConfig::default()));
+    let mut rows = load_jsonl(&fixture("tiny-train.jsonl"), false)
+        .unwrap()
+        .examples;
+    rows.extend(
+        load_jsonl(&fixture("tiny-dev.jsonl"), false)
+            .unwrap()
+            .examples,
+    );
+    let scratch = tempfile::tempdir().unwrap();
+    let cv =
+        tousu::triage::cross_validate(&pipeline, &rows, 3, &options(), None, None, scratch.path())
+            .unwrap();
+    assert_eq!(cv.folds.len(), 3);
+    let judged: usize = cv.folds.iter().map(|f| f.model.rows).sum();
+    assert_eq!(judged, rows.len());
+    assert_eq!(cv.model.rows, rows.len());
+    let category = cv.model.category.as_ref().unwrap();
+    let cells: usize = category.confusion.iter().flatten().sum();
+    assert_eq!(cells, rows.iter().filter(|e| e.category.is_some()).count());
+    // Pooled accuracy is the folds' hits over all rows.
+    let hits: f64 = cv
+        .folds
+        .iter()
+        .map(|f| {
+            let m = f.model.category.as_ref().unwrap();
+            m.accuracy * m.count as f64
+        })
+        .sum();
+    assert!((category.accuracy - hits / cells as f64).abs() < 1e-9);
+    assert!(cv.epochs() >= 1);
+    // The scratch models are removed.
+    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0);
+    let err =
+        tousu::triage::cross_validate(&pipeline, &rows, 1, &options(), None, None, scratch.path())
+            .unwrap_err()
+            .to_string();
+    assert!(err.contains("at least 2"), "{err}");
+}
