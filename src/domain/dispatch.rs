@@ -34,6 +34,11 @@ pub struct Dispatch {
     pub confidence: f32,
     /// Model or table.
     pub source: DispatchSource,
+    /// The profile's own department of that kind (one its routing table names), when it has
+    /// one: whom a dispatcher would assign the case to. None when the office is outside the
+    /// table (a 属地政府, a 公交公司): the dispatcher transfers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_department: Option<String>,
     /// The model's next choices, best first (empty for the table).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alternatives: Vec<DispatchOption>,

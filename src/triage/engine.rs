@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::profile::Profile;
-use super::reply::OTHER_OFFICE;
+use super::reply::{OTHER_OFFICE, canonical_department};
 use super::rules::{RuleHit, raise};
 use crate::classify::{Alternative, Classifier, Driver, Head, HeadPrediction};
 use crate::domain::{Deadline, Dispatch, DispatchOption, DispatchSource, Grade, Reason};
@@ -283,10 +283,19 @@ impl Engine {
             && let Some(p) = d.predict_one(text)?.0.category
             && p.label != OTHER_OFFICE
         {
+            let policy_department = self.profile.policy.as_ref().and_then(|policy| {
+                let kind = canonical_department(&p.label);
+                policy
+                    .departments()
+                    .into_iter()
+                    .find(|d| canonical_department(d) == kind)
+                    .map(str::to_string)
+            });
             return Ok(Some(Dispatch {
                 department: p.label,
                 confidence: p.confidence,
                 source: DispatchSource::Model,
+                policy_department,
                 alternatives: p
                     .alternatives
                     .into_iter()
@@ -302,6 +311,7 @@ impl Engine {
             department: r.department.clone(),
             confidence: category.map_or(1.0, |c| c.prediction.confidence),
             source: DispatchSource::Table,
+            policy_department: Some(r.department.clone()),
             alternatives: Vec::new(),
         }))
     }

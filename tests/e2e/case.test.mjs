@@ -71,6 +71,12 @@ test('a supervisor is offered 派单 but not 办结, and dispatches by keyboard'
   await p.page.getByRole('button', { name: '派单' }).focus();
   await p.page.keyboard.press('Enter');
   await p.page.locator('#action-dialog[open]').waitFor();
+  // Dispatch's department comes preselected when the directory has it, else the routed one.
+  const options = await p.page.locator('#act-department option').evaluateAll((os) => os.map((o) => o.value));
+  const suggested = created.dispatch?.policy_department;
+  assert.ok(created.dispatch, 'the gov profile dispatches every case');
+  assert.equal(await p.page.getByLabel('承办部门').inputValue(),
+    options.includes(suggested) ? suggested : created.department);
   await p.page.getByLabel('承办部门').selectOption(HOUSING);
   await p.page.getByLabel('承办人（可不选）').selectOption('zhang');
   await p.page.getByRole('button', { name: '确定' }).focus();

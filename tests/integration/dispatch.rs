@@ -23,7 +23,8 @@ fn copy_model(from: &Path, to: &Path) {
 }
 
 /// The fixture's rows relabelled as the kind of office that answers each: network faults to
-/// 网络部, fees to 计费中心, and service complaints to no kind the model may learn.
+/// 网络运维中心 (a department of the telecom profile's table), fees to 计费中心 (an office the
+/// table does not have), and service complaints to no kind the model may learn.
 fn dispatch_rows(file: &str) -> Vec<Example> {
     load_jsonl(&fixture(file), false)
         .unwrap()
@@ -31,7 +32,7 @@ fn dispatch_rows(file: &str) -> Vec<Example> {
         .into_iter()
         .map(|e| {
             let kind = match e.category.as_deref() {
-                Some("网络问题") => "网络部",
+                Some("网络问题") => "网络运维中心",
                 Some("费用问题") => "计费中心",
                 _ => OTHER_OFFICE,
             };
@@ -82,6 +83,7 @@ fn the_dispatch_model_decides_and_the_table_takes_what_it_does_not_know() {
     let t = triage(&without, "家里宽带断网了，一直连不上");
     let d = t.dispatch.expect("the table dispatches without a model");
     assert_eq!(d.source, DispatchSource::Table);
+    assert_eq!(d.policy_department.as_ref(), Some(&d.department));
     assert_eq!(
         Some(&d.department),
         t.routing.as_ref().map(|r| &r.department)
@@ -95,8 +97,10 @@ fn the_dispatch_model_decides_and_the_table_takes_what_it_does_not_know() {
         .unwrap();
     assert_eq!(
         (d.department.as_str(), d.source),
-        ("网络部", DispatchSource::Model)
+        ("网络运维中心", DispatchSource::Model)
     );
+    // The profile's table has that office: the one to assign to.
+    assert_eq!(d.policy_department.as_deref(), Some("网络运维中心"));
     assert!(d.confidence > 0.0 && d.confidence <= 1.0);
     assert!(d.alternatives.iter().all(|a| a.department != OTHER_OFFICE));
     let fee = triage(&with, "话费多扣了五十元，要求退还")

@@ -66,9 +66,13 @@ export function openAction(action, dir, c, send) {
     let input;
     if (kind === 'select') {
       input = el('select', { id, name, required });
+      // Assigning offers dispatch's department first when the directory has it (派单建议).
+      const suggested = c.dispatch?.policy_department;
+      const chosen = name === 'department' && (choices ?? []).includes(suggested) ? suggested : c.department;
       for (const v of choices ?? []) {
         const shown = name === 'step' ? STEPS[v] ?? v : v || '（不指定）';
-        input.appendChild(el('option', { value: v, selected: name === 'department' && v === c.department }, shown));
+        input.appendChild(el('option', { value: v, selected: name === 'department' && v === chosen },
+          name === 'department' && v === suggested ? `${shown}（派单建议）` : shown));
       }
     } else if (kind === 'area') {
       input = el('textarea', { id, name, rows: 3, maxlength: 2000, required });
