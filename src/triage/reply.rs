@@ -36,11 +36,19 @@ static ACTED: LazyLock<Regex> = LazyLock::new(|| {
 /// Words that start many matches but are not part of a name.
 const LEADING_NOISE: [&str; 8] = ["我们", "我", "您好", "现将", "已", "该", "经", "由"];
 
-/// The department a reply says handled the case, if it names one.
+/// An office signing the reply: its name on the last line, before the date
+/// (“……感谢您的支持。A7县教育局 2019年3月5日”).
+static SIGNED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"({ORG})\s*\d{{4}}年\d{{1,2}}月\d{{1,2}}日\s*$")).expect("valid regex")
+});
+
+/// The department a reply says handled the case, if it names one: the office it was
+/// transferred to or that acted on it, else the office that signed it.
 pub fn department(reply: &str) -> Option<String> {
     let found = TRANSFERRED
         .captures(reply)
         .or_else(|| ACTED.captures(reply))
+        .or_else(|| SIGNED.captures(reply.trim()))
         .map(|c| c[1].to_string())?;
     let mut name = found.as_str();
     loop {
@@ -188,6 +196,7 @@ const SAME_KIND: [(&[&str], &str); 27] = [
             "街道",
             "街道办事处",
             "办事处",
+            "委办公室",
         ],
         LOCAL_GOVERNMENT,
     ),
@@ -359,6 +368,23 @@ mod tests {
         ] {
             assert_eq!(canonical_department(name), kind, "{name}");
         }
+    }
+
+    #[test]
+    fn an_office_signing_the_reply_is_its_department() {
+        assert_eq!(
+            department("经调查，该路段已安排修复。感谢您的监督！\nA7县交通运输局\n2019年3月5日")
+                .as_deref(),
+            Some("A7县交通运输局")
+        );
+        assert_eq!(
+            canonical_department(
+                &department("现将有关情况回复如下。 中共A9市委办公室 2018年12月7日").unwrap()
+            ),
+            LOCAL_GOVERNMENT
+        );
+        // A date that ends a sentence, not a signature, names none.
+        assert_eq!(department("该工程将于2019年3月5日"), None);
     }
 
     #[test]
