@@ -51,8 +51,8 @@ else
   echo "reusing the store of $N cases in $STORE (imported before)"
 fi
 DATA=$(mktemp -d /tmp/tousu-load.XXXXXX)
-cp "$STORE/import.tsv" "$DATA/results.tsv"
-cut -f2 "$STORE/import.tsv"
+cut -f2 "$STORE/import.tsv" | tee "$DATA/facts.txt"
+: > "$DATA/results.tsv"
 cp -a "$STORE/db" "$DATA/db"
 INTAKE=load-intake-key-0123456789
 LEAD=load-supervisor-key-0123456789
@@ -67,7 +67,7 @@ until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do
   sleep 0.2
 done
 awk -v s="$started" -v e="$(date +%s.%N)" \
-  'BEGIN { printf "start-up\tready in %.1f s\n", e - s }' | tee -a "$DATA/results.tsv" | cut -f2
+  'BEGIN { printf "ready in %.1f s after `tousu serve`\n", e - s }' | tee -a "$DATA/facts.txt"
 
 # run NAME SCRIPT PATH THINK_MS KEY (THINK_MS empty: closed loop). Each run of creates from
 # cases.lua takes bodies of its own: 16,000 (8,000 a wrk thread, more than 20 s sends), from
@@ -132,13 +132,14 @@ run "search after the creates" search.lua "" 28 "$LEAD"
 # Memory: resident, split into anonymous (the service's own structures) and file-mapped (the
 # index and SQLite pages the kernel holds); disk: the data directory per case stored.
 awk '/^Rss:/ { rss = $2 } /^Anonymous:/ { anon = $2 }
-  END { printf "memory\tRSS %.0f MiB: anonymous %.0f MiB, file-mapped %.0f MiB\n", rss / 1024, anon / 1024, (rss - anon) / 1024 }' \
-  "/proc/$SERVER/smaps_rollup" >> "$DATA/results.tsv"
+  END { printf "server memory: RSS %.0f MiB: anonymous %.0f MiB, file-mapped %.0f MiB\n", rss / 1024, anon / 1024, (rss - anon) / 1024 }' \
+  "/proc/$SERVER/smaps_rollup" >> "$DATA/facts.txt"
 # (du counts a file once per call: the whole, then its parts, in two calls.)
 { du -sb "$DATA/db"; du -sb "$DATA/db/"*; } | awk -v n="$(metric tousu_cases)" '
-  NR == 1 { printf "disk\t%.2f GB, %.2f KB a case (%d cases):", $1 / 1e9, $1 / n / 1e3, n; next }
+  NR == 1 { printf "data directory: %.2f GB, %.2f KB a case (%d cases):", $1 / 1e9, $1 / n / 1e3, n; next }
   { sub(".*/", "", $2); printf " %s %.2f KB", $2, $1 / n / 1e3 }
-  END { print "" }' >> "$DATA/results.tsv"
+  END { print "" }' >> "$DATA/facts.txt"
 echo
 echo "== $N cases, $(nproc) cores, ${SECS} s a run, 32 connections"
 column -t -s $'\t' "$DATA/results.tsv"
+cat "$DATA/facts.txt"
