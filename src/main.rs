@@ -56,6 +56,9 @@ enum Command {
     /// Handling KPIs of the cases received in a period (受理及时率, 按时办结率, 满意率, …),
     /// overall and by department, handler, category, channel or grade.
     Kpis(cli::kpis::KpisArgs),
+    /// What the service's memory goes to for this store: each in-memory view built in turn,
+    /// its size and its bytes a case, and the configured caches.
+    Memory(cli::memory::MemoryArgs),
     /// The daily report (日报) of a Beijing day: arrivals, each department's day, what was open
     /// and overdue at its end, the day's cases; JSON or an .xlsx workbook.
     Report(cli::report::ReportArgs),
@@ -86,6 +89,7 @@ fn main() -> anyhow::Result<()> {
         Command::Trends(a) => cli::trends::trends(a),
         Command::Replay(a) => cli::trends::replay(a),
         Command::Kpis(a) => cli::kpis::run(a),
+        Command::Memory(a) => cli::memory::run(a),
         Command::Report(a) => cli::report::run(a),
         Command::Audit(a) => cli::audit::run(a),
         Command::HashPassword(a) => cli::hash_password::run(a),

@@ -9,6 +9,7 @@ pub mod eval_suggestions;
 pub mod halve;
 pub mod hash_password;
 pub mod kpis;
+pub mod memory;
 pub mod open;
 pub mod output;
 pub mod replay_alerts;

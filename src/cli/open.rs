@@ -90,9 +90,16 @@ pub fn open(config: &Config, alerting: bool, trends: bool) -> anyhow::Result<Arc
             model.display()
         )
     })?;
-    let store: Arc<dyn CaseStore> = Arc::new(SqliteStore::open(&config.data_dir.join("tousu.db"))?);
+    let store: Arc<dyn CaseStore> = Arc::new(SqliteStore::open_with(
+        &config.data_dir.join("tousu.db"),
+        config.memory.store(),
+    )?);
     let tokenizer = engine.pipeline().segmenter().search_tokenizer();
-    let index = CaseIndex::open(&config.data_dir.join("index"), tokenizer)?;
+    let index = CaseIndex::open_with(
+        &config.data_dir.join("index"),
+        tokenizer,
+        config.memory.index_writer_mib,
+    )?;
     let alerts = if alerting {
         // A department filter naming no known department would silence that robot for good.
         let people = config.people();

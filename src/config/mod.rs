@@ -14,10 +14,12 @@ use crate::service::{AlertRules, DuplicateSettings, ServiceSettings, SuggestionS
 use crate::trends::TopicSettings;
 
 mod limits;
+mod memory;
 mod people;
 mod web;
 
 pub use self::limits::Limits;
+pub use self::memory::Memory;
 use self::people::validate_people;
 pub use self::people::{ApiKey, User};
 pub use self::web::WebSettings;
@@ -58,6 +60,8 @@ pub struct Config {
     pub alerts: AlertSettings,
     /// Where case events are delivered (`tousu serve` only) and how they are retried.
     pub events: EventSettings,
+    /// Caches' sizes.
+    pub memory: Memory,
 }
 
 impl Default for Config {
@@ -78,6 +82,7 @@ impl Default for Config {
             alert_rules: AlertRules::default(),
             alerts: AlertSettings::default(),
             events: EventSettings::default(),
+            memory: Memory::default(),
         }
     }
 }
@@ -136,6 +141,7 @@ impl Config {
         validate_people(&self.api_keys, &self.users)?;
         self.web.validate()?;
         self.limits.validate()?;
+        self.memory.validate()?;
         Ok(())
     }
 

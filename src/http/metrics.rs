@@ -33,6 +33,10 @@ pub struct Metrics {
     pub cases: Gauge,
     /// Open cases (in the work view).
     pub open_cases: Gauge,
+    /// The process's anonymous memory (heap), in bytes.
+    pub memory_anonymous: Gauge,
+    /// The process's resident pages of mapped files, in bytes.
+    pub memory_file: Gauge,
     /// How long the last deadline sweep took, its alerts raised, in microseconds.
     pub deadline_sweep: Gauge,
     /// Deadlines the last sweep found crossed.
@@ -64,6 +68,8 @@ impl Default for Metrics {
             index_lag: Gauge::default(),
             cases: Gauge::default(),
             open_cases: Gauge::default(),
+            memory_anonymous: Gauge::default(),
+            memory_file: Gauge::default(),
             deadline_sweep: Gauge::default(),
             deadline_sweep_crossed: Gauge::default(),
             deadline_sweeps: Gauge::default(),
@@ -90,6 +96,16 @@ impl Default for Metrics {
         );
         registry.register("cases", "Cases in the store", m.cases.clone());
         registry.register("open_cases", "Open cases", m.open_cases.clone());
+        registry.register(
+            "memory_anonymous_bytes",
+            "The process's anonymous memory (heap and caches; see `tousu memory`)",
+            m.memory_anonymous.clone(),
+        );
+        registry.register(
+            "memory_file_bytes",
+            "The process's resident pages of mapped files (store map, index, model)",
+            m.memory_file.clone(),
+        );
         registry.register(
             "deadline_sweep_microseconds",
             "How long the last deadline sweep over the open cases took, its alerts raised",

@@ -63,6 +63,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .set(state.service.store().write_queue_depth() as i64);
     let views = state.service.views();
     m.open_cases.set(views.work().read().open_len() as i64);
+    if let Some(memory) = crate::service::ProcessMemory::now() {
+        m.memory_anonymous.set(memory.anonymous as i64);
+        m.memory_file.set(memory.file as i64);
+    }
     if let Some(sweep) = views.last_sweep() {
         m.deadline_sweep.set(sweep.took.as_micros() as i64);
         m.deadline_sweep_crossed.set(sweep.crossed as i64);

@@ -5,6 +5,7 @@
 //! version it contains; on start the service re-indexes whatever the store has beyond it, and a
 //! missing or unreadable index is rebuilt from the store.
 
+mod highlight;
 mod matches;
 mod open;
 mod schema;
@@ -20,6 +21,7 @@ use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::schema::{Facet, TantivyDocument};
 use tantivy::{DateTime, Index, IndexReader, IndexWriter, Term};
 
+pub use self::highlight::Highlighter;
 pub use self::matches::Matches;
 pub use self::schema::FACETS;
 use self::schema::Fields;
@@ -29,8 +31,9 @@ use crate::domain::Case;
 use crate::error::{Error, Result};
 use crate::text::ChineseTokenizer;
 
-/// Indexing memory budget, shared by the writer's threads.
-const WRITER_MEMORY: usize = 96 * 1024 * 1024;
+/// Indexing memory budget, shared by the writer's threads, unless configured
+/// (`memory.index_writer_mib`).
+pub const WRITER_MEMORY_MIB: usize = 96;
 /// Tries of a compaction that a background merge overlaps.
 const COMPACT_ATTEMPTS: u32 = 50;
 /// Indexing threads during a bulk load ([`CaseIndex::set_bulk`]); one otherwise.
@@ -39,17 +42,17 @@ const BULK_INDEXING_THREADS: usize = 2;
 /// A writer for steady intake (one indexing thread, log merges) or a bulk load (more threads,
 /// no merges until the load compacts). Created on a thread of lower priority: tantivy's
 /// indexing and merging threads, started here, inherit it and give way to requests.
-fn new_writer(index: &Index, bulk: bool) -> Result<IndexWriter> {
-    try_new_writer(index, bulk).map_err(index_err)
+fn new_writer(index: &Index, bulk: bool, memory: usize) -> Result<IndexWriter> {
+    try_new_writer(index, bulk, memory).map_err(index_err)
 }
 
 /// [`new_writer`], with tantivy's error (opening tells a lock held elsewhere from damage).
-fn try_new_writer(index: &Index, bulk: bool) -> tantivy::Result<IndexWriter> {
+fn try_new_writer(index: &Index, bulk: bool, memory: usize) -> tantivy::Result<IndexWriter> {
     let threads = if bulk { BULK_INDEXING_THREADS } else { 1 };
     let writer: IndexWriter = std::thread::scope(|s| {
         s.spawn(|| {
             crate::background::lower_priority();
-            index.writer_with_num_threads(threads, WRITER_MEMORY)
+            index.writer_with_num_threads(threads, memory)
         })
         .join()
         .expect("the index writer's thread")
@@ -97,6 +100,8 @@ pub struct CaseIndex {
     damaged: AtomicBool,
     /// Each live segment's columns that similar-case hits read, opened once per segment.
     hit_columns: similar::HitColumnsCache,
+    /// The writer's memory budget, in bytes.
+    writer_memory: usize,
 }
 
 impl std::fmt::Debug for CaseIndex {
@@ -222,7 +227,7 @@ impl CaseIndex {
             // A failed merge leaves its segments as they were; nothing is lost.
             tracing::warn!(error = %e, "a merge of the replaced index writer failed");
         }
-        *slot = Some(new_writer(&self.index, on)?);
+        *slot = Some(new_writer(&self.index, on, self.writer_memory)?);
         self.bulk.store(on, Ordering::Release);
         Ok(())
     }
@@ -248,7 +253,11 @@ impl CaseIndex {
             }
         }
         if slot.is_none() {
-            *slot = Some(new_writer(&self.index, self.bulk.load(Ordering::Acquire))?);
+            *slot = Some(new_writer(
+                &self.index,
+                self.bulk.load(Ordering::Acquire),
+                self.writer_memory,
+            )?);
         }
         self.added_version
             .store(self.committed_version(), Ordering::Release);

@@ -19,9 +19,15 @@ impl CaseIndex {
     /// then says so, and the caller re-indexes from the store. `tokenizer` must segment as the
     /// rest of the pipeline does. Blocking: the checksums read the whole index once.
     pub fn open(dir: &Path, tokenizer: ChineseTokenizer) -> Result<Self> {
+        Self::open_with(dir, tokenizer, super::WRITER_MEMORY_MIB)
+    }
+
+    /// [`CaseIndex::open`] with an indexing budget of `writer_mib` (at least 15).
+    pub fn open_with(dir: &Path, tokenizer: ChineseTokenizer, writer_mib: usize) -> Result<Self> {
+        let writer_memory = writer_mib.max(15) << 20;
         if dir.join("meta.json").exists() {
             let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                Self::open_existing(dir, tokenizer.clone())
+                Self::open_existing(dir, tokenizer.clone(), writer_memory)
             }));
             match attempt {
                 Ok(Ok(index)) => return Ok(index),
@@ -47,13 +53,15 @@ impl CaseIndex {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let (schema, _) = Fields::schema();
         let index = Index::create_in_dir(dir, schema).map_err(index_err)?;
-        Self::assemble(dir, index, tokenizer, true).map_err(|u| Error::Index(u.to_string()))
+        Self::assemble(dir, index, tokenizer, true, writer_memory)
+            .map_err(|u| Error::Index(u.to_string()))
     }
 
     /// The index in `dir` if it is whole, or why not.
     fn open_existing(
         dir: &Path,
         tokenizer: ChineseTokenizer,
+        writer_memory: usize,
     ) -> std::result::Result<Self, Unusable> {
         let index = Index::open_in_dir(dir).map_err(Unusable::damaged)?;
         if index.schema() != Fields::schema().0 {
@@ -67,7 +75,7 @@ impl CaseIndex {
                 files.join(", ")
             )));
         }
-        Self::assemble(dir, index, tokenizer, false)
+        Self::assemble(dir, index, tokenizer, false, writer_memory)
     }
 
     fn assemble(
@@ -75,6 +83,7 @@ impl CaseIndex {
         index: Index,
         tokenizer: ChineseTokenizer,
         rebuilt: bool,
+        writer_memory: usize,
     ) -> std::result::Result<Self, Unusable> {
         let (_, fields) = Fields::schema();
         index.tokenizers().register(TOKENIZER, tokenizer.clone());
@@ -84,7 +93,7 @@ impl CaseIndex {
             .payload
             .and_then(|p| p.parse().ok())
             .unwrap_or(0);
-        let writer = try_new_writer(&index, false).map_err(|e| match e {
+        let writer = try_new_writer(&index, false, writer_memory).map_err(|e| match e {
             TantivyError::LockFailure(..) => Unusable::Busy(e.to_string()),
             e => Unusable::damaged(e),
         })?;
@@ -112,6 +121,7 @@ impl CaseIndex {
             rebuilt,
             bulk: Default::default(),
             damaged: Default::default(),
+            writer_memory,
         })
     }
 }

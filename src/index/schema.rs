@@ -41,13 +41,11 @@ impl Fields {
     /// Builds the schema.
     pub fn schema() -> (Schema, Fields) {
         let mut b = Schema::builder();
-        let zh = TextOptions::default()
-            .set_indexing_options(
-                TextFieldIndexing::default()
-                    .set_tokenizer(TOKENIZER)
-                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-            )
-            .set_stored();
+        let zh = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
         let id = b.add_text_field("id", STRING | STORED);
         // The case number again, packed in a u64 column: similar-case lookups read the number,
         // time and resolved flag of hundreds of hits, and numeric fast columns are far cheaper

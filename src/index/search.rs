@@ -15,6 +15,7 @@ use tantivy::schema::{IndexRecordOption, TantivyDocument, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DateTime, DocAddress, Order, Term};
 
+use super::highlight::Highlighter;
 use super::schema::FACETS;
 use super::{CaseIndex, facet_value, index_date, index_err};
 use crate::domain::CaseId;
@@ -26,7 +27,7 @@ pub const MAX_OFFSET: usize = 10_000;
 /// Most hits per page.
 pub const MAX_LIMIT: usize = 100;
 /// Snippet length, in bytes of UTF-8 (about 80 Chinese characters).
-const SNIPPET_BYTES: usize = 240;
+pub(super) const SNIPPET_BYTES: usize = 240;
 
 /// How to order hits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -83,8 +84,6 @@ pub struct SearchHit {
     pub score: f32,
     /// When received.
     pub received_at: Timestamp,
-    /// Best fragment of the text, HTML-escaped, matches in `<em>…</em>`.
-    pub snippet: String,
 }
 
 /// A count of hits with one facet value.
@@ -97,7 +96,7 @@ pub struct FacetCount {
 }
 
 /// A page of hits.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct SearchResults {
     /// Hits in all pages.
     pub total: usize,
@@ -109,6 +108,9 @@ pub struct SearchResults {
     /// Offset of the next page, if there is one.
     #[serde(skip)]
     pub next_offset: Option<usize>,
+    /// Highlights the hits' texts.
+    #[serde(skip)]
+    pub highlighter: Highlighter,
 }
 
 impl CaseIndex {
@@ -209,24 +211,10 @@ impl CaseIndex {
                 .and_then(|v| v.as_datetime())
                 .map(|d| d.into_timestamp_millis())
                 .unwrap_or(0);
-            let text = doc
-                .get_first(self.fields.text)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default();
-            // Only the neighbourhood of the first match is segmented again: snippets of long
-            // texts would otherwise dominate search time.
-            let mut snippet = snippets.snippet(snippet_window(text, &terms));
-            snippet.set_snippet_prefix_postfix("<em>", "</em>");
-            let snippet = if snippet.is_empty() {
-                html_escape(&text.chars().take(SNIPPET_BYTES / 3).collect::<String>())
-            } else {
-                snippet.to_html()
-            };
             hits.push(SearchHit {
                 id: CaseId(id),
                 score,
                 received_at: Timestamp::from_millisecond(received).unwrap_or(Timestamp::UNIX_EPOCH),
-                snippet,
             });
         }
         let next = req.offset + hits.len();
@@ -235,6 +223,10 @@ impl CaseIndex {
             next_offset: (next < total && next <= MAX_OFFSET && !hits.is_empty()).then_some(next),
             hits,
             facets,
+            highlighter: Highlighter {
+                generator: snippets,
+                terms,
+            },
         })
     }
 
@@ -366,32 +358,4 @@ fn facet_counts(counts: &tantivy::collector::FacetCounts) -> Vec<FacetCount> {
         .collect();
     values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
     values
-}
-
-/// The part of `text` around the first occurrence of any of `terms`: about 40 characters
-/// before it and 200 after (the whole text when short or when no term occurs verbatim).
-fn snippet_window<'a>(text: &'a str, terms: &[String]) -> &'a str {
-    const BEFORE: usize = 40 * 3;
-    const AFTER: usize = 200 * 3;
-    if text.len() <= BEFORE + AFTER {
-        return text;
-    }
-    let Some(first) = terms.iter().filter_map(|t| text.find(t.as_str())).min() else {
-        return text;
-    };
-    let mut start = first.saturating_sub(BEFORE);
-    while !text.is_char_boundary(start) {
-        start -= 1;
-    }
-    let mut end = (first + AFTER).min(text.len());
-    while !text.is_char_boundary(end) {
-        end += 1;
-    }
-    &text[start..end]
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }

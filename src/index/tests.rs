@@ -54,7 +54,17 @@ fn searches_chinese_words_with_filters_facets_and_snippets() {
         })
         .unwrap();
     assert_eq!(r.total, 2);
-    assert!(r.hits.iter().all(|h| h.snippet.contains("<em>断网</em>")));
+    let corpus = corpus();
+    for h in &r.hits {
+        let text = &corpus.iter().find(|c| c.id == h.id).unwrap().text;
+        let snippet = r.highlighter.snippet(text);
+        assert!(snippet.contains("<em>断网</em>"), "{snippet}");
+    }
+    assert_eq!(
+        r.highlighter.snippet("话费<多扣>"),
+        "话费&lt;多扣&gt;",
+        "a text without the query's words: its start, escaped"
+    );
     assert_eq!(
         r.facets["category"],
         vec![FacetCount {

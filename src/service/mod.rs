@@ -23,8 +23,9 @@ pub use self::intake::{
 };
 pub use self::settings::{DuplicateSettings, SuggestionSettings};
 pub use self::views::{
-    AlertRules, CaseLinks, DeadlineWatch, DuplicateView, ExportLimits, GroupMembers, MAX_LINKED,
-    Readiness, SearchItem, SearchPage, Selection, Views, Watch, Work, WorkView, topic_alert,
+    AlertRules, CaseLinks, DeadlineWatch, DuplicateView, ExportLimits, Footprint, GroupMembers,
+    MAX_LINKED, ProcessMemory, Readiness, SearchItem, SearchPage, Selection, Views, Watch, Work,
+    WorkView, measure_footprint, topic_alert,
 };
 use crate::alerts::AlertCenter;
 use crate::error::Result;

@@ -186,3 +186,43 @@ fn near_duplicate_lines_of_one_file_are_linked() {
     );
     assert!(cases[1].get("links").is_none(), "{cases:#?}");
 }
+
+/// `tousu memory` builds each in-memory view of the store and prints its cost per case, and
+/// refuses a `[memory]` setting the store cannot run with, naming it.
+#[test]
+fn memory_reports_each_view_per_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cases.jsonl");
+    let lines: Vec<String> = (0..200)
+        .map(|i| format!(r#"{{"text":"第{i}号小区宽带断网{i}天，报修多次没人处理"}}"#))
+        .collect();
+    write_lines(&file, &lines.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = run_in(dir.path(), &["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run_in(dir.path(), &["memory"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(table.starts_with("200 cases in "), "{table}");
+    for part in [
+        "near-duplicate bands",
+        "work queues",
+        "trends and topics",
+        "recent cases",
+    ] {
+        let line = table.lines().find(|l| l.starts_with(part)).expect(part);
+        let per_case: f64 = line.split_whitespace().last().unwrap().parse().unwrap();
+        assert!(per_case.is_finite(), "{line}");
+    }
+    let config = dir.path().join("tousu.toml");
+    std::fs::write(&config, "[memory]\nindex_writer_mib = 4\n").unwrap();
+    let out = run_in(
+        dir.path(),
+        &["memory", "--config", config.to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("memory.index_writer_mib"),
+        "{}",
+        stderr(&out)
+    );
+}

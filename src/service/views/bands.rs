@@ -18,6 +18,7 @@ use std::sync::RwLock;
 use jiff::Timestamp;
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::progress::Progress;
 use crate::domain::{Case, CaseId};
 use crate::error::Result;
 use crate::store::{CaseStore, FingerprintRow};
@@ -36,7 +37,7 @@ pub struct DuplicateView {
 
 impl DuplicateView {
     /// The view of every case in `store` (blocking: reads every fingerprint).
-    pub fn rebuild(store: &dyn CaseStore) -> Result<Self> {
+    pub fn rebuild(store: &dyn CaseStore, progress: &Progress) -> Result<Self> {
         let mut index = BandIndex::default();
         let mut after = 0;
         loop {
@@ -46,7 +47,9 @@ impl DuplicateView {
             for row in &rows {
                 index.add_row(row);
             }
+            progress.advance(rows.len() as u64);
         }
+        progress.finish();
         Ok(DuplicateView {
             bands: RwLock::new(index),
         })

@@ -8,7 +8,9 @@ mod case_alerts;
 mod deadline_watch;
 mod export;
 mod follower;
+mod footprint;
 mod links;
+mod progress;
 mod search;
 mod watch;
 mod work;
@@ -23,7 +25,9 @@ pub use self::bands::DuplicateView;
 pub use self::deadline_watch::{DeadlineWatch, SweepStats};
 pub use self::export::{ExportLimits, Selection};
 use self::follower::Follower;
+pub use self::footprint::{Footprint, ProcessMemory, measure as measure_footprint};
 pub use self::links::{CaseLinks, GroupMembers, MAX_LINKED};
+use self::progress::Progress;
 pub use self::search::{SearchItem, SearchPage};
 pub use self::watch::Watch;
 pub use self::work::{Work, WorkView};
@@ -120,6 +124,13 @@ impl std::fmt::Debug for Views {
     }
 }
 
+/// A scoped thread's result; its panic goes on in the caller.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
 impl Views {
     /// Builds the views from `store` and starts following it. Blocking: the near-duplicate
     /// view reads every fingerprint, the watch (unless idle) every case, and an index that
@@ -132,27 +143,22 @@ impl Views {
         deadlines: DeadlineWatch,
         due_soon_share: f64,
     ) -> Result<Self> {
-        // What the two views below are built from at least; anything later is fed again.
+        // What the views below are built from at least; anything later is fed again.
         let fed = store.max_version()?;
-        let duplicates = DuplicateView::rebuild(&*store)?;
-        if !duplicates.is_empty() {
-            tracing::info!(
-                cases = duplicates.len(),
-                "near-duplicate view built from the store"
-            );
-        }
-        let work = WorkView::rebuild(&*store)?;
-        if !work.read().is_empty() {
-            tracing::info!(
-                open = work.read().open().count(),
-                "work queues built from the store"
-            );
-        }
+        let total = store.count()?;
         let watch = Arc::new(watch);
-        let counted = watch.rebuild(&*store)?;
-        if counted > 0 {
-            tracing::info!(cases = counted, "trends and topics rebuilt from the store");
-        }
+        // The three read different tables and share nothing: built side by side, a restart at
+        // a million cases takes the longest one's time, not the sum.
+        let (duplicates, work, counted) = std::thread::scope(|s| {
+            let duplicates = s.spawn(|| {
+                DuplicateView::rebuild(&*store, &Progress::new("near-duplicate view", total))
+            });
+            let work = s.spawn(|| WorkView::rebuild(&*store, &Progress::new("work queues", total)));
+            let counted = watch.rebuild(&*store, &Progress::new("trends and topics", total));
+            (joined(duplicates), joined(work), counted)
+        });
+        counted?;
+        let (duplicates, work) = (duplicates?, work?);
         let shared = Arc::new(Shared {
             store,
             index,

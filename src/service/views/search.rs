@@ -142,7 +142,7 @@ impl Views {
                 Some(SearchItem {
                     id: h.id,
                     score: h.score,
-                    snippet: h.snippet,
+                    snippet: results.highlighter.snippet(&c.text),
                     title: c.title.clone(),
                     category: c.category.clone(),
                     grade: c.grade,

@@ -10,6 +10,7 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::progress::Progress;
 use crate::domain::{Case, CaseFacts};
 use crate::error::Result;
 use crate::store::CaseStore;
@@ -142,17 +143,19 @@ fn slot(seq: u64) -> usize {
 
 impl WorkView {
     /// The view of every case in `store` (blocking: reads every case's facts).
-    pub fn rebuild(store: &dyn CaseStore) -> Result<Self> {
+    pub fn rebuild(store: &dyn CaseStore, progress: &Progress) -> Result<Self> {
         let mut work = Work::default();
         let mut after = 0;
         loop {
             let rows = store.facts(after, REBUILD_STEP)?;
             let Some(last) = rows.last() else { break };
             after = last.seq;
+            progress.advance(rows.len() as u64);
             for f in rows {
                 work.put(f);
             }
         }
+        progress.finish();
         Ok(WorkView {
             inner: RwLock::new(work),
         })

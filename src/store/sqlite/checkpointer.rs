@@ -29,7 +29,8 @@ impl Checkpointer {
     pub fn start(path: &Path) -> Result<Self> {
         let conn = Connection::open(path)
             .map_err(|e| Error::bad_file(path, format!("cannot open the store: {e}")))?;
-        configure(&conn).map_err(|e| Error::Store(e.to_string()))?;
+        // A checkpoint copies pages from the log to the file: it needs next to no cache.
+        configure(&conn, 2).map_err(|e| Error::Store(e.to_string()))?;
         let (stop, stopped) = channel::<()>();
         let thread = std::thread::Builder::new()
             .name("tousu-store-checkpointer".into())

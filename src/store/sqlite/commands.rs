@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::rows::{
     Event, audit, changed_fields, created_summary, insert_case, insert_fingerprint, load_light,
-    save, store_err,
+    save, store_err, text,
 };
 use crate::domain::{Case, CaseId, beijing_day_code};
 use crate::error::{Error, Result};
@@ -265,7 +265,7 @@ pub(super) fn reveal(conn: &Connection, access: Access, now: Timestamp) -> Resul
     )?;
     let (original_text, contact) = conn
         .prepare_cached("SELECT original_text, contact FROM cases WHERE id = ?1")
-        .and_then(|mut st| st.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?))))
+        .and_then(|mut st| st.query_row([id.as_str()], |r| Ok((text(r, 0)?, r.get(1)?))))
         .map_err(store_err)?;
     Ok(KeptApart {
         original_text,

@@ -8,7 +8,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use super::alerts::{fail_unconfigured, finish};
-use super::rows::{AUDIT_COLUMN_COUNT, AUDIT_COLUMNS, audit_row, from_json, millis, store_err};
+use super::rows::{
+    AUDIT_COLUMN_COUNT, AUDIT_COLUMNS, audit_row, from_json, millis, store_err, text,
+};
 use crate::domain::{Case, CaseEvent, CaseId};
 use crate::error::{Error, Result};
 use crate::store::{AuditEntry, DeliveryOutcome, DueEvent, EventCursor, NewEvent};
@@ -181,7 +183,7 @@ pub(super) fn case_as_of(conn: &Connection, id: &CaseId, seq: u64) -> Result<Opt
     let _snapshot = conn.unchecked_transaction().map_err(store_err)?;
     let doc: Option<String> = conn
         .prepare_cached("SELECT doc FROM cases WHERE id = ?1")
-        .and_then(|mut st| st.query_row([id.as_str()], |r| r.get(0)).optional())
+        .and_then(|mut st| st.query_row([id.as_str()], |r| text(r, 0)).optional())
         .map_err(store_err)?;
     let Some(doc) = doc else { return Ok(None) };
     let later: Vec<String> = conn

@@ -13,10 +13,11 @@ use lru::LruCache;
 
 use crate::domain::{Case, CaseId};
 
-/// Light cases kept. Measured by hand on the load test's cases: about 1.9 KB each (the server's
-/// anonymous memory after the same run grew by 91 MB from 16,384 to 65,536 entries), so ~120 MB
-/// when full; at 16,384, three reads in five missed and went to SQLite.
-const CAPACITY: usize = 65_536;
+/// Light cases kept unless configured (`memory.recent_cases`). Measured by hand on the load
+/// test's cases: about 1.9 KB each (the server's anonymous memory after the same run grew by
+/// 91 MB from 16,384 to 65,536 entries), so ~120 MB when full; at 16,384, three reads in five
+/// missed and went to SQLite.
+pub(super) const CAPACITY: usize = 65_536;
 
 /// The cache.
 pub(super) struct LightCache {
@@ -27,14 +28,19 @@ pub(super) struct LightCache {
 
 impl Default for LightCache {
     fn default() -> Self {
-        LightCache {
-            cases: LruCache::new(CAPACITY.try_into().expect("capacity is not zero")),
-            epoch: 0,
-        }
+        LightCache::with_capacity(CAPACITY)
     }
 }
 
 impl LightCache {
+    /// A cache of at most `capacity` cases (at least one).
+    pub fn with_capacity(capacity: usize) -> Self {
+        LightCache {
+            cases: LruCache::new(capacity.max(1).try_into().expect("capacity is not zero")),
+            epoch: 0,
+        }
+    }
+
     /// The case, if cached.
     pub fn get(&mut self, id: &CaseId) -> Option<Arc<Case>> {
         self.cases.get(id).cloned()

@@ -9,6 +9,7 @@ mod events;
 mod fingerprints;
 mod light;
 mod open;
+mod packed;
 mod rows;
 mod schema;
 mod scrub;
@@ -27,7 +28,9 @@ use self::alerts::AlertWrite;
 use self::checkpointer::Checkpointer;
 use self::events::EventWrite;
 use self::light::{LightCache, lock};
-use self::rows::{AUDIT_COLUMNS, audit_row, from_json, load, load_light, store_err};
+pub use self::open::SqliteMemory;
+pub use self::packed::unpacked;
+use self::rows::{AUDIT_COLUMNS, audit_row, from_json, load, load_light, store_err, text};
 use self::writer::{Command, Writer};
 use super::{
     Access, AlertEntry, AuditEntry, AuditQuery, AuditRow, CaseStore, DeliveryOutcome, DueDelivery,
@@ -83,7 +86,7 @@ impl SqliteStore {
         self.read(|c| {
             let mut st = c.prepare_cached(sql).map_err(store_err)?;
             let docs = st
-                .query_map(params, |r| r.get::<_, String>(0))
+                .query_map(params, |r| text(r, 0))
                 .map_err(store_err)?
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(store_err)?;
@@ -174,7 +177,7 @@ impl CaseStore for SqliteStore {
         let rows: Vec<String> = self.read(|c| {
             c.prepare_cached("SELECT facts FROM case_facts WHERE seq > ?1 ORDER BY seq LIMIT ?2")
                 .and_then(|mut st| {
-                    st.query_map(params![after_seq as i64, limit as i64], |r| r.get(0))?
+                    st.query_map(params![after_seq as i64, limit as i64], |r| text(r, 0))?
                         .collect()
                 })
                 .map_err(store_err)

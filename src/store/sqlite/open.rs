@@ -13,16 +13,41 @@ use rusqlite::{Connection, OptionalExtension};
 use super::checkpointer::Checkpointer;
 use super::light::LightCache;
 use super::rows::store_err;
-use super::schema::{READER_PRAGMAS, configure, migrate};
+use super::schema::{configure, migrate, reader_pragmas};
 use super::writer::Writer;
-use super::{READERS, SqliteStore, alerts};
+use super::{READERS, SqliteStore, alerts, light};
 use crate::error::{Error, Result};
+
+/// The store's caches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteMemory {
+    /// Page cache of each connection, in MiB.
+    pub page_cache_mib: usize,
+    /// Light cases kept for intake's comparisons.
+    pub recent_cases: usize,
+}
+
+impl Default for SqliteMemory {
+    fn default() -> Self {
+        SqliteMemory {
+            // The memory map serves reads of the first 2 GiB (a million packed cases); the
+            // cache holds the writer's pages and what lies past the map.
+            page_cache_mib: 16,
+            recent_cases: light::CAPACITY,
+        }
+    }
+}
 
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date. An
     /// `alerts.db` left beside it by an earlier version is copied in once. Fails if another
     /// process has it open.
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with(path, SqliteMemory::default())
+    }
+
+    /// [`SqliteStore::open`] with caches of the given sizes.
+    pub fn open_with(path: &Path, memory: SqliteMemory) -> Result<Self> {
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
         if let Some(dir) = dir {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -30,7 +55,7 @@ impl SqliteStore {
         let owner = take_ownership(path)?;
         let mut conn = Connection::open(path)
             .map_err(|e| Error::bad_file(path, format!("cannot open the store: {e}")))?;
-        configure(&conn).map_err(store_err)?;
+        configure(&conn, memory.page_cache_mib).map_err(store_err)?;
         migrate(&mut conn)?;
         let salt = ensure_salt(&conn)?;
         let adopted = alerts::adopt_old_database(&conn, dir.unwrap_or(Path::new(".")))?;
@@ -41,10 +66,11 @@ impl SqliteStore {
             );
         }
         let pending = Arc::new(AtomicUsize::new(alerts::pending(&conn)?));
-        let light = Arc::new(Mutex::new(LightCache::default()));
+        let light = Arc::new(Mutex::new(LightCache::with_capacity(memory.recent_cases)));
         let failure = Arc::new(Mutex::new(None));
+        let pragmas = reader_pragmas(memory.page_cache_mib);
         let manager =
-            SqliteConnectionManager::file(path).with_init(|c| c.execute_batch(READER_PRAGMAS));
+            SqliteConnectionManager::file(path).with_init(move |c| c.execute_batch(&pragmas));
         let readers = Pool::builder()
             .max_size(READERS)
             .min_idle(Some(1))

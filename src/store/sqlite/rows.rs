@@ -9,6 +9,8 @@ use crate::domain::{AuditEvent, Case, CaseFacts, CaseId, TriageRecord};
 use crate::error::{Error, Result};
 use crate::store::FingerprintRow;
 
+use super::packed::{Column, pack, unpack};
+
 /// The triage column of a case stored without a triage record.
 const NO_TRIAGE: &str = "null";
 
@@ -17,7 +19,7 @@ pub(super) fn load(conn: &Connection, id: &CaseId) -> Result<Option<Case>> {
     let row: Option<(String, String)> = conn
         .prepare_cached("SELECT doc, triage FROM cases WHERE id = ?1")
         .and_then(|mut st| {
-            st.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            st.query_row([id.as_str()], |r| Ok((text(r, 0)?, text(r, 1)?)))
                 .optional()
         })
         .map_err(store_err)?;
@@ -39,7 +41,7 @@ pub(super) fn load(conn: &Connection, id: &CaseId) -> Result<Option<Case>> {
 pub(super) fn load_light(conn: &Connection, id: &CaseId) -> Result<Option<Case>> {
     let doc: Option<String> = conn
         .prepare_cached("SELECT doc FROM cases WHERE id = ?1")
-        .and_then(|mut st| st.query_row([id.as_str()], |r| r.get(0)).optional())
+        .and_then(|mut st| st.query_row([id.as_str()], |r| text(r, 0)).optional())
         .map_err(store_err)?;
     doc.map(|d| from_json(&d)).transpose()
 }
@@ -69,10 +71,10 @@ pub(super) fn insert_case(
             case.version as i64,
             case.received_at.as_millisecond(),
             case.contact_hash,
-            original_text,
+            pack(Column::OriginalText, original_text),
             contact,
-            doc,
-            triage,
+            pack(Column::Case, &doc),
+            pack(Column::Triage, triage),
         ])
     })
     .map_err(store_err)?;
@@ -83,7 +85,7 @@ pub(super) fn insert_case(
 fn write_facts(conn: &Connection, case: &Case) -> Result<()> {
     let facts = serde_json::to_string(&CaseFacts::of(case)).expect("facts always serialise");
     conn.prepare_cached("INSERT OR REPLACE INTO case_facts (seq, facts) VALUES (?1, ?2)")
-        .and_then(|mut st| st.execute(params![case.seq as i64, facts]))
+        .and_then(|mut st| st.execute(params![case.seq as i64, pack(Column::Facts, &facts)]))
         .map_err(store_err)?;
     Ok(())
 }
@@ -93,7 +95,7 @@ pub(super) fn fill_facts(tx: &rusqlite::Transaction<'_>) -> rusqlite_migration::
     let mut st = tx.prepare("SELECT doc FROM cases ORDER BY seq")?;
     let mut rows = st.query([])?;
     while let Some(row) = rows.next()? {
-        let doc: String = row.get(0)?;
+        let doc = text(row, 0)?;
         let case = from_json(&doc).map_err(|e| {
             rusqlite_migration::HookError::Hook(format!("a stored case does not read: {e}"))
         })?;
@@ -112,7 +114,7 @@ pub(super) fn save(conn: &Connection, case: &mut Case) -> Result<()> {
     .and_then(|mut st| {
         st.execute(params![
             case.version as i64,
-            doc,
+            pack(Column::Case, &doc),
             case.received_at.as_millisecond(),
             case.contact_hash,
             case.id.as_str()
@@ -244,6 +246,13 @@ pub(super) fn to_json(case: &mut Case) -> String {
     let doc = serde_json::to_string(case).expect("a case always serialises");
     case.triage = triage;
     doc
+}
+
+/// A column that may be packed (see `packed.rs`), as its text.
+pub(super) fn text(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<String> {
+    unpack(row.get_ref(i)?).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Blob, Box::new(e))
+    })
 }
 
 pub(super) fn from_json(doc: &str) -> Result<Case> {

@@ -123,22 +123,33 @@ pub(super) const MIGRATIONS: &[M<'static>] = &[
     ),
 ];
 
-/// Read-side pragmas: a 64 MiB page cache and memory-mapped reads (no `pread` per page).
-pub const READER_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;
-     PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824;";
+/// The memory map of every connection: the most SQLite's build allows (`SQLITE_MAX_MMAP_SIZE`,
+/// just under 2 GiB). Mapped pages are read in place, file-backed memory the kernel may drop;
+/// only pages past the map go through the connection's own page cache.
+const MMAP_BYTES: u64 = 0x7fff_0000;
+
+/// Read-side pragmas: a page cache of `cache_mib` and the memory map (no `pread` per page).
+pub fn reader_pragmas(cache_mib: usize) -> String {
+    format!(
+        "PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;
+         PRAGMA cache_size = -{}; PRAGMA mmap_size = {MMAP_BYTES};",
+        cache_mib * 1024
+    )
+}
 
 /// Pragmas every connection needs. `synchronous=FULL`: in WAL mode `NORMAL` may lose the last
 /// commits on power loss, and an acknowledged intake must survive that.
-pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(
+pub fn configure(conn: &Connection, cache_mib: usize) -> rusqlite::Result<()> {
+    conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = 5000;
          PRAGMA secure_delete = ON;
-         PRAGMA cache_size = -65536;
-         PRAGMA mmap_size = 1073741824;",
-    )
+         PRAGMA cache_size = -{};
+         PRAGMA mmap_size = {MMAP_BYTES};",
+        cache_mib * 1024
+    ))
 }
 
 /// Every migration: the SQL ones, then the upgrades that need code.

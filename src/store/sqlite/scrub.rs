@@ -248,9 +248,9 @@ mod tests {
             assert!(kept(&conn, raw), "planted {raw}");
         }
         migrate(&mut conn).unwrap();
-        let facts: String = conn
+        let facts = conn
             .query_row("SELECT facts FROM case_facts WHERE seq = 1", [], |r| {
-                r.get(0)
+                super::super::rows::text(r, 0)
             })
             .unwrap();
         assert!(
