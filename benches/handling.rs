@@ -100,13 +100,12 @@ fn facts(now: Timestamp, all_open: bool) -> Vec<CaseFacts> {
                 version: seq,
                 received_at: received,
                 status,
-                department: Some(departments[d].clone()),
+                department: Some(departments[d].as_str().into()),
                 assignee: (status != Status::Triaged)
-                    .then(|| handlers[d * 15 + rng.below(15) as usize].clone()),
-                category: Some(categories[rng.below(8) as usize].to_string()),
+                    .then(|| handlers[d * 15 + rng.below(15) as usize].as_str().into()),
+                category: Some(categories[rng.below(8) as usize].into()),
                 channel: Channel::Phone,
                 grade,
-                summary: "宽带断网三天，报修多次无人处理".into(),
                 deadlines: vec![
                     deadline(Step::Confirm, 8, 2),
                     deadline(Step::Reply, 5 * 24, 3 * 24),

@@ -2,6 +2,8 @@
 //! narrow form the store keeps beside each case (a million of them load in a second, where the
 //! whole documents would take a minute).
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -39,19 +41,17 @@ pub struct CaseFacts {
     pub status: Status,
     /// Its department.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub department: Option<String>,
+    pub department: Option<Arc<str>>,
     /// Its handler.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignee: Option<String>,
+    pub assignee: Option<Arc<str>>,
     /// Its category.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
+    pub category: Option<Arc<str>>,
     /// Its intake channel.
     pub channel: Channel,
     /// Its grade.
     pub grade: Grade,
-    /// Its title, or the start of its (masked) text.
-    pub summary: String,
     /// Its deadlines.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deadlines: Vec<DeadlineFact>,
@@ -89,17 +89,21 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+/// A case's line in a list: its title, or the start of its (masked) text. Not kept among the
+/// facts (a million of them in memory): lists read it from the cases they show.
+pub fn summary_of(case: &Case) -> String {
+    case.title
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or(&case.text)
+        .chars()
+        .take(SUMMARY_CHARS)
+        .collect()
+}
+
 impl CaseFacts {
     /// The facts of `case`.
     pub fn of(case: &Case) -> Self {
-        let summary = case
-            .title
-            .as_deref()
-            .filter(|t| !t.trim().is_empty())
-            .unwrap_or(&case.text)
-            .chars()
-            .take(SUMMARY_CHARS)
-            .collect();
         let h = &case.handling;
         CaseFacts {
             seq: case.seq,
@@ -107,12 +111,11 @@ impl CaseFacts {
             version: case.version,
             received_at: case.received_at,
             status: case.status,
-            department: case.department.clone(),
-            assignee: case.assignee.clone(),
-            category: case.category.clone(),
+            department: case.department.as_deref().map(Arc::from),
+            assignee: case.assignee.as_deref().map(Arc::from),
+            category: case.category.as_deref().map(Arc::from),
             channel: case.channel,
             grade: case.grade,
-            summary,
             deadlines: case
                 .deadlines
                 .iter()

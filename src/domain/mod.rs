@@ -24,7 +24,7 @@ pub use self::case_id::CaseId;
 pub use self::change::{ActionRequest, CasePatch};
 pub use self::dispatch::{Dispatch, DispatchOption, DispatchSource};
 pub use self::event::{CaseEvent, EventType};
-pub use self::facts::{CaseFacts, DeadlineFact};
+pub use self::facts::{CaseFacts, DeadlineFact, summary_of};
 pub use self::grade::Grade;
 pub use self::handling::{Channel, Remedy};
 pub use self::limit::Limit;

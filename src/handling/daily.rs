@@ -39,7 +39,7 @@ pub struct DepartmentDay {
 pub struct ReportCase {
     /// Case number.
     pub id: CaseId,
-    /// Title or the start of the (masked) text.
+    /// Title or the start of the (masked) text (read from the case: the facts keep none).
     pub summary: String,
     /// When it was received.
     pub received_at: Timestamp,
@@ -110,13 +110,13 @@ fn overdue_at(f: &CaseFacts, at: Timestamp) -> Option<NextDeadline> {
 fn named(f: &CaseFacts, overdue: Option<NextDeadline>) -> ReportCase {
     ReportCase {
         id: f.id.clone(),
-        summary: f.summary.clone(),
+        summary: String::new(),
         received_at: f.received_at,
         channel: f.channel,
-        category: f.category.clone(),
+        category: f.category.as_deref().map(String::from),
         grade: f.grade,
-        department: f.department.clone(),
-        assignee: f.assignee.clone(),
+        department: f.department.as_deref().map(String::from),
+        assignee: f.assignee.as_deref().map(String::from),
         status: f.status,
         overdue,
     }
@@ -149,7 +149,9 @@ pub fn daily<'a>(
             continue;
         }
         let overdue = overdue_at(f, as_of);
-        let d = departments.entry(f.department.clone()).or_default();
+        let d = departments
+            .entry(f.department.as_deref().map(String::from))
+            .or_default();
         d.received += u64::from(came);
         d.accepted += u64::from(acted[0]);
         d.replied += u64::from(acted[1]);
@@ -217,7 +219,6 @@ mod tests {
             category: None,
             channel: Channel::Hotline12345,
             grade: Grade::General,
-            summary: String::new(),
             deadlines: vec![DeadlineFact {
                 step: Step::Reply,
                 start: at(received),

@@ -350,7 +350,6 @@ mod tests {
             category: Some("费用问题".into()),
             channel: Channel::Phone,
             grade: Grade::General,
-            summary: String::new(),
             deadlines: steps
                 .iter()
                 .zip(deadlines)

@@ -91,7 +91,7 @@ pub struct NextDeadline {
 pub struct QueueItem {
     /// Case number.
     pub id: CaseId,
-    /// Title, or the start of the (masked) text.
+    /// Title, or the start of the (masked) text (read from the case: the facts keep none).
     pub summary: String,
     /// Status.
     pub status: Status,
@@ -293,12 +293,12 @@ pub fn page<'a>(
             let f = c.facts;
             QueueItem {
                 id: f.id.clone(),
-                summary: f.summary.clone(),
+                summary: String::new(),
                 status: f.status,
                 grade: f.grade,
-                category: f.category.clone(),
-                department: f.department.clone(),
-                assignee: f.assignee.clone(),
+                category: f.category.as_deref().map(String::from),
+                department: f.department.as_deref().map(String::from),
+                assignee: f.assignee.as_deref().map(String::from),
                 received_at: f.received_at,
                 next_deadline: next_deadline(f, q.now, q.due_soon_share),
             }
@@ -336,11 +336,10 @@ mod tests {
             received_at: at("02T00:00"),
             status,
             department: Some(dept.into()),
-            assignee: assignee.map(str::to_string),
+            assignee: assignee.map(Into::into),
             category: None,
             channel: Channel::Phone,
             grade: Grade::General,
-            summary: format!("案件{seq}"),
             deadlines: vec![DeadlineFact {
                 step: Step::Close,
                 start: at("02T00:00"),

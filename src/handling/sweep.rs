@@ -104,7 +104,6 @@ mod tests {
             category: None,
             channel: Channel::Phone,
             grade: Grade::Serious,
-            summary: String::new(),
             deadlines: vec![DeadlineFact {
                 step: Step::Reply,
                 start: at("02T00:00"),

@@ -6,7 +6,7 @@ use std::ops::Bound;
 
 use jiff::Timestamp;
 use serde::Serialize;
-use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, EmptyQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
     TermSetQuery,
@@ -15,6 +15,7 @@ use tantivy::schema::{IndexRecordOption, TantivyDocument, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DateTime, DocAddress, Order, Term};
 
+use super::facets;
 use super::highlight::Highlighter;
 use super::schema::FACETS;
 use super::{CaseIndex, facet_value, index_date, index_err};
@@ -105,6 +106,10 @@ pub struct SearchResults {
     /// Counts per facet value over all hits, when asked for.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub facets: BTreeMap<String, Vec<FacetCount>>,
+    /// Whether the facet counts are estimated from a sample of the hits (over
+    /// [`facets::EXACT_UP_TO`](super::facets::EXACT_UP_TO) of them).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub facets_estimated: bool,
     /// Offset of the next page, if there is one.
     #[serde(skip)]
     pub next_offset: Option<usize>,
@@ -130,60 +135,47 @@ impl CaseIndex {
         let text_query = self.parse(&req.query)?;
         let query = self.with_filters(text_query.box_clone(), req)?;
 
-        let mut multi = MultiCollector::new();
-        let count = multi.add_collector(Count);
-        // A facet with a filter on it is counted apart, without that filter: its other values
-        // keep their counts, so several can be picked (disjunctive facets).
-        let filtered = |name: &str| req.filters.iter().any(|(f, _)| f == name);
-        let facet_handles: Vec<_> = if req.facets {
-            FACETS
-                .iter()
-                .filter(|name| !filtered(name))
-                .map(|name| (*name, multi.add_collector(facet_collector(name))))
-                .collect()
-        } else {
-            Vec::new()
-        };
         let top = TopDocs::with_limit(limit).and_offset(req.offset);
-        let (docs, mut fruit): (Vec<(f32, DocAddress)>, _) = match req.sort {
-            Sort::Relevance => {
-                let (docs, fruit) = searcher
-                    .search(&query, &(top.order_by_score(), multi))
-                    .map_err(index_err)?;
-                (docs, fruit)
-            }
+        let (docs, total): (Vec<(f32, DocAddress)>, usize) = match req.sort {
+            Sort::Relevance => searcher
+                .search(&query, &(top.order_by_score(), Count))
+                .map_err(index_err)?,
             Sort::Newest | Sort::Oldest => {
                 let order = if req.sort == Sort::Newest {
                     Order::Desc
                 } else {
                     Order::Asc
                 };
-                let (docs, fruit): (Vec<(Option<DateTime>, DocAddress)>, _) = searcher
+                let (docs, total): (Vec<(Option<DateTime>, DocAddress)>, _) = searcher
                     .search(
                         &query,
                         &(
                             top.order_by_fast_field::<DateTime>("received_at", order),
-                            multi,
+                            Count,
                         ),
                     )
                     .map_err(index_err)?;
-                (docs.into_iter().map(|(_, d)| (0.0, d)).collect(), fruit)
+                (docs.into_iter().map(|(_, d)| (0.0, d)).collect(), total)
             }
         };
-        let total = count.extract(&mut fruit);
         let mut facets = BTreeMap::new();
-        for (name, handle) in facet_handles {
-            facets.insert(name.to_string(), facet_counts(&handle.extract(&mut fruit)));
-        }
+        let mut facets_estimated = false;
         if req.facets {
-            for name in FACETS.iter().filter(|name| filtered(name)) {
+            // A facet with a filter on it is counted apart, without that filter: its other
+            // values keep their counts, so several can be picked (disjunctive facets).
+            let filtered = |name: &str| req.filters.iter().any(|(f, _)| f == name);
+            let free: Vec<&str> = FACETS.iter().copied().filter(|n| !filtered(n)).collect();
+            let (counts, estimated) = facets::count(&searcher, &*query, total, &free)?;
+            facets.extend(counts);
+            facets_estimated |= estimated;
+            for name in FACETS.iter().copied().filter(|n| filtered(n)) {
                 let mut others = req.clone();
                 others.filters.retain(|(f, _)| f != name);
                 let q = self.with_filters(text_query.box_clone(), &others)?;
-                let counts = searcher
-                    .search(&q, &facet_collector(name))
-                    .map_err(index_err)?;
-                facets.insert(name.to_string(), facet_counts(&counts));
+                let hits = q.count(&searcher).map_err(index_err)?;
+                let (counts, estimated) = facets::count(&searcher, &*q, hits, &[name])?;
+                facets.extend(counts);
+                facets_estimated |= estimated;
             }
         }
 
@@ -223,6 +215,7 @@ impl CaseIndex {
             next_offset: (next < total && next <= MAX_OFFSET && !hits.is_empty()).then_some(next),
             hits,
             facets,
+            facets_estimated,
             highlighter: Highlighter {
                 generator: snippets,
                 terms,
@@ -334,28 +327,4 @@ impl CaseIndex {
             to.map_or(Bound::Unbounded, |t| Bound::Excluded(term(t))),
         )
     }
-}
-
-/// Counts of every value of the facet `name`.
-fn facet_collector(name: &str) -> FacetCollector {
-    let mut c = FacetCollector::for_field(name);
-    c.add_facet("/");
-    c
-}
-
-/// The counts of a facet, most first (then by value).
-fn facet_counts(counts: &tantivy::collector::FacetCounts) -> Vec<FacetCount> {
-    let mut values: Vec<FacetCount> = counts
-        .get("/")
-        .map(|(facet, count)| FacetCount {
-            value: facet
-                .to_path()
-                .last()
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-            count,
-        })
-        .collect();
-    values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-    values
 }

@@ -126,6 +126,19 @@ fn due_soon_and_breached_reach_a_signed_webhook_once_each() {
             .filter(|r| r.alert.rule == "sla_breached")
             .count();
         assert_eq!(breaches, 1, "…which keeps one: {history:?}");
+        let title = &history
+            .iter()
+            .find(|r| r.alert.rule == "sla_breached")
+            .unwrap()
+            .alert
+            .title;
+        let line = title
+            .strip_prefix(&format!("已超时：{} ", late.id))
+            .unwrap_or_default();
+        assert!(
+            !line.is_empty() && late.text.starts_with(line),
+            "the title names the case by its line: {title}"
+        );
 
         // Over HTTP, a supervisor of the case's department sees its alerts; one of another
         // department does not, nor trends across all departments.

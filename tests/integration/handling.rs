@@ -161,6 +161,17 @@ async fn every_route_holds_each_role_to_its_departments() {
             .expect(StatusCode::OK);
         assert_eq!(found(&v, "cases"), sees, "queue");
         assert_eq!(v["counts"]["department"], 1);
+        // The line comes from the case (the facts in memory keep none).
+        let line = v["cases"][0]["summary"].as_str().unwrap();
+        let case = t
+            .get(&format!("/v1/cases/{}", sees[0]), Some(key))
+            .await
+            .expect(StatusCode::OK);
+        let text = case["text"].as_str().unwrap();
+        assert!(
+            !line.is_empty() && text.starts_with(line),
+            "{line:?} of {text:?}"
+        );
     }
     let v = t
         .get("/v1/kpis?group_by=department", Some(BILLING_SUPERVISOR))

@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 
 use super::Handling;
-use crate::domain::CaseFacts;
+use crate::domain::{CaseFacts, CaseId, summary_of};
 use crate::error::{Error, Result};
 use crate::handling::{
     Actor, DailyReport, GroupBy, KpiReport, Queue, QueuePage, QueueQuery, Viewer, daily, page,
@@ -69,14 +69,31 @@ impl Handling {
             now: Timestamp::now(),
             due_soon_share: self.due_soon_share(),
         };
-        let work = self.views.work().read();
-        // One department asked for: only its cases are read (page() still checks the scope).
-        let only = req.department.as_ref().map(std::slice::from_ref);
-        Ok(page(
-            work.open_in(only.or(viewer.departments)),
-            &viewer,
-            &query,
-        ))
+        let mut found = {
+            let work = self.views.work().read();
+            // One department asked for: only its cases are read (page() still checks the scope).
+            let only = req.department.as_ref().map(std::slice::from_ref);
+            page(work.open_in(only.or(viewer.departments)), &viewer, &query)
+        };
+        let lines = self.summaries(found.cases.iter().map(|c| &c.id))?;
+        for c in &mut found.cases {
+            c.summary = lines.get(&c.id).cloned().unwrap_or_default();
+        }
+        Ok(found)
+    }
+
+    /// The summaries of the cases `ids`, from the store (the facts in memory keep none).
+    fn summaries<'a>(
+        &self,
+        ids: impl Iterator<Item = &'a CaseId>,
+    ) -> Result<std::collections::HashMap<CaseId, String>> {
+        let ids: Vec<CaseId> = ids.cloned().collect();
+        Ok(self
+            .store
+            .get_many(&ids)?
+            .iter()
+            .map(|c| (c.id.clone(), summary_of(c)))
+            .collect())
     }
 
     /// KPIs of the cases received in `[from, to)` that `actor` may see, grouped by `group_by`.
@@ -141,6 +158,22 @@ impl Handling {
                     .any(|d| Some(d.as_str()) == f.department.as_deref())
             })
         });
-        Ok(daily(visible, &day.to_string(), from, to, Timestamp::now()))
+        let mut report = daily(visible, &day.to_string(), from, to, Timestamp::now());
+        drop(work);
+        let lines = self.summaries(
+            report
+                .received_cases
+                .iter()
+                .chain(&report.overdue_cases)
+                .map(|c| &c.id),
+        )?;
+        for c in report
+            .received_cases
+            .iter_mut()
+            .chain(report.overdue_cases.iter_mut())
+        {
+            c.summary = lines.get(&c.id).cloned().unwrap_or_default();
+        }
+        Ok(report)
     }
 }

@@ -1,6 +1,7 @@
 //! The deadline sweep as alerts: `sla_due_soon` and `sla_breached`, once per case, deadline and
 //! due time. Run by the follower every minute over the work view's open cases.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -9,8 +10,9 @@ use rustc_hash::FxHashMap;
 
 use super::work::WorkView;
 use crate::alerts::Alert;
-use crate::domain::{Step, beijing};
+use crate::domain::{CaseId, Step, beijing, summary_of};
 use crate::handling::{Crossed, Crossing, crossings};
+use crate::store::CaseStore;
 
 /// The deadline sweep's settings and what it has raised.
 #[derive(Debug)]
@@ -72,7 +74,12 @@ impl DeadlineWatch {
 
     /// The alerts of the deadlines crossed since the last sweep (or within the look-back, after
     /// a start).
-    pub(super) fn sweep(&self, work: &WorkView, now: Timestamp) -> Vec<Alert> {
+    pub(super) fn sweep(
+        &self,
+        work: &WorkView,
+        store: &dyn CaseStore,
+        now: Timestamp,
+    ) -> Vec<Alert> {
         let Some(share) = self.share else {
             return Vec::new();
         };
@@ -82,7 +89,7 @@ impl DeadlineWatch {
         let mut raised = self.raised.lock().unwrap_or_else(|p| p.into_inner());
         let oldest = (now - self.look_back).as_millisecond();
         raised.retain(|_, due| *due >= oldest - self.look_back.as_millis() as i64);
-        let mut alerts = Vec::new();
+        let mut fresh = Vec::new();
         for c in found {
             let key = (c.case.seq, c.deadline.step, c.crossed);
             let due = c.deadline.due.as_millisecond();
@@ -90,9 +97,25 @@ impl DeadlineWatch {
                 continue;
             }
             raised.insert(key, due);
-            alerts.push(alert(&c, now));
+            fresh.push(c);
         }
-        alerts
+        // The cases' lines for the titles, from the store (the facts keep none); an alert
+        // goes out without one rather than not at all.
+        let ids: Vec<CaseId> = fresh.iter().map(|c| c.case.id.clone()).collect();
+        let lines: HashMap<CaseId, String> = match store.get_many(&ids) {
+            Ok(cases) => cases
+                .iter()
+                .map(|c| (c.id.clone(), summary_of(c)))
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "deadline alerts: the cases' summaries could not be read");
+                HashMap::new()
+            }
+        };
+        fresh
+            .iter()
+            .map(|c| alert(c, now, lines.get(&c.case.id).map_or("", String::as_str)))
+            .collect()
     }
 
     /// Records what a sweep cost, its alerts raised: `took`, finding `crossed` deadlines.
@@ -126,7 +149,7 @@ impl DeadlineWatch {
 }
 
 /// The alert of one crossing.
-fn alert(c: &Crossing<'_>, now: Timestamp) -> Alert {
+fn alert(c: &Crossing<'_>, now: Timestamp, line: &str) -> Alert {
     let f = c.case;
     let step = c.deadline.step;
     let due = c
@@ -143,7 +166,7 @@ fn alert(c: &Crossing<'_>, now: Timestamp) -> Alert {
         rule: c.crossed.rule().to_string(),
         key: format!("{}:{}:{}", c.crossed.rule(), f.id, step.code()),
         fingerprint: c.deadline.due.to_string(),
-        title: format!("{tag}：{} {}", f.id, f.summary),
+        title: format!("{tag}：{} {line}", f.id),
         summary: format!(
             "案件 {}（{}，{}）{}\n部门：{}；处理人：{}",
             f.id,
@@ -154,7 +177,7 @@ fn alert(c: &Crossing<'_>, now: Timestamp) -> Alert {
             f.assignee.as_deref().unwrap_or("未指定"),
         ),
         severity: f.grade.label().to_string(),
-        department: f.department.clone(),
+        department: f.department.as_deref().map(String::from),
         created_at: now,
         data: serde_json::json!({
             "case": f.id,

@@ -226,7 +226,7 @@ fn follow(shared: &Shared, wake: &Receiver<()>, gate: &Mutex<()>, bulk: &AtomicB
                 shared.watch.sweep(now);
                 // Timed with the raising: a sweep's cost is also the alerts it stores.
                 let started = Instant::now();
-                let alerts = shared.deadlines.sweep(&shared.work, now);
+                let alerts = shared.deadlines.sweep(&shared.work, &*shared.store, now);
                 let crossed = alerts.len();
                 shared.watch.raise(alerts);
                 shared.deadlines.record(started.elapsed(), crossed);

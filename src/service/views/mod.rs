@@ -219,7 +219,10 @@ impl Views {
     /// each. Returns the alerts handed to the alert center (repeats it drops included).
     pub fn sweep_deadlines(&self, now: jiff::Timestamp) -> usize {
         let started = std::time::Instant::now();
-        let alerts = self.shared.deadlines.sweep(&self.shared.work, now);
+        let alerts = self
+            .shared
+            .deadlines
+            .sweep(&self.shared.work, &*self.shared.store, now);
         let n = alerts.len();
         self.shared.watch.raise(alerts);
         self.shared.deadlines.record(started.elapsed(), n);

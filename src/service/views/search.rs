@@ -60,6 +60,10 @@ pub struct SearchPage {
     /// Facet counts over all hits.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub facets: BTreeMap<String, Vec<FacetCount>>,
+    /// The facet counts are estimated from a sample of the hits (there are too many to count
+    /// one by one quickly).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub facets_estimated: bool,
     /// Pass as `cursor` to get the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
@@ -159,6 +163,7 @@ impl Views {
             total: results.total,
             hits,
             facets: results.facets,
+            facets_estimated: results.facets_estimated,
             next_cursor: results.next_offset.map(|o| o.to_string()),
         })
     }

@@ -3,10 +3,11 @@
 //! start, fed by the follower with every changed case, and told at once of the changes this
 //! process makes itself (so a queue read right after a step shows it).
 //!
-//! Memory: about 400 bytes a case (400 MB for a million cases); the open ones are also listed
-//! apart, so a queue reads only them.
+//! Memory: measured by `tousu memory` (docs/operations.md#memory); the names in the facts are
+//! shared, their lines (summaries) are not kept. The open cases are also listed apart, so a
+//! queue reads only them.
 
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -35,7 +36,10 @@ pub struct Work {
     /// Seqs of the open cases.
     open: FxHashSet<u64>,
     /// The same, by department: a desk's queue reads its own cases, not every open one.
-    open_by_department: FxHashMap<String, FxHashSet<u64>>,
+    open_by_department: FxHashMap<Arc<str>, FxHashSet<u64>>,
+    /// Every department, category and handler named, once: a million cases share a few
+    /// hundred names.
+    names: FxHashSet<Arc<str>>,
 }
 
 impl Work {
@@ -79,7 +83,7 @@ impl Work {
                 .enumerate()
                 // A department named twice is read once.
                 .filter(|(i, d)| !departments[..*i].contains(d))
-                .filter_map(|(_, d)| self.open_by_department.get(d))
+                .filter_map(|(_, d)| self.open_by_department.get(d.as_str()))
                 .flatten()
                 .filter_map(|seq| self.rows.get(slot(*seq)).and_then(Option::as_ref)),
         )
@@ -101,9 +105,19 @@ impl Work {
     }
 
     /// Takes `facts` unless what is kept is as new or newer.
-    fn put(&mut self, facts: CaseFacts) {
+    fn put(&mut self, mut facts: CaseFacts) {
         if facts.seq == 0 {
             return;
+        }
+        for name in [
+            &mut facts.department,
+            &mut facts.category,
+            &mut facts.assignee,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *name = self.intern(name);
         }
         let i = slot(facts.seq);
         if self.rows.len() <= i {
@@ -125,7 +139,7 @@ impl Work {
             self.open.insert(facts.seq);
             if let Some(d) = &facts.department {
                 self.open_by_department
-                    .entry(d.clone())
+                    .entry(Arc::clone(d))
                     .or_default()
                     .insert(facts.seq);
             }
@@ -134,6 +148,17 @@ impl Work {
         }
         self.received[i] = facts.received_at.as_millisecond();
         self.rows[i] = Some(facts);
+    }
+}
+
+impl Work {
+    /// The one copy of `name`.
+    fn intern(&mut self, name: &Arc<str>) -> Arc<str> {
+        if let Some(kept) = self.names.get(name) {
+            return Arc::clone(kept);
+        }
+        self.names.insert(Arc::clone(name));
+        Arc::clone(name)
     }
 }
 

@@ -9,6 +9,9 @@ import { start } from '../nav.js';
 import { CHANNELS, DEADLINE, STATUS, STEPS, label } from '../labels.js';
 import { day, left, startOfDay, endOfDay } from '../time.js';
 
+/** Whether the last answer's facet counts are estimates (over 10,000 hits: a sample). */
+let estimated = false;
+
 /** The facets shown, in order, with their names and how a value reads. */
 const FACETS = /** @type {Array<[string, string, (v: string) => string]>} */ ([
   ['category', '类别', (v) => v],
@@ -111,6 +114,7 @@ async function run(next = false) {
   performance.mark('search-response');
   if (!next) {
     clear(hits);
+    estimated = page.facets_estimated === true;
     drawFacets(page.facets ?? {}, s);
     byId('total').textContent = `共 ${page.total} 件`;
     exports(s);
@@ -163,7 +167,8 @@ function drawFacets(/** @type {Record<string, Array<{value: string, count: numbe
         commit(s2);
       });
       set.appendChild(el('label', { class: `check${v.count ? '' : ' empty'}`, for: id },
-        input, show(v.value), el('span', { class: 'count' }, String(v.count))));
+        input, show(v.value), el('span', { class: 'count', title: estimated ? '按抽样估算' : '' },
+          estimated && v.count ? `约${v.count}` : String(v.count))));
     }
     if (values.length > SHOWN) {
       const open = opened.has(name);
