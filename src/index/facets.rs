@@ -74,14 +74,14 @@ pub(super) fn count_up_to(
     Ok((out, stride > 1))
 }
 
-fn collector(name: &str) -> FacetCollector {
+pub(super) fn collector(name: &str) -> FacetCollector {
     let mut c = FacetCollector::for_field(name);
     c.add_facet("/");
     c
 }
 
 /// The counts of a facet scaled by `scale`, most first (then by value).
-fn values(counts: &FacetCounts, scale: f64) -> Vec<FacetCount> {
+pub(super) fn values(counts: &FacetCounts, scale: f64) -> Vec<FacetCount> {
     let mut values: Vec<FacetCount> = counts
         .get("/")
         .map(|(facet, count)| FacetCount {

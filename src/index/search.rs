@@ -6,7 +6,7 @@ use std::ops::Bound;
 
 use jiff::Timestamp;
 use serde::Serialize;
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Count, MultiCollector, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, EmptyQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
     TermSetQuery,
@@ -135,10 +135,35 @@ impl CaseIndex {
         let text_query = self.parse(&req.query)?;
         let query = self.with_filters(text_query.box_clone(), req)?;
 
+        // The words' hits bound the search's and every facet's: when they are few, the facets
+        // are counted exactly in the search's own pass, as they always were.
+        let word_hits = if req.query.trim().is_empty() {
+            searcher.num_docs() as usize
+        } else {
+            text_query.count(&searcher).map_err(index_err)?
+        };
+        let few = word_hits <= facets::EXACT_UP_TO;
+        // A facet with a filter on it is counted apart, without that filter: its other values
+        // keep their counts, so several can be picked (disjunctive facets).
+        let filtered = |name: &str| req.filters.iter().any(|(f, _)| f == name);
+        let free: Vec<&str> = if req.facets {
+            FACETS.iter().copied().filter(|n| !filtered(n)).collect()
+        } else {
+            Vec::new()
+        };
+        let mut multi = MultiCollector::new();
+        let count = multi.add_collector(Count);
+        let in_pass: Vec<_> = if few {
+            free.iter()
+                .map(|n| (*n, multi.add_collector(facets::collector(n))))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let top = TopDocs::with_limit(limit).and_offset(req.offset);
-        let (docs, total): (Vec<(f32, DocAddress)>, usize) = match req.sort {
+        let (docs, mut fruit): (Vec<(f32, DocAddress)>, _) = match req.sort {
             Sort::Relevance => searcher
-                .search(&query, &(top.order_by_score(), Count))
+                .search(&query, &(top.order_by_score(), multi))
                 .map_err(index_err)?,
             Sort::Newest | Sort::Oldest => {
                 let order = if req.sort == Sort::Newest {
@@ -146,33 +171,42 @@ impl CaseIndex {
                 } else {
                     Order::Asc
                 };
-                let (docs, total): (Vec<(Option<DateTime>, DocAddress)>, _) = searcher
+                let (docs, fruit): (Vec<(Option<DateTime>, DocAddress)>, _) = searcher
                     .search(
                         &query,
                         &(
                             top.order_by_fast_field::<DateTime>("received_at", order),
-                            Count,
+                            multi,
                         ),
                     )
                     .map_err(index_err)?;
-                (docs.into_iter().map(|(_, d)| (0.0, d)).collect(), total)
+                (docs.into_iter().map(|(_, d)| (0.0, d)).collect(), fruit)
             }
         };
+        let total = count.extract(&mut fruit);
         let mut facets = BTreeMap::new();
         let mut facets_estimated = false;
+        for (name, handle) in in_pass {
+            facets.insert(
+                name.to_string(),
+                facets::values(&handle.extract(&mut fruit), 1.0),
+            );
+        }
         if req.facets {
-            // A facet with a filter on it is counted apart, without that filter: its other
-            // values keep their counts, so several can be picked (disjunctive facets).
-            let filtered = |name: &str| req.filters.iter().any(|(f, _)| f == name);
-            let free: Vec<&str> = FACETS.iter().copied().filter(|n| !filtered(n)).collect();
-            let (counts, estimated) = facets::count(&searcher, &*query, total, &free)?;
-            facets.extend(counts);
-            facets_estimated |= estimated;
+            if !few {
+                let (counts, estimated) = facets::count(&searcher, &*query, total, &free)?;
+                facets.extend(counts);
+                facets_estimated |= estimated;
+            }
             for name in FACETS.iter().copied().filter(|n| filtered(n)) {
                 let mut others = req.clone();
                 others.filters.retain(|(f, _)| f != name);
                 let q = self.with_filters(text_query.box_clone(), &others)?;
-                let hits = q.count(&searcher).map_err(index_err)?;
+                let hits = if few {
+                    word_hits
+                } else {
+                    q.count(&searcher).map_err(index_err)?
+                };
                 let (counts, estimated) = facets::count(&searcher, &*q, hits, &[name])?;
                 facets.extend(counts);
                 facets_estimated |= estimated;
