@@ -139,6 +139,10 @@ pub struct Case {
     /// it was kept): whether a phrase alone made the case 重大.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_grade: Option<Grade>,
+    /// The model's calibrated probability of 重大 (absent on cases stored before it was kept):
+    /// how sure the model itself is that the case is 重大, whatever the rules said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_major_probability: Option<f32>,
     /// Handling tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<String>,

@@ -76,9 +76,11 @@ password_hash = ${h}
 models_dir = ${JSON.stringify(join(ROOT, 'models'))}
 profile = "gov"
 
-# The tests raise several alerts a day and watch each arrive; the daily limit is tested in Rust.
+# The tests raise several alerts a day and watch each arrive; the rate limit and the
+# first-of-matter rule are tested in Rust.
 [alert_rules]
 max_case_alerts_per_day = 0
+case_alerts_first_of_matter = false
 ${user('zhang', 'handler', [HOUSING])}${user('li', 'handler', [ENVIRONMENT])}${user('wu', 'supervisor', ['*'])}${user('chen', 'analyst')}${user('xu', 'intake')}
 [[api_keys]]
 name = "crm"

@@ -8,6 +8,7 @@
 mod alerts;
 mod api;
 mod bulk;
+mod case_pages;
 mod cli;
 mod datasets;
 mod deadlines;

@@ -817,7 +817,7 @@ fn planted_pii_appears_nowhere_but_original_text() {
         &config,
         format!(
             // Every safety case alerts at once (not in a digest): each alert is one more output.
-            "[alert_rules]\ncase_alerts_need_model = false\nmax_case_alerts_per_day = 0\n\n\
+            "[alert_rules]\ncase_alerts_need_model = false\ncase_alerts_first_of_matter = false\nmax_case_alerts_per_day = 0\n\n\
              [[events.webhooks]]\nname = \"crm\"\nurl = \"{}\"\nsecret = \"whsec_sweep\"\n",
             receiver.url()
         ),

@@ -34,7 +34,8 @@ const INTAKE_KEY: &str = "intake-key-0123456789abcdef";
 const ANALYST_KEY: &str = "analyst-key-0123456789abcdef";
 
 /// 安全隐患 and 起火: the common `safety` rule (重大).
-const SAFETY: &str = "楼道里的光猫电源线冒烟起火了，存在安全隐患，报修三天装维人员一直不来处理";
+pub(crate) const SAFETY: &str =
+    "楼道里的光猫电源线冒烟起火了，存在安全隐患，报修三天装维人员一直不来处理";
 /// 曝光, 媒体, 工信部: the common `external` rule (重大).
 const EXTERNAL: &str = "话费被多扣了两百元，一直不给退，再不解决我就向媒体曝光，还要投诉到工信部";
 
@@ -56,6 +57,7 @@ fn hook(receiver: &Receiver) -> Webhook {
 fn service(dir: &Path, webhooks: Vec<Webhook>) -> Arc<Service> {
     let mut settings = ServiceSettings::default();
     settings.alert_rules.case_alerts_need_model = false;
+    settings.alert_rules.case_alerts_first_of_matter = false;
     settings.alert_rules.max_case_alerts_per_day = 0;
     Arc::new(fixture_service_with(
         dir,
@@ -69,7 +71,7 @@ fn service(dir: &Path, webhooks: Vec<Webhook>) -> Arc<Service> {
 }
 
 /// Creates a case (blocking) and returns it as stored.
-fn create(service: &Service, text: &str, received_at: Option<Timestamp>) -> Case {
+pub(crate) fn create(service: &Service, text: &str, received_at: Option<Timestamp>) -> Case {
     let intake = Intake {
         text: text.into(),
         received_at,
@@ -83,7 +85,7 @@ fn create(service: &Service, text: &str, received_at: Option<Timestamp>) -> Case
 
 /// Checks that the rules gave `case` the `reason` the alert rule follows: without it, no alert
 /// is due and a missing alert says nothing about the watch.
-fn assert_reason(case: &Case, reason: Reason) {
+pub(crate) fn assert_reason(case: &Case, reason: Reason) {
     assert!(
         case.reasons.contains(&reason),
         "the grade rules did not give {} reason {reason:?}: {:?} (fix the test text)",
@@ -510,54 +512,4 @@ async fn the_alert_history_answers_with_filters_and_roles() {
         .await;
         assert_eq!(v["code"], "forbidden", "{uri}: {v}");
     }
-}
-
-#[test]
-fn case_alerts_page_once_a_day_and_digest_the_rest() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut settings = ServiceSettings::default();
-    settings.alert_rules.case_alerts_need_model = false;
-    let service = fixture_service_with(dir.path(), settings, Some(AlertSettings::default()));
-    let yesterday = Timestamp::now() - SignedDuration::from_hours(24);
-    let cases: Vec<Case> = (0..3)
-        .map(|i| {
-            create(
-                &service,
-                SAFETY,
-                Some(yesterday + SignedDuration::from_mins(i)),
-            )
-        })
-        .collect();
-    for c in &cases {
-        assert_reason(c, Reason::Safety);
-    }
-    service.views().sync().unwrap();
-    let center = service.views().watch().alerts().unwrap();
-    let rules = |center: &tousu::alerts::AlertCenter| -> Vec<String> {
-        center
-            .history(None, 100)
-            .unwrap()
-            .into_iter()
-            .map(|r| r.alert.rule)
-            .collect()
-    };
-    // One page for the day; the other two wait.
-    assert_eq!(rules(center), ["safety_case"]);
-    // The first case of the next day brings yesterday's digest, naming the two held back.
-    create(&service, "话费账单有疑问，想查询一下", None);
-    service.views().sync().unwrap();
-    let history = center.history(None, 100).unwrap();
-    let digest = history
-        .iter()
-        .find(|r| r.alert.rule == "case_digest")
-        .unwrap_or_else(|| panic!("{:?}", rules(center)));
-    assert_eq!(digest.alert.data["count"], 2);
-    let named: Vec<&str> = digest.alert.data["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    assert_eq!(named, [cases[1].id.as_str(), cases[2].id.as_str()]);
-    assert_eq!(history.len(), 2);
 }

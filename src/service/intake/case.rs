@@ -112,6 +112,8 @@ pub(super) fn make_case(intake: &Intake, judged: &Judged) -> Result<Case> {
         grade: grade.map_or(Grade::General, |g| g.label),
         reasons: grade.map(GradeTriage::reasons).unwrap_or_default(),
         model_grade: grade.and_then(|g| Grade::from_index(g.model.class)),
+        model_major_probability: grade
+            .and_then(|g| g.model.probabilities.get(Grade::Major.index()).copied()),
         tier: triage.routing.as_ref().map(|r| r.tier.clone()),
         department: triage.routing.as_ref().map(|r| r.department.clone()),
         dispatch: triage.dispatch.clone(),

@@ -33,7 +33,15 @@ pub struct AlertRules {
     /// …only when the model's own grade is 重大 too: a phrase alone does not page anyone (the
     /// case goes in the day's digest).
     pub case_alerts_need_model: bool,
-    /// At most this many such alerts a day (Beijing day of receipt, all departments; 0: no
+    /// …that is, when the model's calibrated probability of 重大 is at least this. 0.5: the
+    /// model finds 重大 more likely than not (its top class alone can be 重大 at 0.4, when the
+    /// other two share the rest).
+    pub case_alert_min_probability: f32,
+    /// …and only for the first case of a matter: not a repeat, a duplicate or a group member,
+    /// nor a case of a topic that paged in the last 7 days (those go in the digest; a group and
+    /// a growing topic have alerts of their own).
+    pub case_alerts_first_of_matter: bool,
+    /// At most this many such alerts in any 24 hours (by receipt time, all departments; 0: no
     /// limit); the rest go in the day's digest (`case_digest`).
     pub max_case_alerts_per_day: u32,
     /// Cases received longer ago than this (hours, by receipt time) never alert: imports of
@@ -57,6 +65,8 @@ impl Default for AlertRules {
             group_complaints: true,
             reasons: vec![Reason::External, Reason::Safety],
             case_alerts_need_model: true,
+            case_alert_min_probability: 0.5,
+            case_alerts_first_of_matter: true,
             max_case_alerts_per_day: 1,
             max_age_hours: 72,
             deadlines: true,
@@ -68,7 +78,7 @@ impl Watch {
     /// The alerts a new case triggers.
     pub(super) fn rules_for(&self, c: &Case, topic: u32) -> Vec<Alert> {
         let r = &self.rules;
-        let mut out = self.case_alerts(c);
+        let mut out = self.case_alerts(c, topic);
         if r.group_complaints
             && c.grade == Grade::Major
             && let Some(group) = &c.links.group_id

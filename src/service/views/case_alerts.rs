@@ -1,13 +1,16 @@
 //! Per-case alerts by policy, not by phrase. A 重大 case whose reason is one the rules name
-//! (safety, external by default) pages someone at once only when the model itself also grades
-//! it 重大 (a phrase alone does not), and only `max_case_alerts_per_day` a day (Beijing day of
-//! receipt, every department together). Every other such case waits for that day's digest: one
-//! alert listing them, raised when the first case of a later day arrives. Kept in memory: a
-//! restart forgets the day's count and the cases held for its digest.
+//! (safety, external by default) pages someone at once only when the model itself also finds
+//! it 重大 (a phrase alone does not), when it is the first of its matter (not a repeat, a
+//! duplicate, a group member, or of a topic that paged in the last week), and at most
+//! `max_case_alerts_per_day` in any 24 hours (by receipt, every department together). Every
+//! other such case waits for its day's digest: one alert listing them, raised when the first
+//! case of a later day arrives. Kept in memory: a restart forgets the recent pages and the
+//! cases held for a digest.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
+use rustc_hash::FxHashMap as HashMap;
 
 use super::watch::Watch;
 use crate::alerts::Alert;
@@ -25,11 +28,22 @@ pub(super) struct CaseDays {
     /// arrives late for one of them counts under this day (never a second page, or a second
     /// digest, for a day).
     latest: String,
+    /// The topics that paged, with the receipt time of their last page: another case of the
+    /// same matter within [`TOPIC_QUIET`] goes in the digest (its growth is the topic alert's
+    /// business).
+    paged_topics: HashMap<u32, Timestamp>,
+    /// Receipt times of the pages of the last 24 hours: the rate limit is a sliding window, so
+    /// that 23:59 and 00:01 are not two days' quota.
+    recent_pages: VecDeque<Timestamp>,
 }
+
+/// How long a topic that paged stays quiet for per-case pages.
+const TOPIC_QUIET: SignedDuration = SignedDuration::from_hours(7 * 24);
+/// The rate limit's window.
+const PAGE_WINDOW: SignedDuration = SignedDuration::from_hours(24);
 
 #[derive(Debug, Default)]
 struct Day {
-    sent: u32,
     held: Vec<Held>,
 }
 
@@ -42,7 +56,7 @@ struct Held {
 
 impl Watch {
     /// The per-case alert `c` raises now (if any), and the digests of earlier days now due.
-    pub(super) fn case_alerts(&self, c: &Case) -> Vec<Alert> {
+    pub(super) fn case_alerts(&self, c: &Case, topic: u32) -> Vec<Alert> {
         let r = &self.rules;
         let mut days = self.case_days.lock().unwrap_or_else(|p| p.into_inner());
         let day = beijing_date(c.received_at).max(days.latest.clone());
@@ -54,14 +68,38 @@ impl Watch {
         if c.grade != Grade::Major {
             return out;
         }
-        // Cases stored before the model's grade was kept are taken as agreeing.
-        let agrees = !r.case_alerts_need_model || c.model_grade.is_none_or(|g| g == Grade::Major);
-        let today = days.days.entry(day).or_default();
-        if agrees && (r.max_case_alerts_per_day == 0 || today.sent < r.max_case_alerts_per_day) {
-            today.sent += 1;
+        // Cases stored before the model's grade (or its probability) was kept are taken as
+        // agreeing.
+        let agrees = !r.case_alerts_need_model
+            || match c.model_major_probability {
+                Some(p) => p >= r.case_alert_min_probability,
+                None => c.model_grade.is_none_or(|g| g == Grade::Major),
+            };
+        // A repeat, a duplicate or a group member is a matter already known (the group has its
+        // own alert): it is news for the digest, not a page.
+        let at = c.received_at;
+        days.paged_topics
+            .retain(|_, last| at.duration_since(*last) < TOPIC_QUIET);
+        let first = !r.case_alerts_first_of_matter
+            || (c.links.repeat_of.is_empty()
+                && c.links.duplicate_of.is_none()
+                && c.links.group_id.is_none()
+                && !days.paged_topics.contains_key(&topic));
+        while days
+            .recent_pages
+            .front()
+            .is_some_and(|t| at.duration_since(*t) >= PAGE_WINDOW)
+        {
+            days.recent_pages.pop_front();
+        }
+        let under_limit = r.max_case_alerts_per_day == 0
+            || days.recent_pages.len() < r.max_case_alerts_per_day as usize;
+        if agrees && first && under_limit {
+            days.recent_pages.push_back(at);
+            days.paged_topics.insert(topic, at);
             out.push(case_alert(c, reason));
         } else {
-            today.held.push(Held {
+            days.days.entry(day).or_default().held.push(Held {
                 id: c.id.clone(),
                 reason,
                 excerpt: excerpt(&c.text, 40),

@@ -46,6 +46,7 @@ pub fn sample_case(text: &str, received_at: &str) -> Case {
         grade: Grade::General,
         reasons: vec![],
         model_grade: None,
+        model_major_probability: None,
         dispatch: None,
         tier: None,
         department: None,
