@@ -15,6 +15,7 @@ pub struct MemoryArgs {
 pub fn run(a: MemoryArgs) -> anyhow::Result<()> {
     init_logs();
     let config = a.service.config()?;
+    let purge = super::allocator::set_purge_delay(config.memory.allocator_purge_delay_ms);
     let store = SqliteStore::open_with(&config.data_dir.join("tousu.db"), config.memory.store())?;
     let cases = store.count()?;
     let watch = Watch::new(config.topics, config.alert_rules.clone(), None);
@@ -43,6 +44,7 @@ pub fn run(a: MemoryArgs) -> anyhow::Result<()> {
         "{:<36} {:>10.0} {:>14}",
         "index writer (at most)", m.index_writer_mib as f64, "-"
     );
+    println!("allocator purge delay: {purge} ms");
     if let Some(now) = ProcessMemory::now() {
         println!(
             "this process now: {:.0} MiB anonymous, {:.0} MiB of mapped files",

@@ -1,6 +1,7 @@
 //! Every command: its flags and what it runs. `main.rs` only parses and dispatches.
 
 pub mod agreement;
+pub mod allocator;
 pub mod audit;
 pub mod data;
 pub mod dispatch_split;

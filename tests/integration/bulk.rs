@@ -213,6 +213,21 @@ fn memory_reports_each_view_per_case() {
         let per_case: f64 = line.split_whitespace().last().unwrap().parse().unwrap();
         assert!(per_case.is_finite(), "{line}");
     }
+    // Freed memory goes back to the system at once by default; the allocator's own switch
+    // wins (and proves the option set is the one it names).
+    assert!(table.contains("allocator purge delay: 0 ms"), "{table}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tousu"))
+        .arg("memory")
+        .args(crate::support::fixture_args(&dir.path().join("data")))
+        .env("MIMALLOC_PURGE_DELAY", "7")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("allocator purge delay: 7 ms"),
+        "{}",
+        stdout(&out)
+    );
     let config = dir.path().join("tousu.toml");
     std::fs::write(&config, "[memory]\nindex_writer_mib = 4\n").unwrap();
     let out = run_in(

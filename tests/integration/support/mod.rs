@@ -50,6 +50,7 @@ pub fn tousu(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tousu"))
         .args(args)
         .env("RUST_BACKTRACE", "0")
+        .env_remove("MIMALLOC_PURGE_DELAY")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
