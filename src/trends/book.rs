@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bucket::{Bucket, hour_of};
 use super::burst::{Burst, BurstTest};
+use super::contribution::Contribution;
 use crate::domain::Case;
 
 /// What cases are counted by.
@@ -89,13 +90,6 @@ impl Interner {
     }
 }
 
-/// What one case version contributed, kept to take it back when the case changes.
-#[derive(Debug, Clone)]
-struct Contribution {
-    hour: i64,
-    keys: Vec<(Dimension, u32)>,
-}
-
 /// One series of a trend query.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Series {
@@ -151,16 +145,17 @@ impl TrendBook {
     /// counts are taken back first, so a corrected category moves).
     pub fn apply(&mut self, case: &Case) {
         if let Some(old) = self.contributions.remove(&case.seq) {
-            for key in &old.keys {
-                if let Some(hours) = self.counts.get_mut(key)
-                    && let Some(n) = hours.get_mut(&old.hour)
+            let old_hour = old.hour();
+            for key in old.keys() {
+                if let Some(hours) = self.counts.get_mut(&key)
+                    && let Some(n) = hours.get_mut(&old_hour)
                 {
                     *n = n.saturating_sub(1);
                     if *n == 0 {
-                        hours.remove(&old.hour);
+                        hours.remove(&old_hour);
                     }
                 }
-                if let Some(t) = self.totals.get_mut(key) {
+                if let Some(t) = self.totals.get_mut(&key) {
                     *t = t.saturating_sub(1);
                 }
             }
@@ -194,7 +189,7 @@ impl TrendBook {
             *self.totals.entry(*key).or_insert(0) += 1;
         }
         self.contributions
-            .insert(case.seq, Contribution { hour, keys });
+            .insert(case.seq, Contribution::new(hour, &keys));
         self.latest_hour = Some(self.latest_hour.map_or(hour, |h| h.max(hour)));
     }
 

@@ -5,6 +5,8 @@
 mod book;
 mod bucket;
 mod burst;
+mod case_ids;
+mod contribution;
 mod hot_topic;
 mod topics;
 

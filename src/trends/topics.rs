@@ -18,6 +18,7 @@ use jiff::Timestamp;
 use super::book::Interner;
 use super::bucket::{Bucket, beijing_date, hour_of, timestamp_of_hour};
 use super::burst::BurstTest;
+use super::case_ids::CaseIds;
 use super::hot_topic::{HotTopic, TopicSettings, WeekTopics, is_hot};
 use crate::domain::{Case, CaseId, Grade};
 
@@ -30,14 +31,26 @@ const LABEL_PHRASES: usize = 5;
 /// Sample case numbers a hot topic shows.
 const SAMPLES: usize = 5;
 
+/// A case of a topic: 16 bytes, as a million of them are kept.
 #[derive(Debug)]
 struct Member {
-    hour: i64,
-    id: CaseId,
+    /// Beijing hour of receipt.
+    hour: i32,
+    /// Its number's position in [`TopicTracker::ids`].
+    id: u32,
+    /// Who wrote it (hashed contact, numbered), or [`NO_ONE`] when unknown: one person writing
+    /// five times is not five residents.
+    complainant: u32,
     grade: Grade,
-    /// Who wrote it (hashed contact), when known: one person writing five times is not five
-    /// residents.
-    complainant: Option<u32>,
+}
+
+/// [`Member::complainant`] when the case has no contact.
+const NO_ONE: u32 = u32::MAX;
+
+impl Member {
+    fn hour(&self) -> i64 {
+        i64::from(self.hour)
+    }
 }
 
 #[derive(Debug)]
@@ -49,13 +62,13 @@ struct Topic {
 
 impl Topic {
     fn last_hour(&self) -> i64 {
-        self.members.last().map_or(i64::MIN, |m| m.hour)
+        self.members.last().map_or(i64::MIN, Member::hour)
     }
 
     /// The members received in the hours `[from, to)`: members are kept in time order.
     fn between(&self, from: i64, to: i64) -> &[Member] {
-        let a = self.members.partition_point(|m| m.hour < from);
-        let b = self.members.partition_point(|m| m.hour < to);
+        let a = self.members.partition_point(|m| m.hour() < from);
+        let b = self.members.partition_point(|m| m.hour() < to);
         &self.members[a..b.max(a)]
     }
 }
@@ -75,6 +88,8 @@ pub struct TopicTracker {
     topic_of: HashMap<u64, u32>,
     /// Complainants (hashed contacts), numbered.
     complainants: Interner,
+    /// The members' case numbers.
+    ids: CaseIds,
     /// Cases per week, for reports.
     weekly: BTreeMap<i64, u32>,
 }
@@ -130,18 +145,21 @@ impl TopicTracker {
         let complainant = case
             .contact_hash
             .as_deref()
-            .map(|c| self.complainants.id(c));
+            .map_or(NO_ONE, |c| self.complainants.id(c));
+        let id = self.ids.push(&case.id);
+        // Hours since 1970 fit an i32 until the year 246,000.
+        let hour32 = i32::try_from(hour).unwrap_or(if hour < 0 { i32::MIN } else { i32::MAX });
         let t = &mut self.topics[topic as usize];
         // In time order (a case received earlier than the last one goes in its place), so
         // that a window is two binary searches, not a scan of a large topic.
-        let at = t.members.partition_point(|m| m.hour <= hour);
+        let at = t.members.partition_point(|m| m.hour() <= hour);
         t.members.insert(
             at,
             Member {
-                hour,
-                id: case.id.clone(),
-                grade: case.grade,
+                hour: hour32,
+                id,
                 complainant,
+                grade: case.grade,
             },
         );
         self.topic_of.insert(case.seq, topic);
@@ -223,7 +241,7 @@ impl TopicTracker {
                 .iter()
                 .rev()
                 .take(max)
-                .map(|m| m.id.clone())
+                .map(|m| self.ids.get(m.id))
                 .collect(),
         )
     }
@@ -262,13 +280,13 @@ impl TopicTracker {
             complainants,
             total_cases: t.members.len() as u32,
             burst,
-            first_seen: timestamp_of_hour(t.members.first().map_or(0, |m| m.hour)),
+            first_seen: timestamp_of_hour(t.members.first().map_or(0, Member::hour)),
             last_seen: timestamp_of_hour(t.last_hour()),
             samples: in_window
                 .iter()
                 .rev()
                 .take(SAMPLES)
-                .map(|m| m.id.clone())
+                .map(|m| self.ids.get(m.id))
                 .collect(),
             grades,
         })
@@ -348,7 +366,7 @@ fn complainants(members: &[Member]) -> u32 {
     let mut seen = rustc_hash::FxHashSet::default();
     members
         .iter()
-        .filter(|m| m.complainant.is_none_or(|c| seen.insert(c)))
+        .filter(|m| m.complainant == NO_ONE || seen.insert(m.complainant))
         .count() as u32
 }
 
