@@ -4,6 +4,7 @@
 //! word), about 50 bytes for a case with ten key phrases against 140 as a struct with a `Vec`.
 
 use super::book::Dimension;
+use super::bucket::compact_hour;
 
 /// Bits of a packed key that hold the value's number; the dimension takes the top three.
 const VALUE_BITS: u32 = 29;
@@ -17,8 +18,7 @@ impl Contribution {
     /// `keys` in order. Value numbers past 2^29 (half a billion distinct names) cannot be
     /// packed: such keys are not kept, so the count they added stays (never a wrong key).
     pub(super) fn new(hour: i64, keys: &[(Dimension, u32)]) -> Self {
-        let hour = i32::try_from(hour).unwrap_or(if hour < 0 { i32::MIN } else { i32::MAX });
-        let words = std::iter::once(hour as u32).chain(
+        let words = std::iter::once(compact_hour(hour) as u32).chain(
             keys.iter()
                 .filter(|(_, v)| *v <= VALUE_MASK)
                 .map(|(d, v)| ((*d as u32) << VALUE_BITS) | v),

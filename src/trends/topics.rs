@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap as HashMap;
 use jiff::Timestamp;
 
 use super::book::Interner;
-use super::bucket::{Bucket, beijing_date, hour_of, timestamp_of_hour};
+use super::bucket::{Bucket, beijing_date, compact_hour, hour_of, timestamp_of_hour};
 use super::burst::BurstTest;
 use super::case_ids::CaseIds;
 use super::hot_topic::{HotTopic, TopicSettings, WeekTopics, is_hot};
@@ -147,8 +147,6 @@ impl TopicTracker {
             .as_deref()
             .map_or(NO_ONE, |c| self.complainants.id(c));
         let id = self.ids.push(&case.id);
-        // Hours since 1970 fit an i32 until the year 246,000.
-        let hour32 = i32::try_from(hour).unwrap_or(if hour < 0 { i32::MIN } else { i32::MAX });
         let t = &mut self.topics[topic as usize];
         // In time order (a case received earlier than the last one goes in its place), so
         // that a window is two binary searches, not a scan of a large topic.
@@ -156,7 +154,7 @@ impl TopicTracker {
         t.members.insert(
             at,
             Member {
-                hour: hour32,
+                hour: compact_hour(hour),
                 id,
                 complainant,
                 grade: case.grade,
