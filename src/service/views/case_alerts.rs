@@ -75,11 +75,12 @@ impl Watch {
                 Some(p) => p >= r.case_alert_min_probability,
                 None => c.model_grade.is_none_or(|g| g == Grade::Major),
             };
-        // A repeat, a duplicate or a group member is a matter already known (the group has its
-        // own alert): it is news for the digest, not a page.
         let at = c.received_at;
         days.paged_topics
             .retain(|_, last| at.duration_since(*last) < TOPIC_QUIET);
+        // A repeat, a duplicate, a group member or a topic that paged this week is a matter
+        // already known (groups and growing topics have alerts of their own): news for the
+        // digest, not a page.
         let first = !r.case_alerts_first_of_matter
             || (c.links.repeat_of.is_empty()
                 && c.links.duplicate_of.is_none()
