@@ -20,6 +20,24 @@ fn service(dir: &std::path::Path, settings: ServiceSettings) -> Service {
     fixture_service_with(dir, settings, Some(AlertSettings::default()))
 }
 
+/// Settings where the rules alone decide 重大 (the tiny fixture model's own grade is noise).
+fn without_model_gate() -> ServiceSettings {
+    let mut settings = ServiceSettings::default();
+    settings.alert_rules.case_alerts_need_model = false;
+    settings
+}
+
+/// The keys of the per-case pages raised, newest first.
+fn paged(center: &AlertCenter) -> Vec<String> {
+    center
+        .history(None, 100)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.alert.rule == "safety_case")
+        .map(|r| r.alert.key)
+        .collect()
+}
+
 fn rules(center: &AlertCenter) -> Vec<String> {
     let mut rules: Vec<String> = center
         .history(None, 100)
@@ -54,9 +72,7 @@ fn digested(center: &AlertCenter) -> Vec<String> {
 #[test]
 fn case_alerts_page_once_a_day_and_digest_the_rest() {
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = ServiceSettings::default();
-    settings.alert_rules.case_alerts_need_model = false;
-    let service = service(dir.path(), settings);
+    let service = service(dir.path(), without_model_gate());
     let yesterday = Timestamp::now() - SignedDuration::from_hours(24);
     let cases: Vec<_> = (0..3)
         .map(|i| {
@@ -86,12 +102,11 @@ fn case_alerts_page_once_a_day_and_digest_the_rest() {
 #[test]
 fn the_daily_limit_is_any_24_hours_not_a_calendar_day() {
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = ServiceSettings::default();
-    settings.alert_rules.case_alerts_need_model = false;
-    let service = service(dir.path(), settings);
-    // 23:50 yesterday and 00:10 today, Beijing time: two matters 20 minutes apart.
+    let service = service(dir.path(), without_model_gate());
+    // 23:50 and 00:10 across the last midnight but one, Beijing time (both past, however
+    // early today it is; within the 72 hours that still alert): two matters 20 minutes apart.
     let beijing = TimeZone::fixed(Offset::constant(8));
-    let today = Timestamp::now().to_zoned(beijing.clone()).date();
+    let today = Timestamp::now().to_zoned(beijing.clone()).date() - 1.day();
     let at = |date: jiff::civil::Date, h: i8, m: i8| {
         date.at(h, m, 0, 0)
             .to_zoned(beijing.clone())
@@ -109,21 +124,18 @@ fn the_daily_limit_is_any_24_hours_not_a_calendar_day() {
     );
     service.views().sync().unwrap();
     let center = center(&service);
-    let pages: Vec<String> = center
-        .history(None, 100)
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.alert.rule == "safety_case")
-        .map(|r| r.alert.key)
-        .collect();
-    assert_eq!(pages, [format!("case:{}", late.id)], "{:?}", rules(center));
+    assert_eq!(
+        paged(center),
+        [format!("case:{}", late.id)],
+        "{:?}",
+        rules(center)
+    );
 }
 
 #[test]
 fn a_repeat_of_a_matter_that_paged_waits_for_the_digest() {
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = ServiceSettings::default();
-    settings.alert_rules.case_alerts_need_model = false;
+    let mut settings = without_model_gate();
     settings.alert_rules.max_case_alerts_per_day = 0;
     let service = service(dir.path(), settings);
     let yesterday = Timestamp::now() - SignedDuration::from_hours(30);
@@ -141,13 +153,7 @@ fn a_repeat_of_a_matter_that_paged_waits_for_the_digest() {
         Some(yesterday + SignedDuration::from_mins(10)),
     );
     service.views().sync().unwrap();
-    let keys: Vec<String> = center(&service)
-        .history(None, 100)
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.alert.rule == "safety_case")
-        .map(|r| r.alert.key)
-        .collect();
+    let keys = paged(center(&service));
     assert_eq!(
         keys.len(),
         2,
