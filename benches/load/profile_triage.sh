@@ -17,14 +17,8 @@ PORT=18089
 INTAKE=load-intake-key-0123456789
 DATA=$(mktemp -d /tmp/tousu-profile.XXXXXX)
 cp -a "$STORE/db" "$DATA/db"
-TOUSU_API_KEYS="desk:intake:$INTAKE" "$BIN" serve --data-dir "$DATA/db" \
-  --bind "127.0.0.1:$PORT" 2>"$DATA/serve.log" &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
-until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do
-  kill -0 "$SERVER" 2>/dev/null || { tail -n 20 "$DATA/serve.log"; exit 1; }
-  sleep 0.2
-done
+. benches/load/serve.sh
+serve "desk:intake:$INTAKE"
 sleep 5
 TOUSU_START=0 TOUSU_SHARE=8000 TOUSU_BODIES="$STORE/bodies.txt" TOUSU_THINK_MS= \
   TOUSU_PATH=/v1/triage wrk -t2 -c32 -d"${SECS}s" --latency \

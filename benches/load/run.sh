@@ -57,15 +57,9 @@ cp -a "$STORE/db" "$DATA/db"
 INTAKE=load-intake-key-0123456789
 LEAD=load-supervisor-key-0123456789
 WANG=load-handler-key-0123456789
+. benches/load/serve.sh
 started=$(date +%s.%N)
-TOUSU_API_KEYS="desk:intake:$INTAKE,lead:supervisor:$LEAD:*,wang:handler:$WANG:网络运维中心" \
-  "$BIN" serve --data-dir "$DATA/db" --bind "127.0.0.1:$PORT" 2>"$DATA/serve.log" &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
-until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do
-  kill -0 "$SERVER" 2>/dev/null || { tail -n 20 "$DATA/serve.log"; exit 1; }
-  sleep 0.2
-done
+serve "desk:intake:$INTAKE,lead:supervisor:$LEAD:*,wang:handler:$WANG:网络运维中心"
 awk -v s="$started" -v e="$(date +%s.%N)" \
   'BEGIN { printf "ready in %.1f s after `tousu serve`\n", e - s }' | tee -a "$DATA/facts.txt"
 
