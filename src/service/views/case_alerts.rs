@@ -23,7 +23,8 @@ const DIGEST_LISTED: usize = 20;
 /// Per-case alerts of each day not yet digested.
 #[derive(Debug, Default)]
 pub(super) struct CaseDays {
-    days: BTreeMap<String, Day>,
+    /// Beijing day → the cases held for its digest.
+    days: BTreeMap<String, Vec<Held>>,
     /// The latest day a case was seen for. Days before it are digested and gone: a case that
     /// arrives late for one of them counts under this day (never a second page, or a second
     /// digest, for a day).
@@ -41,11 +42,6 @@ pub(super) struct CaseDays {
 const TOPIC_QUIET: SignedDuration = SignedDuration::from_hours(7 * 24);
 /// The rate limit's window.
 const PAGE_WINDOW: SignedDuration = SignedDuration::from_hours(24);
-
-#[derive(Debug, Default)]
-struct Day {
-    held: Vec<Held>,
-}
 
 #[derive(Debug)]
 struct Held {
@@ -100,7 +96,7 @@ impl Watch {
             days.paged_topics.insert(topic, at);
             out.push(case_alert(c, reason));
         } else {
-            days.days.entry(day).or_default().held.push(Held {
+            days.days.entry(day).or_default().push(Held {
                 id: c.id.clone(),
                 reason,
                 excerpt: excerpt(&c.text, 40),
@@ -116,8 +112,8 @@ fn digests_before(days: &mut CaseDays, day: &str) -> Vec<Alert> {
     let earlier = std::mem::replace(&mut days.days, later);
     earlier
         .into_iter()
-        .filter(|(_, d)| !d.held.is_empty())
-        .map(|(day, d)| digest(&day, &d.held))
+        .filter(|(_, held)| !held.is_empty())
+        .map(|(day, held)| digest(&day, &held))
         .collect()
 }
 
