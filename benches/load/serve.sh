@@ -1,4 +1,4 @@
-# Sourced by run.sh and profile_triage.sh: serves the store copied into "$DATA/db" on $PORT.
+# Sourced by run.sh and profile.sh: serves the store copied into "$DATA/db" on $PORT.
 #   serve KEYS   starts "$BIN serve" with TOUSU_API_KEYS=KEYS (its log in "$DATA/serve.log"),
 #                stops it and removes $DATA on exit, and returns once /readyz answers. Sets
 #                SERVER (its pid).

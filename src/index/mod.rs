@@ -5,6 +5,7 @@
 //! version it contains; on start the service re-indexes whatever the store has beyond it, and a
 //! missing or unreadable index is rebuilt from the store.
 
+mod by_time;
 mod facets;
 mod highlight;
 mod matches;

@@ -15,12 +15,15 @@ use tantivy::schema::{IndexRecordOption, TantivyDocument, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DateTime, DocAddress, Order, Term};
 
-use super::facets;
 use super::highlight::Highlighter;
 use super::schema::FACETS;
 use super::{CaseIndex, facet_value, index_date, index_err};
+use super::{by_time, facets};
 use crate::domain::CaseId;
 use crate::error::{Error, Result};
+
+// A search in time order over many hits has no facets counted in its pass.
+const _: () = assert!(by_time::NARROW_FROM > facets::EXACT_UP_TO);
 
 /// Deepest result reachable by paging: deeper pages cost more than they are worth to an
 /// analyst; narrow the query or export instead.
@@ -33,7 +36,7 @@ pub(super) const SNIPPET_BYTES: usize = 240;
 /// How to order hits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Sort {
-    /// Best match first (BM25).
+    /// Best match first (BM25); newest first when the query has no words.
     #[default]
     Relevance,
     /// Most recently received first.
@@ -133,7 +136,9 @@ impl CaseIndex {
         let limit = req.limit.clamp(1, MAX_LIMIT);
         let searcher = self.reader.searcher();
         let text_query = self.parse(&req.query)?;
-        let query = self.with_filters(text_query.box_clone(), req)?;
+        let filters = self.filters(req)?;
+        let unfiltered = filters.is_empty();
+        let query = and(text_query.box_clone(), filters);
 
         // The words' hits bound the search's and every facet's: when they are few, the facets
         // are counted exactly in the search's own pass, as they always were.
@@ -151,8 +156,11 @@ impl CaseIndex {
         } else {
             Vec::new()
         };
+        // Without filters the words' hits are the total: counting them again in the search's
+        // pass would visit every hit, and a search with nothing else to collect prunes instead
+        // (block-WAND skips documents that cannot make the page).
         let mut multi = MultiCollector::new();
-        let count = multi.add_collector(Count);
+        let count = (!unfiltered).then(|| multi.add_collector(Count));
         let in_pass: Vec<_> = if few {
             free.iter()
                 .map(|n| (*n, multi.add_collector(facets::collector(n))))
@@ -160,37 +168,75 @@ impl CaseIndex {
         } else {
             Vec::new()
         };
+        let alone = count.is_none() && in_pass.is_empty();
+        let mut counted = None;
         let top = TopDocs::with_limit(limit).and_offset(req.offset);
-        let (docs, mut fruit): (Vec<(f32, DocAddress)>, _) = match req.sort {
-            Sort::Relevance => searcher
-                .search(&query, &(top.order_by_score(), multi))
-                .map_err(index_err)?,
-            Sort::Newest | Sort::Oldest => {
-                let order = if req.sort == Sort::Newest {
-                    Order::Desc
+        let order = match req.sort {
+            // Without words every case scores the same: the newest are what a desk expects.
+            Sort::Relevance if req.query.trim().is_empty() => Some(Order::Desc),
+            Sort::Relevance => None,
+            Sort::Newest => Some(Order::Desc),
+            Sort::Oldest => Some(Order::Asc),
+        };
+        let (docs, mut fruit): (Vec<(f32, DocAddress)>, _) = match order {
+            // Many hits in time order: counted on their own, the page read from the end of
+            // the time line (`by_time`).
+            Some(order) if word_hits > by_time::NARROW_FROM => {
+                let total = if unfiltered {
+                    word_hits
                 } else {
-                    Order::Asc
+                    query.count(&searcher).map_err(index_err)?
                 };
-                let (docs, fruit): (Vec<(Option<DateTime>, DocAddress)>, _) = searcher
-                    .search(
-                        &query,
-                        &(
-                            top.order_by_fast_field::<DateTime>("received_at", order),
-                            multi,
-                        ),
-                    )
+                let docs = by_time::page(
+                    &searcher,
+                    self.fields.received_at,
+                    &*query,
+                    total,
+                    (req.offset, limit),
+                    order,
+                )?;
+                counted = Some(total);
+                (docs.into_iter().map(|d| (0.0, d)).collect(), None)
+            }
+            None if alone => (
+                searcher
+                    .search(&query, &top.order_by_score())
+                    .map_err(index_err)?,
+                None,
+            ),
+            None => {
+                let (docs, fruit) = searcher
+                    .search(&query, &(top.order_by_score(), multi))
                     .map_err(index_err)?;
+                (docs, Some(fruit))
+            }
+            Some(order) => {
+                let by_time = top.order_by_fast_field::<DateTime>("received_at", order);
+                let (docs, fruit): (Vec<(Option<DateTime>, DocAddress)>, _) = if alone {
+                    let docs = searcher.search(&query, &by_time).map_err(index_err)?;
+                    (docs, None)
+                } else {
+                    let (docs, fruit) = searcher
+                        .search(&query, &(by_time, multi))
+                        .map_err(index_err)?;
+                    (docs, Some(fruit))
+                };
                 (docs.into_iter().map(|(_, d)| (0.0, d)).collect(), fruit)
             }
         };
-        let total = count.extract(&mut fruit);
+        let total = match (count, fruit.as_mut()) {
+            (Some(count), Some(fruit)) => count.extract(fruit),
+            _ => counted.unwrap_or(word_hits),
+        };
         let mut facets = BTreeMap::new();
         let mut facets_estimated = false;
-        for (name, handle) in in_pass {
-            facets.insert(
-                name.to_string(),
-                facets::values(&handle.extract(&mut fruit), 1.0),
-            );
+        if let Some(fruit) = fruit.as_mut() {
+            for (name, handle) in in_pass {
+                facets.insert(
+                    name.to_string(),
+                    facets::values(&handle.extract(fruit), 1.0),
+                );
+            }
         }
         if req.facets {
             if !few {
@@ -275,7 +321,12 @@ impl CaseIndex {
         text: Box<dyn Query>,
         req: &SearchRequest,
     ) -> Result<Box<dyn Query>> {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text)];
+        Ok(and(text, self.filters(req)?))
+    }
+
+    /// The request's filters as clauses that must hold (none without filters).
+    fn filters(&self, req: &SearchRequest) -> Result<Vec<(Occur, Box<dyn Query>)>> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut by_facet: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for (name, value) in &req.filters {
             by_facet
@@ -331,11 +382,7 @@ impl CaseIndex {
         if req.from.is_some() || req.to.is_some() {
             clauses.push((Occur::Must, Box::new(self.received_range(req.from, req.to))));
         }
-        Ok(if clauses.len() == 1 {
-            clauses.pop().expect("one clause").1
-        } else {
-            Box::new(BooleanQuery::new(clauses))
-        })
+        Ok(clauses)
     }
 
     /// Cases with any of `values` in the facet `field` (none when `values` is empty).
@@ -361,4 +408,13 @@ impl CaseIndex {
             to.map_or(Bound::Unbounded, |t| Bound::Excluded(term(t))),
         )
     }
+}
+
+/// `text` and every one of `filters`.
+fn and(text: Box<dyn Query>, mut filters: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
+    if filters.is_empty() {
+        return text;
+    }
+    filters.insert(0, (Occur::Must, text));
+    Box::new(BooleanQuery::new(filters))
 }

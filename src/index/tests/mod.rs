@@ -1,5 +1,6 @@
 use super::*;
 
+mod by_time;
 mod facets;
 use crate::domain::{CaseId, Grade, Status};
 use crate::text::{SegmentConfig, Segmenter};

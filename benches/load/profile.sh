@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Where a request mix's time goes on a large store: serves a copy of the store `run.sh` kept
+# (TOUSU_LOAD_STORE, default /tmp/tousu-load-store-1000000; run run.sh first), sends MIX from
+# 32 connections in a closed loop for SECS seconds, and with PERF=1 records the server with
+# `perf record -g` meanwhile (report: perf report -i /tmp/tousu-MIX.perf --no-children
+# --sort symbol); THINK_MS=28 paces each connection instead (pace.lua: ~1,000 req/s offered).
+# MIX is one of
+#   triage   POST /v1/triage with the data sets' complaints (cases.lua)
+#   search   GET /v1/search with the load's queries, facets counted (search.lua)
+#   bash benches/load/profile.sh MIX [seconds]
+# (TOUSU_BIN=path/to/tousu measures another build than this checkout's release build)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+MIX=${1:?usage: profile.sh triage|search [seconds]}
+SECS=${2:-20}
+STORE=${TOUSU_LOAD_STORE:-/tmp/tousu-load-store-1000000}
+BIN=${TOUSU_BIN:-./target/release/tousu}
+[ -n "${TOUSU_BIN:-}" ] || cargo build --release --quiet
+[ -f "$STORE/complete" ] || { echo "no store in $STORE: run benches/load/run.sh first"; exit 1; }
+PORT=18089
+INTAKE=load-intake-key-0123456789
+LEAD=load-supervisor-key-0123456789
+case "$MIX" in
+  triage) KEY=$INTAKE; SCRIPT=cases.lua; export TOUSU_PATH=/v1/triage TOUSU_START=0 \
+            TOUSU_SHARE=8000 TOUSU_BODIES="$STORE/bodies.txt" ;;
+  search) KEY=$LEAD; SCRIPT=search.lua ;;
+  *) echo "MIX is triage or search, not $MIX"; exit 1 ;;
+esac
+DATA=$(mktemp -d /tmp/tousu-profile.XXXXXX)
+cp -a "$STORE/db" "$DATA/db"
+. benches/load/serve.sh
+serve "desk:intake:$INTAKE,lead:supervisor:$LEAD:*"
+sleep 5
+TOUSU_THINK_MS=${THINK_MS:-} wrk -t2 -c32 -d"${SECS}s" --latency -H "Authorization: Bearer $KEY" \
+  -s "benches/load/$SCRIPT" "http://127.0.0.1:$PORT" > "$DATA/wrk.out" &
+WRK=$!
+if [ "${PERF:-0}" = 1 ]; then
+  sleep $((SECS / 5))
+  perf record -F 299 ${PERF_CALLGRAPH:--g} -p "$SERVER" -o "/tmp/tousu-$MIX.perf" -- sleep $((SECS / 2)) 2>/dev/null
+fi
+wait $WRK
+grep -E "Requests/sec|50%|99%" "$DATA/wrk.out"
