@@ -16,6 +16,8 @@ pub fn run(a: MemoryArgs) -> anyhow::Result<()> {
     init_logs();
     let config = a.service.config()?;
     let purge = super::allocator::set_purge_delay(config.memory.allocator_purge_delay_ms);
+    let huge_pages =
+        super::allocator::set_transparent_huge_pages(config.memory.transparent_huge_pages);
     let store = SqliteStore::open_with(&config.data_dir.join("tousu.db"), config.memory.store())?;
     let cases = store.count()?;
     let watch = Watch::new(config.topics, config.alert_rules.clone(), None);
@@ -45,6 +47,10 @@ pub fn run(a: MemoryArgs) -> anyhow::Result<()> {
         "index writer (at most)", m.index_writer_mib as f64, "-"
     );
     println!("allocator purge delay: {purge} ms");
+    println!(
+        "transparent huge pages: {}",
+        if huge_pages { "allowed" } else { "off" }
+    );
     if let Some(now) = ProcessMemory::now() {
         println!(
             "this process now: {:.0} MiB anonymous, {:.0} MiB of mapped files",

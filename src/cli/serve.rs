@@ -33,7 +33,9 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
         config.bind.set_ip([127, 0, 0, 1].into());
     }
     let purge = super::allocator::set_purge_delay(config.memory.allocator_purge_delay_ms);
-    tracing::info!(purge_delay_ms = purge, "allocator");
+    let huge_pages =
+        super::allocator::set_transparent_huge_pages(config.memory.transparent_huge_pages);
+    tracing::info!(purge_delay_ms = purge, huge_pages, "allocator");
     let service = open(&config, true, true)?;
     // Case events follow the store beside the service; stopped before it, below.
     let events = EventHub::open(service.store_handle(), config.events.clone())

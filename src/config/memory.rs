@@ -24,6 +24,10 @@ pub struct Memory {
     /// system, in milliseconds: 0 at once (the default), 10 mimalloc's own default, -1 never.
     /// `MIMALLOC_PURGE_DELAY` in the environment wins.
     pub allocator_purge_delay_ms: i64,
+    /// Whether the process may use transparent huge pages (off by default: memory returned
+    /// and taken again would be zeroed 2 MiB at a time). `MIMALLOC_ALLOW_THP` in the
+    /// environment wins.
+    pub transparent_huge_pages: bool,
 }
 
 impl Default for Memory {
@@ -34,6 +38,7 @@ impl Default for Memory {
             recent_cases: store.recent_cases,
             index_writer_mib: crate::index::WRITER_MEMORY_MIB,
             allocator_purge_delay_ms: 0,
+            transparent_huge_pages: false,
         }
     }
 }

@@ -216,15 +216,23 @@ fn memory_reports_each_view_per_case() {
     // Freed memory goes back to the system at once by default; the allocator's own switch
     // wins (and proves the option set is the one it names).
     assert!(table.contains("allocator purge delay: 0 ms"), "{table}");
+    // Huge pages are off for the process by default; the allocator's switch wins there too.
+    assert!(table.contains("transparent huge pages: off"), "{table}");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_tousu"))
         .arg("memory")
         .args(crate::support::fixture_args(&dir.path().join("data")))
         .env("MIMALLOC_PURGE_DELAY", "7")
+        .env("MIMALLOC_ALLOW_THP", "1")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stdout(&out).contains("allocator purge delay: 7 ms"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("transparent huge pages: allowed"),
         "{}",
         stdout(&out)
     );

@@ -51,6 +51,7 @@ pub fn tousu(args: &[&str], stdin: Option<&str>) -> Output {
         .args(args)
         .env("RUST_BACKTRACE", "0")
         .env_remove("MIMALLOC_PURGE_DELAY")
+        .env_remove("MIMALLOC_ALLOW_THP")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
