@@ -164,7 +164,7 @@ pub(super) fn values(counts: &FacetCounts, scale: f64) -> Vec<FacetCount> {
 }
 
 /// Most first, then by value.
-fn sorted(mut values: Vec<FacetCount>) -> Vec<FacetCount> {
+pub(super) fn sorted(mut values: Vec<FacetCount>) -> Vec<FacetCount> {
     values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
     values
 }

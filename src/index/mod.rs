@@ -7,8 +7,10 @@
 
 mod by_time;
 mod facets;
+mod gather;
 mod highlight;
 mod matches;
+mod one_pass;
 mod open;
 mod schema;
 mod search;
@@ -20,7 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 pub use tantivy::index::SegmentId;
 use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
-use tantivy::schema::{Facet, TantivyDocument};
+use tantivy::schema::Facet;
 use tantivy::{DateTime, Index, IndexReader, IndexWriter, Term};
 
 pub use self::highlight::Highlighter;
@@ -178,7 +180,7 @@ impl CaseIndex {
         for case in cases {
             writer.delete_term(Term::from_field_text(self.fields.id, case.id.as_str()));
             writer
-                .add_document(self.document(case))
+                .add_document(self.fields.document(case))
                 .map_err(index_err)?;
             self.added_version.fetch_max(case.version, Ordering::AcqRel);
         }
@@ -334,50 +336,6 @@ impl CaseIndex {
         self.added_version.store(0, Ordering::Release);
         self.committed_version.store(0, Ordering::Release);
         self.reader.reload().map_err(index_err)
-    }
-
-    fn document(&self, case: &Case) -> TantivyDocument {
-        let f = &self.fields;
-        let mut doc = TantivyDocument::default();
-        doc.add_text(f.id, case.id.as_str());
-        if let Some(n) = case.id.packed() {
-            doc.add_u64(f.number, n);
-        }
-        if let Some(t) = &case.title {
-            doc.add_text(f.title, t);
-        }
-        doc.add_text(f.text, &case.text);
-        doc.add_date(f.received_at, index_date(case.received_at));
-        doc.add_u64(f.resolved, u64::from(case.is_resolved()));
-        if let Some(d) = &case.links.duplicate_of {
-            doc.add_text(f.link_to, format!("dup:{}", d.as_str()));
-        }
-        for r in &case.links.repeat_of {
-            doc.add_text(f.link_to, format!("rep:{}", r.as_str()));
-        }
-        if let Some(g) = &case.links.group_id {
-            doc.add_text(f.link_to, format!("group:{g}"));
-        }
-        let linked = [
-            (!case.links.repeat_of.is_empty()).then_some("repeat"),
-            case.links.duplicate_of.as_ref().map(|_| "duplicate"),
-            case.links.group_id.as_ref().map(|_| "group"),
-        ];
-        let values: [&[Option<&str>]; 7] = [
-            &[case.category.as_deref()],
-            &[Some(case.grade.label())],
-            &[Some(case.status.code())],
-            &[Some(case.channel.code())],
-            &[case.department.as_deref()],
-            &[case.assignee.as_deref()],
-            &linked,
-        ];
-        for (field, values) in f.facets.iter().zip(values) {
-            for v in values.iter().flatten() {
-                doc.add_facet(*field, facet_value(v));
-            }
-        }
-        doc
     }
 }
 

@@ -2,8 +2,12 @@
 //! counts, the receipt time for ranges and sorting.
 
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TantivyDocument,
+    TextFieldIndexing, TextOptions,
 };
+
+use super::{facet_value, index_date};
+use crate::domain::Case;
 
 /// Name under which the jieba tokenizer is registered (after every open: tantivy does not
 /// persist tokenizers).
@@ -79,5 +83,52 @@ impl Fields {
             .iter()
             .position(|f| *f == name)
             .map(|i| self.facets[i])
+    }
+}
+
+impl Fields {
+    /// The document of a case.
+    pub(super) fn document(&self, case: &Case) -> TantivyDocument {
+        let f = self;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, case.id.as_str());
+        if let Some(n) = case.id.packed() {
+            doc.add_u64(f.number, n);
+        }
+        if let Some(t) = &case.title {
+            doc.add_text(f.title, t);
+        }
+        doc.add_text(f.text, &case.text);
+        doc.add_date(f.received_at, index_date(case.received_at));
+        doc.add_u64(f.resolved, u64::from(case.is_resolved()));
+        if let Some(d) = &case.links.duplicate_of {
+            doc.add_text(f.link_to, format!("dup:{}", d.as_str()));
+        }
+        for r in &case.links.repeat_of {
+            doc.add_text(f.link_to, format!("rep:{}", r.as_str()));
+        }
+        if let Some(g) = &case.links.group_id {
+            doc.add_text(f.link_to, format!("group:{g}"));
+        }
+        let linked = [
+            (!case.links.repeat_of.is_empty()).then_some("repeat"),
+            case.links.duplicate_of.as_ref().map(|_| "duplicate"),
+            case.links.group_id.as_ref().map(|_| "group"),
+        ];
+        let values: [&[Option<&str>]; 7] = [
+            &[case.category.as_deref()],
+            &[Some(case.grade.label())],
+            &[Some(case.status.code())],
+            &[Some(case.channel.code())],
+            &[case.department.as_deref()],
+            &[case.assignee.as_deref()],
+            &linked,
+        ];
+        for (field, values) in f.facets.iter().zip(values) {
+            for v in values.iter().flatten() {
+                doc.add_facet(*field, facet_value(v));
+            }
+        }
+        doc
     }
 }

@@ -6,24 +6,20 @@ use std::ops::Bound;
 
 use jiff::Timestamp;
 use serde::Serialize;
-use tantivy::collector::{Count, MultiCollector, TopDocs};
+use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, EmptyQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
-    TermSetQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, QueryParser, RangeQuery,
+    TermQuery, TermSetQuery,
 };
 use tantivy::schema::{IndexRecordOption, TantivyDocument, Value};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DateTime, DocAddress, Order, Term};
 
+use super::gather::Gathered;
 use super::highlight::Highlighter;
 use super::schema::FACETS;
 use super::{CaseIndex, facet_value, index_date, index_err};
-use super::{by_time, facets};
 use crate::domain::CaseId;
 use crate::error::{Error, Result};
-
-// A search in time order over many hits has no facets counted in its pass.
-const _: () = assert!(by_time::NARROW_FROM > facets::EXACT_UP_TO);
 
 /// Deepest result reachable by paging: deeper pages cost more than they are worth to an
 /// analyst; narrow the query or export instead.
@@ -137,127 +133,13 @@ impl CaseIndex {
         let searcher = self.reader.searcher();
         let text_query = self.parse(&req.query)?;
         let filters = self.filters(req)?;
-        let unfiltered = filters.is_empty();
-        let query = and(text_query.box_clone(), filters);
 
-        // The words' hits bound the search's and every facet's: when they are few, the facets
-        // are counted exactly in the search's own pass, as they always were.
-        let word_hits = if req.query.trim().is_empty() {
-            searcher.num_docs() as usize
-        } else {
-            text_query.count(&searcher).map_err(index_err)?
-        };
-        let few = word_hits <= facets::EXACT_UP_TO;
-        // A facet with a filter on it is counted apart, without that filter: its other values
-        // keep their counts, so several can be picked (disjunctive facets).
-        let filtered = |name: &str| req.filters.iter().any(|(f, _)| f == name);
-        let free: Vec<&str> = if req.facets {
-            FACETS.iter().copied().filter(|n| !filtered(n)).collect()
-        } else {
-            Vec::new()
-        };
-        // Without filters the words' hits are the total: counting them again in the search's
-        // pass would visit every hit, and a search with nothing else to collect prunes instead
-        // (block-WAND skips documents that cannot make the page).
-        let mut multi = MultiCollector::new();
-        let count = (!unfiltered).then(|| multi.add_collector(Count));
-        let in_pass: Vec<_> = if few {
-            free.iter()
-                .map(|n| (*n, multi.add_collector(facets::collector(n))))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let alone = count.is_none() && in_pass.is_empty();
-        let mut counted = None;
-        let top = TopDocs::with_limit(limit).and_offset(req.offset);
-        let order = match req.sort {
-            // Without words every case scores the same: the newest are what a desk expects.
-            Sort::Relevance if req.query.trim().is_empty() => Some(Order::Desc),
-            Sort::Relevance => None,
-            Sort::Newest => Some(Order::Desc),
-            Sort::Oldest => Some(Order::Asc),
-        };
-        let (docs, mut fruit): (Vec<(f32, DocAddress)>, _) = match order {
-            // Many hits in time order: counted on their own, the page read from the end of
-            // the time line (`by_time`).
-            Some(order) if word_hits > by_time::NARROW_FROM => {
-                let total = if unfiltered {
-                    word_hits
-                } else {
-                    query.count(&searcher).map_err(index_err)?
-                };
-                let docs = by_time::page(
-                    &searcher,
-                    self.fields.received_at,
-                    &*query,
-                    total,
-                    (req.offset, limit),
-                    order,
-                )?;
-                counted = Some(total);
-                (docs.into_iter().map(|d| (0.0, d)).collect(), None)
-            }
-            None if alone => (
-                searcher
-                    .search(&query, &top.order_by_score())
-                    .map_err(index_err)?,
-                None,
-            ),
-            None => {
-                let (docs, fruit) = searcher
-                    .search(&query, &(top.order_by_score(), multi))
-                    .map_err(index_err)?;
-                (docs, Some(fruit))
-            }
-            Some(order) => {
-                let by_time = top.order_by_fast_field::<DateTime>("received_at", order);
-                let (docs, fruit): (Vec<(Option<DateTime>, DocAddress)>, _) = if alone {
-                    let docs = searcher.search(&query, &by_time).map_err(index_err)?;
-                    (docs, None)
-                } else {
-                    let (docs, fruit) = searcher
-                        .search(&query, &(by_time, multi))
-                        .map_err(index_err)?;
-                    (docs, Some(fruit))
-                };
-                (docs.into_iter().map(|(_, d)| (0.0, d)).collect(), fruit)
-            }
-        };
-        let total = match (count, fruit.as_mut()) {
-            (Some(count), Some(fruit)) => count.extract(fruit),
-            _ => counted.unwrap_or(word_hits),
-        };
-        let mut facets = BTreeMap::new();
-        let mut facets_estimated = false;
-        if let Some(fruit) = fruit.as_mut() {
-            for (name, handle) in in_pass {
-                facets.insert(
-                    name.to_string(),
-                    facets::values(&handle.extract(fruit), 1.0),
-                );
-            }
-        }
-        if req.facets {
-            if !few {
-                let (counts, estimated) = facets::count(&searcher, &*query, total, &free)?;
-                facets.extend(counts);
-                facets_estimated |= estimated;
-            }
-            for name in FACETS.iter().copied().filter(|n| filtered(n)) {
-                let mut others = req.clone();
-                others.filters.retain(|(f, _)| f != name);
-                let q = self.with_filters(text_query.box_clone(), &others)?;
-                let hits = if few {
-                    word_hits
-                } else {
-                    q.count(&searcher).map_err(index_err)?
-                };
-                let (counts, estimated) = facets::count(&searcher, &*q, hits, &[name])?;
-                facets.extend(counts);
-                facets_estimated |= estimated;
-            }
-        }
+        let Gathered {
+            docs,
+            total,
+            facets,
+            facets_estimated,
+        } = self.gather(&searcher, req, &*text_query, filters, limit, true)?;
 
         let mut snippets = SnippetGenerator::create(&searcher, &*text_query, self.fields.text)
             .map_err(index_err)?;
@@ -324,8 +206,9 @@ impl CaseIndex {
         Ok(and(text, self.filters(req)?))
     }
 
-    /// The request's filters as clauses that must hold (none without filters).
-    fn filters(&self, req: &SearchRequest) -> Result<Vec<(Occur, Box<dyn Query>)>> {
+    /// The request's filters as clauses that must hold (none without filters). They add
+    /// nothing to a hit's score: a rarer grade is not a better match.
+    pub(super) fn filters(&self, req: &SearchRequest) -> Result<Vec<(Occur, Box<dyn Query>)>> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut by_facet: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for (name, value) in &req.filters {
@@ -382,7 +265,13 @@ impl CaseIndex {
         if req.from.is_some() || req.to.is_some() {
             clauses.push((Occur::Must, Box::new(self.received_range(req.from, req.to))));
         }
-        Ok(clauses)
+        Ok(clauses
+            .into_iter()
+            .map(|(occur, q)| {
+                let q: Box<dyn Query> = Box::new(ConstScoreQuery::new(q, 0.0));
+                (occur, q)
+            })
+            .collect())
     }
 
     /// Cases with any of `values` in the facet `field` (none when `values` is empty).
@@ -411,7 +300,10 @@ impl CaseIndex {
 }
 
 /// `text` and every one of `filters`.
-fn and(text: Box<dyn Query>, mut filters: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
+pub(super) fn and(
+    text: Box<dyn Query>,
+    mut filters: Vec<(Occur, Box<dyn Query>)>,
+) -> Box<dyn Query> {
     if filters.is_empty() {
         return text;
     }

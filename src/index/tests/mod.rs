@@ -2,6 +2,7 @@ use super::*;
 
 mod by_time;
 mod facets;
+mod one_pass;
 use crate::domain::{CaseId, Grade, Status};
 use crate::text::{SegmentConfig, Segmenter};
 

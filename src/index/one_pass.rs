@@ -1,0 +1,283 @@
+//! A search whose words have few hits and whose filters are all facets, in one pass over the
+//! words' hits: each hit's facet values are checked against the filters, and the page, the
+//! total and every facet (a filtered one without its own filter) are counted together.
+//!
+//! Intersecting the hits with a filter's postings instead seeks through lists that hold most of
+//! the store (grade 严重 or 重大, any link), once for the search and once more for every
+//! filtered facet: the workbench's faceted search spent its time there at a million cases
+//! (perf, docs/benchmarks.md).
+
+use std::collections::BTreeMap;
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::fastfield::FacetReader;
+use tantivy::query::Query;
+use tantivy::schema::Facet;
+use tantivy::{DateTime, DocAddress, DocId, Order, Score, Searcher, SegmentOrdinal, SegmentReader};
+
+use super::facets;
+use super::search::FacetCount;
+use super::{facet_value, index_err};
+use crate::error::Result;
+
+/// A facet the pass reads.
+pub(super) struct Slot<'a> {
+    /// The facet.
+    pub name: &'a str,
+    /// Whether its values are counted in the answer.
+    pub counted: bool,
+    /// The values a hit must have one of (a filter), if any.
+    pub filter: Option<Vec<String>>,
+}
+
+/// What the pass found.
+pub(super) struct Found {
+    /// Hits passing every filter.
+    pub total: usize,
+    /// The page: score (0 in time order) and address.
+    pub page: Vec<(Score, DocAddress)>,
+    /// Counts of the counted facets, each without its own filter, most first.
+    pub facets: BTreeMap<String, Vec<FacetCount>>,
+}
+
+/// Runs `words` once, keeping the hits that pass `slots`' filters and whose department is one
+/// of `within` (a scope, not a filter: it holds for the department facet too).
+pub(super) fn run(
+    searcher: &Searcher,
+    words: &dyn Query,
+    slots: &[Slot],
+    within: Option<&[String]>,
+    order: Option<Order>,
+    (offset, limit): (usize, usize),
+) -> Result<Found> {
+    let pass = Pass {
+        slots,
+        within,
+        order,
+    };
+    let fruits = searcher.search(words, &pass).map_err(index_err)?;
+    let mut total = 0;
+    let mut hits = Vec::new();
+    let mut counts: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); slots.len()];
+    for fruit in fruits {
+        total += fruit.total;
+        hits.extend(fruit.hits);
+        for (all, segment) in counts.iter_mut().zip(fruit.counts) {
+            for (value, n) in segment {
+                *all.entry(value).or_default() += n;
+            }
+        }
+    }
+    // Best first, or by time; equal keys by address, so that pages never overlap.
+    match order {
+        None => hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.address.cmp(&b.address))),
+        Some(Order::Desc) => hits.sort_by(|a, b| b.at.cmp(&a.at).then(a.address.cmp(&b.address))),
+        Some(Order::Asc) => hits.sort_by(|a, b| a.at.cmp(&b.at).then(a.address.cmp(&b.address))),
+    }
+    let page = hits
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|h| (if order.is_none() { h.score } else { 0.0 }, h.address))
+        .collect();
+    let facets = slots
+        .iter()
+        .zip(counts)
+        .filter(|(s, _)| s.counted)
+        .map(|(s, counts)| {
+            let values = counts
+                .into_iter()
+                .map(|(value, count)| FacetCount { value, count })
+                .collect();
+            (s.name.to_string(), facets::sorted(values))
+        })
+        .collect();
+    Ok(Found {
+        total,
+        page,
+        facets,
+    })
+}
+
+struct Pass<'a> {
+    slots: &'a [Slot<'a>],
+    within: Option<&'a [String]>,
+    order: Option<Order>,
+}
+
+pub(super) struct Hit {
+    score: Score,
+    at: i64,
+    address: DocAddress,
+}
+
+pub(super) struct SegmentFruit {
+    total: usize,
+    hits: Vec<Hit>,
+    counts: Vec<BTreeMap<String, u64>>,
+}
+
+/// The ordinals of `values` in a segment's facet column (absent values have none).
+fn ordinals(reader: &FacetReader, values: &[String]) -> tantivy::Result<Vec<u64>> {
+    let mut ords = Vec::with_capacity(values.len());
+    for v in values {
+        let facet: Facet = facet_value(v);
+        if let Some(ord) = reader.facet_dict().term_ord(facet.encoded_str())? {
+            ords.push(ord);
+        }
+    }
+    Ok(ords)
+}
+
+impl Collector for Pass<'_> {
+    type Fruit = Vec<SegmentFruit>;
+    type Child = SegmentPass;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentPass> {
+        let mut slots = Vec::with_capacity(self.slots.len());
+        for s in self.slots {
+            let facet = reader.facet_reader(s.name)?;
+            let allowed = s
+                .filter
+                .as_deref()
+                .map(|values| ordinals(&facet, values))
+                .transpose()?;
+            let counts = vec![0u64; if s.counted { facet.num_facets() } else { 0 }];
+            slots.push(SegmentSlot {
+                facet,
+                allowed,
+                counts,
+            });
+        }
+        let within = match self.within {
+            Some(departments) => {
+                let facet = reader.facet_reader("department")?;
+                let allowed = ordinals(&facet, departments)?;
+                Some((facet, allowed))
+            }
+            None => None,
+        };
+        let received_at = match self.order {
+            Some(_) => Some(reader.fast_fields().date("received_at")?),
+            None => None,
+        };
+        Ok(SegmentPass {
+            segment,
+            slots,
+            within,
+            received_at,
+            total: 0,
+            hits: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.order.is_none()
+    }
+
+    fn merge_fruits(&self, fruits: Vec<SegmentFruit>) -> tantivy::Result<Vec<SegmentFruit>> {
+        Ok(fruits)
+    }
+}
+
+struct SegmentSlot {
+    facet: FacetReader,
+    allowed: Option<Vec<u64>>,
+    counts: Vec<u64>,
+}
+
+impl SegmentSlot {
+    fn passes(&self, doc: DocId) -> bool {
+        match &self.allowed {
+            None => true,
+            Some(allowed) => self.facet.facet_ords(doc).any(|o| allowed.contains(&o)),
+        }
+    }
+
+    fn count(&mut self, doc: DocId) {
+        if self.counts.is_empty() {
+            return;
+        }
+        for ord in self.facet.facet_ords(doc) {
+            self.counts[ord as usize] += 1;
+        }
+    }
+}
+
+pub(super) struct SegmentPass {
+    segment: SegmentOrdinal,
+    slots: Vec<SegmentSlot>,
+    within: Option<(FacetReader, Vec<u64>)>,
+    received_at: Option<Column<DateTime>>,
+    total: usize,
+    hits: Vec<Hit>,
+}
+
+impl SegmentCollector for SegmentPass {
+    type Fruit = SegmentFruit;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if let Some((facet, allowed)) = &self.within
+            && !facet.facet_ords(doc).any(|o| allowed.contains(&o))
+        {
+            return;
+        }
+        // The one filter the hit fails, if it fails only one: that facet still counts it.
+        let mut failed = None;
+        for (i, slot) in self.slots.iter().enumerate() {
+            if !slot.passes(doc) {
+                if failed.is_some() {
+                    return;
+                }
+                failed = Some(i);
+            }
+        }
+        match failed {
+            Some(i) => self.slots[i].count(doc),
+            None => {
+                self.total += 1;
+                let at = self
+                    .received_at
+                    .as_ref()
+                    .and_then(|c| c.first(doc))
+                    .map_or(0, |d| d.into_timestamp_micros());
+                self.hits.push(Hit {
+                    score,
+                    at,
+                    address: DocAddress::new(self.segment, doc),
+                });
+                for slot in &mut self.slots {
+                    slot.count(doc);
+                }
+            }
+        }
+    }
+
+    fn harvest(self) -> SegmentFruit {
+        let counts = self
+            .slots
+            .iter()
+            .map(|s| {
+                let mut named = BTreeMap::new();
+                let mut facet = Facet::root();
+                for (ord, &n) in s.counts.iter().enumerate() {
+                    if n > 0 && s.facet.facet_from_ord(ord as u64, &mut facet).is_ok() {
+                        let value = facet.to_path().last().map(|p| p.to_string());
+                        *named.entry(value.unwrap_or_default()).or_default() += n;
+                    }
+                }
+                named
+            })
+            .collect();
+        SegmentFruit {
+            total: self.total,
+            hits: self.hits,
+            counts,
+        }
+    }
+}
