@@ -17,28 +17,8 @@ pub(super) const NARROW_FROM: usize = 20_000;
 const WIDEN: f64 = 4.0;
 
 /// The `limit` hits of `query` (of which there are `hits`) after `offset`, in `order` of
-/// receipt.
+/// receipt; spans are tried first from `narrow_from` hits ([`NARROW_FROM`]).
 pub(super) fn page(
-    searcher: &Searcher,
-    received_at: Field,
-    query: &dyn Query,
-    hits: usize,
-    (offset, limit): (usize, usize),
-    order: Order,
-) -> Result<Vec<DocAddress>> {
-    page_narrowed_from(
-        NARROW_FROM,
-        searcher,
-        received_at,
-        query,
-        hits,
-        (offset, limit),
-        order,
-    )
-}
-
-/// [`page`], spans tried first from `narrow_from` hits.
-pub(super) fn page_narrowed_from(
     narrow_from: usize,
     searcher: &Searcher,
     received_at: Field,

@@ -89,6 +89,7 @@ impl CaseIndex {
                     query.count(searcher).map_err(index_err)?
                 };
                 let docs = by_time::page(
+                    by_time::NARROW_FROM,
                     searcher,
                     self.fields.received_at,
                     &*query,

@@ -28,7 +28,7 @@ fn a_page_from_the_end_of_the_time_line_is_the_page_of_every_hit() {
         for order in [Order::Desc, Order::Asc] {
             for (offset, limit) in [(0, 1), (0, 10), (5, 20), (30, 7), (190, 20), (380, 30)] {
                 let page = |narrow_from| {
-                    super::super::by_time::page_narrowed_from(
+                    super::super::by_time::page(
                         narrow_from,
                         &searcher,
                         index.fields.received_at,
