@@ -9,7 +9,7 @@ use tantivy::{DateTime, DocAddress, Order, Searcher};
 
 use super::schema::FACETS;
 use super::search::{FacetCount, SearchRequest, Sort, and};
-use super::{CaseIndex, by_time, facets, index_err, one_pass};
+use super::{CaseIndex, by_time, facets, index_date, index_err, one_pass};
 use crate::error::Result;
 
 // A search in time order over many hits has no facets counted in its pass.
@@ -65,14 +65,7 @@ impl CaseIndex {
         } else {
             Vec::new()
         };
-        if one_pass
-            && few
-            && !unfiltered
-            && req.ids.is_none()
-            && req.linked_to.is_none()
-            && req.from.is_none()
-            && req.to.is_none()
-        {
+        if one_pass && few && !unfiltered && req.ids.is_none() && req.linked_to.is_none() {
             return self.gather_in_one_pass(searcher, req, text_query, limit);
         }
         let alone = count.is_none() && in_pass.is_empty();
@@ -198,7 +191,11 @@ impl CaseIndex {
             searcher,
             text_query,
             &slots,
-            req.within.as_deref(),
+            one_pass::Scope {
+                departments: req.within.as_deref(),
+                from: req.from.map(index_date),
+                to: req.to.map(index_date),
+            },
             order_of(req),
             (req.offset, limit),
         )?;

@@ -41,19 +41,27 @@ pub(super) struct Found {
     pub facets: BTreeMap<String, Vec<FacetCount>>,
 }
 
-/// Runs `words` once, keeping the hits that pass `slots`' filters and whose department is one
-/// of `within` (a scope, not a filter: it holds for the department facet too).
+/// What holds for every hit and every facet count: the caller's departments and the span of
+/// receipt (`[from, to)`, as the index keeps times).
+#[derive(Default)]
+pub(super) struct Scope<'a> {
+    pub departments: Option<&'a [String]>,
+    pub from: Option<DateTime>,
+    pub to: Option<DateTime>,
+}
+
+/// Runs `words` once, keeping the hits that pass `slots`' filters and lie within `scope`.
 pub(super) fn run(
     searcher: &Searcher,
     words: &dyn Query,
     slots: &[Slot],
-    within: Option<&[String]>,
+    scope: Scope,
     order: Option<Order>,
     (offset, limit): (usize, usize),
 ) -> Result<Found> {
     let pass = Pass {
         slots,
-        within,
+        scope,
         order,
     };
     let fruits = searcher.search(words, &pass).map_err(index_err)?;
@@ -102,7 +110,7 @@ pub(super) fn run(
 
 struct Pass<'a> {
     slots: &'a [Slot<'a>],
-    within: Option<&'a [String]>,
+    scope: Scope<'a>,
     order: Option<Order>,
 }
 
@@ -154,7 +162,7 @@ impl Collector for Pass<'_> {
                 counts,
             });
         }
-        let within = match self.within {
+        let within = match self.scope.departments {
             Some(departments) => {
                 let facet = reader.facet_reader("department")?;
                 let allowed = ordinals(&facet, departments)?;
@@ -162,14 +170,17 @@ impl Collector for Pass<'_> {
             }
             None => None,
         };
-        let received_at = match self.order {
-            Some(_) => Some(reader.fast_fields().date("received_at")?),
-            None => None,
+        let timed = self.order.is_some() || self.scope.from.is_some() || self.scope.to.is_some();
+        let received_at = if timed {
+            Some(reader.fast_fields().date("received_at")?)
+        } else {
+            None
         };
         Ok(SegmentPass {
             segment,
             slots,
             within,
+            span: (self.scope.from, self.scope.to),
             received_at,
             total: 0,
             hits: Vec::new(),
@@ -213,6 +224,7 @@ pub(super) struct SegmentPass {
     segment: SegmentOrdinal,
     slots: Vec<SegmentSlot>,
     within: Option<(FacetReader, Vec<u64>)>,
+    span: (Option<DateTime>, Option<DateTime>),
     received_at: Option<Column<DateTime>>,
     total: usize,
     hits: Vec<Hit>,
@@ -224,6 +236,13 @@ impl SegmentCollector for SegmentPass {
     fn collect(&mut self, doc: DocId, score: Score) {
         if let Some((facet, allowed)) = &self.within
             && !facet.facet_ords(doc).any(|o| allowed.contains(&o))
+        {
+            return;
+        }
+        let received = self.received_at.as_ref().and_then(|c| c.first(doc));
+        let (from, to) = self.span;
+        if from.is_some_and(|f| received.is_none_or(|r| r < f))
+            || to.is_some_and(|t| received.is_none_or(|r| r >= t))
         {
             return;
         }
@@ -241,11 +260,7 @@ impl SegmentCollector for SegmentPass {
             Some(i) => self.slots[i].count(doc),
             None => {
                 self.total += 1;
-                let at = self
-                    .received_at
-                    .as_ref()
-                    .and_then(|c| c.first(doc))
-                    .map_or(0, |d| d.into_timestamp_micros());
+                let at = received.map_or(0, |d| d.into_timestamp_micros());
                 self.hits.push(Hit {
                     score,
                     at,

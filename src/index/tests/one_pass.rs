@@ -98,6 +98,16 @@ fn one_pass_over_few_hits_gives_the_page_total_and_facets_of_the_postings_inters
         },
         SearchRequest {
             query: "断网".into(),
+            filters: f(&[("grade", "严重"), ("category", "网络问题")]),
+            from: Some("2026-11-05T00:00:00Z".parse().unwrap()),
+            to: Some("2026-11-12T07:00:00Z".parse().unwrap()),
+            sort: Sort::Newest,
+            facets: true,
+            limit: 100,
+            ..Default::default()
+        },
+        SearchRequest {
+            query: "断网".into(),
             filters: f(&[("channel", "phone")]),
             facets: false,
             limit: 100,
