@@ -35,8 +35,6 @@ impl CaseIndex {
         limit: usize,
         one_pass: bool,
     ) -> Result<Gathered> {
-        let unfiltered = filters.is_empty();
-        let query = and(text_query.box_clone(), filters);
         // The words' hits bound the search's and every facet's: when they are few, the facets
         // are counted exactly in the search's own pass, as they always were.
         let word_hits = if req.query.trim().is_empty() {
@@ -45,6 +43,11 @@ impl CaseIndex {
             text_query.count(searcher).map_err(index_err)?
         };
         let few = word_hits <= facets::EXACT_UP_TO;
+        let unfiltered = filters.is_empty();
+        if one_pass && few && !unfiltered && req.ids.is_none() && req.linked_to.is_none() {
+            return self.gather_in_one_pass(searcher, req, text_query, limit);
+        }
+        let query = and(text_query.box_clone(), filters);
         // A facet with a filter on it is counted apart, without that filter: its other values
         // keep their counts, so several can be picked (disjunctive facets).
         let filtered = |name: &str| req.filters.iter().any(|(f, _)| f == name);
@@ -65,14 +68,11 @@ impl CaseIndex {
         } else {
             Vec::new()
         };
-        if one_pass && few && !unfiltered && req.ids.is_none() && req.linked_to.is_none() {
-            return self.gather_in_one_pass(searcher, req, text_query, limit);
-        }
         let alone = count.is_none() && in_pass.is_empty();
-        let mut counted = None;
         let top = TopDocs::with_limit(limit).and_offset(req.offset);
-        let order = order_of(req);
-        let (docs, mut fruit): (Vec<(f32, DocAddress)>, _) = match order {
+        // The page, the pass's collectors' fruit when there was one, and the total when it was
+        // counted on its own.
+        let (docs, mut fruit, counted): (Vec<(f32, DocAddress)>, _, _) = match order_of(req) {
             // Many hits in time order: counted on their own, the page read from the end of
             // the time line (`by_time`).
             Some(order) if word_hits > by_time::NARROW_FROM => {
@@ -90,20 +90,23 @@ impl CaseIndex {
                     (req.offset, limit),
                     order,
                 )?;
-                counted = Some(total);
-                (docs.into_iter().map(|d| (0.0, d)).collect(), None)
+                (
+                    docs.into_iter().map(|d| (0.0, d)).collect(),
+                    None,
+                    Some(total),
+                )
             }
-            None if alone => (
-                searcher
+            None if alone => {
+                let docs = searcher
                     .search(&query, &top.order_by_score())
-                    .map_err(index_err)?,
-                None,
-            ),
+                    .map_err(index_err)?;
+                (docs, None, None)
+            }
             None => {
                 let (docs, fruit) = searcher
                     .search(&query, &(top.order_by_score(), multi))
                     .map_err(index_err)?;
-                (docs, Some(fruit))
+                (docs, Some(fruit), None)
             }
             Some(order) => {
                 let by_time = top.order_by_fast_field::<DateTime>("received_at", order);
@@ -116,7 +119,11 @@ impl CaseIndex {
                         .map_err(index_err)?;
                     (docs, Some(fruit))
                 };
-                (docs.into_iter().map(|(_, d)| (0.0, d)).collect(), fruit)
+                (
+                    docs.into_iter().map(|(_, d)| (0.0, d)).collect(),
+                    fruit,
+                    None,
+                )
             }
         };
         let total = match (count, fruit.as_mut()) {

@@ -38,80 +38,63 @@ fn varied() -> Vec<Case> {
 fn one_pass_over_few_hits_gives_the_page_total_and_facets_of_the_postings_intersection() {
     let (_dir, index) = index_of(&varied());
     let searcher = index.reader.searcher();
-    let f = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-        pairs
+    // The words and filters of a request; facets counted, every hit on the page.
+    let words = |query: &str, filters: &[(&str, &str)]| SearchRequest {
+        query: query.into(),
+        filters: filters
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+            .collect(),
+        facets: true,
+        limit: 100,
+        ..Default::default()
     };
     let requests = [
+        words("断网", &[("grade", "严重"), ("grade", "重大")]),
         SearchRequest {
-            query: "断网".into(),
-            filters: f(&[("grade", "严重"), ("grade", "重大")]),
-            facets: true,
-            limit: 100,
-            ..Default::default()
-        },
-        SearchRequest {
-            query: "宽带".into(),
-            filters: f(&[
-                ("category", "网络问题"),
-                ("channel", "wechat"),
-                ("linked", "group"),
-            ]),
             sort: Sort::Newest,
-            facets: true,
             offset: 3,
             limit: 10,
-            ..Default::default()
+            ..words(
+                "宽带",
+                &[
+                    ("category", "网络问题"),
+                    ("channel", "wechat"),
+                    ("linked", "group"),
+                ],
+            )
         },
         SearchRequest {
-            query: "报修".into(),
-            filters: f(&[("grade", "一般"), ("linked", "repeat"), ("linked", "group")]),
             within: Some(vec!["网络运维中心".into()]),
             sort: Sort::Oldest,
-            facets: true,
             limit: 20,
-            ..Default::default()
+            ..words(
+                "报修",
+                &[("grade", "一般"), ("linked", "repeat"), ("linked", "group")],
+            )
         },
         SearchRequest {
-            query: "断网".into(),
-            filters: f(&[("department", "计费中心")]),
             within: Some(vec!["计费中心".into(), "网络运维中心".into()]),
-            facets: true,
-            limit: 100,
-            ..Default::default()
+            ..words("断网", &[("department", "计费中心")])
         },
         SearchRequest {
-            query: "断网".into(),
-            filters: f(&[("category", "没有这一类")]),
-            facets: true,
             limit: 10,
-            ..Default::default()
+            ..words("断网", &[("category", "没有这一类")])
         },
         SearchRequest {
-            query: "断网".into(),
             within: Some(Vec::new()),
-            facets: true,
             limit: 10,
-            ..Default::default()
+            ..words("断网", &[])
         },
         SearchRequest {
-            query: "断网".into(),
-            filters: f(&[("grade", "严重"), ("category", "网络问题")]),
             from: Some("2026-11-05T00:00:00Z".parse().unwrap()),
             to: Some("2026-11-12T07:00:00Z".parse().unwrap()),
             sort: Sort::Newest,
-            facets: true,
-            limit: 100,
-            ..Default::default()
+            ..words("断网", &[("grade", "严重"), ("category", "网络问题")])
         },
         SearchRequest {
-            query: "断网".into(),
-            filters: f(&[("channel", "phone")]),
             facets: false,
-            limit: 100,
-            ..Default::default()
+            ..words("断网", &[("channel", "phone")])
         },
     ];
     for req in &requests {
