@@ -4,7 +4,7 @@
 //! search looks there first and widens the span until the page is full.
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery};
+use tantivy::query::{BooleanQuery, InvertedIndexRangeQuery, Occur, Query};
 use tantivy::schema::Field;
 use tantivy::{DateTime, DocAddress, Order, Searcher, Term};
 
@@ -50,17 +50,25 @@ pub(super) fn page(
         let docs: Vec<(Option<DateTime>, DocAddress)> = match edge {
             None => searcher.search(query, &sort),
             Some(edge) => {
-                let edge =
-                    Term::from_field_date(received_at, DateTime::from_timestamp_micros(edge));
+                // Whole seconds, as the index holds times.
+                let edge = Term::from_field_date(
+                    received_at,
+                    DateTime::from_timestamp_secs(edge.div_euclid(1_000_000)),
+                );
                 // Every hit outside the span is older (newer) than every hit inside: when the
-                // span holds the page, the page is the whole search's.
+                // span holds the page, the page is the whole search's. The span is read from
+                // the times' terms: a range over the time column scans all of it, a million
+                // values per search (perf, docs/benchmarks.md), where the span holds a few
+                // thousand.
                 let within = match order {
-                    Order::Desc => {
-                        RangeQuery::new(std::ops::Bound::Included(edge), std::ops::Bound::Unbounded)
-                    }
-                    Order::Asc => {
-                        RangeQuery::new(std::ops::Bound::Unbounded, std::ops::Bound::Included(edge))
-                    }
+                    Order::Desc => InvertedIndexRangeQuery::new(
+                        std::ops::Bound::Included(edge),
+                        std::ops::Bound::Unbounded,
+                    ),
+                    Order::Asc => InvertedIndexRangeQuery::new(
+                        std::ops::Bound::Unbounded,
+                        std::ops::Bound::Included(edge),
+                    ),
                 };
                 let bounded = BooleanQuery::new(vec![
                     (Occur::Must, query.box_clone()),

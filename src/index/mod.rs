@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 pub use tantivy::index::SegmentId;
 use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::schema::Facet;
+use tantivy::tokenizer::TokenizerManager;
 use tantivy::{DateTime, Index, IndexReader, IndexWriter, Term};
 
 pub use self::highlight::Highlighter;
@@ -93,6 +94,8 @@ pub struct CaseIndex {
     /// `None` only if a switch of writers failed ([`CaseIndex::set_bulk`]).
     writer: Mutex<Option<IndexWriter>>,
     tokenizer: ChineseTokenizer,
+    /// The tokenizers queries are read with: whole words, where the index has their parts too.
+    query_tokenizers: TokenizerManager,
     /// Highest store version added to the writer.
     added_version: AtomicU64,
     /// Highest store version in the last commit (the commit payload).

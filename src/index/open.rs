@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
 
+use tantivy::tokenizer::TokenizerManager;
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyError};
 
 use super::schema::{Fields, TOKENIZER};
@@ -108,7 +109,10 @@ impl CaseIndex {
                 segment.inverted_index(field).map_err(Unusable::damaged)?;
             }
         }
+        let query_tokenizers = TokenizerManager::new();
+        query_tokenizers.register(TOKENIZER, tokenizer.for_queries());
         Ok(CaseIndex {
+            query_tokenizers,
             hit_columns: Default::default(),
             dir: dir.to_path_buf(),
             index,

@@ -10,8 +10,10 @@ use super::{facet_value, index_date};
 use crate::domain::Case;
 
 /// Name under which the jieba tokenizer is registered (after every open: tantivy does not
-/// persist tokenizers).
-pub const TOKENIZER: &str = "zh";
+/// persist tokenizers). It is part of the schema: an index written by the earlier tokenizer
+/// (`zh`, a position per token rather than per word) has another schema and is rebuilt from
+/// the store on open.
+pub const TOKENIZER: &str = "zh_words";
 
 /// The facet fields, in the order facet counts are reported. `assignee` is the handler;
 /// `linked` says which links a case has (`repeat`, `duplicate`, `group`; several at once).

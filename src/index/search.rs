@@ -189,8 +189,11 @@ impl CaseIndex {
         if query.trim().is_empty() {
             return Ok(Box::new(AllQuery));
         }
-        let mut parser =
-            QueryParser::for_index(&self.index, vec![self.fields.title, self.fields.text]);
+        let mut parser = QueryParser::new(
+            self.index.schema(),
+            vec![self.fields.title, self.fields.text],
+            self.query_tokenizers.clone(),
+        );
         parser.set_conjunction_by_default();
         parser.set_field_boost(self.fields.title, 1.5);
         parser
@@ -224,7 +227,7 @@ impl CaseIndex {
                     FACETS.join(", ")
                 ))
             })?;
-            let any: Vec<(Occur, Box<dyn Query>)> = values
+            let mut any: Vec<(Occur, Box<dyn Query>)> = values
                 .into_iter()
                 .map(|v| {
                     let q: Box<dyn Query> = Box::new(TermQuery::new(
@@ -234,7 +237,13 @@ impl CaseIndex {
                     (Occur::Should, q)
                 })
                 .collect();
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+            // One value is its term alone: a term counts its hits from the dictionary, a
+            // union of one visits them.
+            let q: Box<dyn Query> = match any.len() {
+                1 => any.pop().expect("one value").1,
+                _ => Box::new(BooleanQuery::new(any)),
+            };
+            clauses.push((Occur::Must, q));
         }
         if let Some(departments) = &req.within {
             clauses.push((
@@ -307,6 +316,13 @@ pub(super) fn and(
     if filters.is_empty() {
         return text;
     }
-    filters.insert(0, (Occur::Must, text));
-    Box::new(BooleanQuery::new(filters))
+    // Without words, the filters alone: one filter is then its own query, whose hits a term
+    // counts without visiting them.
+    if text.downcast_ref::<AllQuery>().is_none() {
+        filters.insert(0, (Occur::Must, text));
+    }
+    match filters.len() {
+        1 if filters[0].0 == Occur::Must => filters.pop().expect("one filter").1,
+        _ => Box::new(BooleanQuery::new(filters)),
+    }
 }

@@ -3,6 +3,7 @@ use super::*;
 mod by_time;
 mod facets;
 mod one_pass;
+mod words;
 use crate::domain::{CaseId, Grade, Status};
 use crate::text::{SegmentConfig, Segmenter};
 
