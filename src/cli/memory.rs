@@ -46,6 +46,12 @@ pub fn run(a: MemoryArgs) -> anyhow::Result<()> {
         "{:<36} {:>10.0} {:>14}",
         "index writer (at most)", m.index_writer_mib as f64, "-"
     );
+    println!(
+        "{:<36} {:>10.0} {:>14}",
+        "search facet tables (on first search)",
+        mib((cases as usize * tousu::index::FACET_TABLE_BYTES_PER_CASE) as f64),
+        tousu::index::FACET_TABLE_BYTES_PER_CASE
+    );
     println!("allocator purge delay: {purge} ms");
     println!(
         "transparent huge pages: {}",

@@ -11,16 +11,17 @@
 
 use std::collections::BTreeMap;
 
-use tantivy::collector::{
-    Collector, Count, FacetCollector, FacetCounts, MultiCollector, SegmentCollector,
-};
+use std::sync::Arc;
+
+use tantivy::collector::{Collector, Count, MultiCollector, SegmentCollector};
 use tantivy::query::{AllQuery, Query};
 use tantivy::schema::Facet;
 use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
+use super::facet_table::{FacetTable, FacetTables};
 use super::index_err;
 use super::search::FacetCount;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Hits counted one by one; past this, a sample of about this many.
 pub const EXACT_UP_TO: usize = 10_000;
@@ -28,25 +29,26 @@ pub const EXACT_UP_TO: usize = 10_000;
 /// The facets `names` of the hits of `query` (of which there are `hits`), most first, and
 /// whether they are estimates.
 pub(super) fn count(
+    tables: &FacetTables,
     searcher: &Searcher,
     query: &dyn Query,
     hits: usize,
     names: &[&str],
 ) -> Result<(BTreeMap<String, Vec<FacetCount>>, bool)> {
-    count_up_to(searcher, query, hits, names, EXACT_UP_TO)
+    count_up_to(tables, searcher, query, hits, names, EXACT_UP_TO)
 }
 
 /// [`count`], exact up to `exact` hits.
 pub(super) fn count_up_to(
+    tables: &FacetTables,
     searcher: &Searcher,
     query: &dyn Query,
     hits: usize,
     names: &[&str],
     exact: usize,
 ) -> Result<(BTreeMap<String, Vec<FacetCount>>, bool)> {
-    let mut out = BTreeMap::new();
     if names.is_empty() {
-        return Ok((out, false));
+        return Ok((BTreeMap::new(), false));
     }
     if query.downcast_ref::<AllQuery>().is_some() {
         return Ok((count_all(searcher, names)?, false));
@@ -54,10 +56,7 @@ pub(super) fn count_up_to(
     let stride = hits.div_ceil(exact.max(1)).max(1) as u32;
     let mut multi = MultiCollector::new();
     let sampled = multi.add_collector(Count);
-    let handles: Vec<_> = names
-        .iter()
-        .map(|n| multi.add_collector(collector(n)))
-        .collect();
+    let tally = multi.add_collector(Tally::new(tables, searcher, names)?);
     let mut fruit = searcher
         .search(
             query,
@@ -74,10 +73,134 @@ pub(super) fn count_up_to(
     } else {
         hits as f64 / sampled as f64
     };
-    for (name, handle) in names.iter().zip(handles) {
-        out.insert(name.to_string(), values(&handle.extract(&mut fruit), scale));
+    Ok((named(names, tally.extract(&mut fruit), scale), stride > 1))
+}
+
+/// Counts per facet (as [`Tally`] gives them), scaled by `scale`, most first, by name.
+pub(super) fn named(
+    names: &[&str],
+    counts: Vec<BTreeMap<String, u64>>,
+    scale: f64,
+) -> BTreeMap<String, Vec<FacetCount>> {
+    names
+        .iter()
+        .zip(counts)
+        .map(|(name, counts)| {
+            let values = counts
+                .into_iter()
+                .map(|(value, count)| FacetCount {
+                    value,
+                    count: (count as f64 * scale).round() as u64,
+                })
+                .collect();
+            (name.to_string(), sorted(values))
+        })
+        .collect()
+}
+
+/// Counts the values of some facets over the hits, from the segments' [`FacetTables`]: each
+/// facet's counts by value.
+pub(super) struct Tally<'a> {
+    tables: &'a FacetTables,
+    searcher: &'a Searcher,
+    /// Each counted facet's place in the tables.
+    at: Vec<usize>,
+}
+
+impl<'a> Tally<'a> {
+    pub(super) fn new(
+        tables: &'a FacetTables,
+        searcher: &'a Searcher,
+        names: &[&str],
+    ) -> Result<Self> {
+        let at = names
+            .iter()
+            .map(|n| {
+                tables
+                    .position(n)
+                    .ok_or_else(|| Error::Invalid(format!("no facet called {n:?}")))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Tally {
+            tables,
+            searcher,
+            at,
+        })
     }
-    Ok((out, stride > 1))
+}
+
+impl Collector for Tally<'_> {
+    type Fruit = Vec<BTreeMap<String, u64>>;
+    type Child = SegmentTally;
+
+    fn for_segment(
+        &self,
+        _: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentTally> {
+        let table = self.tables.get(reader, self.searcher)?;
+        let counts = self
+            .at
+            .iter()
+            .map(|&i| vec![0; table.facet(i).len()])
+            .collect();
+        Ok(SegmentTally {
+            table,
+            at: self.at.clone(),
+            counts,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(
+        &self,
+        fruits: Vec<Vec<BTreeMap<String, u64>>>,
+    ) -> tantivy::Result<Vec<BTreeMap<String, u64>>> {
+        let mut all = vec![BTreeMap::new(); self.at.len()];
+        for fruit in fruits {
+            for (all, segment) in all.iter_mut().zip(fruit) {
+                for (value, n) in segment {
+                    *all.entry(value).or_default() += n;
+                }
+            }
+        }
+        Ok(all)
+    }
+}
+
+pub(super) struct SegmentTally {
+    table: Arc<FacetTable>,
+    at: Vec<usize>,
+    counts: Vec<Vec<u64>>,
+}
+
+impl SegmentCollector for SegmentTally {
+    type Fruit = Vec<BTreeMap<String, u64>>;
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        for (&i, counts) in self.at.iter().zip(&mut self.counts) {
+            self.table.facet(i).count(doc, counts);
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        self.at
+            .iter()
+            .zip(self.counts)
+            .map(|(&i, counts)| {
+                let facet = self.table.facet(i);
+                counts
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(ord, n)| (facet.value(ord).to_string(), n))
+                    .collect()
+            })
+            .collect()
+    }
 }
 
 /// The facets `names` of every live document, exact, from the index's term statistics: a
@@ -142,25 +265,6 @@ fn last_part(facet: &Facet) -> String {
         .last()
         .map(|s| s.to_string())
         .unwrap_or_default()
-}
-
-pub(super) fn collector(name: &str) -> FacetCollector {
-    let mut c = FacetCollector::for_field(name);
-    c.add_facet("/");
-    c
-}
-
-/// The counts of a facet scaled by `scale`, most first (then by value).
-pub(super) fn values(counts: &FacetCounts, scale: f64) -> Vec<FacetCount> {
-    sorted(
-        counts
-            .get("/")
-            .map(|(facet, count)| FacetCount {
-                value: last_part(facet),
-                count: (count as f64 * scale).round() as u64,
-            })
-            .collect(),
-    )
 }
 
 /// Most first, then by value.

@@ -61,14 +61,12 @@ impl CaseIndex {
         // (block-WAND skips documents that cannot make the page).
         let mut multi = MultiCollector::new();
         let count = (!unfiltered).then(|| multi.add_collector(Count));
-        let in_pass: Vec<_> = if few {
-            free.iter()
-                .map(|n| (*n, multi.add_collector(facets::collector(n))))
-                .collect()
+        let in_pass = if few && !free.is_empty() {
+            Some(multi.add_collector(facets::Tally::new(&self.facet_tables, searcher, &free)?))
         } else {
-            Vec::new()
+            None
         };
-        let alone = count.is_none() && in_pass.is_empty();
+        let alone = count.is_none() && in_pass.is_none();
         let top = TopDocs::with_limit(limit).and_offset(req.offset);
         // The page, the pass's collectors' fruit when there was one, and the total when it was
         // counted on its own.
@@ -132,17 +130,13 @@ impl CaseIndex {
         };
         let mut facets = BTreeMap::new();
         let mut facets_estimated = false;
-        if let Some(fruit) = fruit.as_mut() {
-            for (name, handle) in in_pass {
-                facets.insert(
-                    name.to_string(),
-                    facets::values(&handle.extract(fruit), 1.0),
-                );
-            }
+        if let (Some(fruit), Some(handle)) = (fruit.as_mut(), in_pass) {
+            facets.extend(facets::named(&free, handle.extract(fruit), 1.0));
         }
         if req.facets {
             if !few {
-                let (counts, estimated) = facets::count(searcher, &*query, total, &free)?;
+                let (counts, estimated) =
+                    facets::count(&self.facet_tables, searcher, &*query, total, &free)?;
                 facets.extend(counts);
                 facets_estimated |= estimated;
             }
@@ -155,7 +149,8 @@ impl CaseIndex {
                 } else {
                     q.count(searcher).map_err(index_err)?
                 };
-                let (counts, estimated) = facets::count(searcher, &*q, hits, &[name])?;
+                let (counts, estimated) =
+                    facets::count(&self.facet_tables, searcher, &*q, hits, &[name])?;
                 facets.extend(counts);
                 facets_estimated |= estimated;
             }
@@ -195,6 +190,7 @@ impl CaseIndex {
             .filter(|s| s.counted || s.filter.is_some())
             .collect();
         let found = one_pass::run(
+            &self.facet_tables,
             searcher,
             text_query,
             &slots,

@@ -6,6 +6,7 @@
 //! missing or unreadable index is rebuilt from the store.
 
 mod by_time;
+mod facet_table;
 mod facets;
 mod gather;
 mod highlight;
@@ -26,6 +27,7 @@ use tantivy::schema::Facet;
 use tantivy::tokenizer::TokenizerManager;
 use tantivy::{DateTime, Index, IndexReader, IndexWriter, Term};
 
+pub use self::facet_table::BYTES_PER_CASE as FACET_TABLE_BYTES_PER_CASE;
 pub use self::highlight::Highlighter;
 pub use self::matches::Matches;
 pub use self::schema::FACETS;
@@ -107,6 +109,8 @@ pub struct CaseIndex {
     damaged: AtomicBool,
     /// Each live segment's columns that similar-case hits read, opened once per segment.
     hit_columns: similar::HitColumnsCache,
+    /// Each live segment's facet values, dense ([`facet_table`]).
+    facet_tables: facet_table::FacetTables,
     /// The writer's memory budget, in bytes.
     writer_memory: usize,
 }

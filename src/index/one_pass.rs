@@ -9,17 +9,18 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::Arc;
+
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
-use tantivy::fastfield::FacetReader;
 use tantivy::query::Query;
-use tantivy::schema::Facet;
 use tantivy::{DateTime, DocAddress, DocId, Order, Score, Searcher, SegmentOrdinal, SegmentReader};
 
+use super::facet_table::{Allowed, FacetTable, FacetTables};
 use super::facets;
+use super::index_err;
 use super::search::FacetCount;
-use super::{facet_value, index_err};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// A facet the pass reads.
 pub(super) struct Slot<'a> {
@@ -52,6 +53,7 @@ pub(super) struct Scope<'a> {
 
 /// Runs `words` once, keeping the hits that pass `slots`' filters and lie within `scope`.
 pub(super) fn run(
+    tables: &FacetTables,
     searcher: &Searcher,
     words: &dyn Query,
     slots: &[Slot],
@@ -59,7 +61,16 @@ pub(super) fn run(
     order: Option<Order>,
     (offset, limit): (usize, usize),
 ) -> Result<Found> {
+    let at = |name: &str| {
+        tables
+            .position(name)
+            .ok_or_else(|| Error::Invalid(format!("no facet called {name:?}")))
+    };
     let pass = Pass {
+        tables,
+        searcher,
+        at: slots.iter().map(|s| at(s.name)).collect::<Result<_>>()?,
+        department: at("department")?,
         slots,
         scope,
         order,
@@ -109,6 +120,11 @@ pub(super) fn run(
 }
 
 struct Pass<'a> {
+    tables: &'a FacetTables,
+    searcher: &'a Searcher,
+    /// Each slot's facet's place in the tables.
+    at: Vec<usize>,
+    department: usize,
     slots: &'a [Slot<'a>],
     scope: Scope<'a>,
     order: Option<Order>,
@@ -126,18 +142,6 @@ pub(super) struct SegmentFruit {
     counts: Vec<BTreeMap<String, u64>>,
 }
 
-/// The ordinals of `values` in a segment's facet column (absent values have none).
-fn ordinals(reader: &FacetReader, values: &[String]) -> tantivy::Result<Vec<u64>> {
-    let mut ords = Vec::with_capacity(values.len());
-    for v in values {
-        let facet: Facet = facet_value(v);
-        if let Some(ord) = reader.facet_dict().term_ord(facet.encoded_str())? {
-            ords.push(ord);
-        }
-    }
-    Ok(ords)
-}
-
 impl Collector for Pass<'_> {
     type Fruit = Vec<SegmentFruit>;
     type Child = SegmentPass;
@@ -147,29 +151,24 @@ impl Collector for Pass<'_> {
         segment: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<SegmentPass> {
-        let mut slots = Vec::with_capacity(self.slots.len());
-        for s in self.slots {
-            let facet = reader.facet_reader(s.name)?;
-            let allowed = s
-                .filter
-                .as_deref()
-                .map(|values| ordinals(&facet, values))
-                .transpose()?;
-            let counts = vec![0u64; if s.counted { facet.num_facets() } else { 0 }];
-            slots.push(SegmentSlot {
-                facet,
-                allowed,
-                counts,
-            });
-        }
-        let within = match self.scope.departments {
-            Some(departments) => {
-                let facet = reader.facet_reader("department")?;
-                let allowed = ordinals(&facet, departments)?;
-                Some((facet, allowed))
-            }
-            None => None,
-        };
+        let table = self.tables.get(reader, self.searcher)?;
+        let slots = self
+            .slots
+            .iter()
+            .zip(&self.at)
+            .map(|(s, &at)| {
+                let facet = table.facet(at);
+                SegmentSlot {
+                    at,
+                    allowed: s.filter.as_deref().map(|values| facet.allowed(values)),
+                    counts: vec![0u64; if s.counted { facet.len() } else { 0 }],
+                }
+            })
+            .collect();
+        let within = self
+            .scope
+            .departments
+            .map(|departments| table.facet(self.department).allowed(departments));
         let timed = self.order.is_some() || self.scope.from.is_some() || self.scope.to.is_some();
         let received_at = if timed {
             Some(reader.fast_fields().date("received_at")?)
@@ -178,6 +177,8 @@ impl Collector for Pass<'_> {
         };
         Ok(SegmentPass {
             segment,
+            table,
+            department: self.department,
             slots,
             within,
             span: (self.scope.from, self.scope.to),
@@ -197,33 +198,33 @@ impl Collector for Pass<'_> {
 }
 
 struct SegmentSlot {
-    facet: FacetReader,
-    allowed: Option<Vec<u64>>,
+    /// The facet's place in the table.
+    at: usize,
+    allowed: Option<Allowed>,
     counts: Vec<u64>,
 }
 
 impl SegmentSlot {
-    fn passes(&self, doc: DocId) -> bool {
+    fn passes(&self, table: &FacetTable, doc: DocId) -> bool {
         match &self.allowed {
             None => true,
-            Some(allowed) => self.facet.facet_ords(doc).any(|o| allowed.contains(&o)),
+            Some(allowed) => table.facet(self.at).passes(doc, allowed),
         }
     }
 
-    fn count(&mut self, doc: DocId) {
-        if self.counts.is_empty() {
-            return;
-        }
-        for ord in self.facet.facet_ords(doc) {
-            self.counts[ord as usize] += 1;
+    fn count(&mut self, table: &FacetTable, doc: DocId) {
+        if !self.counts.is_empty() {
+            table.facet(self.at).count(doc, &mut self.counts);
         }
     }
 }
 
 pub(super) struct SegmentPass {
     segment: SegmentOrdinal,
+    table: Arc<FacetTable>,
+    department: usize,
     slots: Vec<SegmentSlot>,
-    within: Option<(FacetReader, Vec<u64>)>,
+    within: Option<Allowed>,
     span: (Option<DateTime>, Option<DateTime>),
     received_at: Option<Column<DateTime>>,
     total: usize,
@@ -234,8 +235,8 @@ impl SegmentCollector for SegmentPass {
     type Fruit = SegmentFruit;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        if let Some((facet, allowed)) = &self.within
-            && !facet.facet_ords(doc).any(|o| allowed.contains(&o))
+        if let Some(allowed) = &self.within
+            && !self.table.facet(self.department).passes(doc, allowed)
         {
             return;
         }
@@ -249,7 +250,7 @@ impl SegmentCollector for SegmentPass {
         // The one filter the hit fails, if it fails only one: that facet still counts it.
         let mut failed = None;
         for (i, slot) in self.slots.iter().enumerate() {
-            if !slot.passes(doc) {
+            if !slot.passes(&self.table, doc) {
                 if failed.is_some() {
                     return;
                 }
@@ -257,7 +258,7 @@ impl SegmentCollector for SegmentPass {
             }
         }
         match failed {
-            Some(i) => self.slots[i].count(doc),
+            Some(i) => self.slots[i].count(&self.table, doc),
             None => {
                 self.total += 1;
                 let at = received.map_or(0, |d| d.into_timestamp_micros());
@@ -267,7 +268,7 @@ impl SegmentCollector for SegmentPass {
                     address: DocAddress::new(self.segment, doc),
                 });
                 for slot in &mut self.slots {
-                    slot.count(doc);
+                    slot.count(&self.table, doc);
                 }
             }
         }
@@ -278,15 +279,13 @@ impl SegmentCollector for SegmentPass {
             .slots
             .iter()
             .map(|s| {
-                let mut named = BTreeMap::new();
-                let mut facet = Facet::root();
-                for (ord, &n) in s.counts.iter().enumerate() {
-                    if n > 0 && s.facet.facet_from_ord(ord as u64, &mut facet).is_ok() {
-                        let value = facet.to_path().last().map(|p| p.to_string());
-                        *named.entry(value.unwrap_or_default()).or_default() += n;
-                    }
-                }
-                named
+                let facet = self.table.facet(s.at);
+                s.counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(ord, &n)| (facet.value(ord).to_string(), n))
+                    .collect()
             })
             .collect();
         SegmentFruit {

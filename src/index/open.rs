@@ -8,7 +8,8 @@ use std::sync::atomic::AtomicU64;
 use tantivy::tokenizer::TokenizerManager;
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyError};
 
-use super::schema::{Fields, TOKENIZER};
+use super::facet_table::FacetTables;
+use super::schema::{FACETS, Fields, TOKENIZER};
 use super::{CaseIndex, index_err, try_new_writer};
 use crate::error::{Error, Result};
 use crate::text::ChineseTokenizer;
@@ -114,6 +115,7 @@ impl CaseIndex {
         Ok(CaseIndex {
             query_tokenizers,
             hit_columns: Default::default(),
+            facet_tables: FacetTables::new(&FACETS),
             dir: dir.to_path_buf(),
             index,
             fields,

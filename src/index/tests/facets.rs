@@ -22,11 +22,25 @@ fn facets_of_many_hits_are_estimated_from_a_sample_close_to_the_exact_counts() {
     let (_dir, index) = index_of(&cases);
     let searcher = index.reader.searcher();
     let query = index.parse("断网").unwrap();
-    let (exact, estimated) =
-        super::super::facets::count_up_to(&searcher, &*query, 4000, &["category"], 10_000).unwrap();
+    let (exact, estimated) = super::super::facets::count_up_to(
+        &index.facet_tables,
+        &searcher,
+        &*query,
+        4000,
+        &["category"],
+        10_000,
+    )
+    .unwrap();
     assert!(!estimated);
-    let (sampled, estimated) =
-        super::super::facets::count_up_to(&searcher, &*query, 4000, &["category"], 400).unwrap();
+    let (sampled, estimated) = super::super::facets::count_up_to(
+        &index.facet_tables,
+        &searcher,
+        &*query,
+        4000,
+        &["category"],
+        400,
+    )
+    .unwrap();
     assert!(estimated);
     for (e, s) in exact["category"].iter().zip(&sampled["category"]) {
         assert_eq!(e.value, s.value, "the same order: {exact:?} {sampled:?}");
@@ -70,18 +84,18 @@ fn facets_of_every_case_are_exact_and_leave_out_rewritten_cases() {
     );
     let all = tantivy::query::AllQuery;
     let names = ["category", "grade"];
-    let (fast, estimated) =
-        super::super::facets::count_up_to(&searcher, &all, 300, &names, 10_000).unwrap();
+    let (fast, estimated) = super::super::facets::count_up_to(
+        &index.facet_tables,
+        &searcher,
+        &all,
+        300,
+        &names,
+        10_000,
+    )
+    .unwrap();
     assert!(!estimated);
     for name in names {
-        let counted = searcher
-            .search(&all, &super::super::facets::collector(name))
-            .unwrap();
-        assert_eq!(
-            fast[name],
-            super::super::facets::values(&counted, 1.0),
-            "{name}"
-        );
+        assert_eq!(fast[name], by_tantivy(&searcher, &all, name), "{name}");
     }
     let by_value: Vec<(&str, u64)> = fast["category"]
         .iter()
@@ -96,4 +110,84 @@ fn facets_of_every_case_are_exact_and_leave_out_rewritten_cases() {
             ("业务办理问题", 30)
         ]
     );
+}
+
+/// The counts of facet `name` over the hits of `query` by tantivy's own facet collector.
+fn by_tantivy(
+    searcher: &tantivy::Searcher,
+    query: &dyn tantivy::query::Query,
+    name: &str,
+) -> Vec<FacetCount> {
+    let mut collector = tantivy::collector::FacetCollector::for_field(name);
+    collector.add_facet("/");
+    let counts = searcher.search(query, &collector).unwrap();
+    super::super::facets::sorted(
+        counts
+            .get("/")
+            .map(|(facet, count)| FacetCount {
+                value: facet.to_path().last().unwrap().to_string(),
+                count,
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn the_facet_tables_count_as_tantivy_does_over_deleted_and_multi_valued_documents() {
+    // Categories past 16 values (ordinals), grades (bit masks), links (several a case).
+    let mut cases: Vec<Case> = (1..=400u64)
+        .map(|n| {
+            let mut c = case(
+                n,
+                if n % 2 == 0 {
+                    "宽带断网"
+                } else {
+                    "话费多扣"
+                },
+                "2026-11-01T02:00:00Z",
+            );
+            c.category = Some(format!("类别{}", n % 23));
+            c.grade = if n % 5 == 0 {
+                Grade::Serious
+            } else {
+                Grade::General
+            };
+            if n % 3 == 0 {
+                c.links.repeat_of = vec![CaseId("TS20261122-000001".into())];
+            }
+            if n % 4 == 0 {
+                c.links.group_id = Some("G1".into());
+            }
+            c
+        })
+        .collect();
+    let (_dir, index) = index_of(&cases);
+    for c in cases.iter_mut().take(40) {
+        c.category = Some("改过的".into());
+        c.version += 1000;
+    }
+    index.upsert(&cases[..40]).unwrap();
+    assert!(index.commit().unwrap());
+    let searcher = index.reader.searcher();
+    let query = index.parse("宽带").unwrap();
+    let names = ["category", "grade", "linked"];
+    let (counted, estimated) = super::super::facets::count_up_to(
+        &index.facet_tables,
+        &searcher,
+        &*query,
+        200,
+        &names,
+        10_000,
+    )
+    .unwrap();
+    assert!(!estimated);
+    for name in names {
+        assert_eq!(
+            counted[name],
+            by_tantivy(&searcher, &*query, name),
+            "{name}"
+        );
+    }
+    assert!(counted["category"].len() > 16, "{:?}", counted["category"]);
+    assert_eq!(counted["linked"].len(), 2, "{:?}", counted["linked"]);
 }
