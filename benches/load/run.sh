@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Load test at production size: N cases (default 1,000,000; real dataset texts, cycled, when
 # ../shared/datasets is there) in the store, then 32 concurrent connections from wrk on
-# loopback against GET /v1/search, POST /v1/triage and POST /v1/cases, and the workbench's
-# heaviest reads (a faceted, filtered search; a department's work queue; a year's KPIs), each
+# loopback against GET /v1/search, GET /v1/cases/{id}/similar (600 cases the searches find),
+# POST /v1/triage and POST /v1/cases, and the workbench's heaviest reads (a faceted, filtered search; a department's work queue; a year's KPIs), each
 # in two modes:
 #   closed  every connection sends its next request as soon as the last is answered: the
 #           most the server takes (p99 is then ≈ 32 / throughput, whatever the service time);
@@ -114,6 +114,20 @@ KPIS="/v1/kpis?from=$FROM&to=$TO&group_by=department"
 # it also sees the cases just created, in fresh, unmerged segments.
 for think in "" 28; do run search search.lua "" "$think" "$LEAD"; done
 for think in "" 28; do run "workbench: faceted search" get.lua "$FACETED" "$think" "$LEAD"; done
+# Similar cases of 600 cases found by the load's searches (words of every kind, newest and
+# best first).
+export TOUSU_IDS="$DATA/ids.txt"
+for q in 宽带 停车费 油烟 公积金 断网 发票; do
+  for sort in relevance newest; do
+    curl -sfG -H "Authorization: Bearer $LEAD" "http://127.0.0.1:$PORT/v1/search" \
+      --data-urlencode "q=$q" --data "sort=$sort&limit=50&facets=false"
+    echo
+  done
+done | python3 -c 'import json, sys
+for line in sys.stdin:
+    for h in json.loads(line)["hits"]:
+        print(h["id"])' > "$TOUSU_IDS"
+for think in "" 28; do run "similar cases" similar.lua "" "$think" "$LEAD"; done
 for think in "" 28; do run "workbench: department queue" get.lua "/v1/queues/department?limit=50" "$think" "$WANG"; done
 run "workbench: KPIs, a year by department" get.lua "$KPIS" "" "$LEAD"
 for think in "" 28; do run "triage, four" triage.lua /v1/triage "$think" "$INTAKE"; done

@@ -197,8 +197,26 @@ impl CaseIndex {
     /// Commits what was added (if anything) with the highest added version as payload, and
     /// makes it searchable. Returns whether there was anything to commit.
     pub fn commit(&self) -> Result<bool> {
-        let mut slot = self.writer.lock().expect("index writer lock");
-        self.commit_with(present(&mut slot)?)
+        let committed = {
+            let mut slot = self.writer.lock().expect("index writer lock");
+            self.commit_with(present(&mut slot)?)?
+        };
+        if committed {
+            self.warm();
+        }
+        Ok(committed)
+    }
+
+    /// Builds the facet tables of segments no search has met yet (new ones, and merges made
+    /// visible by the last reload), here rather than in the first search that meets them: a
+    /// million-case segment's takes some 60 ms.
+    pub(super) fn warm(&self) {
+        let searcher = self.reader.searcher();
+        for segment in searcher.segment_readers() {
+            if let Err(e) = self.facet_tables.get(segment, &searcher) {
+                tracing::warn!(error = %e, "a segment's facet table could not be built");
+            }
+        }
     }
 
     fn commit_with(&self, writer: &mut IndexWriter) -> Result<bool> {
@@ -328,6 +346,7 @@ impl CaseIndex {
         }
         drop(slot);
         self.reader.reload().map_err(index_err)?;
+        self.warm();
         Ok(merged)
     }
 

@@ -32,7 +32,10 @@ impl CaseIndex {
                 Self::open_existing(dir, tokenizer.clone(), writer_memory)
             }));
             match attempt {
-                Ok(Ok(index)) => return Ok(index),
+                Ok(Ok(index)) => {
+                    index.warm();
+                    return Ok(index);
+                }
                 // Not damage: another process holds it, and deleting it would pull the index
                 // from under that process.
                 Ok(Err(Unusable::Busy(why))) => {

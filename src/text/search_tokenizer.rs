@@ -115,6 +115,10 @@ impl Tokenizer for ChineseTokenizer {
                 position_length: 1,
             });
         }
+        // Jieba gives a word after the words inside it (积金 before 公积金): tantivy's snippets
+        // need offsets that never go back, and a word's tokens share a position, so within a
+        // word they go by offset.
+        self.tokens.sort_by_key(|t| (t.position, t.offset_from));
         ChineseTokenStream {
             tokens: &mut self.tokens,
             index: 0,
@@ -194,6 +198,13 @@ mod tests {
         );
         // Positions never go back (tantivy requires it).
         assert!(t.windows(2).all(|w| w[0].1 <= w[1].1), "{t:?}");
+        // Nor do offsets (tantivy's snippets require it).
+        let mut stream = tok.token_stream("公积金中心认定为二套房");
+        let mut last = 0;
+        while stream.advance() {
+            assert!(stream.token().offset_from >= last, "{:?}", stream.token());
+            last = stream.token().offset_from;
+        }
     }
 
     #[test]

@@ -55,3 +55,35 @@ fn a_query_word_is_one_term_not_a_phrase_of_its_parts() {
     let q = index.parse("住房公积金").unwrap();
     assert!(format!("{q:?}").contains("Phrase"), "{q:?}");
 }
+
+#[test]
+fn a_snippet_of_a_word_whose_parts_come_before_it_highlights_the_word() {
+    // A real text on which a snippet's fragment once began inside 公积金 (at 积金, which
+    // jieba gives before the word) and tantivy panicked on the highlight before it. Where the
+    // fragment breaks depends on what comes before: every length of lead-in is tried.
+    let tail = "办理公积金贷款时则被公积金中心认定为二套房,要求首付提高到60%,首付多出几十万,\
+                本人无力承担。开发商不肯退房,公积金中心和住建委标准打架。(编号0998245)";
+    let texts: Vec<String> = (0..90)
+        .map(|n| format!("{}{tail}", "投诉".repeat(n)))
+        .collect();
+    let cases: Vec<Case> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| case(i as u64 + 1, t, "2026-11-01T02:00:00Z"))
+        .collect();
+    let (_dir, index) = index_of(&cases);
+    for q in ["公积金", "积金", "公积"] {
+        let r = index
+            .search(&SearchRequest {
+                query: q.into(),
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(r.total, texts.len(), "{q}");
+        for text in &texts {
+            let snippet = r.highlighter.snippet(text);
+            assert!(snippet.contains("<em>"), "{q}: {snippet}");
+        }
+    }
+}
