@@ -10,7 +10,7 @@
 //! search that needs it, and dropped with the segment. A facet with more than 65,535 values or
 //! several values of more than 16 stays read from its column.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use tantivy::fastfield::FacetReader;
@@ -206,12 +206,7 @@ impl FacetTables {
             // Nothing panics while holding the lock; a poisoned map is still consistent.
             let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
             if !kept.contains_key(&id) {
-                let live: HashSet<SegmentId> = searcher
-                    .segment_readers()
-                    .iter()
-                    .map(|s| s.segment_id())
-                    .collect();
-                kept.retain(|id, _| live.contains(id));
+                super::keep_live(&mut kept, searcher);
             }
             Arc::clone(kept.entry(id).or_default())
         };

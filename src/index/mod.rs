@@ -77,6 +77,17 @@ fn merge_policy(bulk: bool) -> Box<dyn tantivy::indexer::MergePolicy> {
     }
 }
 
+/// Drops from a per-segment cache the segments `searcher` no longer has (merged away: what
+/// is kept for them holds the deleted files' memory maps open).
+fn keep_live<T>(kept: &mut std::collections::HashMap<SegmentId, T>, searcher: &tantivy::Searcher) {
+    let live: std::collections::HashSet<SegmentId> = searcher
+        .segment_readers()
+        .iter()
+        .map(|s| s.segment_id())
+        .collect();
+    kept.retain(|id, _| live.contains(id));
+}
+
 /// The writer, unless a switch of writers failed.
 fn present(slot: &mut Option<IndexWriter>) -> Result<&mut IndexWriter> {
     slot.as_mut().ok_or_else(|| {

@@ -5,7 +5,7 @@
 //! suggestion evaluation's history, 8, 10, 12 and 16 words gave the same department accuracy
 //! and reply F1 within two queries of 114; each word costs block-WAND time on every create.)
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use jiff::Timestamp;
@@ -312,12 +312,7 @@ impl HitColumnsCache {
         }
         // A segment not seen before: the searcher changed, and merged-away segments go (their
         // columns hold the deleted files' memory maps open).
-        let live: HashSet<SegmentId> = searcher
-            .segment_readers()
-            .iter()
-            .map(|s| s.segment_id())
-            .collect();
-        kept.retain(|id, _| live.contains(id));
+        super::keep_live(&mut kept, searcher);
         let c = HitColumns::open(segment)?;
         kept.insert(id, c.clone());
         Ok(c)

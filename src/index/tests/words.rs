@@ -2,6 +2,17 @@
 
 use super::*;
 
+/// The first ten hits of `query`.
+fn search(index: &CaseIndex, query: &str) -> SearchResults {
+    index
+        .search(&SearchRequest {
+            query: query.into(),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap()
+}
+
 #[test]
 fn a_word_the_words_inside_it_and_phrases_of_whole_words_all_find_the_case() {
     let (_dir, index) = index_of(&[
@@ -17,13 +28,7 @@ fn a_word_the_words_inside_it_and_phrases_of_whole_words_all_find_the_case() {
         ),
     ]);
     let hits = |q: &str| -> Vec<String> {
-        let r = index
-            .search(&SearchRequest {
-                query: q.into(),
-                limit: 10,
-                ..Default::default()
-            })
-            .unwrap();
+        let r = search(&index, q);
         let mut ids: Vec<String> = r.hits.into_iter().map(|h| h.id.0).collect();
         ids.sort();
         ids
@@ -73,13 +78,7 @@ fn a_snippet_of_a_word_whose_parts_come_before_it_highlights_the_word() {
         .collect();
     let (_dir, index) = index_of(&cases);
     for q in ["公积金", "积金", "公积"] {
-        let r = index
-            .search(&SearchRequest {
-                query: q.into(),
-                limit: 10,
-                ..Default::default()
-            })
-            .unwrap();
+        let r = search(&index, q);
         assert_eq!(r.total, texts.len(), "{q}");
         for text in &texts {
             let snippet = r.highlighter.snippet(text);
