@@ -12,9 +12,9 @@ use anyhow::Context;
 use clap::Args;
 use tousu::classify::{Example, write_jsonl};
 use tousu::service::tools;
-use tousu::triage::reply;
+use tousu::triage::{office_kind, reply};
 
-use tousu::triage::reply::OTHER_OFFICE as OTHER;
+use tousu::triage::office_kind::OTHER_OFFICE as OTHER;
 
 #[derive(Args)]
 pub struct DispatchSplitArgs {
@@ -52,7 +52,7 @@ pub fn run(a: DispatchSplitArgs) -> anyhow::Result<()> {
                     id: r.id.clone(),
                     text: r.text.clone(),
                     title: r.title.clone(),
-                    category: Some(reply::canonical_department(&name)),
+                    category: Some(office_kind::canonical_department(&name)),
                     grade: None,
                     reason: None,
                     source: None,

@@ -48,7 +48,7 @@ pub fn run(a: MemoryArgs) -> anyhow::Result<()> {
     );
     println!(
         "{:<36} {:>10.0} {:>14}",
-        "search facet tables (on first search)",
+        "search facet tables",
         mib((cases as usize * tousu::index::FACET_TABLE_BYTES_PER_CASE) as f64),
         tousu::index::FACET_TABLE_BYTES_PER_CASE
     );

@@ -6,11 +6,12 @@
 //! facets over a search's hits was most of a broad search's time at a million cases (perf,
 //! docs/benchmarks.md). Here a facet with at most 16 values is a bit mask a document, one
 //! with more a single ordinal, both two bytes: 14 bytes a case for the seven facets, read in
-//! a nanosecond or two. A segment never changes, so its table is built once, on the first
-//! search that needs it, and dropped with the segment. A facet with more than 65,535 values or
+//! a nanosecond or two. A segment never changes, so its table is built once, when the index
+//! opens or at the commit that makes the segment visible (a search meeting a segment without
+//! one builds it), and dropped with the segment. A facet with more than 65,535 values or
 //! several values of more than 16 stays read from its column.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use tantivy::fastfield::FacetReader;
@@ -114,11 +115,6 @@ impl TableFacet {
         self.values.len()
     }
 
-    /// The value of ordinal `ord`.
-    pub(super) fn value(&self, ord: usize) -> &str {
-        &self.values[ord]
-    }
-
     /// The filter allowing `values` (values the segment lacks allow nothing).
     pub(super) fn allowed(&self, values: &[String]) -> Allowed {
         let ords = values
@@ -147,6 +143,17 @@ impl TableFacet {
         }
     }
 
+    /// `counts` (one slot an ordinal, as [`TableFacet::count`] fills them) by value, the
+    /// values counted at least once.
+    pub(super) fn by_value(&self, counts: &[u64]) -> BTreeMap<String, u64> {
+        counts
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(ord, &n)| (self.values[ord].clone(), n))
+            .collect()
+    }
+
     /// Adds `doc`'s values to `counts` (one slot an ordinal).
     #[inline]
     pub(super) fn count(&self, doc: DocId, counts: &mut [u64]) {
@@ -173,6 +180,15 @@ impl TableFacet {
     }
 }
 
+/// Adds one segment's counts by value, facet by facet, to `all`'s.
+pub(super) fn add_counts(all: &mut [BTreeMap<String, u64>], segment: Vec<BTreeMap<String, u64>>) {
+    for (all, segment) in all.iter_mut().zip(segment) {
+        for (value, n) in segment {
+            *all.entry(value).or_default() += n;
+        }
+    }
+}
+
 type Slot = Arc<OnceLock<Result<Arc<FacetTable>, String>>>;
 
 /// The tables of the segments searched so far, for one list of facets.
@@ -190,9 +206,16 @@ impl FacetTables {
         }
     }
 
-    /// Where facet `name` is in each table.
-    pub(super) fn position(&self, name: &str) -> Option<usize> {
-        self.names.iter().position(|n| *n == name)
+    /// Where each of the facets `names` is in each table.
+    pub(super) fn positions(&self, names: &[&str]) -> crate::error::Result<Vec<usize>> {
+        names
+            .iter()
+            .map(|name| {
+                self.names.iter().position(|n| n == name).ok_or_else(|| {
+                    crate::error::Error::Invalid(format!("no facet called {name:?}"))
+                })
+            })
+            .collect()
     }
 
     /// The table of `segment`, built on first use; segments gone from `searcher` are dropped.

@@ -18,10 +18,10 @@ use tantivy::query::{AllQuery, Query};
 use tantivy::schema::Facet;
 use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
-use super::facet_table::{FacetTable, FacetTables};
+use super::facet_table::{FacetTable, FacetTables, add_counts};
 use super::index_err;
 use super::search::FacetCount;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Hits counted one by one; past this, a sample of about this many.
 pub const EXACT_UP_TO: usize = 10_000;
@@ -113,14 +113,7 @@ impl<'a> Tally<'a> {
         searcher: &'a Searcher,
         names: &[&str],
     ) -> Result<Self> {
-        let at = names
-            .iter()
-            .map(|n| {
-                tables
-                    .position(n)
-                    .ok_or_else(|| Error::Invalid(format!("no facet called {n:?}")))
-            })
-            .collect::<Result<_>>()?;
+        let at = tables.positions(names)?;
         Ok(Tally {
             tables,
             searcher,
@@ -161,11 +154,7 @@ impl Collector for Tally<'_> {
     ) -> tantivy::Result<Vec<BTreeMap<String, u64>>> {
         let mut all = vec![BTreeMap::new(); self.at.len()];
         for fruit in fruits {
-            for (all, segment) in all.iter_mut().zip(fruit) {
-                for (value, n) in segment {
-                    *all.entry(value).or_default() += n;
-                }
-            }
+            add_counts(&mut all, fruit);
         }
         Ok(all)
     }
@@ -190,15 +179,7 @@ impl SegmentCollector for SegmentTally {
         self.at
             .iter()
             .zip(self.counts)
-            .map(|(&i, counts)| {
-                let facet = self.table.facet(i);
-                counts
-                    .into_iter()
-                    .enumerate()
-                    .filter(|(_, n)| *n > 0)
-                    .map(|(ord, n)| (facet.value(ord).to_string(), n))
-                    .collect()
-            })
+            .map(|(&i, counts)| self.table.facet(i).by_value(&counts))
             .collect()
     }
 }

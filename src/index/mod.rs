@@ -212,7 +212,8 @@ impl CaseIndex {
             let mut slot = self.writer.lock().expect("index writer lock");
             self.commit_with(present(&mut slot)?)?
         };
-        if committed {
+        // A bulk load's segments are merged at its end, which warms the merged ones.
+        if committed && !self.bulk.load(Ordering::Acquire) {
             self.warm();
         }
         Ok(committed)

@@ -16,11 +16,11 @@ use tantivy::columnar::Column;
 use tantivy::query::Query;
 use tantivy::{DateTime, DocAddress, DocId, Order, Score, Searcher, SegmentOrdinal, SegmentReader};
 
-use super::facet_table::{Allowed, FacetTable, FacetTables};
+use super::facet_table::{Allowed, FacetTable, FacetTables, add_counts};
 use super::facets;
 use super::index_err;
 use super::search::FacetCount;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// A facet the pass reads.
 pub(super) struct Slot<'a> {
@@ -61,16 +61,12 @@ pub(super) fn run(
     order: Option<Order>,
     (offset, limit): (usize, usize),
 ) -> Result<Found> {
-    let at = |name: &str| {
-        tables
-            .position(name)
-            .ok_or_else(|| Error::Invalid(format!("no facet called {name:?}")))
-    };
+    let names: Vec<&str> = slots.iter().map(|s| s.name).collect();
     let pass = Pass {
         tables,
         searcher,
-        at: slots.iter().map(|s| at(s.name)).collect::<Result<_>>()?,
-        department: at("department")?,
+        at: tables.positions(&names)?,
+        department: tables.positions(&["department"])?[0],
         slots,
         scope,
         order,
@@ -82,11 +78,7 @@ pub(super) fn run(
     for fruit in fruits {
         total += fruit.total;
         hits.extend(fruit.hits);
-        for (all, segment) in counts.iter_mut().zip(fruit.counts) {
-            for (value, n) in segment {
-                *all.entry(value).or_default() += n;
-            }
-        }
+        add_counts(&mut counts, fruit.counts);
     }
     // Best first, or by time; equal keys by address, so that pages never overlap.
     match order {
@@ -100,18 +92,13 @@ pub(super) fn run(
         .take(limit)
         .map(|h| (if order.is_none() { h.score } else { 0.0 }, h.address))
         .collect();
-    let facets = slots
+    let (counted, counts): (Vec<&str>, Vec<_>) = slots
         .iter()
         .zip(counts)
         .filter(|(s, _)| s.counted)
-        .map(|(s, counts)| {
-            let values = counts
-                .into_iter()
-                .map(|(value, count)| FacetCount { value, count })
-                .collect();
-            (s.name.to_string(), facets::sorted(values))
-        })
-        .collect();
+        .map(|(s, counts)| (s.name, counts))
+        .unzip();
+    let facets = facets::named(&counted, counts, 1.0);
     Ok(Found {
         total,
         page,
@@ -278,15 +265,7 @@ impl SegmentCollector for SegmentPass {
         let counts = self
             .slots
             .iter()
-            .map(|s| {
-                let facet = self.table.facet(s.at);
-                s.counts
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, n)| **n > 0)
-                    .map(|(ord, &n)| (facet.value(ord).to_string(), n))
-                    .collect()
-            })
+            .map(|s| self.table.facet(s.at).by_value(&s.counts))
             .collect();
         SegmentFruit {
             total: self.total,

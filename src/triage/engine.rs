@@ -5,8 +5,8 @@ use std::path::Path;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use super::office_kind::{OTHER_OFFICE, canonical_department};
 use super::profile::Profile;
-use super::reply::{OTHER_OFFICE, canonical_department};
 use super::rules::{RuleHit, raise};
 use crate::classify::{Alternative, Classifier, Driver, Head, HeadPrediction};
 use crate::domain::{Deadline, Dispatch, DispatchOption, DispatchSource, Grade, Reason};

@@ -5,7 +5,7 @@ mod card;
 mod cross_validation;
 mod engine;
 mod evaluate;
-mod office_kind;
+pub mod office_kind;
 mod profile;
 pub mod reply;
 mod rules;

@@ -11,8 +11,6 @@ use regex::Regex;
 
 use crate::domain::Remedy;
 
-pub use super::office_kind::{LOCAL_GOVERNMENT, OTHER_OFFICE, canonical_department};
-
 /// Replies shorter than this (in characters) that only acknowledge receipt say nothing about
 /// how a case was resolved (about one reply in nine in the government board's history).
 const BOILERPLATE_CHARS: usize = 60;
@@ -177,6 +175,7 @@ pub fn is_boilerplate(reply: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::triage::office_kind::{LOCAL_GOVERNMENT, canonical_department};
 
     #[test]
     fn an_office_signing_the_reply_is_its_department() {

@@ -7,7 +7,7 @@ use std::path::Path;
 use tousu::classify::{Classifier, Example, TrainOptions, halve_weights, load_jsonl, train};
 use tousu::domain::DispatchSource;
 use tousu::text::{SegmentConfig, Segmenter, TextPipeline};
-use tousu::triage::reply::OTHER_OFFICE;
+use tousu::triage::office_kind::OTHER_OFFICE;
 use tousu::triage::{Complaint, Engine};
 
 use crate::support::{fixture, fixture_model};

@@ -18,7 +18,7 @@ use crate::domain::{Case, CaseId, Remedy};
 use crate::error::Result;
 use crate::index::{CaseIndex, SimilarHit, SimilarRequest};
 use crate::store::CaseStore;
-use crate::triage::reply;
+use crate::triage::{office_kind, reply};
 
 /// Candidates re-ranked per suggestion list.
 const CANDIDATES: usize = 20;
@@ -280,10 +280,9 @@ fn department_vote(ranked: &[(Arc<Case>, f32)]) -> Option<DepartmentHint> {
         };
         voters += 1;
         total += score;
-        let e =
-            weight
-                .entry(reply::canonical_department(&name))
-                .or_insert((0.0, 0, HashMap::new()));
+        let e = weight
+            .entry(office_kind::canonical_department(&name))
+            .or_insert((0.0, 0, HashMap::new()));
         e.0 += score;
         e.1 += 1;
         *e.2.entry(name).or_insert(0) += 1;

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::index::SimilarRequest;
 use crate::service::Service;
 use crate::text::mask_free_text;
-use crate::triage::{Complaint, reply};
+use crate::triage::{Complaint, office_kind, reply};
 
 /// One resolved case of the history file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -159,7 +159,7 @@ impl Tally {
         self.answered += 1;
         self.f1_sum += char_f1(reply_text, gold);
         if let (Some(g), Some(d)) = (gold_dept, dept.as_deref())
-            && reply::canonical_department(d) == reply::canonical_department(g)
+            && office_kind::canonical_department(d) == office_kind::canonical_department(g)
         {
             self.dept_hits += 1;
         }
@@ -202,7 +202,9 @@ pub fn evaluate_suggestions(
                 text: &q.text,
                 received_at: Some(*at),
             })?;
-            let same = |d: &str| reply::canonical_department(d) == reply::canonical_department(g);
+            let same = |d: &str| {
+                office_kind::canonical_department(d) == office_kind::canonical_department(g)
+            };
             table_hits += usize::from(triage.routing.is_some_and(|r| same(&r.department)));
             if let Some(d) = triage.dispatch {
                 let hit = usize::from(same(&d.department));
