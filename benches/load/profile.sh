@@ -7,11 +7,12 @@
 # MIX is one of
 #   triage   POST /v1/triage with the data sets' complaints (cases.lua)
 #   search   GET /v1/search with the load's queries, facets counted (search.lua)
+#   similar  GET /v1/cases/{id}/similar for 600 cases the searches find (similar.lua)
 #   bash benches/load/profile.sh MIX [seconds]
 # (TOUSU_BIN=path/to/tousu measures another build than this checkout's release build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-MIX=${1:?usage: profile.sh triage|search [seconds]}
+MIX=${1:?usage: profile.sh triage|search|similar [seconds]}
 SECS=${2:-20}
 STORE=${TOUSU_LOAD_STORE:-/tmp/tousu-load-store-1000000}
 BIN=${TOUSU_BIN:-./target/release/tousu}
@@ -23,13 +24,17 @@ LEAD=load-supervisor-key-0123456789
 case "$MIX" in
   triage) KEY=$INTAKE; SCRIPT=cases.lua; export TOUSU_PATH=/v1/triage TOUSU_START=0 \
             TOUSU_SHARE=8000 TOUSU_BODIES="$STORE/bodies.txt" ;;
-  search) KEY=$LEAD; SCRIPT=search.lua ;;
-  *) echo "MIX is triage or search, not $MIX"; exit 1 ;;
+  search|similar) KEY=$LEAD; SCRIPT=$MIX.lua ;;
+  *) echo "MIX is triage, search or similar, not $MIX"; exit 1 ;;
 esac
 DATA=$(mktemp -d /tmp/tousu-profile.XXXXXX)
 cp -a "$STORE/db" "$DATA/db"
 . benches/load/serve.sh
 serve "desk:intake:$INTAKE,lead:supervisor:$LEAD:*"
+if [ "$MIX" = similar ]; then
+  export TOUSU_IDS="$DATA/ids.txt"
+  case_ids "$LEAD" "$TOUSU_IDS"
+fi
 sleep 5
 TOUSU_THINK_MS=${THINK_MS:-} wrk -t2 -c32 -d"${SECS}s" --latency -H "Authorization: Bearer $KEY" \
   -s "benches/load/$SCRIPT" "http://127.0.0.1:$PORT" > "$DATA/wrk.out" &

@@ -117,16 +117,7 @@ for think in "" 28; do run "workbench: faceted search" get.lua "$FACETED" "$thin
 # Similar cases of 600 cases found by the load's searches (words of every kind, newest and
 # best first).
 export TOUSU_IDS="$DATA/ids.txt"
-for q in 宽带 停车费 油烟 公积金 断网 发票; do
-  for sort in relevance newest; do
-    curl -sfG -H "Authorization: Bearer $LEAD" "http://127.0.0.1:$PORT/v1/search" \
-      --data-urlencode "q=$q" --data "sort=$sort&limit=50&facets=false"
-    echo
-  done
-done | python3 -c 'import json, sys
-for line in sys.stdin:
-    for h in json.loads(line)["hits"]:
-        print(h["id"])' > "$TOUSU_IDS"
+case_ids "$LEAD" "$TOUSU_IDS"
 for think in "" 28; do run "similar cases" similar.lua "" "$think" "$LEAD"; done
 for think in "" 28; do run "workbench: department queue" get.lua "/v1/queues/department?limit=50" "$think" "$WANG"; done
 run "workbench: KPIs, a year by department" get.lua "$KPIS" "" "$LEAD"

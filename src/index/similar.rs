@@ -1,9 +1,12 @@
 //! Similar cases: a BM25 query over the complaint's most distinctive words.
 //!
 //! A query over every word of a complaint is slow at scale (p99 ~0.5 s at 1M cases here); the
-//! 10 words with the highest tf·idf carry the topic and answer in milliseconds. (On the
-//! suggestion evaluation's history, 8, 10, 12 and 16 words gave the same department accuracy
-//! and reply F1 within two queries of 114; each word costs block-WAND time on every create.)
+//! 6 words with the highest tf·idf that are not in more than one case in 20 carry the topic.
+//! Block-WAND reads most of a word's postings unless its score bound is low, so the cost of a
+//! lookup grows with the words' postings: at 1M cases, 10 words of any frequency cost about
+//! 1.2 ms of CPU a lookup, 6 uncommon ones about 0.6 ms. On the suggestion evaluation's
+//! history, 6 to 12 words (with or without the cap) gave department and reply figures within
+//! three queries of 128 of each other (see docs/benchmarks.md).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -22,7 +25,15 @@ use crate::domain::CaseId;
 use crate::error::Result;
 
 /// Query words taken from a complaint.
-const QUERY_TERMS: usize = 10;
+const QUERY_TERMS: usize = 6;
+/// Words in a larger share of the cases than this are left out of the query (小区, 反映,
+/// 问题: they say little about which cases are alike, and their postings are the longest)...
+const MAX_CASE_SHARE: f64 = 0.05;
+/// ...when they are in more cases than this too (shorter postings cost nothing: a small
+/// store keeps all its words)...
+const COMMON_FROM_CASES: u64 = 100;
+/// ...unless fewer query words than this would be left: then the least common fill up.
+const MIN_QUERY_TERMS: usize = 2;
 /// Hits fetched per hit wanted before filtering.
 const OVERFETCH: usize = 4;
 
@@ -39,8 +50,9 @@ pub struct SimilarRequest {
     pub from: Option<Timestamp>,
     /// Received before.
     pub to: Option<Timestamp>,
-    /// Query words kept, by tf·idf; `None` for the default 10. (`usize::MAX` gives plain BM25
-    /// over every word: the baseline suggestions are measured against.)
+    /// Query words kept, by tf·idf, whatever their frequency; `None` for the default: the 6
+    /// best that are in at most one case in 20. (`usize::MAX` gives plain BM25 over every
+    /// word: the baseline suggestions are measured against.)
     pub max_terms: Option<usize>,
 }
 
@@ -49,6 +61,32 @@ pub struct SimilarRequest {
 pub struct SimilarQuery {
     /// tf·idf, the word, and its document frequency in the whole index (estimated).
     pub(super) weighted: Vec<(f64, Term, u64)>,
+}
+
+impl SimilarQuery {
+    /// The words a lookup asks for: the first `max_terms` by weight when given, else the
+    /// first [`QUERY_TERMS`] not in more than [`MAX_CASE_SHARE`] of the index's `total`
+    /// cases (nor [`COMMON_FROM_CASES`]), the least common of the others filling up to
+    /// [`MIN_QUERY_TERMS`].
+    pub(super) fn used(&self, max_terms: Option<usize>, total: u64) -> Vec<&(f64, Term, u64)> {
+        if let Some(m) = max_terms {
+            return self.weighted.iter().take(m).collect();
+        }
+        let common = |df: u64| df > COMMON_FROM_CASES && df as f64 > MAX_CASE_SHARE * total as f64;
+        let mut used: Vec<_> = self
+            .weighted
+            .iter()
+            .filter(|w| !common(w.2))
+            .take(QUERY_TERMS)
+            .collect();
+        if used.len() < MIN_QUERY_TERMS {
+            let mut others: Vec<_> = self.weighted.iter().filter(|w| common(w.2)).collect();
+            others.sort_by_key(|w| w.2);
+            let missing = MIN_QUERY_TERMS - used.len();
+            used.extend(others.into_iter().take(missing));
+        }
+        used
+    }
 }
 
 /// A similar case.
@@ -143,14 +181,11 @@ impl CaseIndex {
         if searcher.num_docs() == 0 || req.limit == 0 {
             return Ok(Vec::new());
         }
-        let used = &query.weighted[..query
-            .weighted
-            .len()
-            .min(req.max_terms.unwrap_or(QUERY_TERMS))];
+        let used = query.used(req.max_terms, searcher.total_num_docs().map_err(index_err)?);
         let should: Vec<(Occur, Box<dyn Query>)> = used
             .iter()
             .map(|(_, term, _)| {
-                let term = term.clone();
+                let term = (*term).clone();
                 let q: Box<dyn Query> =
                     Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
                 (Occur::Should, q)
@@ -171,7 +206,7 @@ impl CaseIndex {
             req.limit
         }
         .saturating_add(usize::from(req.exclude.is_some()));
-        let statistics = QueryStatistics::new(&searcher, self.fields.text, used)?;
+        let statistics = QueryStatistics::new(&searcher, self.fields.text, &used)?;
         let top = searcher
             .search_with_statistics_provider(
                 &words,
@@ -252,7 +287,7 @@ impl<'a> QueryStatistics<'a> {
     fn new(
         searcher: &'a tantivy::Searcher,
         text: Field,
-        words: &'a [(f64, Term, u64)],
+        words: &[&'a (f64, Term, u64)],
     ) -> Result<Self> {
         Ok(QueryStatistics {
             searcher,
@@ -335,5 +370,52 @@ impl HitColumns {
             received_at: fast.date("received_at").map_err(index_err)?,
             resolved: fast.u64("resolved").map_err(index_err)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(dfs: &[u64]) -> SimilarQuery {
+        let text = tantivy::schema::Field::from_field_id(0);
+        SimilarQuery {
+            weighted: dfs
+                .iter()
+                .enumerate()
+                .map(|(i, &df)| {
+                    (
+                        100.0 - i as f64,
+                        Term::from_field_text(text, &format!("词{i}")),
+                        df,
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn dfs(used: &[&(f64, Term, u64)]) -> Vec<u64> {
+        used.iter().map(|w| w.2).collect()
+    }
+
+    #[test]
+    fn a_lookup_asks_for_six_words_not_in_one_case_in_twenty() {
+        // Of a million cases: 60,000 is more than one in twenty, 40,000 is not.
+        let q = query(&[60_000, 10, 20, 40_000, 30, 70_000, 40, 50, 60, 70]);
+        assert_eq!(dfs(&q.used(None, 1_000_000)), [10, 20, 40_000, 30, 40, 50]);
+        // The baseline and callers that name a count get the best words whatever they are.
+        assert_eq!(dfs(&q.used(Some(3), 1_000_000)), [60_000, 10, 20]);
+        assert_eq!(q.used(Some(usize::MAX), 1_000_000).len(), 10);
+    }
+
+    #[test]
+    fn common_words_fill_up_a_short_query_and_a_small_store_keeps_all_its_words() {
+        // Only one uncommon word: the least common of the rest make two.
+        let q = query(&[90_000, 5, 70_000, 300_000]);
+        assert_eq!(dfs(&q.used(None, 1_000_000)), [5, 70_000]);
+        // In a store of 40 cases every word is in more than one in twenty, but in so few
+        // that it costs nothing.
+        let q = query(&[30, 12, 3, 8, 1, 2, 9, 4]);
+        assert_eq!(dfs(&q.used(None, 40)), [30, 12, 3, 8, 1, 2]);
     }
 }

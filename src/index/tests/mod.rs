@@ -237,10 +237,10 @@ fn similar_scores_are_plain_bm25_on_one_segment() {
         )
         .unwrap();
     // The same words scored with the searcher's own statistics (exact on one segment).
+    let total = index.reader.searcher().num_docs();
     let words: Vec<(Occur, Box<dyn Query>)> = query
-        .weighted
-        .iter()
-        .take(10)
+        .used(None, total)
+        .into_iter()
         .map(|(_, t, _)| {
             let q: Box<dyn Query> = Box::new(TermQuery::new(
                 t.clone(),
