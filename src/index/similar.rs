@@ -67,16 +67,24 @@ impl SimilarQuery {
     /// The words a lookup asks for: the first `max_terms` by weight when given, else the
     /// first [`QUERY_TERMS`] not in more than [`MAX_CASE_SHARE`] of the index's `total`
     /// cases (nor [`COMMON_FROM_CASES`]), the least common of the others filling up to
-    /// [`MIN_QUERY_TERMS`].
-    pub(super) fn used(&self, max_terms: Option<usize>, total: u64) -> Vec<&(f64, Term, u64)> {
+    /// [`MIN_QUERY_TERMS`]. For a stored case's own text (`stored`), words in one case only
+    /// are its own and find nothing else: they are left out, not to take the places of words
+    /// that can.
+    pub(super) fn used(
+        &self,
+        max_terms: Option<usize>,
+        total: u64,
+        stored: bool,
+    ) -> Vec<&(f64, Term, u64)> {
         if let Some(m) = max_terms {
             return self.weighted.iter().take(m).collect();
         }
+        let own = |df: u64| stored && df <= 1;
         let common = |df: u64| df > COMMON_FROM_CASES && df as f64 > MAX_CASE_SHARE * total as f64;
         let mut used: Vec<_> = self
             .weighted
             .iter()
-            .filter(|w| !common(w.2))
+            .filter(|w| !common(w.2) && !own(w.2))
             .take(QUERY_TERMS)
             .collect();
         if used.len() < MIN_QUERY_TERMS {
@@ -181,7 +189,8 @@ impl CaseIndex {
         if searcher.num_docs() == 0 || req.limit == 0 {
             return Ok(Vec::new());
         }
-        let used = query.used(req.max_terms, searcher.total_num_docs().map_err(index_err)?);
+        let total = searcher.total_num_docs().map_err(index_err)?;
+        let used = query.used(req.max_terms, total, req.exclude.is_some());
         let should: Vec<(Occur, Box<dyn Query>)> = used
             .iter()
             .map(|(_, term, _)| {
@@ -402,20 +411,25 @@ mod tests {
     fn a_lookup_asks_for_six_words_not_in_one_case_in_twenty() {
         // Of a million cases: 60,000 is more than one in twenty, 40,000 is not.
         let q = query(&[60_000, 10, 20, 40_000, 30, 70_000, 40, 50, 60, 70]);
-        assert_eq!(dfs(&q.used(None, 1_000_000)), [10, 20, 40_000, 30, 40, 50]);
+        assert_eq!(
+            dfs(&q.used(None, 1_000_000, false)),
+            [10, 20, 40_000, 30, 40, 50]
+        );
         // The baseline and callers that name a count get the best words whatever they are.
-        assert_eq!(dfs(&q.used(Some(3), 1_000_000)), [60_000, 10, 20]);
-        assert_eq!(q.used(Some(usize::MAX), 1_000_000).len(), 10);
+        assert_eq!(dfs(&q.used(Some(3), 1_000_000, false)), [60_000, 10, 20]);
+        assert_eq!(q.used(Some(usize::MAX), 1_000_000, true).len(), 10);
     }
 
     #[test]
     fn common_words_fill_up_a_short_query_and_a_small_store_keeps_all_its_words() {
         // Only one uncommon word: the least common of the rest make two.
         let q = query(&[90_000, 5, 70_000, 300_000]);
-        assert_eq!(dfs(&q.used(None, 1_000_000)), [5, 70_000]);
+        assert_eq!(dfs(&q.used(None, 1_000_000, false)), [5, 70_000]);
         // In a store of 40 cases every word is in more than one in twenty, but in so few
         // that it costs nothing.
         let q = query(&[30, 12, 3, 8, 1, 2, 9, 4]);
-        assert_eq!(dfs(&q.used(None, 40)), [30, 12, 3, 8, 1, 2]);
+        assert_eq!(dfs(&q.used(None, 40, false)), [30, 12, 3, 8, 1, 2]);
+        // A stored case's words found in it alone are left out of its own lookup.
+        assert_eq!(dfs(&q.used(None, 40, true)), [30, 12, 3, 8, 2, 9]);
     }
 }

@@ -239,7 +239,7 @@ fn similar_scores_are_plain_bm25_on_one_segment() {
     // The same words scored with the searcher's own statistics (exact on one segment).
     let total = index.reader.searcher().num_docs();
     let words: Vec<(Occur, Box<dyn Query>)> = query
-        .used(None, total)
+        .used(None, total, false)
         .into_iter()
         .map(|(_, t, _)| {
             let q: Box<dyn Query> = Box::new(TermQuery::new(
