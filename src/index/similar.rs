@@ -216,7 +216,7 @@ impl CaseIndex {
             req.limit
         }
         .saturating_add(usize::from(req.exclude.is_some()));
-        let statistics = QueryStatistics::new(&searcher, self.fields.text, &used)?;
+        let statistics = QueryStatistics::new(&searcher, self.fields.text, &used, total)?;
         let top = searcher
             .search_with_statistics_provider(
                 &words,
@@ -298,11 +298,12 @@ impl<'a> QueryStatistics<'a> {
         searcher: &'a tantivy::Searcher,
         text: Field,
         words: &[&'a (f64, Term, u64)],
+        total_docs: u64,
     ) -> Result<Self> {
         Ok(QueryStatistics {
             searcher,
             text,
-            total_docs: searcher.total_num_docs().map_err(index_err)?,
+            total_docs,
             text_tokens: searcher.total_num_tokens(text).map_err(index_err)?,
             doc_freq: words.iter().map(|(_, t, df)| (t, *df)).collect(),
         })

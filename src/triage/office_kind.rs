@@ -197,6 +197,11 @@ const SAME_KIND: [(&[&str], &str); 27] = [
     (&["消防支队"], "消防大队"),
 ];
 
+/// Whether two department names denote the same kind of office ([`canonical_department`]).
+pub fn same_kind(a: &str, b: &str) -> bool {
+    canonical_department(a) == canonical_department(b)
+}
+
 /// The kind of department a name denotes, without its place (`A市`, `A2区`, `龙潭镇`, `市`)
 /// and leading function words, so that “市人社局” and “县人社局”, or “A5区教育局” and
 /// “市教育局”, compare equal: which office of that kind is set by the complainant's address.

@@ -159,7 +159,7 @@ impl Tally {
         self.answered += 1;
         self.f1_sum += char_f1(reply_text, gold);
         if let (Some(g), Some(d)) = (gold_dept, dept.as_deref())
-            && office_kind::canonical_department(d) == office_kind::canonical_department(g)
+            && office_kind::same_kind(d, g)
         {
             self.dept_hits += 1;
         }
@@ -202,9 +202,7 @@ pub fn evaluate_suggestions(
                 text: &q.text,
                 received_at: Some(*at),
             })?;
-            let same = |d: &str| {
-                office_kind::canonical_department(d) == office_kind::canonical_department(g)
-            };
+            let same = |d: &str| office_kind::same_kind(d, g);
             table_hits += usize::from(triage.routing.is_some_and(|r| same(&r.department)));
             if let Some(d) = triage.dispatch {
                 let hit = usize::from(same(&d.department));
