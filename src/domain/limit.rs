@@ -72,16 +72,31 @@ impl Serialize for Limit {
 
 impl<'de> Deserialize<'de> for Limit {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Written {
-            Days(u32),
-            Text(String),
+        // A visitor, not an untagged enum: every stored case's deadlines hold limits, and an
+        // untagged enum buffers each one and builds an error for the variant that fails.
+        struct Written;
+        impl serde::de::Visitor<'_> for Written {
+            type Value = Limit;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of working days or text like \"8 working hours\"")
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Limit, E> {
+                format!("{n} working days").parse().map_err(E::custom)
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Limit, E> {
+                u64::try_from(n)
+                    .map_err(|_| E::custom(format!("a limit of {n} days: give 0 or more")))
+                    .and_then(|n| self.visit_u64(n))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, t: &str) -> Result<Limit, E> {
+                t.parse().map_err(E::custom)
+            }
         }
-        match Written::deserialize(d)? {
-            Written::Days(n) => Ok(Limit::WorkingDays(n)),
-            Written::Text(t) => t.parse().map_err(serde::de::Error::custom),
-        }
+        d.deserialize_any(Written)
     }
 }
 
@@ -98,6 +113,13 @@ mod tests {
         assert_eq!(Limit::WorkingDays(1).to_string(), "1 working day");
         let days: Limit = serde_json::from_str("15").unwrap();
         assert_eq!(days, Limit::WorkingDays(15));
+        let typo = serde_json::from_str::<Limit>("900")
+            .unwrap_err()
+            .to_string();
+        assert!(typo.contains("typo"), "{typo}");
+        assert!(serde_json::from_str::<Limit>("-1").is_err());
+        let hours: Limit = serde_json::from_str("\"4 working hours\"").unwrap();
+        assert_eq!(hours, Limit::WorkingHours(4));
         assert!("5 days".parse::<Limit>().unwrap_err().contains("unit"));
         assert!("five hours".parse::<Limit>().is_err());
         assert!(
