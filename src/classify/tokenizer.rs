@@ -5,6 +5,9 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use tokenizers::Tokenizer;
 use tokenizers::models::wordlevel::WordLevel;
@@ -31,6 +34,10 @@ pub struct UnitBag {
 pub struct UnitTokenizer {
     tokenizer: Tokenizer,
     units: UnitConfig,
+    /// The same vocabulary for encoding: `Tokenizer::token_to_id` looks each unit up twice
+    /// (added tokens, then the model), the first time with SipHash, for a few hundred units
+    /// a complaint.
+    ids: Arc<FxHashMap<Box<str>, u32>>,
 }
 
 impl std::fmt::Debug for UnitTokenizer {
@@ -83,20 +90,27 @@ impl UnitTokenizer {
             .unk_token(UNK.to_string())
             .build()
             .map_err(|e| Error::Model(e.to_string()))?;
-        Ok((
-            UnitTokenizer {
-                tokenizer: Tokenizer::new(model),
-                units,
-            },
-            dfs,
-        ))
+        Ok((UnitTokenizer::new(Tokenizer::new(model), units), dfs))
     }
 
     /// Loads `tokenizer.json`; `units` comes from the model's `config.json`.
     pub fn load(path: &Path, units: UnitConfig) -> Result<Self> {
         let tokenizer = Tokenizer::from_file(path)
             .map_err(|e| Error::bad_file(path, format!("not a tokenizer.json: {e}")))?;
-        Ok(UnitTokenizer { tokenizer, units })
+        Ok(UnitTokenizer::new(tokenizer, units))
+    }
+
+    fn new(tokenizer: Tokenizer, units: UnitConfig) -> Self {
+        let ids = tokenizer
+            .get_vocab(false)
+            .into_iter()
+            .map(|(unit, id)| (unit.into_boxed_str(), id))
+            .collect();
+        UnitTokenizer {
+            tokenizer,
+            units,
+            ids: Arc::new(ids),
+        }
     }
 
     /// Writes `tokenizer.json`.
@@ -120,7 +134,7 @@ impl UnitTokenizer {
     pub fn encode(&self, text: &PreparedText) -> UnitBag {
         let mut ids: Vec<u32> = Vec::with_capacity(text.masked.len());
         for_each_unit(text, self.units, |u| {
-            if let Some(id) = self.tokenizer.token_to_id(u).filter(|&id| id != 0) {
+            if let Some(&id) = self.ids.get(u).filter(|&&id| id != 0) {
                 ids.push(id);
             }
         });
@@ -160,5 +174,14 @@ mod tests {
         let bag = back.encode(&p.prepare(None, "宽带宽带坏").unwrap());
         assert_eq!(bag.counts, vec![2.0, 2.0, 2.0], "坏 is unknown and dropped");
         assert_eq!(bag.ids.len(), 3);
+        // The encoding map is the saved vocabulary, id for id.
+        for unit in ["[UNK]", "宽", "带", "宽带"] {
+            assert_eq!(
+                back.ids.get(unit).copied(),
+                back.tokenizer.token_to_id(unit),
+                "{unit}"
+            );
+            assert_eq!(back.ids.get(unit), tok.ids.get(unit), "{unit}");
+        }
     }
 }
