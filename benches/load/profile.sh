@@ -6,13 +6,14 @@
 # --sort symbol); THINK_MS=28 paces each connection instead (pace.lua: ~1,000 req/s offered).
 # MIX is one of
 #   triage   POST /v1/triage with the data sets' complaints (cases.lua)
+#   cases    POST /v1/cases with the same complaints: creates (stored, indexed, followed)
 #   search   GET /v1/search with the load's queries, facets counted (search.lua)
 #   similar  GET /v1/cases/{id}/similar for 600 cases the searches find (similar.lua)
 #   bash benches/load/profile.sh MIX [seconds]
 # (TOUSU_BIN=path/to/tousu measures another build than this checkout's release build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-MIX=${1:?usage: profile.sh triage|search|similar [seconds]}
+MIX=${1:?usage: profile.sh triage|cases|search|similar [seconds]}
 SECS=${2:-20}
 STORE=${TOUSU_LOAD_STORE:-/tmp/tousu-load-store-1000000}
 BIN=${TOUSU_BIN:-./target/release/tousu}
@@ -22,10 +23,10 @@ PORT=18089
 INTAKE=load-intake-key-0123456789
 LEAD=load-supervisor-key-0123456789
 case "$MIX" in
-  triage) KEY=$INTAKE; SCRIPT=cases.lua; export TOUSU_PATH=/v1/triage TOUSU_START=0 \
+  triage|cases) KEY=$INTAKE; SCRIPT=cases.lua; export TOUSU_PATH=/v1/$MIX TOUSU_START=0 \
             TOUSU_SHARE=8000 TOUSU_BODIES="$STORE/bodies.txt" ;;
   search|similar) KEY=$LEAD; SCRIPT=$MIX.lua ;;
-  *) echo "MIX is triage, search or similar, not $MIX"; exit 1 ;;
+  *) echo "MIX is triage, cases, search or similar, not $MIX"; exit 1 ;;
 esac
 DATA=$(mktemp -d /tmp/tousu-profile.XXXXXX)
 cp -a "$STORE/db" "$DATA/db"

@@ -8,6 +8,7 @@ mod commands;
 mod events;
 mod fingerprints;
 mod light;
+mod mapping;
 mod open;
 mod packed;
 mod rows;
@@ -28,6 +29,7 @@ use self::alerts::AlertWrite;
 use self::checkpointer::Checkpointer;
 use self::events::EventWrite;
 use self::light::{LightCache, lock};
+use self::mapping::CommitPace;
 pub use self::open::SqliteMemory;
 pub use self::packed::unpacked;
 use self::rows::{AUDIT_COLUMNS, audit_row, from_json, load, load_light, store_err, text};
@@ -51,6 +53,8 @@ pub struct SqliteStore {
     _checkpointer: Checkpointer,
     salt: String,
     light: Arc<Mutex<LightCache>>,
+    /// How often the writer commits: whether readers use the memory map.
+    pace: Arc<CommitPace>,
     /// Pending alert deliveries.
     pending: Arc<AtomicUsize>,
     /// Why the writer's last commit failed, until one succeeds.
@@ -79,6 +83,8 @@ impl SqliteStore {
             .readers
             .get()
             .map_err(|e| Error::Store(format!("no store reader free: {e}")))?;
+        let busy = self.pace.busy(Timestamp::now().as_millisecond());
+        mapping::suit(&conn, !busy, schema::MMAP_BYTES).map_err(store_err)?;
         f(&conn)
     }
 

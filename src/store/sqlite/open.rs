@@ -12,6 +12,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::checkpointer::Checkpointer;
 use super::light::LightCache;
+use super::mapping::CommitPace;
 use super::rows::store_err;
 use super::schema::{configure, migrate, reader_pragmas};
 use super::writer::Writer;
@@ -67,6 +68,7 @@ impl SqliteStore {
         }
         let pending = Arc::new(AtomicUsize::new(alerts::pending(&conn)?));
         let light = Arc::new(Mutex::new(LightCache::with_capacity(memory.recent_cases)));
+        let pace = Arc::new(CommitPace::default());
         let failure = Arc::new(Mutex::new(None));
         let pragmas = reader_pragmas(memory.page_cache_mib);
         let manager =
@@ -82,12 +84,14 @@ impl SqliteStore {
             writer: Writer::start(
                 conn,
                 Arc::clone(&light),
+                Arc::clone(&pace),
                 Arc::clone(&pending),
                 Arc::clone(&failure),
             )?,
             _checkpointer: Checkpointer::start(path)?,
             salt,
             light,
+            pace,
             pending,
             failure,
             _owner: owner,

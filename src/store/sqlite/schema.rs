@@ -126,7 +126,7 @@ pub(super) const MIGRATIONS: &[M<'static>] = &[
 /// The memory map of every connection: the most SQLite's build allows (`SQLITE_MAX_MMAP_SIZE`,
 /// just under 2 GiB). Mapped pages are read in place, file-backed memory the kernel may drop;
 /// only pages past the map go through the connection's own page cache.
-const MMAP_BYTES: u64 = 0x7fff_0000;
+pub(super) const MMAP_BYTES: u64 = 0x7fff_0000;
 
 /// Read-side pragmas: a page cache of `cache_mib` and the memory map (no `pread` per page).
 pub fn reader_pragmas(cache_mib: usize) -> String {

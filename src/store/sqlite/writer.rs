@@ -16,6 +16,7 @@ use super::alerts::{self, AlertWrite, AlertWritten};
 use super::commands::{apply, in_savepoint, insert_all, reveal, save_checkpoint};
 use super::events::{self, EventWrite, EventWritten};
 use super::light::{LightCache, lock};
+use super::mapping::CommitPace;
 use super::rows::store_err;
 use crate::domain::{Case, CaseId};
 use crate::error::{Error, Result};
@@ -58,12 +59,13 @@ impl Writer {
     pub fn start(
         conn: Connection,
         light: Arc<Mutex<LightCache>>,
+        pace: Arc<CommitPace>,
         pending: Arc<AtomicUsize>,
         failure: Arc<Mutex<Option<String>>>,
     ) -> Result<Self> {
         let (tx, rx) = sync_channel(QUEUE);
         let depth = Arc::new(AtomicUsize::new(0));
-        let mut state = State::load(conn, light, pending, failure)?;
+        let mut state = State::load(conn, light, pace, pending, failure)?;
         let d = Arc::clone(&depth);
         let thread = std::thread::Builder::new()
             .name("tousu-store-writer".into())
@@ -110,6 +112,8 @@ struct State {
     next_version: u64,
     /// Light cases read recently; a case rewritten is dropped from it once committed.
     light: Arc<Mutex<LightCache>>,
+    /// How often commits come, for the readers.
+    pace: Arc<CommitPace>,
     /// Pending alert deliveries (kept in step after each commit).
     pending: Arc<AtomicUsize>,
     /// Why the last group could not commit, until one does (readiness).
@@ -192,6 +196,7 @@ impl State {
     fn load(
         conn: Connection,
         light: Arc<Mutex<LightCache>>,
+        pace: Arc<CommitPace>,
         pending: Arc<AtomicUsize>,
         failure: Arc<Mutex<Option<String>>>,
     ) -> Result<Self> {
@@ -207,6 +212,7 @@ impl State {
             next_seq: seq as u64 + 1,
             next_version: version as u64 + 1,
             light,
+            pace,
             pending,
             failure,
             rewritten: Vec::new(),
@@ -343,6 +349,7 @@ impl State {
             return;
         }
         lock(&self.failure).take();
+        self.pace.committed(Timestamp::now().as_millisecond());
         if alert_delta != 0 {
             let _ = self
                 .pending
