@@ -63,6 +63,12 @@ impl CommitPace {
                 .max(self.last_window.load(Ordering::Relaxed))
                 >= BUSY_COMMITS_PER_SECOND
     }
+
+    /// When the last commit was (Unix ms; 0 before the first).
+    #[cfg(test)]
+    pub fn last_commit(&self) -> i64 {
+        self.last_commit.load(Ordering::Relaxed)
+    }
 }
 
 /// Maps `conn` up to `map_bytes` or unmaps it (`mapped: false`), unless it already is.

@@ -411,6 +411,38 @@ mod tests {
     }
 
     #[test]
+    fn readers_map_the_file_while_the_writer_is_quiet_and_not_while_it_commits_often() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
+        let mmap = |store: &SqliteStore| -> i64 {
+            store
+                .read(|c| {
+                    c.query_row("PRAGMA mmap_size", [], |r| r.get(0))
+                        .map_err(store_err)
+                })
+                .unwrap()
+        };
+        assert!(mmap(&store) > 0, "a quiet store's readers read in place");
+        let n = conformance::new_case("停水三天", "2026-11-21T17:30:00Z");
+        store.insert(vec![n], None).unwrap().remove(0).unwrap();
+        assert!(
+            store.pace.last_commit() > 0,
+            "the writer counts its commits"
+        );
+        // As many commits in this second as a burst of creates makes (counted here, not made:
+        // a slow disk would spread real ones over more than a second).
+        let now = Timestamp::now().as_millisecond();
+        for _ in 0..mapping::BUSY_COMMITS_PER_SECOND {
+            store.pace.committed(now);
+        }
+        assert_eq!(
+            mmap(&store),
+            0,
+            "readers use pread while the writer is busy"
+        );
+    }
+
+    #[test]
     fn new_cases_are_cached_light_and_rewrites_are_seen() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();
