@@ -16,7 +16,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiff::{SignedDuration, Timestamp};
 use tousu::domain::{CaseFacts, CaseId, Channel, DeadlineFact, Grade, Satisfaction, Status, Step};
-use tousu::handling::{GroupBy, Queue, QueueQuery, Viewer, crossings, page, report};
+use tousu::handling::{GroupBy, Queue, QueueQuery, Viewer, crossings, report};
 use tousu::service::WorkView;
 
 const CASES: u64 = 1_000_000;
@@ -132,7 +132,7 @@ fn facts(now: Timestamp, all_open: bool) -> Vec<CaseFacts> {
 fn bench(c: &mut Criterion) {
     let now = Timestamp::now();
     let all_open = std::env::var_os("TOUSU_BENCH_ALL_OPEN").is_some();
-    let view = WorkView::from_facts(facts(now, all_open));
+    let view = WorkView::from_facts(facts(now, all_open), 0.8);
     let work = view.read();
     eprintln!("{} cases, {} open", work.len(), work.open().count());
     let mut g = c.benchmark_group("handling_1m");
@@ -156,17 +156,10 @@ fn bench(c: &mut Criterion) {
         due_soon_share: 0.8,
     };
     g.bench_function("queue_page_mine_handler", |b| {
-        b.iter(|| {
-            page(
-                work.open_in(handler.departments),
-                &handler,
-                &query(Queue::Mine),
-            )
-            .total
-        })
+        b.iter(|| work.queue_page(&handler, &query(Queue::Mine)).total)
     });
     g.bench_function("queue_page_overdue_all_departments", |b| {
-        b.iter(|| page(work.open(), &supervisor, &query(Queue::Overdue)).total)
+        b.iter(|| work.queue_page(&supervisor, &query(Queue::Overdue)).total)
     });
     let year_ago = now - hours(365 * 24);
     g.bench_function("kpis_year_by_department", |b| {

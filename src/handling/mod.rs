@@ -14,6 +14,7 @@ mod kpi;
 mod policy;
 mod process;
 mod queue;
+mod queue_line;
 mod records;
 mod sweep;
 
@@ -29,5 +30,6 @@ pub use self::process::{Process, ProcessSpec, Unreachable};
 pub use self::queue::{
     NextDeadline, Queue, QueueCounts, QueueItem, QueuePage, QueueQuery, Viewer, next_deadline, page,
 };
+pub use self::queue_line::{QueueLine, page_of_lines};
 pub use self::records::{MAX_ENTRIES, record_contact, record_note};
 pub use self::sweep::{Crossed, Crossing, crossings, due_soon_at};

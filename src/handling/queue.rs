@@ -204,77 +204,70 @@ fn sees(viewer: &Viewer<'_>, department: Option<&str>) -> bool {
         .is_none_or(|ds| ds.iter().any(|d| Some(d.as_str()) == department))
 }
 
-/// The queues a case is in for `viewer`.
-fn queues_of(f: &CaseFacts, viewer: &Viewer<'_>, next: Option<&NextDeadline>) -> [bool; 6] {
-    let state = next.map(|n| n.state);
-    [
-        f.assignee.as_deref() == Some(viewer.name),
-        true,
-        matches!(f.status, Status::Triaged | Status::Returned),
-        state == Some(DeadlineState::DueSoon),
-        state == Some(DeadlineState::Breached),
-        f.status == Status::Replied,
-    ]
-}
-
 /// A case in the running for a page, ordered by (due, seq).
-struct Candidate<'a> {
+struct Candidate<P> {
     key: (i64, u64),
-    facts: &'a CaseFacts,
+    case: P,
 }
 
-impl PartialEq for Candidate<'_> {
+impl<P> PartialEq for Candidate<P> {
     fn eq(&self, other: &Self) -> bool {
         self.key == other.key
     }
 }
 
-impl Eq for Candidate<'_> {}
+impl<P> Eq for Candidate<P> {}
 
-impl PartialOrd for Candidate<'_> {
+impl<P> PartialOrd for Candidate<P> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for Candidate<'_> {
+impl<P> Ord for Candidate<P> {
     fn cmp(&self, other: &Self) -> Ordering {
         self.key.cmp(&other.key)
     }
 }
 
-/// A page of `q.queue` over `open` (the open cases; closed ones are skipped anyway) for
-/// `viewer`, with every queue's count.
-pub fn page<'a>(
-    open: impl Iterator<Item = &'a CaseFacts>,
-    viewer: &Viewer<'_>,
+/// What a page needs to know of an open case the viewer may see.
+pub(super) struct Standing {
+    pub seq: u64,
+    pub status: Status,
+    /// Assigned to the viewer.
+    pub mine: bool,
+    /// Where its running deadlines stand (`None`: none runs).
+    pub state: Option<DeadlineState>,
+    /// When its first running deadline is due (Unix ms).
+    pub first_due_ms: Option<i64>,
+}
+
+/// The page's cases (after `q.offset`, due first) and every queue's count, of `cases`.
+pub(super) fn select<P>(
+    cases: impl Iterator<Item = (P, Standing)>,
     q: &QueueQuery<'_>,
-) -> QueuePage {
+) -> (Vec<P>, [u64; 6]) {
     let want = Queue::ALL.iter().position(|x| *x == q.queue).unwrap_or(0);
     let keep = q.offset.saturating_add(q.limit);
     // The `keep` first by (due, seq): a max-heap of the best so far.
-    let mut best: BinaryHeap<Candidate<'a>> = BinaryHeap::new();
+    let mut best: BinaryHeap<Candidate<P>> = BinaryHeap::new();
     let mut counts = [0u64; 6];
-    for f in open {
-        if !f.status.is_open()
-            || !sees(viewer, f.department.as_deref())
-            || q.department
-                .is_some_and(|d| f.department.as_deref() != Some(d))
-        {
-            continue;
-        }
-        let next = next_deadline(f, q.now, q.due_soon_share);
-        let is_in = queues_of(f, viewer, next.as_ref());
+    for (case, s) in cases {
+        let is_in = [
+            s.mine,
+            true,
+            matches!(s.status, Status::Triaged | Status::Returned),
+            s.state == Some(DeadlineState::DueSoon),
+            s.state == Some(DeadlineState::Breached),
+            s.status == Status::Replied,
+        ];
         for (c, yes) in counts.iter_mut().zip(is_in) {
             *c += u64::from(yes);
         }
         if !is_in[want] || keep == 0 {
             continue;
         }
-        let key = (
-            next.as_ref().map_or(i64::MAX, |n| n.due.as_millisecond()),
-            f.seq,
-        );
+        let key = (s.first_due_ms.unwrap_or(i64::MAX), s.seq);
         if best.len() == keep {
             match best.peek() {
                 Some(top) if top.key > key => {
@@ -283,27 +276,35 @@ pub fn page<'a>(
                 _ => continue,
             }
         }
-        best.push(Candidate { key, facts: f });
+        best.push(Candidate { key, case });
     }
     let cases = best
         .into_sorted_vec()
         .into_iter()
         .skip(q.offset)
-        .map(|c| {
-            let f = c.facts;
-            QueueItem {
-                id: f.id.clone(),
-                summary: String::new(),
-                status: f.status,
-                grade: f.grade,
-                category: f.category.as_deref().map(String::from),
-                department: f.department.as_deref().map(String::from),
-                assignee: f.assignee.as_deref().map(String::from),
-                received_at: f.received_at,
-                next_deadline: next_deadline(f, q.now, q.due_soon_share),
-            }
-        })
+        .map(|c| c.case)
         .collect();
+    (cases, counts)
+}
+
+/// The line of a page for `f`.
+pub(super) fn item(f: &CaseFacts, q: &QueueQuery<'_>) -> QueueItem {
+    QueueItem {
+        id: f.id.clone(),
+        summary: String::new(),
+        status: f.status,
+        grade: f.grade,
+        category: f.category.as_deref().map(String::from),
+        department: f.department.as_deref().map(String::from),
+        assignee: f.assignee.as_deref().map(String::from),
+        received_at: f.received_at,
+        next_deadline: next_deadline(f, q.now, q.due_soon_share),
+    }
+}
+
+/// The page of `q.queue` with `cases` on it and every queue's `counts`.
+pub(super) fn assemble(q: &QueueQuery<'_>, cases: Vec<QueueItem>, counts: [u64; 6]) -> QueuePage {
+    let want = Queue::ALL.iter().position(|x| *x == q.queue).unwrap_or(0);
     QueuePage {
         queue: q.queue,
         total: counts[want],
@@ -317,6 +318,36 @@ pub fn page<'a>(
         },
         cases,
     }
+}
+
+/// A page of `q.queue` over `open` (the open cases; closed ones are skipped anyway) for
+/// `viewer`, with every queue's count.
+pub fn page<'a>(
+    open: impl Iterator<Item = &'a CaseFacts>,
+    viewer: &Viewer<'_>,
+    q: &QueueQuery<'_>,
+) -> QueuePage {
+    let standing = open
+        .filter(|f| {
+            f.status.is_open()
+                && sees(viewer, f.department.as_deref())
+                && q.department
+                    .is_none_or(|d| f.department.as_deref() == Some(d))
+        })
+        .map(|f| {
+            let next = next_deadline(f, q.now, q.due_soon_share);
+            let s = Standing {
+                seq: f.seq,
+                status: f.status,
+                mine: f.assignee.as_deref() == Some(viewer.name),
+                state: next.as_ref().map(|n| n.state),
+                first_due_ms: next.as_ref().map(|n| n.due.as_millisecond()),
+            };
+            (f, s)
+        });
+    let (cases, counts) = select(standing, q);
+    let cases = cases.into_iter().map(|f| item(f, q)).collect();
+    assemble(q, cases, counts)
 }
 
 #[cfg(test)]

@@ -81,6 +81,8 @@ pub fn measure(
     record("near-duplicate bands", &mut out);
     kept.push(Box::new(WorkView::rebuild(
         store,
+        // What a line holds does not depend on the share.
+        super::work::DEFAULT_SHARE,
         &Progress::new("work queues", total),
     )?));
     record("work queues (handling facts)", &mut out);

@@ -153,7 +153,10 @@ impl Views {
             let duplicates = s.spawn(|| {
                 DuplicateView::rebuild(&*store, &Progress::new("near-duplicate view", total))
             });
-            let work = s.spawn(|| WorkView::rebuild(&*store, &Progress::new("work queues", total)));
+            let work = s.spawn(|| {
+                let progress = Progress::new("work queues", total);
+                WorkView::rebuild(&*store, due_soon_share, &progress)
+            });
             let counted = watch.rebuild(&*store, &Progress::new("trends and topics", total));
             (joined(duplicates), joined(work), counted)
         });

@@ -18,6 +18,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::progress::Progress;
 use crate::domain::{Case, CaseFacts};
 use crate::error::Result;
+use crate::handling::{QueueLine, QueuePage, QueueQuery, Viewer, page, page_of_lines};
 use crate::store::CaseStore;
 
 /// Facts read from the store per step when rebuilding.
@@ -29,8 +30,11 @@ pub struct WorkView {
     inner: RwLock<Work>,
 }
 
+/// The due-soon share of a view told none (a profile without a handling policy).
+pub(crate) const DEFAULT_SHARE: f64 = 0.8;
+
 /// The facts, by seq.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Work {
     /// Slot `seq - 1` holds the case with that seq.
     rows: Vec<Option<CaseFacts>>,
@@ -39,11 +43,56 @@ pub struct Work {
     received: Vec<i64>,
     /// Seqs of the open cases.
     open: BTreeSet<u64>,
-    /// The same, by department: a desk's queue reads its own cases, not every open one.
-    open_by_department: FxHashMap<Arc<str>, FxHashSet<u64>>,
+    /// The same by department, as dense queue lines: a desk's queue reads its own cases, not
+    /// every open one, and not their facts.
+    open_by_department: FxHashMap<Arc<str>, Lines>,
+    /// The share of a deadline's time after which it is due soon (the lines are made with it).
+    share: f64,
     /// Every department, category and handler named, once: a million cases share a few
     /// hundred names.
     names: FxHashSet<Arc<str>>,
+}
+
+impl Default for Work {
+    fn default() -> Self {
+        Work {
+            rows: Vec::new(),
+            received: Vec::new(),
+            open: BTreeSet::new(),
+            open_by_department: FxHashMap::default(),
+            share: DEFAULT_SHARE,
+            names: FxHashSet::default(),
+        }
+    }
+}
+
+/// A department's open cases: their queue lines side by side, and where each seq's is.
+#[derive(Debug, Default)]
+struct Lines {
+    lines: Vec<QueueLine>,
+    at: FxHashMap<u64, usize>,
+}
+
+impl Lines {
+    fn put(&mut self, line: QueueLine) {
+        match self.at.get(&line.seq) {
+            Some(&i) => self.lines[i] = line,
+            None => {
+                self.at.insert(line.seq, self.lines.len());
+                self.lines.push(line);
+            }
+        }
+    }
+
+    fn remove(&mut self, seq: u64) {
+        let Some(i) = self.at.remove(&seq) else {
+            return;
+        };
+        self.lines.swap_remove(i);
+        if let Some(moved) = self.lines.get(i) {
+            self.at.insert(moved.seq, i);
+        }
+    }
 }
 
 impl Work {
@@ -89,9 +138,40 @@ impl Work {
                 // A department named twice is read once.
                 .filter(|(i, d)| !departments[..*i].contains(d))
                 .filter_map(|(_, d)| self.open_by_department.get(d.as_str()))
-                .flatten()
-                .filter_map(|seq| self.rows.get(slot(*seq)).and_then(Option::as_ref)),
+                .flat_map(|l| &l.lines)
+                .filter_map(|l| self.facts(l.seq)),
         )
+    }
+
+    /// The facts of the case with `seq`.
+    fn facts(&self, seq: u64) -> Option<&CaseFacts> {
+        self.rows.get(slot(seq)).and_then(Option::as_ref)
+    }
+
+    /// A page of `q.queue` for `viewer`, with every queue's count: a viewer held to
+    /// departments (or a query for one) reads those departments' queue lines, one of every
+    /// department reads every open case's facts, in creation order.
+    pub fn queue_page(&self, viewer: &Viewer<'_>, q: &QueueQuery<'_>) -> QueuePage {
+        let departments: Vec<&str> = match (q.department, viewer.departments) {
+            (None, None) => return page(self.open(), viewer, q),
+            _ if q.due_soon_share != self.share => {
+                return page(self.open_in(viewer.departments), viewer, q);
+            }
+            (Some(d), None) => vec![d],
+            (Some(d), Some(ds)) => ds.iter().filter(|x| *x == d).take(1).map(|_| d).collect(),
+            (None, Some(ds)) => ds
+                .iter()
+                .enumerate()
+                // A department named twice is read once.
+                .filter(|(i, d)| !ds[..*i].contains(d))
+                .map(|(_, d)| d.as_str())
+                .collect(),
+        };
+        let lines = departments
+            .into_iter()
+            .filter_map(|d| self.open_by_department.get(d))
+            .flat_map(|l| &l.lines);
+        page_of_lines(lines, |seq| self.facts(seq), viewer, q)
     }
 
     /// Open cases known.
@@ -136,9 +216,9 @@ impl Work {
             return;
         }
         if let Some(d) = self.rows[i].as_ref().and_then(|k| k.department.as_deref())
-            && let Some(seqs) = self.open_by_department.get_mut(d)
+            && let Some(lines) = self.open_by_department.get_mut(d)
         {
-            seqs.remove(&facts.seq);
+            lines.remove(facts.seq);
         }
         if facts.status.is_open() {
             self.open.insert(facts.seq);
@@ -146,7 +226,7 @@ impl Work {
                 self.open_by_department
                     .entry(Arc::clone(d))
                     .or_default()
-                    .insert(facts.seq);
+                    .put(QueueLine::of(&facts, self.share));
             }
         } else {
             self.open.remove(&facts.seq);
@@ -173,8 +253,11 @@ fn slot(seq: u64) -> usize {
 
 impl WorkView {
     /// The view of every case in `store` (blocking: reads every case's facts).
-    pub fn rebuild(store: &dyn CaseStore, progress: &Progress) -> Result<Self> {
-        let mut work = Work::default();
+    pub fn rebuild(store: &dyn CaseStore, share: f64, progress: &Progress) -> Result<Self> {
+        let mut work = Work {
+            share,
+            ..Work::default()
+        };
         let mut after = 0;
         loop {
             let rows = store.facts(after, REBUILD_STEP)?;
@@ -192,8 +275,11 @@ impl WorkView {
     }
 
     /// The view of these facts (benchmarks, tests).
-    pub fn from_facts(facts: impl IntoIterator<Item = CaseFacts>) -> Self {
-        let mut work = Work::default();
+    pub fn from_facts(facts: impl IntoIterator<Item = CaseFacts>, share: f64) -> Self {
+        let mut work = Work {
+            share,
+            ..Work::default()
+        };
         for f in facts {
             work.put(f);
         }
@@ -264,5 +350,51 @@ mod tests {
         assert_eq!(w.received_between(received, received + minute).count(), 1);
         assert_eq!(w.received_between(received - minute, received).count(), 0);
         assert_eq!(w.len(), 1);
+    }
+
+    #[test]
+    fn a_departments_lines_follow_closes_and_moves_in_any_order() {
+        let view = WorkView::default();
+        let case = |seq: u64, version: u64, dept: &str, status: Status| {
+            let mut c = sample_case("路灯坏了", "2026-03-02T01:00:00Z");
+            c.id = crate::domain::CaseId(format!("TS20260302-{seq:06}"));
+            c.seq = seq;
+            c.version = version;
+            c.department = Some(dept.into());
+            c.status = status;
+            c
+        };
+        for seq in 1..=4 {
+            view.follow([&case(seq, seq, "城管", Status::Assigned)]);
+        }
+        // The first closes (the last line takes its place), then that one moves away.
+        view.follow([&case(1, 10, "城管", Status::Closed)]);
+        view.follow([&case(4, 11, "环保", Status::Assigned)]);
+        let w = view.read();
+        let q = crate::handling::QueueQuery {
+            queue: crate::handling::Queue::Department,
+            department: None,
+            offset: 0,
+            limit: 50,
+            now: jiff::Timestamp::now(),
+            due_soon_share: DEFAULT_SHARE,
+        };
+        let desk = |d: &str| {
+            let ds = [d.to_string()];
+            let viewer = crate::handling::Viewer {
+                name: "wang",
+                departments: Some(&ds),
+            };
+            let seqs: Vec<String> = w
+                .queue_page(&viewer, &q)
+                .cases
+                .iter()
+                .map(|c| c.id.0[11..].to_string())
+                .collect();
+            seqs
+        };
+        assert_eq!(desk("城管"), ["000002", "000003"]);
+        assert_eq!(desk("环保"), ["000004"]);
+        assert_eq!(w.open_in(Some(&["城管".into()])).count(), 2);
     }
 }
