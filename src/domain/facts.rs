@@ -102,6 +102,34 @@ pub fn summary_of(case: &Case) -> String {
 }
 
 impl CaseFacts {
+    /// A case `seq` received at `received_at`, triaged by phone as 一般, with nothing else
+    /// known: what tests set the rest of.
+    #[cfg(test)]
+    pub fn blank(seq: u64, received_at: Timestamp) -> Self {
+        CaseFacts {
+            seq,
+            id: CaseId(format!("TS20260301-{seq:06}")),
+            version: seq,
+            received_at,
+            status: Status::Triaged,
+            department: None,
+            assignee: None,
+            category: None,
+            channel: Channel::Phone,
+            grade: Grade::General,
+            deadlines: Vec::new(),
+            accepted_at: None,
+            replied_at: None,
+            closed_at: None,
+            satisfaction: None,
+            solved: None,
+            returns: 0,
+            reopened: 0,
+            extensions: 0,
+            repeat: false,
+        }
+    }
+
     /// The facts of `case`.
     pub fn of(case: &Case) -> Self {
         let h = &case.handling;

@@ -209,14 +209,10 @@ mod tests {
 
     fn case(seq: u64, received: &str, dept: &str, status: Status, due: &str) -> CaseFacts {
         CaseFacts {
-            seq,
             id: CaseId(format!("TS20260304-{seq:06}")),
             version: 1,
-            received_at: at(received),
             status,
             department: Some(dept.into()),
-            assignee: None,
-            category: None,
             channel: Channel::Hotline12345,
             grade: Grade::General,
             deadlines: vec![DeadlineFact {
@@ -225,15 +221,7 @@ mod tests {
                 due: at(due),
                 met: None,
             }],
-            accepted_at: None,
-            replied_at: None,
-            closed_at: None,
-            satisfaction: None,
-            solved: None,
-            returns: 0,
-            reopened: 0,
-            extensions: 0,
-            repeat: false,
+            ..CaseFacts::blank(seq, at(received))
         }
     }
 

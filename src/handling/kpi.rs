@@ -340,13 +340,10 @@ mod tests {
     ) -> CaseFacts {
         let steps = [Step::Confirm, Step::Reply, Step::Close];
         CaseFacts {
-            seq,
             id: CaseId(format!("TS20260301-{seq:06}")),
             version: seq,
-            received_at: at(received),
             status,
             department: Some(dept.into()),
-            assignee: None,
             category: Some("费用问题".into()),
             channel: Channel::Phone,
             grade: Grade::General,
@@ -360,15 +357,7 @@ mod tests {
                     met: met.map(at),
                 })
                 .collect(),
-            accepted_at: None,
-            replied_at: None,
-            closed_at: None,
-            satisfaction: None,
-            solved: None,
-            returns: 0,
-            reopened: 0,
-            extensions: 0,
-            repeat: false,
+            ..CaseFacts::blank(seq, at(received))
         }
     }
 

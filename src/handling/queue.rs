@@ -361,14 +361,11 @@ mod tests {
 
     fn case(seq: u64, status: Status, dept: &str, assignee: Option<&str>, due: &str) -> CaseFacts {
         CaseFacts {
-            seq,
             id: CaseId(format!("TS20260302-{seq:06}")),
             version: seq,
-            received_at: at("02T00:00"),
             status,
             department: Some(dept.into()),
             assignee: assignee.map(Into::into),
-            category: None,
             channel: Channel::Phone,
             grade: Grade::General,
             deadlines: vec![DeadlineFact {
@@ -377,15 +374,7 @@ mod tests {
                 due: at(due),
                 met: None,
             }],
-            accepted_at: None,
-            replied_at: None,
-            closed_at: None,
-            satisfaction: None,
-            solved: None,
-            returns: 0,
-            reopened: 0,
-            extensions: 0,
-            repeat: false,
+            ..CaseFacts::blank(seq, at("02T00:00"))
         }
     }
 

@@ -97,7 +97,7 @@ pub fn page_of_lines<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{CaseId, Channel, DeadlineFact, Grade, Step};
+    use crate::domain::{DeadlineFact, Step};
     use crate::handling::{Queue, page};
 
     /// A small deterministic generator, so that a failure repeats.
@@ -142,26 +142,11 @@ mod tests {
                     })
                     .collect();
                 CaseFacts {
-                    seq,
-                    id: CaseId(format!("TS20260301-{seq:06}")),
-                    version: seq,
-                    received_at: minute(0),
                     status: statuses[rng.below(6) as usize],
                     department: Some("网络".into()),
                     assignee: (rng.below(4) > 0).then(|| names[rng.below(3) as usize].clone()),
-                    category: None,
-                    channel: Channel::Phone,
-                    grade: Grade::General,
                     deadlines,
-                    accepted_at: None,
-                    replied_at: None,
-                    closed_at: None,
-                    satisfaction: None,
-                    solved: None,
-                    returns: 0,
-                    reopened: 0,
-                    extensions: 0,
-                    repeat: false,
+                    ..CaseFacts::blank(seq, minute(0))
                 }
             })
             .collect();

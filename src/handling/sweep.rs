@@ -94,14 +94,9 @@ mod tests {
     /// Open, with a reply deadline from the 2nd 00:00 to the 2nd 10:00 (due soon at 08:00).
     fn case(status: Status) -> CaseFacts {
         CaseFacts {
-            seq: 1,
             id: CaseId("TS20260302-000001".into()),
             version: 1,
-            received_at: at("02T00:00"),
             status,
-            department: None,
-            assignee: None,
-            category: None,
             channel: Channel::Phone,
             grade: Grade::Serious,
             deadlines: vec![DeadlineFact {
@@ -110,15 +105,7 @@ mod tests {
                 due: at("02T10:00"),
                 met: None,
             }],
-            accepted_at: None,
-            replied_at: None,
-            closed_at: None,
-            satisfaction: None,
-            solved: None,
-            returns: 0,
-            reopened: 0,
-            extensions: 0,
-            repeat: false,
+            ..CaseFacts::blank(1, at("02T00:00"))
         }
     }
 
