@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use lru::LruCache;
 
 use crate::domain::{Case, CaseId};
+use crate::error::Result;
 
 /// Light cases kept unless configured (`memory.recent_cases`). Measured by hand on the load
 /// test's cases: about 1.9 KB each (the server's anonymous memory after the same run grew by
@@ -73,6 +74,30 @@ impl LightCache {
             self.cases.pop(id);
         }
     }
+}
+
+/// The cases with `ids` (unknown ones left out), from `cache` where it has them; the others
+/// by `read_missing` (given their positions in `ids`, it answers `(position, case)` for those
+/// it found), which are then cached unless a case was rewritten while they were read.
+pub(super) fn read_through(
+    cache: &Mutex<LightCache>,
+    ids: &[CaseId],
+    read_missing: impl FnOnce(&[usize]) -> Result<Vec<(usize, Arc<Case>)>>,
+) -> Result<Vec<Arc<Case>>> {
+    let (mut found, epoch) = {
+        let mut cache = lock(cache);
+        let found: Vec<Option<Arc<Case>>> = ids.iter().map(|id| cache.get(id)).collect();
+        (found, cache.epoch())
+    };
+    let missing: Vec<usize> = (0..ids.len()).filter(|&i| found[i].is_none()).collect();
+    if !missing.is_empty() {
+        let read = read_missing(&missing)?;
+        lock(cache).keep(epoch, read.iter().map(|(_, c)| Arc::clone(c)));
+        for (i, case) in read {
+            found[i] = Some(case);
+        }
+    }
+    Ok(found.into_iter().flatten().collect())
 }
 
 /// A lock of the store's memory (the cache, the last failure). Nothing panics while holding

@@ -11,6 +11,7 @@ mod light;
 mod mapping;
 mod open;
 mod packed;
+mod pending;
 mod rows;
 mod schema;
 mod scrub;
@@ -28,7 +29,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use self::alerts::AlertWrite;
 use self::checkpointer::Checkpointer;
 use self::events::EventWrite;
-use self::light::{LightCache, lock};
+use self::light::{LightCache, lock, read_through};
 use self::mapping::CommitPace;
 pub use self::open::SqliteMemory;
 pub use self::packed::unpacked;
@@ -128,33 +129,21 @@ impl CaseStore for SqliteStore {
     }
 
     fn get_many(&self, ids: &[CaseId]) -> Result<Vec<Arc<Case>>> {
-        let (mut found, epoch) = {
-            let mut cache = lock(&self.light);
-            let found: Vec<Option<Arc<Case>>> = ids.iter().map(|id| cache.get(id)).collect();
-            (found, cache.epoch())
-        };
-        if found.iter().any(Option::is_none) {
-            let read = self.read(|c| {
+        read_through(&self.light, ids, |missing| {
+            self.read(|c| {
                 // One read transaction for all: one snapshot, and one check of the write-ahead
                 // log instead of one per case (each check that finds a commit since the last
                 // drops the connection's page cache and memory map).
                 let _snapshot = c.unchecked_transaction().map_err(store_err)?;
                 let mut read = Vec::new();
-                for (i, id) in ids.iter().enumerate() {
-                    if found[i].is_none()
-                        && let Some(case) = load_light(c, id)?
-                    {
+                for &i in missing {
+                    if let Some(case) = load_light(c, &ids[i])? {
                         read.push((i, Arc::new(case)));
                     }
                 }
                 Ok(read)
-            })?;
-            lock(&self.light).keep(epoch, read.iter().map(|(_, c)| Arc::clone(c)));
-            for (i, case) in read {
-                found[i] = Some(case);
-            }
-        }
-        Ok(found.into_iter().flatten().collect())
+            })
+        })
     }
 
     fn by_contact(&self, contact_hash: &str, since: Timestamp, limit: usize) -> Result<Vec<Case>> {
