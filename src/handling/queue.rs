@@ -52,6 +52,11 @@ impl Queue {
         }
     }
 
+    /// Its place in [`Queue::ALL`] (and in a page's counts).
+    fn slot(self) -> usize {
+        Queue::ALL.iter().position(|x| *x == self).unwrap_or(0)
+    }
+
     /// The queue with API code `code`.
     pub fn from_code(code: &str) -> Option<Queue> {
         Queue::ALL.into_iter().find(|q| q.code() == code)
@@ -247,7 +252,7 @@ pub(super) fn select<P>(
     cases: impl Iterator<Item = (P, Standing)>,
     q: &QueueQuery<'_>,
 ) -> (Vec<P>, [u64; 6]) {
-    let want = Queue::ALL.iter().position(|x| *x == q.queue).unwrap_or(0);
+    let want = q.queue.slot();
     let keep = q.offset.saturating_add(q.limit);
     // The `keep` first by (due, seq): a max-heap of the best so far.
     let mut best: BinaryHeap<Candidate<P>> = BinaryHeap::new();
@@ -304,7 +309,7 @@ pub(super) fn item(f: &CaseFacts, q: &QueueQuery<'_>) -> QueueItem {
 
 /// The page of `q.queue` with `cases` on it and every queue's `counts`.
 pub(super) fn assemble(q: &QueueQuery<'_>, cases: Vec<QueueItem>, counts: [u64; 6]) -> QueuePage {
-    let want = Queue::ALL.iter().position(|x| *x == q.queue).unwrap_or(0);
+    let want = q.queue.slot();
     QueuePage {
         queue: q.queue,
         total: counts[want],

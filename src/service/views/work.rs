@@ -133,12 +133,8 @@ impl Work {
             return Box::new(self.open());
         };
         Box::new(
-            departments
-                .iter()
-                .enumerate()
-                // A department named twice is read once.
-                .filter(|(i, d)| !departments[..*i].contains(d))
-                .filter_map(|(_, d)| self.open_by_department.get(d.as_str()))
+            once_each(departments)
+                .filter_map(|d| self.open_by_department.get(d))
                 .flat_map(|l| &l.lines)
                 .filter_map(|l| self.facts(l.seq)),
         )
@@ -159,14 +155,9 @@ impl Work {
                 return page(self.open_in(viewer.departments), viewer, q);
             }
             (Some(d), None) => vec![d],
-            (Some(d), Some(ds)) => ds.iter().filter(|x| *x == d).take(1).map(|_| d).collect(),
-            (None, Some(ds)) => ds
-                .iter()
-                .enumerate()
-                // A department named twice is read once.
-                .filter(|(i, d)| !ds[..*i].contains(d))
-                .map(|(_, d)| d.as_str())
-                .collect(),
+            (Some(d), Some(ds)) if ds.iter().any(|x| x == d) => vec![d],
+            (Some(_), Some(_)) => Vec::new(),
+            (None, Some(ds)) => once_each(ds).collect(),
         };
         let lines = departments
             .into_iter()
@@ -246,6 +237,15 @@ impl Work {
         self.names.insert(Arc::clone(name));
         Arc::clone(name)
     }
+}
+
+/// `departments` with a department named twice read once.
+fn once_each(departments: &[String]) -> impl Iterator<Item = &str> {
+    departments
+        .iter()
+        .enumerate()
+        .filter(|(i, d)| !departments[..*i].contains(d))
+        .map(|(_, d)| d.as_str())
 }
 
 fn slot(seq: u64) -> usize {
