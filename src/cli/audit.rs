@@ -61,7 +61,7 @@ pub fn run(a: AuditArgs) -> anyhow::Result<()> {
     };
     // Checked before the store is opened: a typo costs no start-up.
     filter.check()?;
-    let service = a.service.open_without_trends()?;
+    let service = a.service.open_for_bulk()?;
     let admin = Actor::new("cli", Role::Admin);
     let mut left = a.limit;
     while left > 0 {

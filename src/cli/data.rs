@@ -23,7 +23,7 @@ pub struct ImportArgs {
 }
 
 pub fn import(a: ImportArgs) -> anyhow::Result<()> {
-    let service = a.service.open_without_trends()?;
+    let service = a.service.open_for_bulk()?;
     let total = count_lines(&a.file)?;
     let bar = bar(total, "lines");
     let started = std::time::Instant::now();
@@ -85,7 +85,7 @@ pub fn export(a: ExportArgs) -> anyhow::Result<()> {
     if a.format == Format::Xlsx && a.out.is_none() {
         anyhow::bail!("--format xlsx writes a binary workbook: name its file with --out FILE");
     }
-    let service = a.service.open_without_trends()?;
+    let service = a.service.open_for_bulk()?;
     let format = match (a.corrections, a.format) {
         (true, _) => ExportFormat::Corrections,
         (false, Format::Jsonl) => ExportFormat::Jsonl,
@@ -114,7 +114,7 @@ pub struct ReindexArgs {
 }
 
 pub fn reindex(a: ReindexArgs) -> anyhow::Result<()> {
-    let service = a.service.open_without_trends()?;
+    let service = a.service.open_for_bulk()?;
     let bar = bar(service.store().count()?, "cases");
     let n = service.views().reindex(|n| bar.set_position(n))?;
     bar.finish_and_clear();

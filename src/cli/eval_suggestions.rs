@@ -7,7 +7,7 @@ use clap::Args;
 use tousu::config::Config;
 use tousu::service::tools;
 
-use super::open::open;
+use super::open::{Kept, open};
 use super::output::bar;
 
 #[derive(Args)]
@@ -49,7 +49,7 @@ pub fn run(a: EvalSuggestionsArgs) -> anyhow::Result<()> {
         models_dir: a.models_dir.clone(),
         ..Config::default()
     };
-    let service = open(&config, false, false)?;
+    let service = open(&config, false, Kept::Bulk)?;
     eprintln!("indexing {} history cases…", history.len());
     let report = service.intake().import(&history_file, false, |_| {})?;
     anyhow::ensure!(

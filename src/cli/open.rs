@@ -59,14 +59,15 @@ impl ServiceArgs {
     /// The service, raising no alerts (import, export, reindex, trends).
     pub fn open(&self) -> anyhow::Result<Arc<Service>> {
         init_logs();
-        open(&self.config()?, false, true)
+        open(&self.config()?, false, Kept::All)
     }
 
-    /// The service keeping no trends: for commands that show none (import, export, reindex),
-    /// so that they do not read the whole store at start to count them.
-    pub fn open_without_trends(&self) -> anyhow::Result<Arc<Service>> {
+    /// The service keeping no trends and no work queues: for bulk commands (import, export,
+    /// reindex, audit), which show neither, so that they do not read the whole store at start
+    /// to build them.
+    pub fn open_for_bulk(&self) -> anyhow::Result<Arc<Service>> {
         init_logs();
-        open(&self.config()?, false, false)
+        open(&self.config()?, false, Kept::Bulk)
     }
 
     /// The service raising alerts on cases of any age: a replay judges history on purpose.
@@ -74,14 +75,23 @@ impl ServiceArgs {
         init_logs();
         let mut config = self.config()?;
         config.alert_rules.max_age_hours = i64::MAX / 4;
-        open(&config, true, true)
+        open(&config, true, Kept::All)
     }
 }
 
-/// Opens model, store and index, and builds the derived views; with `alerting`, also the
-/// alert center over the store's alert queue, so that alert rules raise and deliver; with
-/// `trends`, rebuilds trends and topics from the store.
-pub fn open(config: &Config, alerting: bool, trends: bool) -> anyhow::Result<Arc<Service>> {
+/// The derived views a command's service builds from the store besides the search index and
+/// the near-duplicate view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// Trends, topics and work queues too: commands that serve or show them.
+    All,
+    /// Neither: bulk commands, which show no trends and list no queue.
+    Bulk,
+}
+
+/// Opens model, store and index, and builds the derived views `kept`; with `alerting`, also
+/// the alert center over the store's alert queue, so that alert rules raise and deliver.
+pub fn open(config: &Config, alerting: bool, kept: Kept) -> anyhow::Result<Arc<Service>> {
     let model = config.model_dir();
     let engine = Engine::load(&model, config.profile_file.as_deref()).with_context(|| {
         format!(
@@ -117,7 +127,8 @@ pub fn open(config: &Config, alerting: bool, trends: bool) -> anyhow::Result<Arc
         None
     };
     let mut settings = config.service();
-    settings.without_trends = !trends;
+    settings.without_trends = kept == Kept::Bulk;
+    settings.without_work_queues = kept == Kept::Bulk;
     let service = Service::start(Arc::new(engine), store, Arc::new(index), settings, alerts)?;
     Ok(Arc::new(service))
 }

@@ -8,7 +8,7 @@ use clap::Args;
 use tousu::events::EventHub;
 use tousu::http::{AppState, KeyRing};
 
-use super::open::{ServiceArgs, init_logs, open};
+use super::open::{Kept, ServiceArgs, init_logs, open};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -36,7 +36,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
     let huge_pages =
         super::allocator::set_transparent_huge_pages(config.memory.transparent_huge_pages);
     tracing::info!(purge_delay_ms = purge, huge_pages, "allocator");
-    let service = open(&config, true, true)?;
+    let service = open(&config, true, Kept::All)?;
     // Case events follow the store beside the service; stopped before it, below.
     let events = EventHub::open(service.store_handle(), config.events.clone())
         .context("starting the case events")?;

@@ -178,6 +178,7 @@ impl Config {
             topics: self.topics,
             alert_rules: self.alert_rules.clone(),
             without_trends: false,
+            without_work_queues: false,
         }
     }
 }

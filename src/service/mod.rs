@@ -49,6 +49,9 @@ pub struct ServiceSettings {
     /// Keep no trends or topics (commands that show none and raise nothing: import, export,
     /// reindex); they are otherwise rebuilt from the whole store at start.
     pub without_trends: bool,
+    /// Keep no work queues (commands that list none: import, export, reindex, audit); they
+    /// are otherwise rebuilt from every case's facts at start.
+    pub without_work_queues: bool,
     /// The people cases can be sent to: names, roles and departments (from the API keys).
     pub people: Vec<(String, crate::domain::Role, Vec<String>)>,
 }
@@ -109,6 +112,7 @@ impl Service {
             watch,
             deadlines,
             share,
+            !settings.without_work_queues,
         )?);
         let intake = IntakeDesk::new(
             Arc::clone(&engine),

@@ -133,7 +133,8 @@ fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
 
 impl Views {
     /// Builds the views from `store` and starts following it. Blocking: the near-duplicate
-    /// view reads every fingerprint, the watch (unless idle) every case, and an index that
+    /// view reads every fingerprint, the watch (unless idle) every case, the work queues
+    /// (unless `work_queues` is false: an idle view) every case's facts, and an index that
     /// is behind catches up — except an index found missing or damaged, which is rebuilt by
     /// the follower while the service runs, not ready until it is done.
     pub fn start(
@@ -142,6 +143,7 @@ impl Views {
         watch: Watch,
         deadlines: DeadlineWatch,
         due_soon_share: f64,
+        work_queues: bool,
     ) -> Result<Self> {
         // What the views below are built from at least; anything later is fed again.
         let fed = store.max_version()?;
@@ -154,6 +156,9 @@ impl Views {
                 DuplicateView::rebuild(&*store, &Progress::new("near-duplicate view", total))
             });
             let work = s.spawn(|| {
+                if !work_queues {
+                    return Ok(WorkView::idle());
+                }
                 let progress = Progress::new("work queues", total);
                 WorkView::rebuild(&*store, due_soon_share, &progress)
             });
