@@ -42,6 +42,25 @@ def fold_of(k, folds):
     return int.from_bytes(hashlib.sha256(k.encode()).digest()[8:16], "big") % folds
 
 
+def out_of_fold(fold, folds, fit_predict):
+    """Each row's prediction by the model `fit_predict(train_rows, test_rows)` fitted on the
+    other folds (`fold`: each row's fold, a numpy array), for pooled out-of-fold scores."""
+    pred = [None] * len(fold)
+    for k in range(folds):
+        train = [i for i, f in enumerate(fold) if f != k]
+        test = [i for i, f in enumerate(fold) if f == k]
+        for i, p in zip(test, fit_predict(train, test)):
+            pred[i] = p
+    return pred
+
+
+def tfidf(texts, train, test):
+    """The baseline's features (TF-IDF char 1-3) of `texts` at `train`, fitted there, and at
+    `test`."""
+    vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
+    return vec, vec.fit_transform([texts[i] for i in train]), vec.transform([texts[i] for i in test])
+
+
 def fit_predict(train, test):
     vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
     svm = LinearSVC(C=1.0).fit(vec.fit_transform([text(r) for r in train]), [r["category"] for r in train])

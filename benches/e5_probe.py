@@ -17,13 +17,12 @@ import sys
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.svm import LinearSVC
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from baseline_svm import fold_of, key, rows, text  # noqa: E402
+from baseline_svm import fold_of, key, out_of_fold, rows, text, tfidf  # noqa: E402
 
 FOLDS = 5
 CHARS = 256
@@ -52,16 +51,12 @@ fold = np.array([fold_of(key(r), FOLDS) for r in R])
 
 
 def cv(fit_predict):
-    pred = np.empty(len(R), dtype=object)
-    for k in range(FOLDS):
-        pred[fold == k] = fit_predict(np.where(fold != k)[0], np.where(fold == k)[0])
-    return f1_score(y, pred, average="macro")
+    return f1_score(y, out_of_fold(fold, FOLDS, fit_predict), average="macro")
 
 
 def svm(alpha):
     def go(tr, te):
-        vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
-        X, Xt = vec.fit_transform([T[i] for i in tr]), vec.transform([T[i] for i in te])
+        _, X, Xt = tfidf(T, tr, te)
         if alpha:
             X = hstack([X, csr_matrix(alpha * E[tr])]).tocsr()
             Xt = hstack([Xt, csr_matrix(alpha * E[te])]).tocsr()

@@ -10,19 +10,17 @@ the grades, by the same 5 folds as `tousu train --folds 5` (pooled out-of-fold m
 
 Reasons are joined by id from the shared labels and data/labels/urgency/annotations.jsonl.
 """
-import json
 import os
 import sys
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, precision_score, recall_score
 from sklearn.svm import LinearSVC
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
-from baseline_svm import fold_of, key, rows, text  # noqa: E402
+from baseline_svm import fold_of, key, out_of_fold, rows, text, tfidf  # noqa: E402
 
 FOLDS = 5
 GRADE = {"safety": "重大", "group": "重大", "external": "重大", "security": "重大",
@@ -53,12 +51,11 @@ fold = np.array([fold_of(key(r), FOLDS) for r in R])
 
 
 def cv(target, model, to_grade):
-    pred = np.empty(len(R), dtype=object)
-    for k in range(FOLDS):
-        tr, te = np.where(fold != k)[0], np.where(fold == k)[0]
-        vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
-        X, Xt = vec.fit_transform([T[i] for i in tr]), vec.transform([T[i] for i in te])
-        pred[te] = to_grade(model().fit(X, target[tr]).predict(Xt))
+    def fit_predict(tr, te):
+        _, X, Xt = tfidf(T, tr, te)
+        return to_grade(model().fit(X, target[tr]).predict(Xt))
+
+    pred = np.array(out_of_fold(fold, FOLDS, fit_predict), dtype=object)
     f1 = f1_score(y, pred, average="macro")
     p = precision_score(y, pred, labels=["重大"], average="macro", zero_division=0)
     r = recall_score(y, pred, labels=["重大"], average="macro")

@@ -24,7 +24,7 @@ from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from baseline_svm import fold_of, key, rows, text  # noqa: E402
+from baseline_svm import fold_of, key, out_of_fold, rows, text, tfidf  # noqa: E402
 
 FOLDS = 5
 splits = sys.argv[1] if len(sys.argv) > 1 else sys.exit(__doc__)
@@ -50,7 +50,7 @@ else:
     start = time.monotonic()
     V = np.concatenate([m.passage(list(grams[i:i + 256])) for i in range(0, len(grams), 256)])
     print(f"embedded {len(grams)} n-grams, {(time.monotonic() - start) / len(grams) * 1000:.1f} ms each")
-    np.savez(cache, grams=grams, V=V)
+    np.savez(cache, grams=np.array(grams, dtype=str), V=V)
 # The common direction every n-gram shares says nothing about the class.
 V = V - V.mean(axis=0)
 V = normalize(V)
@@ -66,16 +66,12 @@ def static(vec, X):
 
 
 def cv(fit_predict):
-    pred = np.empty(len(R), dtype=object)
-    for k in range(FOLDS):
-        pred[fold == k] = fit_predict(np.where(fold != k)[0], np.where(fold == k)[0])
-    return f1_score(y, pred, average="macro")
+    return f1_score(y, out_of_fold(fold, FOLDS, fit_predict), average="macro")
 
 
 def svm(alpha):
     def go(tr, te):
-        vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
-        X, Xt = vec.fit_transform([T[i] for i in tr]), vec.transform([T[i] for i in te])
+        vec, X, Xt = tfidf(T, tr, te)
         if alpha:
             S, St = static(vec, X), static(vec, Xt)
             X = hstack([X, csr_matrix(alpha * S)]).tocsr()
@@ -85,8 +81,7 @@ def svm(alpha):
 
 
 def static_only(tr, te):
-    vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
-    X, Xt = vec.fit_transform([T[i] for i in tr]), vec.transform([T[i] for i in te])
+    vec, X, Xt = tfidf(T, tr, te)
     return LogisticRegression(C=10, max_iter=2000).fit(static(vec, X), y[tr]).predict(static(vec, Xt))
 
 
