@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use tousu::config::Config;
+use tousu::service::Kept;
 use tousu::service::tools;
 
-use super::open::{Kept, open};
+use super::open::open;
 use super::output::bar;
 
 #[derive(Args)]

@@ -10,7 +10,7 @@ use tousu::alerts::AlertCenter;
 use tousu::config::Config;
 use tousu::handling::Directory;
 use tousu::index::CaseIndex;
-use tousu::service::Service;
+use tousu::service::{Kept, Service};
 use tousu::store::{CaseStore, SqliteStore};
 use tousu::triage::Engine;
 
@@ -56,7 +56,7 @@ impl ServiceArgs {
 
 impl ServiceArgs {
     /// Starts the logs, reads the configuration and opens the service it names.
-    /// The service, raising no alerts (import, export, reindex, trends).
+    /// The service with every view, raising no alerts (trends, kpis, report).
     pub fn open(&self) -> anyhow::Result<Arc<Service>> {
         init_logs();
         open(&self.config()?, false, Kept::All)
@@ -77,16 +77,6 @@ impl ServiceArgs {
         config.alert_rules.max_age_hours = i64::MAX / 4;
         open(&config, true, Kept::All)
     }
-}
-
-/// The derived views a command's service builds from the store besides the search index and
-/// the near-duplicate view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kept {
-    /// Trends, topics and work queues too: commands that serve or show them.
-    All,
-    /// Neither: bulk commands, which show no trends and list no queue.
-    Bulk,
 }
 
 /// Opens model, store and index, and builds the derived views `kept`; with `alerting`, also
@@ -127,8 +117,7 @@ pub fn open(config: &Config, alerting: bool, kept: Kept) -> anyhow::Result<Arc<S
         None
     };
     let mut settings = config.service();
-    settings.without_trends = kept == Kept::Bulk;
-    settings.without_work_queues = kept == Kept::Bulk;
+    settings.kept = kept;
     let service = Service::start(Arc::new(engine), store, Arc::new(index), settings, alerts)?;
     Ok(Arc::new(service))
 }

@@ -7,8 +7,9 @@ use anyhow::Context;
 use clap::Args;
 use tousu::events::EventHub;
 use tousu::http::{AppState, KeyRing};
+use tousu::service::Kept;
 
-use super::open::{Kept, ServiceArgs, init_logs, open};
+use super::open::{ServiceArgs, init_logs, open};
 
 #[derive(Args)]
 pub struct ServeArgs {

@@ -177,8 +177,7 @@ impl Config {
             people: self.people(),
             topics: self.topics,
             alert_rules: self.alert_rules.clone(),
-            without_trends: false,
-            without_work_queues: false,
+            kept: crate::service::Kept::All,
         }
     }
 }

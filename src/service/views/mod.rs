@@ -34,6 +34,7 @@ pub use self::work::{Work, WorkView};
 use crate::domain::Case;
 use crate::error::Result;
 use crate::index::{CaseIndex, SegmentId};
+use crate::service::Kept;
 use crate::store::CaseStore;
 use crate::text::Signature;
 
@@ -134,7 +135,7 @@ fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
 impl Views {
     /// Builds the views from `store` and starts following it. Blocking: the near-duplicate
     /// view reads every fingerprint, the watch (unless idle) every case, the work queues
-    /// (unless `work_queues` is false: an idle view) every case's facts, and an index that
+    /// (unless only [`Kept::Bulk`]: an idle view) every case's facts, and an index that
     /// is behind catches up — except an index found missing or damaged, which is rebuilt by
     /// the follower while the service runs, not ready until it is done.
     pub fn start(
@@ -143,7 +144,7 @@ impl Views {
         watch: Watch,
         deadlines: DeadlineWatch,
         due_soon_share: f64,
-        work_queues: bool,
+        kept: Kept,
     ) -> Result<Self> {
         // What the views below are built from at least; anything later is fed again.
         let fed = store.max_version()?;
@@ -156,7 +157,7 @@ impl Views {
                 DuplicateView::rebuild(&*store, &Progress::new("near-duplicate view", total))
             });
             let work = s.spawn(|| {
-                if !work_queues {
+                if kept == Kept::Bulk {
                     return Ok(WorkView::idle());
                 }
                 let progress = Progress::new("work queues", total);
