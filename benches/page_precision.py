@@ -24,7 +24,8 @@ if not model:
     model = tempfile.mkdtemp(prefix="tousu-page-")
     subprocess.run([a.tousu, "train", "--profile", "gov", "--train", f"{a.splits}/train.jsonl",
                     "--dev", f"{a.splits}/dev.jsonl", "--out", model, "--balance-classes",
-                    "--dim", "48", "--ensemble", "2", "--lr", "0.006", "--batch-size", "64"],
+                    "--dim", "48", "--ensemble", "2", "--lr", "0.006", "--batch-size", "64",
+                    "--grade-reasons"],
                    check=True, stdout=subprocess.DEVNULL)
 
 rows = [json.loads(line) for line in open(f"{a.splits}/dev.jsonl")]

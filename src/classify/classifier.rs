@@ -5,72 +5,23 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use serde::Serialize;
 
-use super::calibrate::softmax;
 use super::labels::Labels;
 use super::model::{
-    ComplaintModel, FoldedModel, Head, IDF, ModelConfig, batch_tensors, tfidf_weights,
+    ComplaintModel, FoldedModel, Head, IDF, ModelConfig, batch_tensors, grade_column,
+    pool_reason_row, tfidf_weights,
 };
+use super::prediction::{Driver, Prediction, head_prediction};
 use super::tokenizer::{UnitBag, UnitTokenizer};
-use crate::domain::PiiKind;
+use crate::domain::{PiiKind, Reason};
 use crate::error::{Error, Result};
 use crate::text::PreparedText;
 
 /// Complaints scored per forward pass in batch paths (eval, import): large enough to amortise
 /// candle's per-call overhead, small enough to keep the padded batch in cache.
 pub const BATCH_SIZE: usize = 64;
-/// Alternatives listed beside a head's top label.
-pub const ALTERNATIVES: usize = 3;
 /// Phrases listed as the drivers of a prediction.
 pub const DRIVERS: usize = 5;
-
-/// One alternative label and its calibrated probability.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Alternative {
-    /// The label.
-    pub label: String,
-    /// Calibrated probability.
-    pub confidence: f32,
-}
-
-/// A head's answer for one complaint.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct HeadPrediction {
-    /// The most probable label.
-    pub label: String,
-    /// Its class id.
-    #[serde(skip)]
-    pub class: usize,
-    /// Its calibrated probability (temperature-scaled on dev).
-    pub confidence: f32,
-    /// The next most probable labels, best first (at most [`ALTERNATIVES`]).
-    pub alternatives: Vec<Alternative>,
-    /// Calibrated probability of every class, in class-id order.
-    #[serde(skip)]
-    pub probabilities: Vec<f32>,
-}
-
-/// Both heads' answers for one complaint.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Prediction {
-    /// Category, when the model has a category head.
-    pub category: Option<HeadPrediction>,
-    /// Grade as the model alone sees it, when the model has a grade head.
-    pub grade: Option<HeadPrediction>,
-}
-
-/// A phrase of the complaint that pushed a prediction towards its label.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Driver {
-    /// The phrase: whole words of the masked text (the n-gram the model weighed, widened to
-    /// the words that hold it).
-    pub phrase: String,
-    /// Its contribution to the label's logit (higher pushes more).
-    pub weight: f32,
-    /// Character offset of its first occurrence in the masked text.
-    pub start: usize,
-}
 
 /// A loaded model: tokenizer, weights, labels and calibration. Immutable and `Send + Sync`;
 /// share it behind an `Arc`.
@@ -191,22 +142,34 @@ impl Classifier {
     }
 
     fn predict_bags(&self, bags: &[UnitBag]) -> Result<Vec<Prediction>> {
-        let (cat, grade) = self.logits(bags)?;
+        let HeadLogits {
+            category: cat,
+            grade,
+            reasons,
+        } = self.head_logits(bags)?;
         let head = |logits: Option<&Vec<f32>>, labels: &[String], t: f32| {
             logits.map(|l| head_prediction(l, labels, t))
         };
         Ok((0..bags.len())
-            .map(|i| Prediction {
-                category: head(
-                    cat.as_ref().map(|c| &c[i]),
-                    &self.labels.category,
-                    self.config.category_temperature,
-                ),
-                grade: head(
+            .map(|i| {
+                let grade = head(
                     grade.as_ref().map(|g| &g[i]),
                     &self.labels.grade,
                     self.config.grade_temperature,
-                ),
+                );
+                let reason = match (&grade, &reasons) {
+                    (Some(g), Some(r)) => Some(Reason::ALL[grade_column(&r[i], g.class, true)]),
+                    _ => None,
+                };
+                Prediction {
+                    category: head(
+                        cat.as_ref().map(|c| &c[i]),
+                        &self.labels.category,
+                        self.config.category_temperature,
+                    ),
+                    grade,
+                    reason,
+                }
             })
             .collect())
     }
@@ -217,9 +180,15 @@ impl Classifier {
         &self,
         bags: &[UnitBag],
     ) -> Result<(Option<Vec<Vec<f32>>>, Option<Vec<Vec<f32>>>)> {
+        let l = self.head_logits(bags)?;
+        Ok((l.category, l.grade))
+    }
+
+    fn head_logits(&self, bags: &[UnitBag]) -> Result<HeadLogits> {
         let model_err = |e: candle_core::Error| Error::Model(e.to_string());
         let mut cat = self.model_has(Head::Category).then(Vec::new);
         let mut grade = self.model_has(Head::Grade).then(Vec::new);
+        let mut reasons = self.config.grade_reasons.then(Vec::new);
         for chunk in bags.chunks(BATCH_SIZE) {
             let weighted: Vec<(&[u32], Vec<f32>)> = chunk
                 .iter()
@@ -231,15 +200,34 @@ impl Classifier {
                 })
                 .collect();
             let (ids, ws) = batch_tensors(&weighted, &self.device).map_err(model_err)?;
-            let out = self.model.forward(&ids, &ws).map_err(model_err)?;
-            if let (Some(acc), Some(l)) = (cat.as_mut(), out.category) {
-                acc.extend(l.to_vec2::<f32>().map_err(model_err)?);
-            }
-            if let (Some(acc), Some(l)) = (grade.as_mut(), out.grade) {
-                acc.extend(l.to_vec2::<f32>().map_err(model_err)?);
+            // One read-back of every column, split and pooled here: candle's per-op overhead
+            // is much of a single complaint's model time.
+            let rows = self
+                .model
+                .columns(&ids, &ws)
+                .and_then(|t| t.to_vec2::<f32>())
+                .map_err(model_err)?;
+            let split = self.model.num_categories();
+            for row in rows {
+                let (c, g) = row.split_at(split);
+                if let Some(acc) = cat.as_mut() {
+                    acc.push(c.to_vec());
+                }
+                match (grade.as_mut(), reasons.as_mut()) {
+                    (Some(grade), Some(reasons)) => {
+                        grade.push(pool_reason_row(g).to_vec());
+                        reasons.push(g.to_vec());
+                    }
+                    (Some(grade), None) => grade.push(g.to_vec()),
+                    _ => {}
+                }
             }
         }
-        Ok((cat, grade))
+        Ok(HeadLogits {
+            category: cat,
+            grade,
+            reasons,
+        })
     }
 
     fn model_has(&self, head: Head) -> bool {
@@ -278,10 +266,20 @@ impl Classifier {
             return Ok(Vec::new());
         };
         let contrib = contrib.to_vec2::<f32>().map_err(model_err)?;
+        // A head of reasons explains a grade by its best reason's column.
+        let column = if head == Head::Grade && self.model.grade_reasons() {
+            let mut logits = self.model.grade_bias().to_vec();
+            for row in &contrib {
+                logits.iter_mut().zip(row).for_each(|(l, c)| *l += c);
+            }
+            grade_column(&logits, class, true)
+        } else {
+            class
+        };
         let mut scored: Vec<(f32, u32)> = contrib
             .iter()
             .zip(&bag.ids)
-            .map(|(row, &id)| (row[class], id))
+            .map(|(row, &id)| (row[column], id))
             .filter(|(c, _)| *c > 0.0)
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -330,6 +328,13 @@ impl Classifier {
     }
 }
 
+/// Raw logits of a batch, one row per bag: each head's, and the reasons' behind the grades.
+struct HeadLogits {
+    category: Option<Vec<Vec<f32>>>,
+    grade: Option<Vec<Vec<f32>>>,
+    reasons: Option<Vec<Vec<f32>>>,
+}
+
 /// Whether byte `at` of `masked` is inside a PII placeholder (`〔手机号〕`): its words say that
 /// something was masked, not why the complaint was judged as it was.
 fn in_placeholder(masked: &str, at: usize) -> bool {
@@ -337,26 +342,4 @@ fn in_placeholder(masked: &str, at: usize) -> bool {
     before
         .rfind('〔')
         .is_some_and(|open| before[open..].find('〕').is_none())
-}
-
-/// Top label, calibrated confidence and alternatives from one row of logits.
-pub(crate) fn head_prediction(logits: &[f32], labels: &[String], t: f32) -> HeadPrediction {
-    let probabilities = softmax(logits, t);
-    let mut order: Vec<usize> = (0..probabilities.len()).collect();
-    order.sort_by(|&a, &b| probabilities[b].total_cmp(&probabilities[a]));
-    let class = order[0];
-    HeadPrediction {
-        label: labels[class].clone(),
-        class,
-        confidence: probabilities[class],
-        alternatives: order[1..]
-            .iter()
-            .take(ALTERNATIVES)
-            .map(|&c| Alternative {
-                label: labels[c].clone(),
-                confidence: probabilities[c],
-            })
-            .collect(),
-        probabilities,
-    }
 }

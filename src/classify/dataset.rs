@@ -29,7 +29,7 @@ pub struct Example {
     /// Grade label, if this row has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grade: Option<Grade>,
-    /// The grade's reason code, if given (kept for analysis; not trained on).
+    /// The grade's reason code, if given (learned by `--grade-reasons`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Where the row came from (e.g. `cocc`, `tipdm`), for filtering.

@@ -10,6 +10,7 @@ mod half;
 mod labels;
 mod metrics;
 mod model;
+mod prediction;
 mod tokenizer;
 mod train;
 mod units;
@@ -19,9 +20,7 @@ pub use self::annotations::{
     load_annotations, load_graded,
 };
 pub use self::calibrate::{fit_temperature, softmax};
-pub use self::classifier::{
-    ALTERNATIVES, Alternative, BATCH_SIZE, Classifier, DRIVERS, Driver, HeadPrediction, Prediction,
-};
+pub use self::classifier::{BATCH_SIZE, Classifier, DRIVERS};
 pub use self::dataset::{
     DevRule, Example, Loaded, fold_of, load_jsonl, load_many, merge_by_key, split, write_jsonl,
 };
@@ -29,6 +28,7 @@ pub use self::half::halve_weights;
 pub use self::labels::Labels;
 pub use self::metrics::{ClassScores, ECE_BINS, HeadMetrics, expected_calibration_error};
 pub use self::model::{ComplaintModel, FoldedModel, Head, Logits, ModelConfig};
+pub use self::prediction::{ALTERNATIVES, Alternative, Driver, HeadPrediction, Prediction};
 pub use self::tokenizer::{UNK, UnitBag, UnitTokenizer};
 pub use self::train::{MAX_WEIGHT_BYTES, StopOn, TrainOptions, TrainReport, train};
 pub use self::units::{UnitConfig, for_each_unit};

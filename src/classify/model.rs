@@ -11,6 +11,7 @@ use candle_nn::{Embedding, Linear, VarBuilder};
 use serde::{Deserialize, Serialize};
 
 use super::units::UnitConfig;
+use crate::domain::{Grade, Reason};
 use crate::text::SegmentConfig;
 
 /// `config.json`: the model's shape and how its input is made.
@@ -34,6 +35,23 @@ pub struct ModelConfig {
     pub category_temperature: f32,
     /// Softmax temperature of the grade head, fitted on dev.
     pub grade_temperature: f32,
+    /// Whether the grade head learns the guideline's reason codes ([`Reason::ALL`]) rather than
+    /// the three grades: 严重 and 重大 are each a union of unlike reasons (a gas leak and a
+    /// threat to call the press), which one linear score per grade fits poorly. A grade's
+    /// logit is then the largest of its reasons' logits.
+    #[serde(default)]
+    pub grade_reasons: bool,
+}
+
+impl ModelConfig {
+    /// Outputs of the grade head: 3 grades, or 11 reasons; 0 without a grade head.
+    pub fn grade_width(&self) -> usize {
+        match (self.grade_head, self.grade_reasons) {
+            (false, _) => 0,
+            (true, false) => 3,
+            (true, true) => Reason::ALL.len(),
+        }
+    }
 }
 
 /// Tensor names, which are the keys in `model.safetensors`.
@@ -50,6 +68,80 @@ pub struct Logits {
     pub category: Option<Tensor>,
     /// `[batch, 3]`, when the model has a grade head.
     pub grade: Option<Tensor>,
+    /// `[batch, 11]`, the reasons' logits, when the grade head learns reasons.
+    pub reasons: Option<Tensor>,
+}
+
+impl Logits {
+    /// Both heads' logits from the category columns and the grade head's raw output.
+    fn of(
+        category: Option<Tensor>,
+        grade_head: Option<Tensor>,
+        reasons: bool,
+    ) -> candle_core::Result<Self> {
+        if !reasons {
+            return Ok(Logits {
+                category,
+                grade: grade_head,
+                reasons: None,
+            });
+        }
+        let grade = grade_head.as_ref().map(pool_reasons).transpose()?;
+        Ok(Logits {
+            category,
+            grade,
+            reasons: grade_head,
+        })
+    }
+}
+
+/// `[batch, 11]` reason logits → `[batch, 3]` grade logits, each grade's the largest of its
+/// reasons' (so the grade is always the best reason's guideline grade).
+pub fn pool_reasons(reasons: &Tensor) -> candle_core::Result<Tensor> {
+    // The folded model's reasons are a narrowed view of its table's columns.
+    let reasons = &reasons.contiguous()?;
+    let columns = Grade::ALL
+        .iter()
+        .map(|&g| {
+            let of_grade: Vec<u32> = Reason::ALL
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.guideline_grade() == g)
+                .map(|(i, _)| i as u32)
+                .collect();
+            let index = Tensor::new(of_grade.as_slice(), reasons.device())?;
+            reasons.index_select(&index, 1)?.max_keepdim(1)
+        })
+        .collect::<candle_core::Result<Vec<_>>>()?;
+    Tensor::cat(&columns, 1)
+}
+
+/// [`pool_reasons`] for one row of reason logits, without tensors (the request path).
+pub fn pool_reason_row(reasons: &[f32]) -> [f32; 3] {
+    let mut grades = [f32::NEG_INFINITY; 3];
+    for (r, &l) in Reason::ALL.iter().zip(reasons) {
+        let g = &mut grades[r.guideline_grade().index()];
+        *g = g.max(l);
+    }
+    grades
+}
+
+/// Which of `class`'s columns of the grade head explains a prediction whose grade-head logits
+/// are `logits`: the class itself for a head of grades, the grade's best reason for a head of
+/// reasons.
+pub fn grade_column(logits: &[f32], class: usize, reasons: bool) -> usize {
+    if !reasons {
+        return class;
+    }
+    let Some(grade) = Grade::from_index(class) else {
+        return class;
+    };
+    Reason::ALL
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.guideline_grade() == grade)
+        .max_by(|a, b| logits[a.0].total_cmp(&logits[b.0]))
+        .map_or(class, |(i, _)| i)
 }
 
 /// The candle module.
@@ -58,6 +150,7 @@ pub struct ComplaintModel {
     embedding: Embedding,
     category: Option<Linear>,
     grade: Option<Linear>,
+    reasons: bool,
 }
 
 impl ComplaintModel {
@@ -70,12 +163,13 @@ impl ComplaintModel {
             .transpose()?;
         let grade = cfg
             .grade_head
-            .then(|| candle_nn::linear(cfg.dim, 3, vb.pp(GRADE_HEAD)))
+            .then(|| candle_nn::linear(cfg.dim, cfg.grade_width(), vb.pp(GRADE_HEAD)))
             .transpose()?;
         Ok(ComplaintModel {
             embedding,
             category,
             grade,
+            reasons: cfg.grade_reasons,
         })
     }
 
@@ -89,10 +183,11 @@ impl ComplaintModel {
     /// Both heads' logits for a batch (see [`encode`](Self::encode) for shapes).
     pub fn forward(&self, ids: &Tensor, weights: &Tensor) -> candle_core::Result<Logits> {
         let h = self.encode(ids, weights)?;
-        Ok(Logits {
-            category: self.category.as_ref().map(|l| l.forward(&h)).transpose()?,
-            grade: self.grade.as_ref().map(|l| l.forward(&h)).transpose()?,
-        })
+        Logits::of(
+            self.category.as_ref().map(|l| l.forward(&h)).transpose()?,
+            self.grade.as_ref().map(|l| l.forward(&h)).transpose()?,
+            self.reasons,
+        )
     }
 }
 
@@ -103,12 +198,16 @@ impl ComplaintModel {
 /// memory traffic per complaint.
 #[derive(Debug, Clone)]
 pub struct FoldedModel {
-    /// `[vocab, num_categories + 3 if grade]`: category columns first, then grade.
+    /// `[vocab, num_categories + grade width]`: category columns first, then grade (or reason).
     table: Embedding,
     /// `[classes]`, in the table's column order.
     bias: Tensor,
     num_categories: usize,
-    grade: bool,
+    /// Columns of the grade head (0, 3 or 11).
+    grade_width: usize,
+    reasons: bool,
+    /// The grade head's part of `bias`, read when explaining a grade by its best reason.
+    grade_bias: Vec<f32>,
 }
 
 impl FoldedModel {
@@ -130,40 +229,56 @@ impl FoldedModel {
         let table = model.embedding.embeddings().matmul(&w.t()?)?.contiguous()?;
         let bias = Tensor::cat(&biases, 0)?;
         let classes = table.dim(1)?;
+        let num_categories = model
+            .category
+            .as_ref()
+            .map_or(Ok(0), |l| l.weight().dim(0))?;
+        let grade_width = model.grade.as_ref().map_or(Ok(0), |l| l.weight().dim(0))?;
         Ok(FoldedModel {
             table: Embedding::new(table, classes),
+            grade_bias: bias.narrow(0, num_categories, grade_width)?.to_vec1()?,
             bias,
-            num_categories: model
-                .category
-                .as_ref()
-                .map_or(Ok(0), |l| l.weight().dim(0))?,
-            grade: model.grade.is_some(),
+            num_categories,
+            grade_width,
+            reasons: model.reasons,
         })
     }
 
     /// Both heads' logits for a batch: `ids` `[batch, len]` (u32), `weights` `[batch, len]`
     /// (f32, 0 for padding).
     pub fn forward(&self, ids: &Tensor, weights: &Tensor) -> candle_core::Result<Logits> {
-        let logits = self
-            .table
+        let logits = self.columns(ids, weights)?;
+        Logits::of(
+            (self.num_categories > 0)
+                .then(|| logits.narrow(1, 0, self.num_categories))
+                .transpose()?,
+            (self.grade_width > 0)
+                .then(|| logits.narrow(1, self.num_categories, self.grade_width))
+                .transpose()?,
+            self.reasons,
+        )
+    }
+
+    /// Every column's logit, `[batch, num_categories + grade width]` (category columns first,
+    /// then the grade head's, reasons unpooled), for the same inputs as
+    /// [`forward`](Self::forward): one tensor to read back on the request path.
+    pub fn columns(&self, ids: &Tensor, weights: &Tensor) -> candle_core::Result<Tensor> {
+        self.table
             .forward(ids)?
             .broadcast_mul(&weights.unsqueeze(D::Minus1)?)?
             .sum(1)?
-            .broadcast_add(&self.bias)?;
-        Ok(Logits {
-            category: (self.num_categories > 0)
-                .then(|| logits.narrow(1, 0, self.num_categories))
-                .transpose()?,
-            grade: self
-                .grade
-                .then(|| logits.narrow(1, self.num_categories, 3))
-                .transpose()?,
-        })
+            .broadcast_add(&self.bias)
     }
 
-    /// Per-unit contribution to every class of a head, `[len, classes]`, for one complaint's
-    /// `ids` `[len]` and `weights` `[len]`: a class's logit is exactly the sum of its column
-    /// plus the head's bias.
+    /// Columns of the category head (the first ones of [`columns`](Self::columns)).
+    pub fn num_categories(&self) -> usize {
+        self.num_categories
+    }
+
+    /// Per-unit contribution to every column of a head, `[len, columns]`, for one complaint's
+    /// `ids` `[len]` and `weights` `[len]`: a column's logit is exactly the sum of its column
+    /// plus the head's bias (see [`FoldedModel::bias`]). A head of reasons has a column per
+    /// reason ([`grade_column`] says which explains a grade).
     pub fn contributions(
         &self,
         head: Head,
@@ -172,11 +287,21 @@ impl FoldedModel {
     ) -> candle_core::Result<Option<Tensor>> {
         let (start, len) = match head {
             Head::Category if self.num_categories > 0 => (0, self.num_categories),
-            Head::Grade if self.grade => (self.num_categories, 3),
+            Head::Grade if self.grade_width > 0 => (self.num_categories, self.grade_width),
             _ => return Ok(None),
         };
         let per_unit = self.table.forward(ids)?.narrow(1, start, len)?;
         Ok(Some(per_unit.broadcast_mul(&weights.unsqueeze(1)?)?))
+    }
+
+    /// The grade head's bias, one per column.
+    pub fn grade_bias(&self) -> &[f32] {
+        &self.grade_bias
+    }
+
+    /// Whether the grade head's columns are reasons.
+    pub fn grade_reasons(&self) -> bool {
+        self.reasons
     }
 }
 
@@ -244,6 +369,7 @@ mod tests {
             segment: SegmentConfig::default(),
             category_temperature: 1.0,
             grade_temperature: 1.0,
+            grade_reasons: false,
         }
     }
 
@@ -293,6 +419,63 @@ mod tests {
             for (a, b) in rebuilt.iter().zip(&logits) {
                 assert!((a - b).abs() < 1e-5, "{rebuilt:?} vs {logits:?}");
             }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_head_of_reasons_gives_each_grade_its_best_reason() -> candle_core::Result<()> {
+        let cfg = ModelConfig {
+            grade_reasons: true,
+            ..cfg()
+        };
+        let vm = VarMap::new();
+        let vb = VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
+        let m = ComplaintModel::new(vb, &cfg)?;
+        let bag_ids = [1u32, 4, 7];
+        let w = tfidf_weights(&bag_ids, &[1.0, 2.0, 1.0], &[1.0; 10]);
+        let (ids, ws) = batch_tensors(&[(&bag_ids, w.clone())], &Device::Cpu)?;
+        let out = m.forward(&ids, &ws)?;
+        let reasons = out.reasons.unwrap().get(0)?.to_vec1::<f32>()?;
+        assert_eq!(reasons.len(), Reason::ALL.len());
+        let grades = out.grade.unwrap().get(0)?.to_vec1::<f32>()?;
+        for g in Grade::ALL {
+            let best = Reason::ALL
+                .iter()
+                .zip(&reasons)
+                .filter(|(r, _)| r.guideline_grade() == g)
+                .map(|(_, l)| *l)
+                .fold(f32::NEG_INFINITY, f32::max);
+            assert_eq!(grades[g.index()], best, "{g}");
+            assert_eq!(pool_reason_row(&reasons)[g.index()], best, "{g}");
+            // The column that explains the grade is that best reason's.
+            let column = grade_column(&reasons, g.index(), true);
+            assert_eq!(Reason::ALL[column].guideline_grade(), g);
+            assert_eq!(reasons[column], best);
+        }
+
+        // Folded, the same grades; its grade contributions are the reasons' columns.
+        let folded = FoldedModel::new(&m)?;
+        let fast = folded
+            .forward(&ids, &ws)?
+            .grade
+            .unwrap()
+            .get(0)?
+            .to_vec1::<f32>()?;
+        for (a, b) in grades.iter().zip(&fast) {
+            assert!((a - b).abs() < 1e-5, "{grades:?} vs {fast:?}");
+        }
+        let c = folded
+            .contributions(
+                Head::Grade,
+                &Tensor::new(&bag_ids, &Device::Cpu)?,
+                &Tensor::new(w.as_slice(), &Device::Cpu)?,
+            )?
+            .unwrap();
+        assert_eq!(c.dims(), &[3, Reason::ALL.len()]);
+        let rebuilt = c.sum(0)?.to_vec1::<f32>()?;
+        for ((r, b), l) in rebuilt.iter().zip(folded.grade_bias()).zip(&reasons) {
+            assert!((r + b - l).abs() < 1e-5);
         }
         Ok(())
     }

@@ -115,6 +115,10 @@ pub struct HyperArgs {
     /// Weight each class's loss inversely to its training frequency.
     #[arg(long)]
     balance_classes: bool,
+    /// Train the grade head on the guideline's reason codes of the rows that carry one (a
+    /// grade is its best reason's); rows with a grade alone still learn the grade.
+    #[arg(long)]
+    grade_reasons: bool,
     /// Bytes of weights this model may take (the vocabulary is cut to fit): the profile's
     /// 20 MB less what its other models take, e.g. the dispatch model's.
     #[arg(long, default_value_t = TrainOptions::default().weight_budget)]
@@ -153,6 +157,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         seed: h.seed,
         ensemble: h.ensemble,
         balance_classes: h.balance_classes,
+        grade_reasons: h.grade_reasons,
         weight_budget: h.max_weight_bytes,
         stop_on: match h.stop_on {
             StopOnArg::Mean => StopOn::Mean,

@@ -45,7 +45,7 @@ fn render(c: &ModelCard<'_>) -> String {
     let _ = writeln!(
         s,
         "Trained {date} by `tousu train`. A TF-IDF-weighted bag of unit embeddings (character \
-         1–{}-grams{} from jieba) shared by a category head and a grade head (一般 / 严重 / 重大); \
+         1–{}-grams{} from jieba) shared by a category head and a grade head{}; \
          candle, CPU. {} units × {} dimensions{}, {} parameters ({:.1} MB of f32 weights as trained, \
          half that when stored by `tousu halve-weights`). \
          Grades are raised (never lowered) by the profile's rules in `data/profiles/`.\n",
@@ -54,6 +54,12 @@ fn render(c: &ModelCard<'_>) -> String {
             " and words"
         } else {
             ""
+        },
+        if c.options.grade_reasons {
+            " that learns the guideline's 11 reason codes (a grade is its best reason's: 严重 and \
+             重大 are each a union of unlike reasons)"
+        } else {
+            " (一般 / 严重 / 重大)"
         },
         r.vocab_size,
         c.options.dim * c.options.ensemble.max(1),

@@ -67,6 +67,11 @@ pub struct GradeTriage {
     pub reason: Option<Reason>,
     /// The model's own grade, before rules.
     pub model: HeadPrediction,
+    /// The guideline reason the model read behind its own grade, when its grade head learns
+    /// reasons. Shown to the handler only: alerts and [`GradeTriage::reasons`] follow the rules,
+    /// whose hits quote their evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_reason: Option<Reason>,
     /// Every rule that fired, in the guideline's order.
     pub rules: Vec<RuleHit>,
     /// The phrases that drove the model's grade.
@@ -241,6 +246,7 @@ impl Engine {
                     Vec::new()
                 };
                 let mut g = self.grade(text, p, drivers);
+                g.model_reason = prediction.reason;
                 for e in escalations {
                     escalate(&mut g, e);
                 }
@@ -360,6 +366,7 @@ impl Engine {
             },
             reason: decider.map(|h| h.reason),
             model,
+            model_reason: None,
             rules: hits,
             drivers,
         }

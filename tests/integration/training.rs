@@ -163,3 +163,86 @@ fn cross_validation_judges_every_row_once_and_pools_the_folds() {
             .to_string();
     assert!(err.contains("at least 2"), "{err}");
 }
+
+/// The fixture's rows with a guideline reason their grade was written for: 严重 rows say they
+/// complained before, 重大 rows that their neighbours have the same problem. (`group` is not
+/// the 重大 grade's own column index, so explaining by the wrong column would show.)
+fn with_reasons(rows: &mut [tousu::classify::Example]) {
+    for r in rows {
+        r.reason = r.grade.map(|g| {
+            match g.label() {
+                "严重" => "repeat",
+                "重大" => "group",
+                _ => "none",
+            }
+            .to_string()
+        });
+    }
+}
+
+#[test]
+fn a_grade_head_of_reasons_names_the_reason_behind_its_grade() {
+    let pipeline = TextPipeline::new(Segmenter::new(SegmentConfig::default()));
+    let load = |f: &str| load_jsonl(&fixture(f), false).unwrap().examples;
+    let (mut tr, mut dev) = (load("tiny-train.jsonl"), load("tiny-dev.jsonl"));
+    with_reasons(&mut tr);
+    with_reasons(&mut dev);
+    let dir = tempfile::tempdir().unwrap();
+    let opts = TrainOptions {
+        grade_reasons: true,
+        max_epochs: 20,
+        patience: 20,
+        ..options()
+    };
+    train(&pipeline, &tr, &dev, &opts, dir.path()).unwrap();
+    let model = Classifier::load(dir.path()).unwrap();
+    assert!(model.config().grade_reasons);
+    let texts: Vec<_> = [
+        "家里宽带断网三天了，一直连不上",
+        "本月话费多扣了50元，要求退费，周围用户都一样，准备向工信部投诉",
+    ]
+    .iter()
+    .map(|t| pipeline.prepare(None, t).unwrap())
+    .collect();
+    let predicted = model.predict(&texts).unwrap();
+    for p in &predicted {
+        let (grade, reason) = (p.grade.as_ref().unwrap(), p.reason.unwrap());
+        assert_eq!(reason.guideline_grade().label(), grade.label, "{p:?}");
+    }
+    let threat = &predicted[1];
+    assert_eq!(threat.grade.as_ref().unwrap().label, "重大", "{threat:?}");
+    assert_eq!(threat.reason.unwrap().code(), "group");
+
+    // The triage answer shows it beside the model's grade; the rules' reasons stay their own.
+    let engine = tousu::triage::Engine::load(dir.path(), None).unwrap();
+    let complaint = |text| tousu::triage::Complaint {
+        title: None,
+        text,
+        received_at: None,
+    };
+    let g = engine
+        .triage(&complaint(
+            "本月话费多扣了50元，要求退费，周围用户都一样，准备向工信部投诉",
+        ))
+        .unwrap()
+        .grade
+        .unwrap();
+    assert_eq!(g.model_reason.map(|r| r.code()), Some("group"));
+    // Explained by the `group` column: the strongest phrase is of the 重大 clause.
+    assert!(
+        g.model.label == "重大"
+            && "周围用户都一样，准备向工信部投诉".contains(&g.drivers[0].phrase),
+        "{g:?}"
+    );
+
+    // A reason that implies another grade than the row's is refused, naming the row.
+    tr[0].reason = Some("safety".into());
+    tr[0].grade = Some(tousu::domain::Grade::General);
+    let err = train(&pipeline, &tr, &dev, &opts, dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&tr[0].key()) && err.contains("safety"),
+        "{err}"
+    );
+}

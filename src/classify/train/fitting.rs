@@ -37,6 +37,7 @@ pub(super) struct Fitting<'a> {
     /// Per-class loss weights, when balancing.
     pub(super) category_weights: Option<Vec<f32>>,
     pub(super) grade_weights: Option<Vec<f32>>,
+    pub(super) reason_weights: Option<Vec<f32>>,
 }
 
 /// One trained member: its best weights and how it got there.
@@ -99,11 +100,20 @@ impl Fitting<'_> {
                         1.0,
                         self.category_weights.as_deref(),
                     ),
+                    // A row with a reason learns it; one with a grade alone learns the grade.
                     (
                         out.grade,
-                        rows.iter().map(|r| r.grade).collect(),
+                        rows.iter()
+                            .map(|r| r.grade.filter(|_| r.reason.is_none()))
+                            .collect(),
                         opts.grade_loss_weight,
                         self.grade_weights.as_deref(),
+                    ),
+                    (
+                        out.reasons,
+                        rows.iter().map(|r| r.reason).collect(),
+                        opts.grade_loss_weight,
+                        self.reason_weights.as_deref(),
                     ),
                 ];
                 for (logits, targets, weight, class_weights) in heads {
@@ -252,7 +262,7 @@ pub(super) fn dev_metrics(
         let (mut truth, mut pred, mut conf) = (Vec::new(), Vec::new(), Vec::new());
         for (l, it) in logits.iter().zip(dev) {
             if let Some(y) = pick(it) {
-                let p = crate::classify::classifier::head_prediction(l, names, t);
+                let p = crate::classify::prediction::head_prediction(l, names, t);
                 truth.push(y as usize);
                 pred.push(p.class);
                 conf.push(p.confidence);

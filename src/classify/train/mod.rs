@@ -15,6 +15,7 @@ use super::dataset::Example;
 use super::labels::Labels;
 use super::model::{IDF, ModelConfig};
 use super::tokenizer::{UnitBag, UnitTokenizer};
+use crate::domain::Reason;
 use crate::error::{Error, Result};
 use crate::text::{PreparedText, TextPipeline};
 
@@ -38,6 +39,8 @@ struct Item {
     bag: UnitBag,
     category: Option<u32>,
     grade: Option<u32>,
+    /// The grade's reason (index in [`Reason::ALL`]), when the grade head learns reasons.
+    reason: Option<u32>,
 }
 
 /// Trains a model on `train`, stopping early on `dev`, and writes `out_dir/{tokenizer.json,
@@ -90,9 +93,15 @@ pub fn train(
     let train_texts = prepare(train, "training")?;
     let dev_texts = prepare(dev, "dev")?;
 
+    let reasons = opts.grade_reasons && has_grade;
     let members = opts.ensemble.max(1);
     let total_dim = opts.dim * members;
-    let head_bytes = 4 * (labels.category.len() + labels.grade.len()) * (total_dim + 1);
+    let grade_width = match (has_grade, reasons) {
+        (false, _) => 0,
+        (true, false) => labels.grade.len(),
+        (true, true) => Reason::ALL.len(),
+    };
+    let head_bytes = 4 * (labels.category.len() + grade_width) * (total_dim + 1);
     let budget = opts
         .weight_budget
         .min(MAX_WEIGHT_BYTES)
@@ -102,7 +111,7 @@ pub fn train(
             Error::Invalid(format!(
                 "{total_dim} dimensions × {} classes leave no room for a vocabulary in {} bytes: \
                  lower --dim or --ensemble",
-                labels.category.len() + labels.grade.len(),
+                labels.category.len() + grade_width,
                 opts.weight_budget.min(MAX_WEIGHT_BYTES)
             ))
         })?;
@@ -133,11 +142,32 @@ pub fn train(
                     ),
                     _ => None,
                 };
-                let grade = e.grade.filter(|_| has_grade).map(|g| g.index() as u32);
+                let grade = e.grade.filter(|_| has_grade);
+                let reason = match (&e.reason, grade) {
+                    (Some(code), Some(grade)) if reasons => {
+                        let reason: Reason = code.parse().map_err(|err| {
+                            Error::Invalid(format!("{side} example {}: {err}", e.key()))
+                        })?;
+                        if reason.guideline_grade() != grade {
+                            return Err(Error::Invalid(format!(
+                                "{side} example {}: reason {reason} implies {}, but the grade \
+                                 is {grade}: fix one of them",
+                                e.key(),
+                                reason.guideline_grade()
+                            )));
+                        }
+                        Reason::ALL
+                            .iter()
+                            .position(|r| *r == reason)
+                            .map(|i| i as u32)
+                    }
+                    _ => None,
+                };
                 Ok(Item {
                     bag: tokenizer.encode(t),
                     category,
-                    grade,
+                    grade: grade.map(|g| g.index() as u32),
+                    reason,
                 })
             })
             .collect()
@@ -155,6 +185,7 @@ pub fn train(
         segment: pipeline.segmenter().config(),
         category_temperature: 1.0,
         grade_temperature: 1.0,
+        grade_reasons: reasons,
     };
 
     let device = Device::Cpu;
@@ -190,6 +221,18 @@ pub fn train(
                 train_items.iter().filter_map(|i| i.grade),
                 labels.grade.len(),
             )
+        }),
+        // A reason weighs as much as its grade does: balancing the eleven reasons themselves
+        // would let a handful of `security` rows outweigh hundreds of `none`.
+        reason_weights: (opts.balance_classes && reasons).then(|| {
+            let grades = balanced_weights(
+                train_items.iter().filter_map(|i| i.grade),
+                labels.grade.len(),
+            );
+            Reason::ALL
+                .iter()
+                .map(|r| grades[r.guideline_grade().index()])
+                .collect()
         }),
     };
     let mut fitted = Vec::with_capacity(members);
@@ -330,6 +373,7 @@ mod tests {
             segment: SegmentConfig::default(),
             category_temperature: 1.0,
             grade_temperature: 1.0,
+            grade_reasons: false,
         };
         let members: Vec<Member> = (0..3).map(|s| member(&cfg, &idf, s)).collect();
         let bags: Vec<UnitBag> = texts.iter().map(|t| tokenizer.encode(t)).collect();

@@ -44,6 +44,9 @@ pub struct TrainOptions {
     /// Weight each class's loss inversely to its frequency in training, so that a rare class
     /// (严重 among government messages) counts as much as a common one, as macro-F1 does.
     pub balance_classes: bool,
+    /// Train the grade head on the guideline's reason codes (rows that carry one), a grade
+    /// being its best reason's ([`ModelConfig::grade_reasons`](crate::classify::ModelConfig)).
+    pub grade_reasons: bool,
     /// Bytes of weights this model may take: the profile's budget
     /// ([`MAX_WEIGHT_BYTES`](super::MAX_WEIGHT_BYTES)) less what its other models (the
     /// dispatch model) take.
@@ -81,6 +84,7 @@ impl Default for TrainOptions {
             ensemble: 1,
             stop_on: StopOn::Mean,
             balance_classes: false,
+            grade_reasons: false,
             weight_budget: super::MAX_WEIGHT_BYTES,
         }
     }

@@ -31,7 +31,7 @@ pub(super) fn init_weights(
     )];
     for (name, classes) in [
         (CATEGORY_HEAD, cfg.num_categories),
-        (GRADE_HEAD, if cfg.grade_head { 3 } else { 0 }),
+        (GRADE_HEAD, cfg.grade_width()),
     ] {
         if classes > 0 {
             vars.push((

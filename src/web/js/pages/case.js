@@ -148,6 +148,8 @@ function drawJudgement(/** @type {any} */ c, /** @type {any} */ t) {
   box.appendChild(head('类别', t?.category, c.category ?? '—'));
   const g = head('等级', t?.grade, c.grade);
   if (t?.grade?.decided_by) append(g, el('div', {}, `判定依据：${DECIDED[t.grade.decided_by] ?? t.grade.decided_by}`));
+  // The model's own reading; alerts follow the rules' reasons below, which quote evidence.
+  if (t?.grade?.model_reason && t.grade.model_reason !== 'none') append(g, el('div', { class: 'muted small' }, `模型读出的理由：${REASONS[t.grade.model_reason] ?? t.grade.model_reason}（模型原判 ${t.grade.model?.label ?? '—'}）`));
   for (const r of t?.grade?.rules ?? []) {
     append(g, el('div', { class: 'rule' }, `规则「${REASONS[r.reason] ?? r.reason}」命中“`, el('mark', { class: 'hl-rule' }, r.phrase ?? ''), `” → ${r.grade}`));
   }

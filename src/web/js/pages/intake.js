@@ -86,7 +86,8 @@ function verdict(/** @type {any} */ a) {
     el('dd', {}, ...(c ? [el('strong', { id: 'pv-category' }, c.label), ` ${pct(c.confidence)}`, alt(c.alternatives)] : ['—'])),
     el('dt', {}, '分级'),
     el('dd', {}, ...(g ? [el('span', { id: 'pv-grade' }, gradeChip(g.label)), ` ${pct(g.confidence)}`,
-      g.decided_by === 'rule' ? ` · 由规则判定（${REASONS[g.reason] ?? g.reason}），模型原判 ${g.model.label}` : ' · 模型判定',
+      g.decided_by === 'rule' ? ` · 由规则判定（${REASONS[g.reason] ?? g.reason}），模型原判 ${g.model.label}`
+        : ` · 模型判定${g.model_reason && g.model_reason !== 'none' ? `（${REASONS[g.model_reason] ?? g.model_reason}）` : ''}`,
       alt(g.alternatives)] : ['—'])),
     el('dt', {}, '派单建议'),
     el('dd', { id: 'pv-dispatch' }, ...(a.dispatch ? [el('strong', {}, a.dispatch.department),
