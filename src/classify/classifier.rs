@@ -8,8 +8,8 @@ use candle_nn::VarBuilder;
 
 use super::labels::Labels;
 use super::model::{
-    ComplaintModel, FoldedModel, Head, IDF, ModelConfig, batch_tensors, grade_column,
-    pool_reason_row, tfidf_weights,
+    ComplaintModel, FoldedModel, Head, IDF, ModelConfig, grade_column, pool_reason_row,
+    tfidf_weights,
 };
 use super::prediction::{Driver, Prediction, head_prediction};
 use super::tokenizer::{UnitBag, UnitTokenizer};
@@ -17,9 +17,6 @@ use crate::domain::{PiiKind, Reason};
 use crate::error::{Error, Result};
 use crate::text::PreparedText;
 
-/// Complaints scored per forward pass in batch paths (eval, import): large enough to amortise
-/// candle's per-call overhead, small enough to keep the padded batch in cache.
-pub const BATCH_SIZE: usize = 64;
 /// Phrases listed as the drivers of a prediction.
 pub const DRIVERS: usize = 5;
 
@@ -32,7 +29,6 @@ pub struct Classifier {
     tokenizer: UnitTokenizer,
     idf: Vec<f32>,
     model: FoldedModel,
-    device: Device,
 }
 
 /// Files of a model directory.
@@ -105,7 +101,6 @@ impl Classifier {
             tokenizer,
             idf,
             model,
-            device,
         })
     }
 
@@ -124,7 +119,7 @@ impl Classifier {
         &self.tokenizer
     }
 
-    /// Predicts category and grade for each text, batching internally by [`BATCH_SIZE`].
+    /// Predicts category and grade for each text.
     pub fn predict(&self, texts: &[PreparedText]) -> Result<Vec<Prediction>> {
         let bags: Vec<UnitBag> = texts.iter().map(|t| self.tokenizer.encode(t)).collect();
         self.predict_bags(&bags)
@@ -185,42 +180,24 @@ impl Classifier {
     }
 
     fn head_logits(&self, bags: &[UnitBag]) -> Result<HeadLogits> {
-        let model_err = |e: candle_core::Error| Error::Model(e.to_string());
         let mut cat = self.model_has(Head::Category).then(Vec::new);
         let mut grade = self.model_has(Head::Grade).then(Vec::new);
         let mut reasons = self.config.grade_reasons.then(Vec::new);
-        for chunk in bags.chunks(BATCH_SIZE) {
-            let weighted: Vec<(&[u32], Vec<f32>)> = chunk
-                .iter()
-                .map(|b| {
-                    (
-                        b.ids.as_slice(),
-                        tfidf_weights(&b.ids, &b.counts, &self.idf),
-                    )
-                })
-                .collect();
-            let (ids, ws) = batch_tensors(&weighted, &self.device).map_err(model_err)?;
-            // One read-back of every column, split and pooled here: candle's per-op overhead
-            // is much of a single complaint's model time.
-            let rows = self
-                .model
-                .columns(&ids, &ws)
-                .and_then(|t| t.to_vec2::<f32>())
-                .map_err(model_err)?;
-            let split = self.model.num_categories();
-            for row in rows {
-                let (c, g) = row.split_at(split);
-                if let Some(acc) = cat.as_mut() {
-                    acc.push(c.to_vec());
+        let split = self.model.num_categories();
+        for bag in bags {
+            let w = tfidf_weights(&bag.ids, &bag.counts, &self.idf);
+            let row = self.model.columns(&bag.ids, &w);
+            let (c, g) = row.split_at(split);
+            if let Some(acc) = cat.as_mut() {
+                acc.push(c.to_vec());
+            }
+            match (grade.as_mut(), reasons.as_mut()) {
+                (Some(grade), Some(reasons)) => {
+                    grade.push(pool_reason_row(g).to_vec());
+                    reasons.push(g.to_vec());
                 }
-                match (grade.as_mut(), reasons.as_mut()) {
-                    (Some(grade), Some(reasons)) => {
-                        grade.push(pool_reason_row(g).to_vec());
-                        reasons.push(g.to_vec());
-                    }
-                    (Some(grade), None) => grade.push(g.to_vec()),
-                    _ => {}
-                }
+                (Some(grade), None) => grade.push(g.to_vec()),
+                _ => {}
             }
         }
         Ok(HeadLogits {
@@ -251,35 +228,23 @@ impl Classifier {
         head: Head,
         class: usize,
     ) -> Result<Vec<Driver>> {
-        let model_err = |e: candle_core::Error| Error::Model(e.to_string());
         if bag.ids.is_empty() {
             return Ok(Vec::new());
         }
         let w = tfidf_weights(&bag.ids, &bag.counts, &self.idf);
-        let ids = Tensor::new(bag.ids.as_slice(), &self.device).map_err(model_err)?;
-        let ws = Tensor::new(w.as_slice(), &self.device).map_err(model_err)?;
-        let Some(contrib) = self
-            .model
-            .contributions(head, &ids, &ws)
-            .map_err(model_err)?
-        else {
-            return Ok(Vec::new());
-        };
-        let contrib = contrib.to_vec2::<f32>().map_err(model_err)?;
         // A head of reasons explains a grade by its best reason's column.
         let column = if head == Head::Grade && self.model.grade_reasons() {
-            let mut logits = self.model.grade_bias().to_vec();
-            for row in &contrib {
-                logits.iter_mut().zip(row).for_each(|(l, c)| *l += c);
-            }
-            grade_column(&logits, class, true)
+            let row = self.model.columns(&bag.ids, &w);
+            grade_column(&row[self.model.num_categories()..], class, true)
         } else {
             class
         };
-        let mut scored: Vec<(f32, u32)> = contrib
-            .iter()
-            .zip(&bag.ids)
-            .map(|(row, &id)| (row[column], id))
+        let Some(contributions) = self.model.contributions(head, column, &bag.ids, &w) else {
+            return Ok(Vec::new());
+        };
+        let mut scored: Vec<(f32, u32)> = contributions
+            .into_iter()
+            .zip(bag.ids.iter().copied())
             .filter(|(c, _)| *c > 0.0)
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));

@@ -20,7 +20,7 @@ pub use self::annotations::{
     load_annotations, load_graded,
 };
 pub use self::calibrate::{fit_temperature, softmax};
-pub use self::classifier::{BATCH_SIZE, Classifier, DRIVERS};
+pub use self::classifier::{Classifier, DRIVERS};
 pub use self::dataset::{
     DevRule, Example, Loaded, fold_of, load_jsonl, load_many, merge_by_key, split, write_jsonl,
 };

@@ -193,21 +193,22 @@ impl ComplaintModel {
 
 /// The model for inference: each head folded into the embedding table. A head is linear over
 /// a weighted sum of embeddings, so `logit_c = Σ w_i · (E[id_i] · W_c) + b_c`; precomputing
-/// `E · Wᵀ` once at load leaves a `[vocab, classes]` table (11 floats per unit instead of 128),
-/// and a prediction becomes a weighted lookup: the same logits, an order of magnitude less
-/// memory traffic per complaint.
+/// `E · Wᵀ` once at load leaves a `[vocab, classes]` table (one float per class or reason per
+/// unit instead of 96–128), and a prediction becomes a weighted lookup: the same logits, an
+/// order of magnitude less memory traffic per complaint. The lookup is a loop over slices:
+/// candle folds the table, but its per-operation cost would dwarf a few hundred row reads.
 #[derive(Debug, Clone)]
 pub struct FoldedModel {
-    /// `[vocab, num_categories + grade width]`: category columns first, then grade (or reason).
-    table: Embedding,
-    /// `[classes]`, in the table's column order.
-    bias: Tensor,
+    /// `[vocab × columns]`, row-major: category columns first, then grade (or reason).
+    table: Vec<f32>,
+    /// Columns of a row: `num_categories + grade_width`.
+    columns: usize,
+    /// One per column, in the table's column order.
+    bias: Vec<f32>,
     num_categories: usize,
     /// Columns of the grade head (0, 3 or 11).
     grade_width: usize,
     reasons: bool,
-    /// The grade head's part of `bias`, read when explaining a grade by its best reason.
-    grade_bias: Vec<f32>,
 }
 
 impl FoldedModel {
@@ -226,18 +227,17 @@ impl FoldedModel {
             ));
         }
         let w = Tensor::cat(&weights, 0)?; // [classes, dim]
-        let table = model.embedding.embeddings().matmul(&w.t()?)?.contiguous()?;
-        let bias = Tensor::cat(&biases, 0)?;
-        let classes = table.dim(1)?;
+        let table = model.embedding.embeddings().matmul(&w.t()?)?;
+        let columns = table.dim(1)?;
         let num_categories = model
             .category
             .as_ref()
             .map_or(Ok(0), |l| l.weight().dim(0))?;
         let grade_width = model.grade.as_ref().map_or(Ok(0), |l| l.weight().dim(0))?;
         Ok(FoldedModel {
-            table: Embedding::new(table, classes),
-            grade_bias: bias.narrow(0, num_categories, grade_width)?.to_vec1()?,
-            bias,
+            table: table.flatten_all()?.to_vec1()?,
+            columns,
+            bias: Tensor::cat(&biases, 0)?.to_vec1()?,
             num_categories,
             grade_width,
             reasons: model.reasons,
@@ -247,7 +247,13 @@ impl FoldedModel {
     /// Both heads' logits for a batch: `ids` `[batch, len]` (u32), `weights` `[batch, len]`
     /// (f32, 0 for padding).
     pub fn forward(&self, ids: &Tensor, weights: &Tensor) -> candle_core::Result<Logits> {
-        let logits = self.columns(ids, weights)?;
+        let (ids, weights) = (ids.to_vec2::<u32>()?, weights.to_vec2::<f32>()?);
+        let rows: Vec<f32> = ids
+            .iter()
+            .zip(&weights)
+            .flat_map(|(i, w)| self.columns(i, w))
+            .collect();
+        let logits = Tensor::from_vec(rows, (ids.len(), self.columns), &Device::Cpu)?;
         Logits::of(
             (self.num_categories > 0)
                 .then(|| logits.narrow(1, 0, self.num_categories))
@@ -259,15 +265,17 @@ impl FoldedModel {
         )
     }
 
-    /// Every column's logit, `[batch, num_categories + grade width]` (category columns first,
-    /// then the grade head's, reasons unpooled), for the same inputs as
-    /// [`forward`](Self::forward): one tensor to read back on the request path.
-    pub fn columns(&self, ids: &Tensor, weights: &Tensor) -> candle_core::Result<Tensor> {
-        self.table
-            .forward(ids)?
-            .broadcast_mul(&weights.unsqueeze(D::Minus1)?)?
-            .sum(1)?
-            .broadcast_add(&self.bias)
+    /// Every column's logit for one complaint's units `ids` and their `weights` (category
+    /// columns first, then the grade head's, reasons unpooled): a weighted sum of table rows.
+    /// Plain slices, not candle: for one complaint its per-operation overhead was most of the
+    /// model's time.
+    pub fn columns(&self, ids: &[u32], weights: &[f32]) -> Vec<f32> {
+        let mut out = self.bias.clone();
+        for (&id, &w) in ids.iter().zip(weights) {
+            let row = &self.table[id as usize * self.columns..][..self.columns];
+            out.iter_mut().zip(row).for_each(|(o, t)| *o += w * t);
+        }
+        out
     }
 
     /// Columns of the category head (the first ones of [`columns`](Self::columns)).
@@ -275,28 +283,39 @@ impl FoldedModel {
         self.num_categories
     }
 
-    /// Per-unit contribution to every column of a head, `[len, columns]`, for one complaint's
-    /// `ids` `[len]` and `weights` `[len]`: a column's logit is exactly the sum of its column
-    /// plus the head's bias (see [`FoldedModel::bias`]). A head of reasons has a column per
-    /// reason ([`grade_column`] says which explains a grade).
+    /// Where a head's columns are in a row: `(first, count)`, `None` without that head.
+    fn span(&self, head: Head) -> Option<(usize, usize)> {
+        match head {
+            Head::Category if self.num_categories > 0 => Some((0, self.num_categories)),
+            Head::Grade if self.grade_width > 0 => Some((self.num_categories, self.grade_width)),
+            _ => None,
+        }
+    }
+
+    /// Each unit's contribution to column `column` of `head`, for one complaint's `ids` and
+    /// `weights`: the column's logit is exactly their sum plus its bias
+    /// ([`FoldedModel::bias_of`]). A head of reasons has a column per reason
+    /// ([`grade_column`] says which explains a grade).
     pub fn contributions(
         &self,
         head: Head,
-        ids: &Tensor,
-        weights: &Tensor,
-    ) -> candle_core::Result<Option<Tensor>> {
-        let (start, len) = match head {
-            Head::Category if self.num_categories > 0 => (0, self.num_categories),
-            Head::Grade if self.grade_width > 0 => (self.num_categories, self.grade_width),
-            _ => return Ok(None),
-        };
-        let per_unit = self.table.forward(ids)?.narrow(1, start, len)?;
-        Ok(Some(per_unit.broadcast_mul(&weights.unsqueeze(1)?)?))
+        column: usize,
+        ids: &[u32],
+        weights: &[f32],
+    ) -> Option<Vec<f32>> {
+        let (first, count) = self.span(head)?;
+        (column < count).then(|| {
+            ids.iter()
+                .zip(weights)
+                .map(|(&id, &w)| w * self.table[id as usize * self.columns + first + column])
+                .collect()
+        })
     }
 
-    /// The grade head's bias, one per column.
-    pub fn grade_bias(&self) -> &[f32] {
-        &self.grade_bias
+    /// A head's biases, one per column.
+    pub fn bias_of(&self, head: Head) -> &[f32] {
+        self.span(head)
+            .map_or(&[], |(first, count)| &self.bias[first..first + count])
     }
 
     /// Whether the grade head's columns are reasons.
@@ -402,23 +421,24 @@ mod tests {
         }
 
         for (head, logits) in [(Head::Category, &out.category), (Head::Grade, &out.grade)] {
-            let c = folded
-                .contributions(
-                    head,
-                    &Tensor::new(&bag_ids, &Device::Cpu)?,
-                    &Tensor::new(w.as_slice(), &Device::Cpu)?,
-                )?
-                .unwrap();
             let linear = match head {
                 Head::Category => m.category.as_ref(),
                 Head::Grade => m.grade.as_ref(),
             };
-            let bias = linear.unwrap().bias().unwrap();
-            let rebuilt = c.sum(0)?.add(bias)?.to_vec1::<f32>()?;
+            let bias = linear.unwrap().bias().unwrap().to_vec1::<f32>()?;
+            assert_eq!(folded.bias_of(head), bias.as_slice());
             let logits = logits.as_ref().unwrap().get(0)?.to_vec1::<f32>()?;
-            for (a, b) in rebuilt.iter().zip(&logits) {
-                assert!((a - b).abs() < 1e-5, "{rebuilt:?} vs {logits:?}");
+            for (column, logit) in logits.iter().enumerate() {
+                let c = folded.contributions(head, column, &bag_ids, &w).unwrap();
+                assert_eq!(c.len(), bag_ids.len());
+                let rebuilt = c.iter().sum::<f32>() + bias[column];
+                assert!((rebuilt - logit).abs() < 1e-5, "{rebuilt} vs {logit}");
             }
+            assert!(
+                folded
+                    .contributions(head, logits.len(), &bag_ids, &w)
+                    .is_none()
+            );
         }
         Ok(())
     }
@@ -465,17 +485,19 @@ mod tests {
         for (a, b) in grades.iter().zip(&fast) {
             assert!((a - b).abs() < 1e-5, "{grades:?} vs {fast:?}");
         }
-        let c = folded
-            .contributions(
-                Head::Grade,
-                &Tensor::new(&bag_ids, &Device::Cpu)?,
-                &Tensor::new(w.as_slice(), &Device::Cpu)?,
-            )?
-            .unwrap();
-        assert_eq!(c.dims(), &[3, Reason::ALL.len()]);
-        let rebuilt = c.sum(0)?.to_vec1::<f32>()?;
-        for ((r, b), l) in rebuilt.iter().zip(folded.grade_bias()).zip(&reasons) {
-            assert!((r + b - l).abs() < 1e-5);
+        let bias = folded.bias_of(Head::Grade);
+        assert_eq!(bias.len(), Reason::ALL.len());
+        for (column, l) in reasons.iter().enumerate() {
+            let c = folded
+                .contributions(Head::Grade, column, &bag_ids, &w)
+                .unwrap();
+            assert!((c.iter().sum::<f32>() + bias[column] - l).abs() < 1e-5);
+        }
+        // One complaint's columns, unpooled: the categories', then the reasons'.
+        let row = folded.columns(&bag_ids, &w);
+        assert_eq!(row.len(), 3 + Reason::ALL.len());
+        for (a, b) in row[3..].iter().zip(&reasons) {
+            assert!((a - b).abs() < 1e-5);
         }
         Ok(())
     }
