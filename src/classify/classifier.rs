@@ -8,7 +8,7 @@ use candle_nn::VarBuilder;
 
 use super::labels::Labels;
 use super::model::{
-    ComplaintModel, FoldedModel, Head, IDF, ModelConfig, grade_column, pool_reason_row,
+    ComplaintModel, FoldedModel, Head, IDF, ModelConfig, best_reason, pool_reason_row,
     tfidf_weights,
 };
 use super::prediction::{Driver, Prediction, head_prediction};
@@ -153,7 +153,7 @@ impl Classifier {
                     self.config.grade_temperature,
                 );
                 let reason = match (&grade, &reasons) {
-                    (Some(g), Some(r)) => Some(Reason::ALL[grade_column(&r[i], g.class, true)]),
+                    (Some(g), Some(r)) => Some(Reason::ALL[best_reason(&r[i], g.class)]),
                     _ => None,
                 };
                 Prediction {
@@ -233,9 +233,9 @@ impl Classifier {
         }
         let w = tfidf_weights(&bag.ids, &bag.counts, &self.idf);
         // A head of reasons explains a grade by its best reason's column.
-        let column = if head == Head::Grade && self.model.grade_reasons() {
+        let column = if head == Head::Grade && self.config.grade_reasons {
             let row = self.model.columns(&bag.ids, &w);
-            grade_column(&row[self.model.num_categories()..], class, true)
+            best_reason(&row[self.model.num_categories()..], class)
         } else {
             class
         };

@@ -46,11 +46,16 @@ pub struct ModelConfig {
 impl ModelConfig {
     /// Outputs of the grade head: 3 grades, or 11 reasons; 0 without a grade head.
     pub fn grade_width(&self) -> usize {
-        match (self.grade_head, self.grade_reasons) {
-            (false, _) => 0,
-            (true, false) => 3,
-            (true, true) => Reason::ALL.len(),
-        }
+        grade_width(self.grade_head, self.grade_reasons)
+    }
+}
+
+/// Outputs of a grade head: 3 grades, 11 reasons with `reasons`, 0 without a grade head.
+pub fn grade_width(grade_head: bool, reasons: bool) -> usize {
+    match (grade_head, reasons) {
+        (false, _) => 0,
+        (true, false) => Grade::ALL.len(),
+        (true, true) => Reason::ALL.len(),
     }
 }
 
@@ -103,12 +108,7 @@ pub fn pool_reasons(reasons: &Tensor) -> candle_core::Result<Tensor> {
     let columns = Grade::ALL
         .iter()
         .map(|&g| {
-            let of_grade: Vec<u32> = Reason::ALL
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.guideline_grade() == g)
-                .map(|(i, _)| i as u32)
-                .collect();
+            let of_grade: Vec<u32> = reasons_of(g).map(|i| i as u32).collect();
             let index = Tensor::new(of_grade.as_slice(), reasons.device())?;
             reasons.index_select(&index, 1)?.max_keepdim(1)
         })
@@ -126,22 +126,17 @@ pub fn pool_reason_row(reasons: &[f32]) -> [f32; 3] {
     grades
 }
 
-/// Which of `class`'s columns of the grade head explains a prediction whose grade-head logits
-/// are `logits`: the class itself for a head of grades, the grade's best reason for a head of
-/// reasons.
-pub fn grade_column(logits: &[f32], class: usize, reasons: bool) -> usize {
-    if !reasons {
-        return class;
-    }
-    let Some(grade) = Grade::from_index(class) else {
-        return class;
-    };
-    Reason::ALL
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.guideline_grade() == grade)
-        .max_by(|a, b| logits[a.0].total_cmp(&logits[b.0]))
-        .map_or(class, |(i, _)| i)
+/// The column (index in [`Reason::ALL`]) of grade class `class`'s best reason, given a head of
+/// reasons' `logits`: the reason behind that grade, and the column that explains it.
+pub fn best_reason(logits: &[f32], class: usize) -> usize {
+    Grade::from_index(class)
+        .and_then(|g| reasons_of(g).max_by(|&a, &b| logits[a].total_cmp(&logits[b])))
+        .unwrap_or(class)
+}
+
+/// Indices in [`Reason::ALL`] of the reasons whose guideline grade is `grade`.
+fn reasons_of(grade: Grade) -> impl Iterator<Item = usize> {
+    (0..Reason::ALL.len()).filter(move |&i| Reason::ALL[i].guideline_grade() == grade)
 }
 
 /// The candle module.
@@ -295,7 +290,7 @@ impl FoldedModel {
     /// Each unit's contribution to column `column` of `head`, for one complaint's `ids` and
     /// `weights`: the column's logit is exactly their sum plus its bias
     /// ([`FoldedModel::bias_of`]). A head of reasons has a column per reason
-    /// ([`grade_column`] says which explains a grade).
+    /// ([`best_reason`] says which explains a grade).
     pub fn contributions(
         &self,
         head: Head,
@@ -316,11 +311,6 @@ impl FoldedModel {
     pub fn bias_of(&self, head: Head) -> &[f32] {
         self.span(head)
             .map_or(&[], |(first, count)| &self.bias[first..first + count])
-    }
-
-    /// Whether the grade head's columns are reasons.
-    pub fn grade_reasons(&self) -> bool {
-        self.reasons
     }
 }
 
@@ -469,7 +459,7 @@ mod tests {
             assert_eq!(grades[g.index()], best, "{g}");
             assert_eq!(pool_reason_row(&reasons)[g.index()], best, "{g}");
             // The column that explains the grade is that best reason's.
-            let column = grade_column(&reasons, g.index(), true);
+            let column = best_reason(&reasons, g.index());
             assert_eq!(Reason::ALL[column].guideline_grade(), g);
             assert_eq!(reasons[column], best);
         }

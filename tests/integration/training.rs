@@ -235,6 +235,17 @@ fn a_grade_head_of_reasons_names_the_reason_behind_its_grade() {
         "{g:?}"
     );
 
+    // Asked to learn reasons from rows that carry none, training says what to add.
+    let mut bare = tr.clone();
+    bare.iter_mut().for_each(|r| r.reason = None);
+    let err = train(&pipeline, &bare, &dev, &opts, dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("--grade-reasons") && err.contains("reason"),
+        "{err}"
+    );
+
     // A reason that implies another grade than the row's is refused, naming the row.
     tr[0].reason = Some("safety".into());
     tr[0].grade = Some(tousu::domain::Grade::General);

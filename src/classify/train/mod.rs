@@ -13,7 +13,7 @@ use super::calibrate::fit_temperature;
 use super::classifier::{CONFIG_FILE, Classifier, LABELS_FILE, TOKENIZER_FILE, WEIGHTS_FILE};
 use super::dataset::Example;
 use super::labels::Labels;
-use super::model::{IDF, ModelConfig};
+use super::model::{IDF, ModelConfig, grade_width};
 use super::tokenizer::{UnitBag, UnitTokenizer};
 use crate::domain::Reason;
 use crate::error::{Error, Result};
@@ -96,11 +96,7 @@ pub fn train(
     let reasons = opts.grade_reasons && has_grade;
     let members = opts.ensemble.max(1);
     let total_dim = opts.dim * members;
-    let grade_width = match (has_grade, reasons) {
-        (false, _) => 0,
-        (true, false) => labels.grade.len(),
-        (true, true) => Reason::ALL.len(),
-    };
+    let grade_width = grade_width(has_grade, reasons);
     let head_bytes = 4 * (labels.category.len() + grade_width) * (total_dim + 1);
     let budget = opts
         .weight_budget
@@ -173,6 +169,13 @@ pub fn train(
             .collect()
     };
     let train_items = items(train, &train_texts, "training")?;
+    if reasons && train_items.iter().all(|i| i.reason.is_none()) {
+        return Err(Error::Invalid(
+            "--grade-reasons: no graded training row has a `reason` (one of the guideline's \
+             codes, e.g. \"safety\"): add them, or train without --grade-reasons"
+                .into(),
+        ));
+    }
     let dev_items = items(dev, &dev_texts, "dev")?;
 
     let mut config = ModelConfig {
