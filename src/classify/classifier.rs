@@ -122,7 +122,7 @@ impl Classifier {
     /// Predicts category and grade for each text.
     pub fn predict(&self, texts: &[PreparedText]) -> Result<Vec<Prediction>> {
         let bags: Vec<UnitBag> = texts.iter().map(|t| self.tokenizer.encode(t)).collect();
-        self.predict_bags(&bags)
+        Ok(self.predict_bags(&bags))
     }
 
     /// Predicts category and grade for one text, and the text as the model read it (for
@@ -130,22 +130,22 @@ impl Classifier {
     pub fn predict_one(&self, text: &PreparedText) -> Result<(Prediction, UnitBag)> {
         let bag = self.tokenizer.encode(text);
         let prediction = self
-            .predict_bags(std::slice::from_ref(&bag))?
+            .predict_bags(std::slice::from_ref(&bag))
             .pop()
-            .ok_or_else(|| Error::Model("no prediction returned".into()))?;
+            .expect("one bag, one prediction");
         Ok((prediction, bag))
     }
 
-    fn predict_bags(&self, bags: &[UnitBag]) -> Result<Vec<Prediction>> {
+    fn predict_bags(&self, bags: &[UnitBag]) -> Vec<Prediction> {
         let HeadLogits {
             category: cat,
             grade,
             reasons,
-        } = self.head_logits(bags)?;
+        } = self.head_logits(bags);
         let head = |logits: Option<&Vec<f32>>, labels: &[String], t: f32| {
             logits.map(|l| head_prediction(l, labels, t))
         };
-        Ok((0..bags.len())
+        (0..bags.len())
             .map(|i| {
                 let grade = head(
                     grade.as_ref().map(|g| &g[i]),
@@ -166,7 +166,7 @@ impl Classifier {
                     reason,
                 }
             })
-            .collect())
+            .collect()
     }
 
     /// Raw (uncalibrated) logits of both heads, one row per bag.
@@ -174,12 +174,12 @@ impl Classifier {
     pub(crate) fn logits(
         &self,
         bags: &[UnitBag],
-    ) -> Result<(Option<Vec<Vec<f32>>>, Option<Vec<Vec<f32>>>)> {
-        let l = self.head_logits(bags)?;
-        Ok((l.category, l.grade))
+    ) -> (Option<Vec<Vec<f32>>>, Option<Vec<Vec<f32>>>) {
+        let l = self.head_logits(bags);
+        (l.category, l.grade)
     }
 
-    fn head_logits(&self, bags: &[UnitBag]) -> Result<HeadLogits> {
+    fn head_logits(&self, bags: &[UnitBag]) -> HeadLogits {
         let mut cat = self.model_has(Head::Category).then(Vec::new);
         let mut grade = self.model_has(Head::Grade).then(Vec::new);
         let mut reasons = self.config.grade_reasons.then(Vec::new);
@@ -200,11 +200,11 @@ impl Classifier {
                 _ => {}
             }
         }
-        Ok(HeadLogits {
+        HeadLogits {
             category: cat,
             grade,
             reasons,
-        })
+        }
     }
 
     fn model_has(&self, head: Head) -> bool {
