@@ -41,12 +41,23 @@ pub struct ModelConfig {
     /// logit is then the largest of its reasons' logits.
     #[serde(default)]
     pub grade_reasons: bool,
+    /// Whether each unit also has its own weight per column (`sparse_head`), added to what the
+    /// shared encoder gives: a full-rank linear model over the units (a TF-IDF logistic
+    /// regression) beside the low-rank one, trained together. It folds into the same table, so
+    /// it costs nothing per prediction.
+    #[serde(default)]
+    pub sparse_head: bool,
 }
 
 impl ModelConfig {
     /// Outputs of the grade head: 3 grades, or 11 reasons; 0 without a grade head.
     pub fn grade_width(&self) -> usize {
         grade_width(self.grade_head, self.grade_reasons)
+    }
+
+    /// Columns of a folded row (and of the sparse head): categories, then the grade head's.
+    pub fn columns(&self) -> usize {
+        self.num_categories + self.grade_width()
     }
 }
 
@@ -63,6 +74,8 @@ pub fn grade_width(grade_head: bool, reasons: bool) -> usize {
 pub(crate) const EMBEDDING: &str = "encoder.embedding";
 pub(crate) const CATEGORY_HEAD: &str = "category_head";
 pub(crate) const GRADE_HEAD: &str = "grade_head";
+/// Per-unit weights of every column, `[vocab_size, columns]`, when `sparse_head` is set.
+pub(crate) const SPARSE_HEAD: &str = "sparse_head";
 /// Per-unit inverse document frequency, shape `[vocab_size]`; not trained.
 pub(crate) const IDF: &str = "encoder.idf";
 
@@ -145,12 +158,15 @@ pub struct ComplaintModel {
     embedding: Embedding,
     category: Option<Linear>,
     grade: Option<Linear>,
+    /// `[vocab, columns]`, read like the embedding: each unit's own logit per column.
+    sparse: Option<Embedding>,
+    num_categories: usize,
     reasons: bool,
 }
 
 impl ComplaintModel {
     /// Builds the model from `vb` (names: `encoder.embedding.weight`, `category_head.{weight,bias}`,
-    /// `grade_head.{weight,bias}`).
+    /// `grade_head.{weight,bias}`, `sparse_head.weight`).
     pub fn new(vb: VarBuilder, cfg: &ModelConfig) -> candle_core::Result<Self> {
         let embedding = candle_nn::embedding(cfg.vocab_size, cfg.dim, vb.pp(EMBEDDING))?;
         let category = (cfg.num_categories > 0)
@@ -160,10 +176,16 @@ impl ComplaintModel {
             .grade_head
             .then(|| candle_nn::linear(cfg.dim, cfg.grade_width(), vb.pp(GRADE_HEAD)))
             .transpose()?;
+        let sparse = cfg
+            .sparse_head
+            .then(|| candle_nn::embedding(cfg.vocab_size, cfg.columns(), vb.pp(SPARSE_HEAD)))
+            .transpose()?;
         Ok(ComplaintModel {
             embedding,
             category,
             grade,
+            sparse,
+            num_categories: cfg.num_categories,
             reasons: cfg.grade_reasons,
         })
     }
@@ -171,19 +193,33 @@ impl ComplaintModel {
     /// The encoder: `ids` `[batch, len]` (u32) and `weights` `[batch, len]` (f32, 0 for padding)
     /// → `[batch, dim]`, the weighted sum of the units' embeddings.
     pub fn encode(&self, ids: &Tensor, weights: &Tensor) -> candle_core::Result<Tensor> {
-        let emb = self.embedding.forward(ids)?;
-        emb.broadcast_mul(&weights.unsqueeze(D::Minus1)?)?.sum(1)
+        bag(&self.embedding, ids, weights)
     }
 
     /// Both heads' logits for a batch (see [`encode`](Self::encode) for shapes).
     pub fn forward(&self, ids: &Tensor, weights: &Tensor) -> candle_core::Result<Logits> {
         let h = self.encode(ids, weights)?;
-        Logits::of(
-            self.category.as_ref().map(|l| l.forward(&h)).transpose()?,
-            self.grade.as_ref().map(|l| l.forward(&h)).transpose()?,
-            self.reasons,
-        )
+        let mut category = self.category.as_ref().map(|l| l.forward(&h)).transpose()?;
+        let mut grade = self.grade.as_ref().map(|l| l.forward(&h)).transpose()?;
+        if let Some(sparse) = &self.sparse {
+            let s = bag(sparse, ids, weights)?;
+            let nc = self.num_categories;
+            if let Some(c) = &mut category {
+                *c = (&*c + s.narrow(1, 0, nc)?)?;
+            }
+            if let Some(g) = &mut grade {
+                *g = (&*g + s.narrow(1, nc, s.dim(1)? - nc)?)?;
+            }
+        }
+        Logits::of(category, grade, self.reasons)
     }
+}
+
+/// The weighted sum of `table`'s rows for each bag: `[batch, len]` ids and weights → `[batch,
+/// width]`.
+fn bag(table: &Embedding, ids: &Tensor, weights: &Tensor) -> candle_core::Result<Tensor> {
+    let rows = table.forward(ids)?;
+    rows.broadcast_mul(&weights.unsqueeze(D::Minus1)?)?.sum(1)
 }
 
 /// The model for inference: each head folded into the embedding table. A head is linear over
@@ -222,7 +258,10 @@ impl FoldedModel {
             ));
         }
         let w = Tensor::cat(&weights, 0)?; // [classes, dim]
-        let table = model.embedding.embeddings().matmul(&w.t()?)?;
+        let mut table = model.embedding.embeddings().matmul(&w.t()?)?;
+        if let Some(sparse) = &model.sparse {
+            table = (table + sparse.embeddings())?;
+        }
         let columns = table.dim(1)?;
         let num_categories = model
             .category
@@ -379,14 +418,25 @@ mod tests {
             category_temperature: 1.0,
             grade_temperature: 1.0,
             grade_reasons: false,
+            sparse_head: false,
         }
     }
 
     #[test]
     fn forward_shapes_and_exact_contributions() -> candle_core::Result<()> {
+        forward_shapes_and_exact_contributions_of(&cfg())?;
+        // A sparse head folds into the same table: the same logits, exactly attributed.
+        forward_shapes_and_exact_contributions_of(&ModelConfig {
+            sparse_head: true,
+            ..cfg()
+        })
+    }
+
+    fn forward_shapes_and_exact_contributions_of(cfg: &ModelConfig) -> candle_core::Result<()> {
         let vm = VarMap::new();
         let vb = VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
-        let m = ComplaintModel::new(vb, &cfg())?;
+        let m = ComplaintModel::new(vb, cfg)?;
+        assert_eq!(m.sparse.is_some(), cfg.sparse_head);
         let bag_ids = [1u32, 4, 7];
         let w = tfidf_weights(&bag_ids, &[1.0, 2.0, 1.0], &[1.0; 10]);
         let (ids, ws) = batch_tensors(&[(&bag_ids, w.clone()), (&[2], vec![1.0])], &Device::Cpu)?;

@@ -119,6 +119,17 @@ pub struct HyperArgs {
     /// grade is its best reason's); rows with a grade alone still learn the grade.
     #[arg(long)]
     grade_reasons: bool,
+    /// Give each unit its own weight per category and grade column beside the shared
+    /// encoder: a full-rank linear model over the units trained with the low-rank one, folded
+    /// into the same table (no cost per prediction; fewer units fit the weight budget).
+    #[arg(long)]
+    sparse_head: bool,
+    /// AdamW weight decay of the sparse head.
+    #[arg(long, default_value_t = TrainOptions::default().sparse_decay)]
+    sparse_decay: f64,
+    /// AdamW learning rate of the sparse head (default: --lr).
+    #[arg(long)]
+    sparse_lr: Option<f64>,
     /// Bytes of weights this model may take (the vocabulary is cut to fit): the profile's
     /// 20 MB less what its other models take, e.g. the dispatch model's.
     #[arg(long, default_value_t = TrainOptions::default().weight_budget)]
@@ -158,6 +169,9 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         ensemble: h.ensemble,
         balance_classes: h.balance_classes,
         grade_reasons: h.grade_reasons,
+        sparse_head: h.sparse_head,
+        sparse_decay: h.sparse_decay,
+        sparse_lr: h.sparse_lr,
         weight_budget: h.max_weight_bytes,
         stop_on: match h.stop_on {
             StopOnArg::Mean => StopOn::Mean,

@@ -46,7 +46,7 @@ fn render(c: &ModelCard<'_>) -> String {
         s,
         "Trained {date} by `tousu train`. A TF-IDF-weighted bag of unit embeddings (character \
          1–{}-grams{} from jieba) shared by a category head and a grade head{}; \
-         candle, CPU. {} units × {} dimensions{}, {} parameters ({:.1} MB of f32 weights as trained, \
+         candle, CPU. {} units × {} dimensions{}{}, {} parameters ({:.1} MB of f32 weights as trained, \
          half that when stored by `tousu halve-weights`). \
          Grades are raised (never lowered) by the profile's rules in `data/profiles/`.\n",
         c.options.units.ngram_max,
@@ -70,6 +70,11 @@ fn render(c: &ModelCard<'_>) -> String {
             )
         } else {
             String::new()
+        },
+        if c.options.sparse_head {
+            " plus each unit's own weight per column (a sparse head)"
+        } else {
+            ""
         },
         r.parameters,
         (r.parameters + r.vocab_size) as f64 * 4.0 / 1e6,

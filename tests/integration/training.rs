@@ -257,3 +257,57 @@ fn a_grade_head_of_reasons_names_the_reason_behind_its_grade() {
         "{err}"
     );
 }
+
+#[test]
+fn a_sparse_head_is_trained_beside_the_encoder_and_folded_into_the_model() {
+    let pipeline = TextPipeline::new(Segmenter::new(SegmentConfig::default()));
+    let load = |f: &str| load_jsonl(&fixture(f), false).unwrap().examples;
+    let (tr, dev) = (load("tiny-train.jsonl"), load("tiny-dev.jsonl"));
+    let (plain, sparse) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    train(&pipeline, &tr, &dev, &options(), plain.path()).unwrap();
+    let opts = TrainOptions {
+        sparse_head: true,
+        sparse_lr: Some(0.05),
+        ..options()
+    };
+    train(&pipeline, &tr, &dev, &opts, sparse.path()).unwrap();
+
+    let model = Classifier::load(sparse.path()).unwrap();
+    let cfg = model.config();
+    assert!(cfg.sparse_head);
+    // Its own optimiser moved it: one weight per unit and column, not all still zero.
+    let tensors = candle_core::safetensors::load(
+        sparse.path().join("model.safetensors"),
+        &candle_core::Device::Cpu,
+    )
+    .unwrap();
+    let weights = &tensors["sparse_head.weight"];
+    assert_eq!(
+        weights.dims(),
+        &[cfg.vocab_size, cfg.num_categories + cfg.grade_width()]
+    );
+    let moved = weights
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap()
+        .iter()
+        .filter(|w| w.abs() > 1e-4)
+        .count();
+    assert!(moved > cfg.vocab_size, "{moved} weights moved");
+
+    // Same seed, same data: only the sparse head differs, and the logits show it.
+    let text = [pipeline
+        .prepare(None, "家里宽带断网三天了，一直连不上")
+        .unwrap()];
+    let (with, without) = (
+        model.predict(&text).unwrap(),
+        Classifier::load(plain.path())
+            .unwrap()
+            .predict(&text)
+            .unwrap(),
+    );
+    let probabilities =
+        |p: &tousu::classify::Prediction| p.category.as_ref().unwrap().probabilities.clone();
+    assert_ne!(probabilities(&with[0]), probabilities(&without[0]));
+}

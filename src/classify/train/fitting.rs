@@ -17,8 +17,8 @@ use crate::classify::classifier::Classifier;
 use crate::classify::labels::Labels;
 use crate::classify::metrics::HeadMetrics;
 use crate::classify::model::{
-    CATEGORY_HEAD, ComplaintModel, EMBEDDING, GRADE_HEAD, IDF, ModelConfig, batch_tensors,
-    tfidf_weights,
+    CATEGORY_HEAD, ComplaintModel, EMBEDDING, GRADE_HEAD, IDF, ModelConfig, SPARSE_HEAD,
+    batch_tensors, tfidf_weights,
 };
 use crate::classify::tokenizer::{UnitBag, UnitTokenizer};
 use crate::error::{Error, Result};
@@ -64,15 +64,38 @@ impl Fitting<'_> {
         let model =
             ComplaintModel::new(VarBuilder::from_varmap(&varmap, DType::F32, device), config)
                 .map_err(model_err)?;
-        let mut optimizer = AdamW::new(
-            varmap.all_vars(),
-            ParamsAdamW {
-                lr: opts.learning_rate,
-                weight_decay: opts.weight_decay,
-                ..Default::default()
-            },
-        )
-        .map_err(model_err)?;
+        // The sparse head has its own decay: its one weight per unit and column is what
+        // overfits, where the shared encoder is held by its low rank.
+        let sparse_name = format!("{SPARSE_HEAD}.weight");
+        let (sparse_vars, shared_vars): (Vec<_>, Vec<_>) = varmap
+            .data()
+            .lock()
+            .expect("var map lock is never poisoned")
+            .iter()
+            .map(|(name, var)| (name == &sparse_name, var.clone()))
+            .partition(|(sparse, _)| *sparse);
+        let adamw = |vars: Vec<(bool, candle_core::Var)>, lr: f64, weight_decay: f64| {
+            AdamW::new(
+                vars.into_iter().map(|(_, v)| v).collect(),
+                ParamsAdamW {
+                    lr,
+                    weight_decay,
+                    ..Default::default()
+                },
+            )
+        };
+        let mut optimizer =
+            adamw(shared_vars, opts.learning_rate, opts.weight_decay).map_err(model_err)?;
+        let mut sparse_optimizer = (!sparse_vars.is_empty())
+            .then(|| {
+                adamw(
+                    sparse_vars,
+                    opts.sparse_lr.unwrap_or(opts.learning_rate),
+                    opts.sparse_decay,
+                )
+            })
+            .transpose()
+            .map_err(model_err)?;
         let steps_per_epoch = self.train.len().div_ceil(opts.batch_size.max(1));
         let mut order: Vec<usize> = (0..self.train.len()).collect();
         let mut best: Option<(f64, usize, HashMap<String, Tensor>)> = None;
@@ -128,7 +151,11 @@ impl Fitting<'_> {
                     }
                 }
                 if let Some(loss) = loss {
-                    optimizer.backward_step(&loss).map_err(model_err)?;
+                    let grads = loss.backward().map_err(model_err)?;
+                    optimizer.step(&grads).map_err(model_err)?;
+                    if let Some(sparse) = &mut sparse_optimizer {
+                        sparse.step(&grads).map_err(model_err)?;
+                    }
                 }
                 self.bar.inc(1);
             }
@@ -217,6 +244,14 @@ pub(super) fn merge_members(
         out.insert(
             bias.clone(),
             (Tensor::stack(&gather(&bias)?, 0)?.sum(0)? / k)?,
+        );
+    }
+    // The members' sparse heads, averaged: the mean of their logits, as above.
+    let sparse = format!("{SPARSE_HEAD}.weight");
+    if members[0].tensors.contains_key(&sparse) {
+        out.insert(
+            sparse.clone(),
+            (Tensor::stack(&gather(&sparse)?, 0)?.sum(0)? / k)?,
         );
     }
     out.insert(IDF.to_string(), Tensor::new(idf, device)?);

@@ -97,12 +97,16 @@ pub fn train(
     let members = opts.ensemble.max(1);
     let total_dim = opts.dim * members;
     let grade_width = grade_width(has_grade, reasons);
-    let head_bytes = 4 * (labels.category.len() + grade_width) * (total_dim + 1);
+    let columns = labels.category.len() + grade_width;
+    let head_bytes = 4 * columns * (total_dim + 1);
+    // Each unit costs `total_dim` embedding floats, its IDF float and, with a sparse head,
+    // a float per column.
+    let unit_bytes = 4 * (total_dim + 1 + if opts.sparse_head { columns } else { 0 });
     let budget = opts
         .weight_budget
         .min(MAX_WEIGHT_BYTES)
         .checked_sub(head_bytes + HEADER_RESERVE)
-        .filter(|b| *b >= 4 * (total_dim + 1) * 2)
+        .filter(|b| *b >= unit_bytes * 2)
         .ok_or_else(|| {
             Error::Invalid(format!(
                 "{total_dim} dimensions × {} classes leave no room for a vocabulary in {} bytes: \
@@ -111,8 +115,7 @@ pub fn train(
                 opts.weight_budget.min(MAX_WEIGHT_BYTES)
             ))
         })?;
-    // Each unit costs `total_dim` embedding floats plus its IDF float.
-    let max_vocab = opts.max_vocab.min(budget / (4 * (total_dim + 1)));
+    let max_vocab = opts.max_vocab.min(budget / unit_bytes);
     let (tokenizer, df) = UnitTokenizer::build(&train_texts, opts.units, opts.min_df, max_vocab)?;
     let n_docs = train_texts.len() as f32;
     // Smoothed IDF, as scikit-learn's TfidfVectorizer; [UNK] gets 0 and so never counts.
@@ -189,6 +192,7 @@ pub fn train(
         category_temperature: 1.0,
         grade_temperature: 1.0,
         grade_reasons: reasons,
+        sparse_head: opts.sparse_head,
     };
 
     let device = Device::Cpu;
@@ -329,6 +333,7 @@ mod tests {
     use super::fitting::{Member, snapshot};
     use super::steps::{init_weights, masked_loss};
     use super::*;
+    use crate::classify::model::SPARSE_HEAD;
     use crate::classify::units::UnitConfig;
     use crate::text::{SegmentConfig, Segmenter};
     use std::collections::HashMap;
@@ -338,12 +343,12 @@ mod tests {
         let varmap = VarMap::new();
         let mut rng = StdRng::seed_from_u64(seed);
         init_weights(&varmap, cfg, &mut rng, &Device::Cpu).unwrap();
-        // Non-zero biases so that their averaging is checked too.
+        // Non-zero biases and sparse heads so that their averaging is checked too.
         for (name, v) in varmap.data().lock().unwrap().iter() {
-            if name.ends_with(".bias") {
+            if name.ends_with(".bias") || name.starts_with(SPARSE_HEAD) {
                 let b: Vec<f32> = (0..v.elem_count()).map(|_| rng.random()).collect();
-                v.set(&Tensor::new(b.as_slice(), &Device::Cpu).unwrap())
-                    .unwrap();
+                let b = Tensor::new(b.as_slice(), &Device::Cpu).unwrap();
+                v.set(&b.reshape(v.shape()).unwrap()).unwrap();
             }
         }
         Member {
@@ -377,6 +382,7 @@ mod tests {
             category_temperature: 1.0,
             grade_temperature: 1.0,
             grade_reasons: false,
+            sparse_head: true,
         };
         let members: Vec<Member> = (0..3).map(|s| member(&cfg, &idf, s)).collect();
         let bags: Vec<UnitBag> = texts.iter().map(|t| tokenizer.encode(t)).collect();

@@ -47,6 +47,14 @@ pub struct TrainOptions {
     /// Train the grade head on the guideline's reason codes (rows that carry one), a grade
     /// being its best reason's ([`ModelConfig::grade_reasons`](crate::classify::ModelConfig)).
     pub grade_reasons: bool,
+    /// Give each unit its own weight per column beside the shared encoder
+    /// ([`ModelConfig::sparse_head`](crate::classify::ModelConfig)).
+    pub sparse_head: bool,
+    /// AdamW decoupled weight decay of the sparse head.
+    pub sparse_decay: f64,
+    /// AdamW learning rate of the sparse head (`None`: the model's): a weight that only its
+    /// own unit's rows update needs larger steps than the shared ones.
+    pub sparse_lr: Option<f64>,
     /// Bytes of weights this model may take: the profile's budget
     /// ([`MAX_WEIGHT_BYTES`](super::MAX_WEIGHT_BYTES)) less what its other models (the
     /// dispatch model) take.
@@ -85,6 +93,9 @@ impl Default for TrainOptions {
             stop_on: StopOn::Mean,
             balance_classes: false,
             grade_reasons: false,
+            sparse_head: false,
+            sparse_decay: 0.0,
+            sparse_lr: None,
             weight_budget: super::MAX_WEIGHT_BYTES,
         }
     }

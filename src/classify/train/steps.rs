@@ -6,11 +6,11 @@ use candle_nn::VarMap;
 use rand::Rng;
 use rand::rngs::StdRng;
 
-use crate::classify::model::{CATEGORY_HEAD, EMBEDDING, GRADE_HEAD, ModelConfig};
+use crate::classify::model::{CATEGORY_HEAD, EMBEDDING, GRADE_HEAD, ModelConfig, SPARSE_HEAD};
 use crate::classify::tokenizer::UnitBag;
 
 /// Seeded initialisation (candle's own initialisers draw from an unseeded generator):
-/// embeddings U(−0.1, 0.1), heads U(−1/√dim, 1/√dim), biases 0.
+/// embeddings U(−0.1, 0.1), heads U(−1/√dim, 1/√dim), biases and the sparse head 0.
 pub(super) fn init_weights(
     varmap: &VarMap,
     cfg: &ModelConfig,
@@ -43,6 +43,12 @@ pub(super) fn init_weights(
                 Var::zeros(classes, DType::F32, device)?,
             ));
         }
+    }
+    if cfg.sparse_head {
+        vars.push((
+            format!("{SPARSE_HEAD}.weight"),
+            Var::zeros((cfg.vocab_size, cfg.columns()), DType::F32, device)?,
+        ));
     }
     let mut data = varmap
         .data()
