@@ -3,7 +3,8 @@
 # (TOUSU_LOAD_STORE, default /tmp/tousu-load-store-1000000; run run.sh first), sends MIX from
 # 32 connections in a closed loop for SECS seconds, and with PERF=1 records the server with
 # `perf record -g` meanwhile (report: perf report -i /tmp/tousu-MIX.perf --no-children
-# --sort symbol); THINK_MS=28 paces each connection instead (pace.lua: ~1,000 req/s offered).
+# --sort symbol; PERF_CALLGRAPH="--call-graph dwarf,16384" for whole call stacks); THINK_MS=28
+# paces each connection instead (pace.lua: ~1,000 req/s offered); ROUNDS=2 sends it twice.
 # MIX is one of
 #   triage   POST /v1/triage with the data sets' complaints (cases.lua)
 #   cases    POST /v1/cases with the same complaints: creates (stored, indexed, followed)
@@ -37,12 +38,22 @@ if [ "$MIX" = similar ]; then
   case_ids "$LEAD" "$TOUSU_IDS"
 fi
 sleep 5
-TOUSU_THINK_MS=${THINK_MS:-} wrk -t2 -c32 -d"${SECS}s" --latency -H "Authorization: Bearer $KEY" \
-  -s "benches/load/$SCRIPT" "http://127.0.0.1:$PORT" > "$DATA/wrk.out" &
-WRK=$!
-if [ "${PERF:-0}" = 1 ]; then
-  sleep $((SECS / 5))
-  perf record -F 299 ${PERF_CALLGRAPH:--g} -p "$SERVER" -o "/tmp/tousu-$MIX.perf" -- sleep $((SECS / 2)) 2>/dev/null
-fi
-wait $WRK
-grep -E "Requests/sec|50%|99%" "$DATA/wrk.out"
+# ROUNDS=N sends the mix N times to the same server (the second round finds the caches the
+# first filled: triage reads the same neighbours again); perf records the first.
+for round in $(seq "${ROUNDS:-1}"); do
+  TOUSU_THINK_MS=${THINK_MS:-} wrk -t2 -c32 -d"${SECS}s" --latency -H "Authorization: Bearer $KEY" \
+    -s "benches/load/$SCRIPT" "http://127.0.0.1:$PORT" > "$DATA/wrk.out" &
+  WRK=$!
+  if [ "${PERF:-0}" = 1 ] && [ "$round" = 1 ]; then
+    sleep $((SECS / 5))
+    perf record -F 299 ${PERF_CALLGRAPH:--g} -p "$SERVER" -o "/tmp/tousu-$MIX.perf" -- sleep $((SECS / 2)) 2>/dev/null
+  fi
+  wait $WRK
+  echo "round $round:"
+  grep -E "Requests/sec|50%|99%" "$DATA/wrk.out"
+done
+# The server's memory after (its configuration may come from TOUSU_CONFIG, e.g. a larger
+# memory.recent_cases).
+awk '/^Rss:/ { rss = $2 } /^Anonymous:/ { anon = $2 }
+  END { printf "server memory: RSS %.0f MiB: anonymous %.0f MiB\n", rss / 1024, anon / 1024 }' \
+  "/proc/$SERVER/smaps_rollup"
