@@ -7,11 +7,9 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 
 use super::labels::Labels;
-use super::model::{
-    ComplaintModel, FoldedModel, Head, IDF, ModelConfig, best_reason, pool_reason_row,
-    tfidf_weights,
-};
+use super::model::{ComplaintModel, FoldedModel, Head, IDF, ModelConfig, tfidf_weights};
 use super::prediction::{Driver, Prediction, head_prediction};
+use super::reasons::{best_reason, pool_reason_row};
 use super::tokenizer::{UnitBag, UnitTokenizer};
 use crate::domain::{PiiKind, Reason};
 use crate::error::{Error, Result};

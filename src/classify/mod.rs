@@ -11,6 +11,7 @@ mod labels;
 mod metrics;
 mod model;
 mod prediction;
+mod reasons;
 mod tokenizer;
 mod train;
 mod units;

@@ -10,6 +10,7 @@ use candle_core::{D, DType, Device, Module, Tensor};
 use candle_nn::{Embedding, Linear, VarBuilder};
 use serde::{Deserialize, Serialize};
 
+use super::reasons::pool_reasons;
 use super::units::UnitConfig;
 use crate::domain::{Grade, Reason};
 use crate::text::SegmentConfig;
@@ -111,45 +112,6 @@ impl Logits {
             reasons: grade_head,
         })
     }
-}
-
-/// `[batch, 11]` reason logits → `[batch, 3]` grade logits, each grade's the largest of its
-/// reasons' (so the grade is always the best reason's guideline grade).
-pub fn pool_reasons(reasons: &Tensor) -> candle_core::Result<Tensor> {
-    // The folded model's reasons are a narrowed view of its table's columns.
-    let reasons = &reasons.contiguous()?;
-    let columns = Grade::ALL
-        .iter()
-        .map(|&g| {
-            let of_grade: Vec<u32> = reasons_of(g).map(|i| i as u32).collect();
-            let index = Tensor::new(of_grade.as_slice(), reasons.device())?;
-            reasons.index_select(&index, 1)?.max_keepdim(1)
-        })
-        .collect::<candle_core::Result<Vec<_>>>()?;
-    Tensor::cat(&columns, 1)
-}
-
-/// [`pool_reasons`] for one row of reason logits, without tensors (the request path).
-pub fn pool_reason_row(reasons: &[f32]) -> [f32; 3] {
-    let mut grades = [f32::NEG_INFINITY; 3];
-    for (r, &l) in Reason::ALL.iter().zip(reasons) {
-        let g = &mut grades[r.guideline_grade().index()];
-        *g = g.max(l);
-    }
-    grades
-}
-
-/// The column (index in [`Reason::ALL`]) of grade class `class`'s best reason, given a head of
-/// reasons' `logits`: the reason behind that grade, and the column that explains it.
-pub fn best_reason(logits: &[f32], class: usize) -> usize {
-    Grade::from_index(class)
-        .and_then(|g| reasons_of(g).max_by(|&a, &b| logits[a].total_cmp(&logits[b])))
-        .unwrap_or(class)
-}
-
-/// Indices in [`Reason::ALL`] of the reasons whose guideline grade is `grade`.
-fn reasons_of(grade: Grade) -> impl Iterator<Item = usize> {
-    (0..Reason::ALL.len()).filter(move |&i| Reason::ALL[i].guideline_grade() == grade)
 }
 
 /// The candle module.
@@ -329,7 +291,7 @@ impl FoldedModel {
     /// Each unit's contribution to column `column` of `head`, for one complaint's `ids` and
     /// `weights`: the column's logit is exactly their sum plus its bias
     /// ([`FoldedModel::bias_of`]). A head of reasons has a column per reason
-    /// ([`best_reason`] says which explains a grade).
+    /// ([`best_reason`](super::reasons::best_reason) says which explains a grade).
     pub fn contributions(
         &self,
         head: Head,
@@ -405,6 +367,7 @@ mod tests {
     use candle_nn::VarMap;
 
     use super::*;
+    use crate::classify::reasons::{best_reason, pool_reason_row};
 
     fn cfg() -> ModelConfig {
         ModelConfig {
