@@ -162,6 +162,18 @@ pub fn print_report(r: &EvalReport, baseline: Option<&EvalReport>) {
             g.rules_only_macro_f1
                 .map_or("-".into(), |x| format!("{x:.4}"))
         );
+        if !g.major_points.is_empty() {
+            println!("  had the model called 重大 at P(重大) ≥ t (rules included):");
+            for p in &g.major_points {
+                println!(
+                    "    t {:.2}  重大 recall {:.3}  precision {:.3}  macro-F1 {:.4}",
+                    p.threshold,
+                    p.major_recall(),
+                    p.major_precision(),
+                    p.macro_f1()
+                );
+            }
+        }
     }
     if let Some(b) = baseline.and_then(|b| b.category.as_ref()) {
         println!(

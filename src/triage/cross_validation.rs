@@ -10,6 +10,7 @@ use super::engine::Engine;
 use super::evaluate::{
     BaselinePrediction, EvalReport, GradeMetrics, evaluate, evaluate_predictions,
 };
+use super::operating::pool_curves;
 use crate::classify::{DevRule, Example, HeadMetrics, TrainOptions, fold_of, split, train};
 use crate::domain::Grade;
 use crate::error::{Error, Result};
@@ -145,6 +146,11 @@ pub fn pool<'a>(reports: impl Iterator<Item = &'a EvalReport>) -> EvalReport {
             major_precision: major.map_or(0.0, |m| m.precision),
             model_only_macro_f1: weighted(|g| g.model_only_macro_f1),
             rules_only_macro_f1: weighted(|g| g.rules_only_macro_f1),
+            major_points: if grades.iter().all(|g| !g.major_points.is_empty()) {
+                pool_curves(grades.iter().map(|g| g.major_points.as_slice()))
+            } else {
+                Vec::new()
+            },
             metrics,
         }
     });

@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::engine::Engine;
+use super::operating::{MajorPoint, empty_curve, observe};
 use super::rules::{RulePartScore, raise};
 use crate::classify::{Example, HeadMetrics, Labels};
 use crate::domain::Grade;
@@ -26,6 +27,10 @@ pub struct GradeMetrics {
     pub model_only_macro_f1: Option<f64>,
     /// Macro-F1 of the rules alone (一般 unless a rule fires), the policy without a model.
     pub rules_only_macro_f1: Option<f64>,
+    /// The grades, rules included, had the model called 重大 at each threshold of its
+    /// probability (empty for a baseline's predictions).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub major_points: Vec<MajorPoint>,
 }
 
 /// What `tousu eval` reports.
@@ -122,6 +127,7 @@ pub fn evaluate(engine: &Engine, examples: &[Example]) -> Result<EvalReport> {
     let mut grade_rules = Scores::default();
     let mut errors = Vec::new();
     let mut parts = engine.profile().rules.part_scorer();
+    let mut major_points = empty_curve();
     for ((e, truth), (text, p)) in examples
         .iter()
         .zip(&cat_truth)
@@ -149,9 +155,11 @@ pub fn evaluate(engine: &Engine, examples: &[Example]) -> Result<EvalReport> {
         if let (Some(y), Some(pg)) = (e.grade, p.grade) {
             parts.observe(&text.masked, y);
             grade_model.push(y.index(), pg.class, pg.confidence);
+            let probabilities = pg.probabilities.clone();
             let g = engine.grade(text, pg, Vec::new());
             grade.push(y.index(), g.label.index(), g.confidence);
             let by_rules = raise(Grade::General, &g.rules).0;
+            observe(&mut major_points, y, &probabilities, by_rules);
             grade_rules.push(y.index(), by_rules.index(), 1.0);
             if y != g.label {
                 error.grade = Some(y);
@@ -174,6 +182,7 @@ pub fn evaluate(engine: &Engine, examples: &[Example]) -> Result<EvalReport> {
         grade: grade.metrics(&labels.grade).map(|m| GradeMetrics {
             model_only_macro_f1: grade_model.metrics(&labels.grade).map(|x| x.macro_f1),
             rules_only_macro_f1: grade_rules.metrics(&labels.grade).map(|x| x.macro_f1),
+            major_points,
             ..with_major(m)
         }),
         rule_parts: parts.finish(),
@@ -254,6 +263,7 @@ fn with_major(m: HeadMetrics) -> GradeMetrics {
         major_precision: major.map_or(0.0, |s| s.precision),
         model_only_macro_f1: None,
         rules_only_macro_f1: None,
+        major_points: Vec::new(),
         metrics: m,
     }
 }

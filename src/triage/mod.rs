@@ -6,6 +6,7 @@ mod cross_validation;
 mod engine;
 mod evaluate;
 pub mod office_kind;
+mod operating;
 mod profile;
 pub mod reply;
 mod rules;
@@ -18,5 +19,6 @@ pub use self::engine::{
 pub use self::evaluate::{
     BaselinePrediction, EvalReport, GradeMetrics, evaluate, evaluate_predictions,
 };
+pub use self::operating::{MAJOR_THRESHOLDS, MajorPoint};
 pub use self::profile::Profile;
 pub use self::rules::{GradeRules, RuleHit, RulePartScore, RulePartScorer, RulesSpec, raise};

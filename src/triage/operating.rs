@@ -1,0 +1,147 @@
+//! 重大 operating points: the grades, rules included, had the model called a complaint 重大
+//! whenever its calibrated probability of 重大 reached a threshold, instead of taking its most
+//! probable grade. Issue 17 asks for 重大 recall ≥ 0.90 at precision ≥ 0.75; these say which
+//! thresholds, if any, give both (out of fold, from `tousu train --folds`).
+
+use serde::Serialize;
+
+use crate::domain::Grade;
+
+/// Thresholds on the model's probability of 重大.
+pub const MAJOR_THRESHOLDS: [f32; 11] = [
+    0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60,
+];
+
+/// The grades at one threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MajorPoint {
+    /// The model calls 重大 at this probability or more.
+    pub threshold: f32,
+    /// Rows truth × predicted (一般, 严重, 重大), rules included.
+    pub confusion: [[usize; 3]; 3],
+}
+
+impl MajorPoint {
+    /// Recall of 重大.
+    pub fn major_recall(&self) -> f64 {
+        let (tp, labelled) = (
+            self.confusion[2][2],
+            self.confusion[2].iter().sum::<usize>(),
+        );
+        ratio(tp, labelled)
+    }
+
+    /// Precision of 重大.
+    pub fn major_precision(&self) -> f64 {
+        let called: usize = self.confusion.iter().map(|row| row[2]).sum();
+        ratio(self.confusion[2][2], called)
+    }
+
+    /// Macro-F1 over the three grades (a grade never predicted scores 0).
+    pub fn macro_f1(&self) -> f64 {
+        (0..3)
+            .map(|c| {
+                let tp = self.confusion[c][c];
+                let p = ratio(tp, self.confusion.iter().map(|row| row[c]).sum());
+                let r = ratio(tp, self.confusion[c].iter().sum());
+                if p + r > 0.0 {
+                    2.0 * p * r / (p + r)
+                } else {
+                    0.0
+                }
+            })
+            .sum::<f64>()
+            / 3.0
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+/// The points at every threshold of [`MAJOR_THRESHOLDS`], counted row by row.
+pub fn empty_curve() -> Vec<MajorPoint> {
+    MAJOR_THRESHOLDS
+        .iter()
+        .map(|&threshold| MajorPoint {
+            threshold,
+            confusion: [[0; 3]; 3],
+        })
+        .collect()
+}
+
+/// Counts one graded row: its label, the model's grade probabilities (一般, 严重, 重大) and the
+/// grade the rules require at least.
+pub fn observe(curve: &mut [MajorPoint], truth: Grade, probabilities: &[f32], floor: Grade) {
+    let [general, serious, major] = [0, 1, 2].map(|i| probabilities.get(i).copied());
+    let (Some(general), Some(serious), Some(major)) = (general, serious, major) else {
+        return;
+    };
+    for point in curve {
+        let model = if major >= point.threshold {
+            2
+        } else if serious > general {
+            1
+        } else {
+            0
+        };
+        point.confusion[truth.index()][model.max(floor.index())] += 1;
+    }
+}
+
+/// Curves of disjoint row sets as one.
+pub fn pool_curves<'a>(curves: impl Iterator<Item = &'a [MajorPoint]>) -> Vec<MajorPoint> {
+    let mut pooled = empty_curve();
+    for curve in curves {
+        for (p, q) in pooled.iter_mut().zip(curve) {
+            for (row, other) in p.confusion.iter_mut().zip(&q.confusion) {
+                row.iter_mut().zip(other).for_each(|(a, b)| *a += b);
+            }
+        }
+    }
+    pooled
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lower_threshold_calls_more_major_and_rules_still_raise() {
+        let mut curve = empty_curve();
+        // A 重大 complaint the model finds 30 % 重大; a 一般 one it finds 12 % 重大 but a rule
+        // requires 严重; a 严重 one at 50 %.
+        observe(&mut curve, Grade::Major, &[0.4, 0.3, 0.3], Grade::General);
+        observe(
+            &mut curve,
+            Grade::General,
+            &[0.8, 0.08, 0.12],
+            Grade::Serious,
+        );
+        observe(&mut curve, Grade::Serious, &[0.1, 0.4, 0.5], Grade::General);
+        let at = |t: f32| {
+            curve
+                .iter()
+                .find(|p| (p.threshold - t).abs() < 1e-6)
+                .unwrap()
+        };
+
+        // At 0.10 all three are called 重大: recall 1, precision 1/3.
+        assert_eq!(at(0.10).major_recall(), 1.0);
+        assert!((at(0.10).major_precision() - 1.0 / 3.0).abs() < 1e-9);
+        // At 0.30 the 一般 one is 严重 by its rule, the other two 重大.
+        assert_eq!(at(0.30).confusion[0], [0, 1, 0]);
+        assert_eq!(at(0.30).major_precision(), 0.5);
+        // At 0.55 only the rule and the most probable grades speak: no 重大 called.
+        assert_eq!(at(0.55).confusion[2], [1, 0, 0]);
+        assert_eq!(at(0.55).confusion[1], [0, 1, 0]);
+        assert_eq!(at(0.55).major_recall(), 0.0);
+        assert_eq!(at(0.55).major_precision(), 0.0);
+        // 一般 row predicted 严重, 严重 right, 重大 predicted 一般: only 严重 scores.
+        assert!((at(0.55).macro_f1() - (2.0 * 0.5 / 1.5) / 3.0).abs() < 1e-9);
+
+        // Pooling two halves gives the whole.
+        let pooled = pool_curves([curve.as_slice(), curve.as_slice()].into_iter());
+        assert_eq!(pooled[0].confusion[2][2], 2 * curve[0].confusion[2][2]);
+    }
+}
