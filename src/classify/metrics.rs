@@ -56,10 +56,27 @@ impl HeadMetrics {
         for (&t, &p) in truth.iter().zip(predicted) {
             confusion[t][p] += 1;
         }
-        let mut per_class = BTreeMap::new();
-        let mut f1_sum = 0.0;
-        let mut present = 0;
-        for c in 0..k {
+        let (scores, macro_f1) = confusion_scores(&confusion);
+        let per_class = labels.iter().cloned().zip(scores).collect();
+        let hits = truth.iter().zip(predicted).filter(|(t, p)| t == p).count();
+        HeadMetrics {
+            macro_f1,
+            accuracy: ratio(hits as f64, n as f64),
+            ece: expected_calibration_error(truth, predicted, confidence),
+            per_class,
+            confusion,
+            labels: labels.to_vec(),
+            count: n,
+        }
+    }
+}
+
+/// Each class's scores and the macro-F1 of a confusion matrix (`confusion[truth][predicted]`).
+/// Classes with no support and no predictions are left out of the macro average.
+pub fn confusion_scores(confusion: &[Vec<usize>]) -> (Vec<ClassScores>, f64) {
+    let (mut f1_sum, mut present) = (0.0, 0);
+    let scores = (0..confusion.len())
+        .map(|c| {
             let tp = confusion[c][c] as f64;
             let support: usize = confusion[c].iter().sum();
             let predicted_c: usize = confusion.iter().map(|row| row[c]).sum();
@@ -70,27 +87,15 @@ impl HeadMetrics {
                 f1_sum += f1;
                 present += 1;
             }
-            per_class.insert(
-                labels[c].clone(),
-                ClassScores {
-                    precision,
-                    recall,
-                    f1,
-                    support,
-                },
-            );
-        }
-        let hits = truth.iter().zip(predicted).filter(|(t, p)| t == p).count();
-        HeadMetrics {
-            macro_f1: ratio(f1_sum, present as f64),
-            accuracy: ratio(hits as f64, n as f64),
-            ece: expected_calibration_error(truth, predicted, confidence),
-            per_class,
-            confusion,
-            labels: labels.to_vec(),
-            count: n,
-        }
-    }
+            ClassScores {
+                precision,
+                recall,
+                f1,
+                support,
+            }
+        })
+        .collect();
+    (scores, ratio(f1_sum, present as f64))
 }
 
 /// ECE over [`ECE_BINS`] equal-width confidence bins: Σ (bin size / n) × |accuracy − mean

@@ -27,7 +27,9 @@ pub use self::dataset::{
 };
 pub use self::half::halve_weights;
 pub use self::labels::Labels;
-pub use self::metrics::{ClassScores, ECE_BINS, HeadMetrics, expected_calibration_error};
+pub use self::metrics::{
+    ClassScores, ECE_BINS, HeadMetrics, confusion_scores, expected_calibration_error,
+};
 pub use self::model::{ComplaintModel, FoldedModel, Head, Logits, ModelConfig};
 pub use self::prediction::{ALTERNATIVES, Alternative, Driver, HeadPrediction, Prediction};
 pub use self::tokenizer::{UNK, UnitBag, UnitTokenizer};

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use crate::classify::{ClassScores, confusion_scores};
 use crate::domain::Grade;
 
 /// Thresholds on the model's probability of 重大.
@@ -22,41 +23,25 @@ pub struct MajorPoint {
 }
 
 impl MajorPoint {
+    /// Each grade's scores and the macro-F1, as `tousu eval` scores a head.
+    fn scores(&self) -> (Vec<ClassScores>, f64) {
+        confusion_scores(&self.confusion.map(Vec::from))
+    }
+
     /// Recall of 重大.
     pub fn major_recall(&self) -> f64 {
-        let (tp, labelled) = (
-            self.confusion[2][2],
-            self.confusion[2].iter().sum::<usize>(),
-        );
-        ratio(tp, labelled)
+        self.scores().0[Grade::Major.index()].recall
     }
 
     /// Precision of 重大.
     pub fn major_precision(&self) -> f64 {
-        let called: usize = self.confusion.iter().map(|row| row[2]).sum();
-        ratio(self.confusion[2][2], called)
+        self.scores().0[Grade::Major.index()].precision
     }
 
-    /// Macro-F1 over the three grades (a grade never predicted scores 0).
+    /// Macro-F1 over the three grades.
     pub fn macro_f1(&self) -> f64 {
-        (0..3)
-            .map(|c| {
-                let tp = self.confusion[c][c];
-                let p = ratio(tp, self.confusion.iter().map(|row| row[c]).sum());
-                let r = ratio(tp, self.confusion[c].iter().sum());
-                if p + r > 0.0 {
-                    2.0 * p * r / (p + r)
-                } else {
-                    0.0
-                }
-            })
-            .sum::<f64>()
-            / 3.0
+        self.scores().1
     }
-}
-
-fn ratio(a: usize, b: usize) -> f64 {
-    if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
 /// The points at every threshold of [`MAJOR_THRESHOLDS`], counted row by row.

@@ -67,14 +67,14 @@ impl Fitting<'_> {
         // The sparse head has its own decay: its one weight per unit and column is what
         // overfits, where the shared encoder is held by its low rank.
         let sparse_name = format!("{SPARSE_HEAD}.weight");
-        let (sparse_vars, shared_vars): (Vec<_>, Vec<_>) = varmap
+        let vars = varmap
             .data()
             .lock()
             .expect("var map lock is never poisoned")
-            .iter()
-            .map(|(name, var)| (name == &sparse_name, var.clone()))
-            .partition(|(sparse, _)| *sparse);
-        let adamw = |vars: Vec<(bool, candle_core::Var)>, lr: f64, weight_decay: f64| {
+            .clone();
+        let (sparse_vars, shared_vars): (Vec<_>, Vec<_>) =
+            vars.into_iter().partition(|(name, _)| *name == sparse_name);
+        let adamw = |vars: Vec<(String, candle_core::Var)>, lr: f64, weight_decay: f64| {
             AdamW::new(
                 vars.into_iter().map(|(_, v)| v).collect(),
                 ParamsAdamW {
@@ -231,6 +231,7 @@ pub(super) fn merge_members(
             })
             .collect()
     };
+    let mean = |name: &str| Tensor::stack(&gather(name)?, 0)?.sum(0)? / k;
     let mut out = HashMap::new();
     let emb = format!("{EMBEDDING}.weight");
     out.insert(emb.clone(), Tensor::cat(&gather(&emb)?, 1)?);
@@ -241,18 +242,12 @@ pub(super) fn merge_members(
         }
         out.insert(weight.clone(), (Tensor::cat(&gather(&weight)?, 1)? / k)?);
         let bias = format!("{head}.bias");
-        out.insert(
-            bias.clone(),
-            (Tensor::stack(&gather(&bias)?, 0)?.sum(0)? / k)?,
-        );
+        out.insert(bias.clone(), mean(&bias)?);
     }
     // The members' sparse heads, averaged: the mean of their logits, as above.
     let sparse = format!("{SPARSE_HEAD}.weight");
     if members[0].tensors.contains_key(&sparse) {
-        out.insert(
-            sparse.clone(),
-            (Tensor::stack(&gather(&sparse)?, 0)?.sum(0)? / k)?,
-        );
+        out.insert(sparse.clone(), mean(&sparse)?);
     }
     out.insert(IDF.to_string(), Tensor::new(idf, device)?);
     Ok(out)

@@ -109,9 +109,8 @@ pub fn train(
         .filter(|b| *b >= unit_bytes * 2)
         .ok_or_else(|| {
             Error::Invalid(format!(
-                "{total_dim} dimensions × {} classes leave no room for a vocabulary in {} bytes: \
-                 lower --dim or --ensemble",
-                labels.category.len() + grade_width,
+                "{total_dim} dimensions × {columns} classes leave no room for a vocabulary in {} \
+                 bytes: lower --dim or --ensemble",
                 opts.weight_budget.min(MAX_WEIGHT_BYTES)
             ))
         })?;
