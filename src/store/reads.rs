@@ -98,4 +98,8 @@ pub struct FingerprintRow {
     pub received_at: Timestamp,
     /// [`NewCase::fingerprint`].
     pub fingerprint: Vec<u8>,
+    /// The case this one is a near duplicate of, recorded beside the fingerprint when the case
+    /// was stored (`Some(None)`: none); `None` for cases stored before it was recorded there
+    /// (the case itself says).
+    pub duplicate_of: Option<Option<CaseId>>,
 }

@@ -28,6 +28,26 @@ const SHINGLE: usize = 3;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature(pub [u64; MINHASHES]);
 
+/// The low byte of each of a signature's minimums: 32 bytes a case that the near-duplicate
+/// view keeps in memory to rule candidates out without reading their whole signatures. Equal
+/// minimums have equal low bytes, so a pair the whole signatures call near duplicates always
+/// passes [`Sketch::may_be_near_duplicate`]; a pass is confirmed on the whole signatures (two
+/// unequal minimums share their low byte once in 256).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sketch([u8; MINHASHES]);
+
+impl Sketch {
+    /// Whether the two signatures this sketches could be near duplicates.
+    pub fn may_be_near_duplicate(&self, other: &Sketch) -> bool {
+        near(self.0.iter().zip(&other.0).filter(|(a, b)| a == b).count())
+    }
+}
+
+/// Whether `same` equal minimums of [`MINHASHES`] make a near duplicate.
+fn near(same: usize) -> bool {
+    same as f32 / MINHASHES as f32 >= NEAR_DUPLICATE_JACCARD
+}
+
 /// Odd multipliers and offsets of the hash family `h_i(x) = a_i·x + b_i` (mod 2^64),
 /// derived once from fixed seeds.
 fn family() -> &'static [(u64, u64); MINHASHES] {
@@ -86,7 +106,12 @@ impl Signature {
 
     /// Whether the two texts are near duplicates.
     pub fn is_near_duplicate(&self, other: &Signature) -> bool {
-        self.jaccard(other) >= NEAR_DUPLICATE_JACCARD
+        near(self.0.iter().zip(&other.0).filter(|(a, b)| a == b).count())
+    }
+
+    /// The signature's [`Sketch`].
+    pub fn sketch(&self) -> Sketch {
+        Sketch(self.0.map(|m| m as u8))
     }
 
     /// The signature as bytes, for storage.
@@ -130,6 +155,27 @@ mod tests {
         let (a, b) = (Signature::of(TEXT), Signature::of(other));
         assert!(a.jaccard(&b) < 0.2);
         assert!(!a.bands().iter().zip(b.bands()).any(|(x, y)| *x == y));
+    }
+
+    #[test]
+    fn a_sketch_never_rules_out_a_near_duplicate() {
+        let a = Signature::of(TEXT);
+        let chars: Vec<char> = TEXT.chars().collect();
+        let (mut near, mut passed_far) = (0, 0);
+        // Every cut of the text's tail: from near duplicates to texts that share a third.
+        for cut in 1..chars.len() {
+            let b = Signature::of(&chars[..chars.len() - cut].iter().collect::<String>());
+            if a.is_near_duplicate(&b) {
+                near += 1;
+                assert!(a.sketch().may_be_near_duplicate(&b.sketch()), "cut {cut}");
+            } else if a.sketch().may_be_near_duplicate(&b.sketch()) {
+                passed_far += 1;
+            }
+        }
+        assert!(near >= 3, "the test covers near duplicates ({near})");
+        assert!(passed_far <= 1, "sketches rule out the rest ({passed_far})");
+        let other = Signature::of("小区门口的垃圾站长期无人清理，夏天臭味严重，蚊虫滋生。");
+        assert!(!a.sketch().may_be_near_duplicate(&other.sketch()));
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod segment;
 mod similarity;
 mod window;
 
-pub use self::fingerprint::{BANDS, MINHASHES, NEAR_DUPLICATE_JACCARD, Signature};
+pub use self::fingerprint::{BANDS, MINHASHES, NEAR_DUPLICATE_JACCARD, Signature, Sketch};
 pub use self::normalize::normalize;
 pub use self::pii::{Masked, PiiSpan, contact_hash, mask_free_text, mask_json, mask_pii};
 pub use self::pipeline::{PreparedComplaint, PreparedText, RawComplaint, TextPipeline};

@@ -1,7 +1,8 @@
 //! Near duplicates: a derived view of the store's fingerprints, in memory.
 //!
 //! Each case's MinHash signature hashes to [`BANDS`] band values; two texts that share one are
-//! candidates, confirmed on the whole signature (read from the store). As SQLite indexes, the
+//! candidates; a candidate whose [`Sketch`] (kept here) rules it out is dropped, and the rest
+//! are confirmed on the whole signature (read from the store). As SQLite indexes, the
 //! eight band values cost eight random B-tree pages per new case, written at every commit and
 //! again at checkpoint: a quarter of the CPU and most of the writes of a create. Here they cost
 //! a hash-table insert.
@@ -11,7 +12,9 @@
 //! each case it creates as soon as the store has it, before answering, so that the same
 //! complaint sent again right after its acknowledgement is found.
 //!
-//! Memory: about 170 bytes a case (170 MB for a million cases).
+//! Memory: about 200 bytes a case (200 MB for a million cases), 32 of them the sketch: without
+//! it a lookup read every candidate's signature from the store until one matched, up to
+//! [`PER_BAND`] a band for templated texts.
 
 use std::sync::RwLock;
 
@@ -22,7 +25,7 @@ use super::progress::Progress;
 use crate::domain::{Case, CaseId};
 use crate::error::Result;
 use crate::store::{CaseStore, FingerprintRow};
-use crate::text::{BANDS, Signature};
+use crate::text::{BANDS, Signature, Sketch};
 
 /// Candidates per band looked at for one lookup: templated texts share bands often.
 const PER_BAND: usize = 32;
@@ -57,8 +60,12 @@ impl DuplicateView {
 
     /// Adds a case just stored (once: a case already in the view is left alone).
     pub fn add(&self, seq: u64, received_at: Timestamp, fingerprint: &Signature) {
-        self.write()
-            .insert(seq, received_at.as_millisecond(), &fingerprint.bands());
+        self.write().insert(
+            seq,
+            received_at.as_millisecond(),
+            &fingerprint.bands(),
+            fingerprint.sketch(),
+        );
     }
 
     /// Adds the cases of a batch of the change feed that the view has not seen (created by
@@ -92,9 +99,12 @@ impl DuplicateView {
         fingerprint: &Signature,
         since: Timestamp,
     ) -> Result<Option<CaseId>> {
-        let candidates =
-            self.read()
-                .candidates(&fingerprint.bands(), since.as_millisecond(), PER_BAND);
+        let candidates = self.read().candidates(
+            &fingerprint.bands(),
+            &fingerprint.sketch(),
+            since.as_millisecond(),
+            PER_BAND,
+        );
         if candidates.is_empty() {
             return Ok(None);
         }
@@ -107,10 +117,14 @@ impl DuplicateView {
         let Some(row) = matched else {
             return Ok(None);
         };
-        let root = store
-            .get_many(std::slice::from_ref(&row.id))?
-            .first()
-            .and_then(|c| c.links.duplicate_of.clone());
+        let root = match row.duplicate_of {
+            Some(recorded) => recorded,
+            // Stored before the root was recorded beside the fingerprint: the case says.
+            None => store
+                .get_many(std::slice::from_ref(&row.id))?
+                .first()
+                .and_then(|c| c.links.duplicate_of.clone()),
+        };
         Ok(Some(root.unwrap_or(row.id)))
     }
 
@@ -156,6 +170,8 @@ struct BandIndex {
     /// signature then rules out) → the newest entry with it.
     newest: FxHashMap<u32, u32>,
     entries: Vec<Entry>,
+    /// Per entry, its signature's sketch (apart: a chain's walk reads only the entries).
+    sketches: Vec<Sketch>,
     /// The cases in it, so that each is added once.
     seqs: FxHashSet<u64>,
 }
@@ -163,13 +179,18 @@ struct BandIndex {
 impl BandIndex {
     fn add_row(&mut self, row: &FingerprintRow) {
         if let Some(s) = Signature::from_bytes(&row.fingerprint) {
-            self.insert(row.seq, row.received_at.as_millisecond(), &s.bands());
+            self.insert(
+                row.seq,
+                row.received_at.as_millisecond(),
+                &s.bands(),
+                s.sketch(),
+            );
         }
     }
 
     /// Adds a case, unless it is in already. Cases are added about in the order they were
     /// stored.
-    fn insert(&mut self, seq: u64, received_at: i64, bands: &[u64; BANDS]) {
+    fn insert(&mut self, seq: u64, received_at: i64, bands: &[u64; BANDS], sketch: Sketch) {
         if !self.seqs.insert(seq) {
             return;
         }
@@ -183,12 +204,20 @@ impl BandIndex {
             received_at,
             earlier,
         });
+        self.sketches.push(sketch);
     }
 
     /// The cases sharing a band with `bands`, received at or after `since` (Unix ms): per band
-    /// the `per_band` most recently stored, newest first, each case once. Templated texts share
-    /// bands often; the cap keeps a lookup short.
-    fn candidates(&self, bands: &[u64; BANDS], since: i64, per_band: usize) -> Vec<u64> {
+    /// the `per_band` most recently stored, newest first, each case once, less those whose
+    /// sketch rules out a near duplicate of `sketch`. Templated texts share bands often; the
+    /// cap keeps a lookup short.
+    fn candidates(
+        &self,
+        bands: &[u64; BANDS],
+        sketch: &Sketch,
+        since: i64,
+        per_band: usize,
+    ) -> Vec<u64> {
         let mut found: Vec<u64> = Vec::new();
         for (b, value) in bands.iter().enumerate() {
             let mut at = self.newest.get(&key(*value)).copied().unwrap_or(NONE);
@@ -198,7 +227,9 @@ impl BandIndex {
                 let e = &self.entries[at as usize];
                 if e.received_at >= since {
                     taken += 1;
-                    if !found.contains(&e.seq) {
+                    if !found.contains(&e.seq)
+                        && self.sketches[at as usize].may_be_near_duplicate(sketch)
+                    {
                         found.push(e.seq);
                     }
                 }
@@ -218,6 +249,10 @@ fn key(band: u64) -> u32 {
 mod tests {
     use super::*;
 
+    fn sketch(minimum: u64) -> Sketch {
+        Signature([minimum; crate::text::MINHASHES]).sketch()
+    }
+
     fn bands(first: u64) -> [u64; BANDS] {
         std::array::from_fn(|b| first * 100 + b as u64)
     }
@@ -225,16 +260,16 @@ mod tests {
     #[test]
     fn finds_cases_sharing_any_band_newest_first_once_each() {
         let mut index = BandIndex::default();
-        index.insert(1, 1_000, &bands(7));
-        index.insert(2, 2_000, &bands(8));
+        index.insert(1, 1_000, &bands(7), sketch(0));
+        index.insert(2, 2_000, &bands(8), sketch(0));
         let mut shares_one = bands(9);
         shares_one[3] = bands(7)[3];
-        index.insert(3, 3_000, &shares_one);
-        assert_eq!(index.candidates(&bands(7), 0, 32), vec![3, 1]);
-        assert_eq!(index.candidates(&bands(8), 0, 32), vec![2]);
-        assert!(index.candidates(&bands(5), 0, 32).is_empty());
+        index.insert(3, 3_000, &shares_one, sketch(0));
+        assert_eq!(index.candidates(&bands(7), &sketch(0), 0, 32), vec![3, 1]);
+        assert_eq!(index.candidates(&bands(8), &sketch(0), 0, 32), vec![2]);
+        assert!(index.candidates(&bands(5), &sketch(0), 0, 32).is_empty());
         // Added twice (by intake, then by the follower): listed once.
-        index.insert(3, 3_000, &shares_one);
+        index.insert(3, 3_000, &shares_one, sketch(0));
         assert_eq!(index.entries.len(), 3);
     }
 
@@ -242,9 +277,21 @@ mod tests {
     fn keeps_to_the_window_and_the_cap_per_band() {
         let mut index = BandIndex::default();
         for seq in 1..=10 {
-            index.insert(seq, seq as i64 * 1_000, &bands(7));
+            index.insert(seq, seq as i64 * 1_000, &bands(7), sketch(0));
         }
-        assert_eq!(index.candidates(&bands(7), 8_000, 32), vec![10, 9, 8]);
-        assert_eq!(index.candidates(&bands(7), 0, 2), vec![10, 9]);
+        assert_eq!(
+            index.candidates(&bands(7), &sketch(0), 8_000, 32),
+            vec![10, 9, 8]
+        );
+        assert_eq!(index.candidates(&bands(7), &sketch(0), 0, 2), vec![10, 9]);
+    }
+
+    #[test]
+    fn a_sketch_that_rules_out_a_near_duplicate_drops_the_candidate() {
+        let mut index = BandIndex::default();
+        index.insert(1, 1_000, &bands(7), sketch(0));
+        index.insert(2, 2_000, &bands(7), sketch(1));
+        assert_eq!(index.candidates(&bands(7), &sketch(0), 0, 32), vec![1]);
+        assert_eq!(index.candidates(&bands(7), &sketch(1), 0, 32), vec![2]);
     }
 }

@@ -155,6 +155,17 @@ pub(super) fn batches(make: Make<'_>, dir: &Path) {
         Some(&ok[0].id),
         "completed before written"
     );
+    let roots: Vec<_> = store
+        .fingerprints_of(&[ok[0].seq, ok[2].seq])
+        .unwrap()
+        .into_iter()
+        .map(|r| r.duplicate_of)
+        .collect();
+    assert_eq!(
+        roots,
+        [Some(None), Some(Some(ok[0].id.clone()))],
+        "the root recorded beside the fingerprint, as completed"
+    );
     let cp = store
         .import_checkpoint("f")
         .unwrap()

@@ -9,7 +9,7 @@ use crate::store::FingerprintRow;
 /// The fingerprints of the cases after `after_seq`, in creation order, at most `limit`.
 pub(super) fn after(c: &Connection, after_seq: u64, limit: usize) -> Result<Vec<FingerprintRow>> {
     c.prepare_cached(
-        "SELECT seq, id, received_at, fingerprint FROM fingerprints
+        "SELECT seq, id, received_at, fingerprint, duplicate_of FROM fingerprints
          WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     )
     .and_then(|mut st| {
@@ -28,7 +28,10 @@ pub(super) fn each(
 ) -> Result<()> {
     let _snapshot = c.unchecked_transaction().map_err(store_err)?;
     let mut st = c
-        .prepare_cached("SELECT seq, id, received_at, fingerprint FROM fingerprints WHERE seq = ?1")
+        .prepare_cached(
+            "SELECT seq, id, received_at, fingerprint, duplicate_of FROM fingerprints
+             WHERE seq = ?1",
+        )
         .map_err(store_err)?;
     for &seq in seqs {
         let row = st

@@ -432,6 +432,28 @@ mod tests {
     }
 
     #[test]
+    fn a_fingerprint_stored_before_roots_were_recorded_says_it_does_not_know() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tousu.db");
+        let store = SqliteStore::open(&path).unwrap();
+        let n = conformance::new_case("停水三天", "2026-11-21T17:30:00Z");
+        let a = store.insert(vec![n], None).unwrap().remove(0).unwrap();
+        assert_eq!(
+            store.fingerprints_of(&[a.seq]).unwrap()[0].duplicate_of,
+            Some(None)
+        );
+        // As the column's migration leaves the rows before it.
+        Connection::open(&path)
+            .unwrap()
+            .execute("UPDATE fingerprints SET duplicate_of = NULL", [])
+            .unwrap();
+        assert_eq!(
+            store.fingerprints_of(&[a.seq]).unwrap()[0].duplicate_of,
+            None
+        );
+    }
+
+    #[test]
     fn new_cases_are_cached_light_and_rewrites_are_seen() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("tousu.db")).unwrap();

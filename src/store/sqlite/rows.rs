@@ -127,27 +127,32 @@ pub(super) fn save(conn: &Connection, case: &mut Case) -> Result<()> {
 /// Writes a new case's fingerprint.
 pub(super) fn insert_fingerprint(conn: &Connection, case: &Case, fingerprint: &[u8]) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO fingerprints (seq, id, received_at, fingerprint) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO fingerprints (seq, id, received_at, fingerprint, duplicate_of)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )
     .and_then(|mut st| {
         st.execute(params![
             case.seq as i64,
             case.id.as_str(),
             case.received_at.as_millisecond(),
-            fingerprint
+            fingerprint,
+            case.links.duplicate_of.as_ref().map_or("", |d| d.as_str())
         ])
     })
     .map_err(store_err)?;
     Ok(())
 }
 
-/// A fingerprint row as selected by `seq, id, received_at, fingerprint`.
+/// A fingerprint row as selected by `seq, id, received_at, fingerprint, duplicate_of`.
 pub(super) fn fingerprint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FingerprintRow> {
     Ok(FingerprintRow {
         seq: r.get::<_, i64>(0)? as u64,
         id: CaseId(r.get(1)?),
         received_at: millis(r.get(2)?),
         fingerprint: r.get(3)?,
+        duplicate_of: r
+            .get::<_, Option<String>>(4)?
+            .map(|d| (!d.is_empty()).then_some(CaseId(d))),
     })
 }
 

@@ -210,6 +210,11 @@ fn migrations() -> Migrations<'static> {
          CREATE INDEX audit_action ON audit(action, seq);
          CREATE INDEX audit_at ON audit(at);",
     ));
+    // A near duplicate's root beside its fingerprint, so that linking a new case to it reads
+    // one narrow row, not the whole case: '' for none; NULL in rows stored before.
+    all.push(M::up(
+        "ALTER TABLE fingerprints ADD COLUMN duplicate_of TEXT;",
+    ));
     Migrations::new(all)
 }
 
