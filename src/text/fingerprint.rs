@@ -39,13 +39,14 @@ pub struct Sketch([u8; MINHASHES]);
 impl Sketch {
     /// Whether the two signatures this sketches could be near duplicates.
     pub fn may_be_near_duplicate(&self, other: &Sketch) -> bool {
-        near(self.0.iter().zip(&other.0).filter(|(a, b)| a == b).count())
+        agreement(&self.0, &other.0) >= NEAR_DUPLICATE_JACCARD
     }
 }
 
-/// Whether `same` equal minimums of [`MINHASHES`] make a near duplicate.
-fn near(same: usize) -> bool {
-    same as f32 / MINHASHES as f32 >= NEAR_DUPLICATE_JACCARD
+/// The share of positions where the two agree: of minimums, the estimated Jaccard similarity.
+fn agreement<T: PartialEq>(a: &[T; MINHASHES], b: &[T; MINHASHES]) -> f32 {
+    let same = a.iter().zip(b).filter(|(x, y)| x == y).count();
+    same as f32 / MINHASHES as f32
 }
 
 /// Odd multipliers and offsets of the hash family `h_i(x) = a_i·x + b_i` (mod 2^64),
@@ -100,13 +101,12 @@ impl Signature {
 
     /// Estimated Jaccard similarity of the two texts' shingle sets.
     pub fn jaccard(&self, other: &Signature) -> f32 {
-        let same = self.0.iter().zip(&other.0).filter(|(a, b)| a == b).count();
-        same as f32 / MINHASHES as f32
+        agreement(&self.0, &other.0)
     }
 
     /// Whether the two texts are near duplicates.
     pub fn is_near_duplicate(&self, other: &Signature) -> bool {
-        near(self.0.iter().zip(&other.0).filter(|(a, b)| a == b).count())
+        self.jaccard(other) >= NEAR_DUPLICATE_JACCARD
     }
 
     /// The signature's [`Sketch`].
