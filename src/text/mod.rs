@@ -3,6 +3,7 @@
 //! tokenizer adapter that makes the search index segment the same way.
 
 mod fingerprint;
+mod keywords;
 mod normalize;
 mod pii;
 mod pipeline;

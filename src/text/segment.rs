@@ -3,10 +3,12 @@
 
 use std::collections::HashSet;
 use std::io::BufReader;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-use jieba_rs::{Jieba, KeywordExtract, KeywordExtractConfig, TfIdf};
+use jieba_rs::Jieba;
 use serde::Serialize;
+
+use super::keywords::{self, IDF};
 
 /// Domain words jieba's default dictionary splits or misses, one `word freq tag` a line.
 /// Embedded so that the binary segments the same way wherever it runs.
@@ -57,8 +59,9 @@ pub struct Keyword {
 #[derive(Clone)]
 pub struct Segmenter {
     jieba: Arc<Jieba>,
-    tfidf: Arc<TfIdf>,
     stop_words: Arc<HashSet<String>>,
+    /// The stop words and jieba's English ones: words that are never keywords.
+    keyword_stop_words: Arc<HashSet<String>>,
     config: SegmentConfig,
 }
 
@@ -85,17 +88,17 @@ impl Segmenter {
             .filter(|l| !l.is_empty())
             .map(str::to_string)
             .collect();
-        let mut kw = KeywordExtractConfig::builder().use_hmm(config.hmm);
-        for w in &stop_words {
-            kw = kw.add_stop_word(w.clone());
-        }
-        // jieba's embedded IDF table; `TfIdf::new(None, …)` would leave every weight 0.
-        let mut tfidf = TfIdf::default();
-        *tfidf.config_mut() = kw.build();
+        let keyword_stop_words = stop_words
+            .iter()
+            .cloned()
+            .chain(keywords::JIEBA_STOP_WORDS.map(str::to_string))
+            .collect();
+        // Loaded here rather than on the first complaint's keywords.
+        LazyLock::force(&IDF);
         Segmenter {
             jieba: Arc::new(jieba),
-            tfidf: Arc::new(tfidf),
             stop_words: Arc::new(stop_words),
+            keyword_stop_words: Arc::new(keyword_stop_words),
             config,
         }
     }
@@ -141,20 +144,51 @@ impl Segmenter {
     /// excluded: what a complaint is about, for explanations and topics.
     /// PII placeholders (`〔手机号〕`) and upstream masks (`******`) are no keywords.
     pub fn keywords(&self, text: &str, k: usize) -> Vec<Keyword> {
-        let text = without_masks(text);
-        self.tfidf
-            .extract_keywords(&self.jieba, &text, k, Vec::new())
+        self.keywords_of_words(text, self.cut(text).into_iter(), k)
+    }
+
+    /// [`keywords`](Self::keywords) of a text already cut into `words` (by this segmenter, as
+    /// [`cut`](Self::cut) does): the same keywords without segmenting it again.
+    pub fn keywords_of_words<'a>(
+        &self,
+        text: &str,
+        words: impl Iterator<Item = Word<'a>>,
+        k: usize,
+    ) -> Vec<Keyword> {
+        let masks = keywords::masks(text);
+        let unmasked = words
+            .filter(|w| {
+                let end = w.byte_start + w.text.len();
+                !masks.iter().any(|m| m.start < end && w.byte_start < m.end)
+            })
+            .map(|w| w.text);
+        keywords::top(unmasked, |w| self.may_be_keyword(w), &IDF, k)
             .into_iter()
-            .filter(|kw| {
-                !kw.keyword
+            // Numbers keep their place in the ranking but are not shown, as before.
+            .filter(|(word, _)| {
+                !word
                     .chars()
                     .all(|c| c.is_ascii_punctuation() || c.is_numeric())
             })
-            .map(|kw| Keyword {
-                word: kw.keyword,
-                weight: kw.weight,
+            .map(|(word, weight)| Keyword {
+                word: word.to_string(),
+                weight,
             })
             .collect()
+    }
+
+    /// jieba's test of a keyword: two characters or more, and no stop word (nor, with capitals,
+    /// once lower-cased).
+    fn may_be_keyword(&self, word: &str) -> bool {
+        let mut chars = 0;
+        let mut upper = false;
+        for c in word.chars() {
+            chars += 1;
+            upper |= c.is_uppercase();
+        }
+        chars >= 2
+            && !self.keyword_stop_words.contains(word)
+            && !(upper && self.keyword_stop_words.contains(&word.to_lowercase()))
     }
 
     /// A tantivy tokenizer that segments as this segmenter does (search mode).
@@ -167,28 +201,6 @@ impl Segmenter {
     pub fn jieba(&self) -> Arc<Jieba> {
         Arc::clone(&self.jieba)
     }
-}
-
-/// `text` with every placeholder (`〔…〕`) and run of `*` blanked out.
-fn without_masks(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains(['〔', '*']) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut inside = false;
-    for c in text.chars() {
-        match c {
-            '〔' => inside = true,
-            '〕' if inside => {
-                inside = false;
-                out.push(' ');
-            }
-            '*' => out.push(' '),
-            _ if inside => {}
-            _ => out.push(c),
-        }
-    }
-    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -231,6 +243,44 @@ mod tests {
         assert!(kws.iter().any(|k| k.word == "停机"), "{kws:?}");
         let kws = SEG.keywords("我的手机号被泄露，天天接到诈骗电话，手机号是******", 10);
         assert!(kws.iter().any(|k| k.word == "手机号"), "{kws:?}");
+    }
+
+    #[test]
+    fn keywords_rank_as_jiebas_tfidf_does() {
+        // jieba-rs's documented examples of `TfIdf::extract_keywords` (its table, its ranking).
+        let top = |text: &str, k| -> Vec<String> {
+            SEG.keywords(text, k).into_iter().map(|k| k.word).collect()
+        };
+        assert_eq!(
+            top(
+                "今天纽约的天气真好啊，京华大酒店的张尧经理吃了一只北京烤鸭。后天纽约的天气不好，\
+                 昨天纽约的天气也不好，北京烤鸭真好吃",
+                3
+            ),
+            ["北京烤鸭", "纽约", "天气"]
+        );
+        assert_eq!(
+            top(
+                "此外，公司拟对全资子公司吉林欧亚置业有限公司增资4.3亿元，增资后，吉林欧亚置业注册\
+                 资本由7000万元增加到5亿元。吉林欧亚置业主要经营范围为房地产开发及百货零售等业务。\
+                 目前在建吉林欧亚城市商业综合体项目。2013年，实现营业收入0万元，实现净利润-139.13万元。",
+                5
+            ),
+            ["欧亚", "吉林", "置业", "万元", "增资"]
+        );
+    }
+
+    #[test]
+    fn no_keyword_comes_from_a_mask_even_an_unclosed_one() {
+        let text = "宽带〔手机号〕断网三天，138****1234 打了三次客服，宽带师傅不上门，〔地址";
+        let words: Vec<String> = SEG.keywords(text, 10).into_iter().map(|k| k.word).collect();
+        assert!(words.contains(&"宽带".to_string()), "{words:?}");
+        assert!(
+            !words
+                .iter()
+                .any(|w| w.contains("手机") || w.contains("地址")),
+            "{words:?}"
+        );
     }
 
     #[test]

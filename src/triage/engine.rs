@@ -253,7 +253,12 @@ impl Engine {
                 Ok(g)
             })
             .transpose()?;
-        let keywords = self.pipeline.segmenter().keywords(&text.masked, KEYWORDS);
+        // The words the text was cut into for the model: no second segmentation.
+        let keywords = self.pipeline.segmenter().keywords_of_words(
+            &text.masked,
+            text.word_offsets(),
+            KEYWORDS,
+        );
         let (routing, deadlines) = match (&self.profile.policy, &grade) {
             (Some(policy), Some(g)) => {
                 let label = category.as_ref().map(|c| c.prediction.label.as_str());
