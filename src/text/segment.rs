@@ -144,24 +144,32 @@ impl Segmenter {
     /// excluded: what a complaint is about, for explanations and topics.
     /// PII placeholders (`〔手机号〕`) and upstream masks (`******`) are no keywords.
     pub fn keywords(&self, text: &str, k: usize) -> Vec<Keyword> {
-        self.keywords_of_words(text, self.cut(text).into_iter(), k)
+        self.keywords_of_words(self.cut(text).into_iter(), k)
     }
 
     /// [`keywords`](Self::keywords) of a text already cut into `words` (by this segmenter, as
-    /// [`cut`](Self::cut) does): the same keywords without segmenting it again.
+    /// [`cut`](Self::cut) does, in order): the same keywords without segmenting it again.
     pub fn keywords_of_words<'a>(
         &self,
-        text: &str,
         words: impl Iterator<Item = Word<'a>>,
         k: usize,
     ) -> Vec<Keyword> {
-        let masks = keywords::masks(text);
-        let unmasked = words
-            .filter(|w| {
-                let end = w.byte_start + w.text.len();
-                !masks.iter().any(|m| m.start < end && w.byte_start < m.end)
-            })
-            .map(|w| w.text);
+        // The words of a placeholder (`〔手机号〕`) say that something was masked. jieba makes
+        // `〔` and `〕` words of their own, so one pass finds them (an unclosed `〔` masks the
+        // rest); upstream masks (`***`) are one-character words, never keywords anyway.
+        let mut inside = false;
+        let unmasked = words.filter_map(move |w| match w.text {
+            "〔" => {
+                inside = true;
+                None
+            }
+            "〕" => {
+                inside = false;
+                None
+            }
+            _ if inside => None,
+            word => Some(word),
+        });
         keywords::top(unmasked, |w| self.may_be_keyword(w), &IDF, k)
             .into_iter()
             // Numbers keep their place in the ranking but are not shown, as before.

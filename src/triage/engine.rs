@@ -254,11 +254,10 @@ impl Engine {
             })
             .transpose()?;
         // The words the text was cut into for the model: no second segmentation.
-        let keywords = self.pipeline.segmenter().keywords_of_words(
-            &text.masked,
-            text.word_offsets(),
-            KEYWORDS,
-        );
+        let keywords = self
+            .pipeline
+            .segmenter()
+            .keywords_of_words(text.word_offsets(), KEYWORDS);
         let (routing, deadlines) = match (&self.profile.policy, &grade) {
             (Some(policy), Some(g)) => {
                 let label = category.as_ref().map(|c| c.prediction.label.as_str());
