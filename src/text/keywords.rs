@@ -5,9 +5,20 @@
 //! here reads, and keeps its table private. Intake has already cut the text for the model, so
 //! ranking those words saves a second segmentation per complaint (a tenth of an import's CPU).
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+/// A keyword with its TF-IDF weight.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Keyword {
+    /// The word.
+    pub word: String,
+    /// TF-IDF weight (jieba's IDF table; higher is more specific to this text).
+    pub weight: f64,
+}
 
 /// jieba's IDF table (`src/data/idf.txt` of jieba-rs 0.11, MIT; zstd-compressed, see
 /// `data/dict/README.md`).
@@ -61,9 +72,60 @@ impl IdfTable {
     }
 }
 
+/// The `k` keywords of a text cut into `words` (in order): no stop word (`stop_words`, with
+/// jieba's English ones), nothing shorter than two characters, nothing inside a placeholder.
+pub(crate) fn of_words<'a>(
+    words: impl Iterator<Item = &'a str>,
+    stop_words: &HashSet<String>,
+    k: usize,
+) -> Vec<Keyword> {
+    // The words of a placeholder (`〔手机号〕`) say that something was masked. jieba makes `〔`
+    // and `〕` words of their own, so one pass finds them (an unclosed `〔` masks the rest);
+    // upstream masks (`***`) are one-character words, never keywords anyway.
+    let mut inside = false;
+    let unmasked = words.filter(move |&w| match w {
+        "〔" => {
+            inside = true;
+            false
+        }
+        "〕" => {
+            inside = false;
+            false
+        }
+        _ => !inside,
+    });
+    top(unmasked, |w| may_be_keyword(w, stop_words), &IDF, k)
+        .into_iter()
+        // Numbers keep their place in the ranking but are not shown, as before.
+        .filter(|(word, _)| {
+            !word
+                .chars()
+                .all(|c| c.is_ascii_punctuation() || c.is_numeric())
+        })
+        .map(|(word, weight)| Keyword {
+            word: word.to_string(),
+            weight,
+        })
+        .collect()
+}
+
+/// jieba's test of a keyword: two characters or more, and no stop word (nor, with capitals,
+/// once lower-cased).
+fn may_be_keyword(word: &str, stop_words: &HashSet<String>) -> bool {
+    let mut chars = 0;
+    let mut upper = false;
+    for c in word.chars() {
+        chars += 1;
+        upper |= c.is_uppercase();
+    }
+    chars >= 2
+        && !stop_words.contains(word)
+        && !(upper && stop_words.contains(&word.to_lowercase()))
+}
+
 /// The `k` candidate words with the highest `tf · idf / total` (`total`: how many candidate
 /// words the text has), highest first, ties by the word: `(word, weight)`.
-pub(crate) fn top<'a>(
+fn top<'a>(
     words: impl Iterator<Item = &'a str>,
     is_candidate: impl Fn(&str) -> bool,
     idf: &IdfTable,

@@ -8,7 +8,7 @@ use std::sync::{Arc, LazyLock};
 use jieba_rs::Jieba;
 use serde::Serialize;
 
-use super::keywords::{self, IDF};
+use super::keywords::{self, IDF, Keyword};
 
 /// Domain words jieba's default dictionary splits or misses, one `word freq tag` a line.
 /// Embedded so that the binary segments the same way wherever it runs.
@@ -43,15 +43,6 @@ pub struct Word<'a> {
     pub text: &'a str,
     /// Byte offset of the word in the segmented text.
     pub byte_start: usize,
-}
-
-/// A keyword with its TF-IDF weight.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Keyword {
-    /// The word.
-    pub word: String,
-    /// TF-IDF weight (jieba's IDF table; higher is more specific to this text).
-    pub weight: f64,
 }
 
 /// Segments Chinese text. Building one loads jieba's dictionary (~0.3 s): build it once and
@@ -144,59 +135,17 @@ impl Segmenter {
     /// excluded: what a complaint is about, for explanations and topics.
     /// PII placeholders (`〔手机号〕`) and upstream masks (`******`) are no keywords.
     pub fn keywords(&self, text: &str, k: usize) -> Vec<Keyword> {
-        self.keywords_of_words(self.cut(text).into_iter(), k)
+        self.keywords_of_words(self.cut(text).into_iter().map(|w| w.text), k)
     }
 
     /// [`keywords`](Self::keywords) of a text already cut into `words` (by this segmenter, as
     /// [`cut`](Self::cut) does, in order): the same keywords without segmenting it again.
     pub fn keywords_of_words<'a>(
         &self,
-        words: impl Iterator<Item = Word<'a>>,
+        words: impl Iterator<Item = &'a str>,
         k: usize,
     ) -> Vec<Keyword> {
-        // The words of a placeholder (`〔手机号〕`) say that something was masked. jieba makes
-        // `〔` and `〕` words of their own, so one pass finds them (an unclosed `〔` masks the
-        // rest); upstream masks (`***`) are one-character words, never keywords anyway.
-        let mut inside = false;
-        let unmasked = words.filter_map(move |w| match w.text {
-            "〔" => {
-                inside = true;
-                None
-            }
-            "〕" => {
-                inside = false;
-                None
-            }
-            _ if inside => None,
-            word => Some(word),
-        });
-        keywords::top(unmasked, |w| self.may_be_keyword(w), &IDF, k)
-            .into_iter()
-            // Numbers keep their place in the ranking but are not shown, as before.
-            .filter(|(word, _)| {
-                !word
-                    .chars()
-                    .all(|c| c.is_ascii_punctuation() || c.is_numeric())
-            })
-            .map(|(word, weight)| Keyword {
-                word: word.to_string(),
-                weight,
-            })
-            .collect()
-    }
-
-    /// jieba's test of a keyword: two characters or more, and no stop word (nor, with capitals,
-    /// once lower-cased).
-    fn may_be_keyword(&self, word: &str) -> bool {
-        let mut chars = 0;
-        let mut upper = false;
-        for c in word.chars() {
-            chars += 1;
-            upper |= c.is_uppercase();
-        }
-        chars >= 2
-            && !self.keyword_stop_words.contains(word)
-            && !(upper && self.keyword_stop_words.contains(&word.to_lowercase()))
+        keywords::of_words(words, &self.keyword_stop_words, k)
     }
 
     /// A tantivy tokenizer that segments as this segmenter does (search mode).

@@ -257,7 +257,7 @@ impl Engine {
         let keywords = self
             .pipeline
             .segmenter()
-            .keywords_of_words(text.word_offsets(), KEYWORDS);
+            .keywords_of_words(text.words(), KEYWORDS);
         let (routing, deadlines) = match (&self.profile.policy, &grade) {
             (Some(policy), Some(g)) => {
                 let label = category.as_ref().map(|c| c.prediction.label.as_str());
