@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::fingerprint::Signature;
 use super::normalize::normalize;
 use super::pii::{PiiSpan, contact_hash, mask_pii};
-use super::segment::{Segmenter, Word};
+use super::segment::Segmenter;
 use super::window::head_tail_window;
 use crate::domain::PiiKind;
 use crate::error::{Error, Result};
@@ -68,14 +68,6 @@ impl PreparedText {
             b -= c.len_utf8();
         }
         a..b
-    }
-
-    /// The words with their byte offsets in the masked text.
-    pub fn word_offsets(&self) -> impl Iterator<Item = Word<'_>> + '_ {
-        self.word_spans.iter().map(|&(s, e)| Word {
-            text: &self.masked[s as usize..e as usize],
-            byte_start: s as usize,
-        })
     }
 }
 
