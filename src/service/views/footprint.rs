@@ -110,15 +110,24 @@ mod tests {
 
     #[test]
     fn the_process_memory_grows_with_what_it_holds() {
-        let Some(before) = ProcessMemory::now() else {
+        if ProcessMemory::now().is_none() {
             return; // not Linux
-        };
-        let held: Vec<u8> = vec![1; 64 << 20];
-        let after = ProcessMemory::now().unwrap();
-        assert!(
-            after.anonymous >= before.anonymous + (48 << 20),
-            "{before:?} → {after:?}"
-        );
-        assert!(held.iter().all(|&b| b == 1));
+        }
+        // The other tests of this binary allocate and free meanwhile (a free can hide tens of
+        // megabytes): one of a few tries must see the 64 MB held.
+        let mut seen = Vec::new();
+        let mut held = Vec::new();
+        for _ in 0..5 {
+            let before = ProcessMemory::now().unwrap();
+            held.push(vec![1u8; 64 << 20]);
+            let after = ProcessMemory::now().unwrap();
+            if after.anonymous >= before.anonymous + (48 << 20) {
+                seen.clear();
+                break;
+            }
+            seen.push((before, after));
+        }
+        assert!(seen.is_empty(), "{seen:?}");
+        assert!(held.iter().flatten().all(|&b| b == 1));
     }
 }
