@@ -2,9 +2,10 @@
 # Where a request mix's time goes on a large store: serves a copy of the store `run.sh` kept
 # (TOUSU_LOAD_STORE, default /tmp/tousu-load-store-1000000; run run.sh first), sends MIX from
 # 32 connections in a closed loop for SECS seconds, and with PERF=1 records the server with
-# `perf record -g` meanwhile (report: perf report -i /tmp/tousu-MIX.perf --no-children
-# --sort symbol; PERF_CALLGRAPH="--call-graph dwarf,16384" for whole call stacks); THINK_MS=28
-# paces each connection instead (pace.lua: ~1,000 req/s offered); ROUNDS=2 sends it twice.
+# `perf record -a -g` meanwhile (report: perf report -i /tmp/tousu-MIX.perf --pid PID
+# --no-children --sort symbol, PID as printed; PERF_CALLGRAPH="--call-graph dwarf,16384"
+# for whole call stacks); THINK_MS=28 paces each connection instead (pace.lua: ~1,000 req/s
+# offered); ROUNDS=2 sends it twice.
 # MIX is one of
 #   triage   POST /v1/triage with the data sets' complaints (cases.lua)
 #   cases    POST /v1/cases with the same complaints: creates (stored, indexed, followed)
@@ -50,7 +51,11 @@ for round in $(seq "${ROUNDS:-1}"); do
   WRK=$!
   if [ "${PERF:-0}" = 1 ] && [ "$round" = 1 ]; then
     sleep $((SECS / 5))
-    perf record -F 299 ${PERF_CALLGRAPH:--g} -p "$SERVER" -o "/tmp/tousu-$MIX.perf" -- sleep $((SECS / 2)) 2>/dev/null
+    # The whole machine, not `-p`: a profile attached to the server's threads missed threads
+    # started later (tantivy starts its indexing threads anew at every commit, and a thread
+    # per merge): an import's showed no merges. Report the server alone with --pid.
+    echo "perf: the server is pid $SERVER"
+    perf record -a -F 299 ${PERF_CALLGRAPH:--g} -o "/tmp/tousu-$MIX.perf" -- sleep $((SECS / 2)) 2>/dev/null
   fi
   wait $WRK
   echo "round $round:"
