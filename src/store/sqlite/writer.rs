@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use rusqlite::Connection;
@@ -31,6 +32,10 @@ const QUEUE: usize = 4096;
 /// WAL pages between the writer's own checkpoints while bulk loading (256 MiB of 4 KiB
 /// pages); 1,000 otherwise, SQLite's default.
 const BULK_CHECKPOINT_PAGES: u32 = 65_536;
+/// A group that takes longer than this to commit is logged with where its time went: every
+/// intake in it waits for it, so a slow disk or a long checkpoint shows in the log and not
+/// only in the latency (bulk loads, whose large groups are meant to be slow, are left out).
+const SLOW_COMMIT: Duration = Duration::from_millis(200);
 
 pub(super) type Reply<T> = SyncSender<Result<T>>;
 
@@ -196,6 +201,8 @@ impl State {
 
     fn commit_group(&mut self, group: Vec<Command>) {
         let (seq, version) = (self.next_seq, self.next_version);
+        let started = Instant::now();
+        let commands = group.len();
         let mut pending = Vec::with_capacity(group.len());
         let mut alert_delta: isize = 0;
         // Why the group cannot commit, once known: the rest of it is not run.
@@ -263,11 +270,13 @@ impl State {
             }
             pending.push(p);
         }
+        let statements = started.elapsed();
         let outcome = match (tx, aborted) {
             (_, Some(e)) => Err(e),
             (Some(tx), None) => tx.commit().map_err(store_err),
             (None, None) => unreachable!("no transaction means an error"),
         };
+        self.log_if_slow(commands, statements, started.elapsed());
         let rewritten = std::mem::take(&mut self.rewritten);
         if let Err(e) = outcome {
             // Nothing of this group is durable: every caller gets the error, and the counters
@@ -305,6 +314,29 @@ impl State {
         for p in pending {
             p.answer();
         }
+    }
+}
+
+impl State {
+    /// Logs a slow commit: its commands, the time its statements took and the time the commit
+    /// itself took (the log's sync, and a checkpoint when the log had grown past SQLite's
+    /// limit), with the log's size then.
+    fn log_if_slow(&self, commands: usize, statements: Duration, total: Duration) {
+        if self.bulk || total < SLOW_COMMIT {
+            return;
+        }
+        let wal_bytes = self
+            .conn
+            .path()
+            .and_then(|p| std::fs::metadata(format!("{p}-wal")).ok())
+            .map_or(0, |m| m.len());
+        tracing::warn!(
+            commands,
+            statements_ms = statements.as_millis() as u64,
+            commit_ms = total.saturating_sub(statements).as_millis() as u64,
+            wal_bytes,
+            "a slow store commit: every intake in it waited"
+        );
     }
 }
 
