@@ -315,9 +315,7 @@ impl State {
             p.answer();
         }
     }
-}
 
-impl State {
     /// Logs a slow commit: its commands, the time its statements took and the time the commit
     /// itself took (the log's sync, and a checkpoint when the log had grown past SQLite's
     /// limit), with the log's size then.
