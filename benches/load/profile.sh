@@ -31,12 +31,8 @@ case "$MIX" in
   *) echo "MIX is triage, cases, search or similar, not $MIX"; exit 1 ;;
 esac
 DATA=$(mktemp -d /tmp/tousu-profile.XXXXXX)
-cp -a "$STORE/db" "$DATA/db"
-# The copy's gigabytes are still being written back when the server starts: its first commits'
-# fsyncs waited behind them (creates paced at 64 ms, the first 2 s after start: p99 854 ms,
-# 25 ms after a sync). Written out first, so that no run is charged for the copy.
-sync
 . benches/load/serve.sh
+copy_store
 serve "desk:intake:$INTAKE,lead:supervisor:$LEAD:*"
 if [ "$MIX" = similar ]; then
   export TOUSU_IDS="$DATA/ids.txt"

@@ -53,15 +53,11 @@ fi
 DATA=$(mktemp -d /tmp/tousu-load.XXXXXX)
 cut -f2 "$STORE/import.tsv" | tee "$DATA/facts.txt"
 : > "$DATA/results.tsv"
-cp -a "$STORE/db" "$DATA/db"
-# The copy's gigabytes are still being written back when the server starts: its first commits'
-# fsyncs waited behind them (creates paced at 64 ms, the first 2 s after start: p99 854 ms,
-# 25 ms after a sync). Written out first, so that no run is charged for the copy.
-sync
 INTAKE=load-intake-key-0123456789
 LEAD=load-supervisor-key-0123456789
 WANG=load-handler-key-0123456789
 . benches/load/serve.sh
+copy_store
 started=$(date +%s.%N)
 serve "desk:intake:$INTAKE,lead:supervisor:$LEAD:*,wang:handler:$WANG:网络运维中心"
 awk -v s="$started" -v e="$(date +%s.%N)" \
