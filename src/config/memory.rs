@@ -15,8 +15,9 @@ pub struct Memory {
     /// MiB. Pages within the first 2 GiB of the database file are read through a memory map
     /// (file-backed, not counted here); the cache holds the rest and the writer's changes.
     pub store_cache_mib: usize,
-    /// Cases kept in memory, without their triage record, for intake's comparisons with
-    /// earlier cases (about 2 KB each).
+    /// Earlier cases kept in memory for intake's comparisons (neighbours: the text, the
+    /// resolution and a few fields of each; see `tousu memory` for what they cost). 8,192
+    /// light cases for lists and search hits are kept besides.
     pub recent_cases: usize,
     /// The search index's indexing buffer, in MiB (at least 15).
     pub index_writer_mib: usize,
@@ -54,7 +55,7 @@ impl Memory {
         }
         if self.recent_cases == 0 {
             return Err(Error::Invalid(
-                "memory.recent_cases is 0: give at least 1 (65536 is the default)".into(),
+                "memory.recent_cases is 0: give at least 1 (131072 is the default)".into(),
             ));
         }
         if !(15..=4096).contains(&self.index_writer_mib) {

@@ -11,6 +11,7 @@ mod facts;
 mod grade;
 mod handling;
 mod limit;
+mod neighbour;
 mod pii_kind;
 mod reason;
 mod record;
@@ -28,6 +29,7 @@ pub use self::facts::{CaseFacts, DeadlineFact, summary_of};
 pub use self::grade::Grade;
 pub use self::handling::{Channel, Remedy};
 pub use self::limit::Limit;
+pub use self::neighbour::Neighbour;
 pub use self::pii_kind::PiiKind;
 pub use self::reason::Reason;
 pub use self::record::{

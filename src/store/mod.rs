@@ -94,7 +94,7 @@ pub use self::sqlite::{SqliteMemory, SqliteStore, unpacked};
 pub use self::writes::{
     ApplyFn, Change, Complete, MakeAnswer, NewCase, NewIdempotency, StoredAnswer, Update, Updated,
 };
-use crate::domain::{Alert, AlertRecord, AuditEvent, Case, CaseFacts, CaseId};
+use crate::domain::{Alert, AlertRecord, AuditEvent, Case, CaseFacts, CaseId, Neighbour};
 use crate::error::Result;
 
 /// What the service needs from a system of record. See the module docs for the contract.
@@ -120,6 +120,11 @@ pub trait CaseStore: Send + Sync + 'static {
     /// Light cases by id, in the order given; unknown ids are skipped. Shared, not copied:
     /// they may come from a cache of recently read cases.
     fn get_many(&self, ids: &[CaseId]) -> Result<Vec<Arc<Case>>>;
+
+    /// Earlier cases as intake compares with them ([`Neighbour`]: a dozen fields of each),
+    /// by id, in the order given; unknown ids are skipped. Shared, not copied: they come from
+    /// a cache of recent neighbours where it has them.
+    fn neighbours(&self, ids: &[CaseId]) -> Result<Vec<Arc<Neighbour>>>;
 
     /// Light cases of the complainant with this contact hash received at or after `since`,
     /// newest first, at most `limit`.

@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 pub(crate) use self::neighbourhood::Neighbourhood;
-use crate::domain::{Case, CaseId, Remedy};
+use crate::domain::{Case, CaseId, Neighbour, Remedy};
 use crate::error::Result;
 use crate::index::{CaseIndex, SimilarHit, SimilarRequest};
 use crate::store::CaseStore;
@@ -108,7 +108,7 @@ pub struct SimilarCase {
 }
 
 impl SimilarCase {
-    fn of(case: &Case, score: f32) -> Self {
+    fn of(case: &Neighbour, score: f32) -> Self {
         SimilarCase {
             id: case.id.clone(),
             score,
@@ -208,7 +208,8 @@ impl Advisor {
         ranked.retain(|(c, _)| c.is_resolved());
         let department = department_vote(&ranked);
         ranked.sort_by(|(a, sa), (b, sb)| {
-            let boiler = |c: &Case| reply::is_boilerplate(c.resolution.as_deref().unwrap_or(""));
+            let boiler =
+                |c: &Neighbour| reply::is_boilerplate(c.resolution.as_deref().unwrap_or(""));
             boiler(a)
                 .cmp(&boiler(b))
                 .then(sb.total_cmp(sa))
@@ -269,7 +270,7 @@ pub(crate) fn advice_candidates(
 }
 
 /// The department named by the most (similarity-weighted) of the closest resolved cases.
-fn department_vote(ranked: &[(Arc<Case>, f32)]) -> Option<DepartmentHint> {
+fn department_vote(ranked: &[(Arc<Neighbour>, f32)]) -> Option<DepartmentHint> {
     use std::collections::HashMap;
     let mut weight: HashMap<String, (f32, usize, HashMap<String, usize>)> = HashMap::new();
     let mut voters = 0;
@@ -308,7 +309,7 @@ const CONSENSUS: usize = 5;
 /// Moves to the front the reply among the closest few that best agrees with the others (by
 /// character F1), weighted by how alike its complaint reads: a reply much like its neighbours'
 /// is the typical answer to such a complaint, not one case's particulars.
-fn consensus_first(ranked: &mut [(Arc<Case>, f32)]) {
+fn consensus_first(ranked: &mut [(Arc<Neighbour>, f32)]) {
     let n = ranked.len().min(CONSENSUS);
     if n < 3 {
         return;

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::domain::{Case, CaseId};
+use crate::domain::{CaseId, Neighbour};
 use crate::error::Result;
 use crate::store::CaseStore;
 use crate::text::BigramProfile;
@@ -15,7 +15,7 @@ use crate::text::BigramProfile;
 /// An intake's text and the earlier cases read so far, with how alike each reads to it.
 pub(crate) struct Neighbourhood {
     profile: BigramProfile,
-    read: HashMap<CaseId, (Arc<Case>, f32)>,
+    read: HashMap<CaseId, (Arc<Neighbour>, f32)>,
 }
 
 impl Neighbourhood {
@@ -36,7 +36,7 @@ impl Neighbourhood {
             }
         }
         if !unread.is_empty() {
-            for case in store.get_many(&unread)? {
+            for case in store.neighbours(&unread)? {
                 let score = self.profile.cosine(&BigramProfile::new(&case.text));
                 self.read.insert(case.id.clone(), (case, score));
             }
@@ -45,14 +45,14 @@ impl Neighbourhood {
     }
 
     /// The cases with these ids (unknown ones left out) and their bigram cosine with the
-    /// text, most alike first; without their intake triage.
+    /// text, most alike first.
     pub fn ranked(
         &mut self,
         store: &dyn CaseStore,
         ids: &[CaseId],
-    ) -> Result<Vec<(Arc<Case>, f32)>> {
+    ) -> Result<Vec<(Arc<Neighbour>, f32)>> {
         self.read_ahead(store, ids)?;
-        let mut ranked: Vec<(Arc<Case>, f32)> = ids
+        let mut ranked: Vec<(Arc<Neighbour>, f32)> = ids
             .iter()
             .filter_map(|id| self.read.get(id).cloned())
             .collect();

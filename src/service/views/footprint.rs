@@ -52,7 +52,7 @@ pub struct Footprint {
 }
 
 /// Builds each view of `store` in turn, keeping them all, and measures what each added. The
-/// light-case cache is filled with the newest `recent_cases` cases, as steady intake fills it.
+/// neighbour cache is filled with the newest `recent_cases` cases, as steady intake fills it.
 /// `None` where the process's memory cannot be read (not Linux).
 pub fn measure(
     store: &dyn CaseStore,
@@ -97,9 +97,9 @@ pub fn measure(
         let Some(last) = facts.last() else { break };
         after = last.seq;
         let ids: Vec<_> = facts.into_iter().map(|f| f.id).collect();
-        store.get_many(&ids)?;
+        store.neighbours(&ids)?;
     }
-    record("recent cases (light-case cache)", &mut out);
+    record("recent cases (neighbour cache)", &mut out);
     drop(kept);
     Ok(Some(out))
 }

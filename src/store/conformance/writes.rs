@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::{Make, new_case, one, update};
-use crate::domain::{Case, CaseId, Grade, Status, TriageRecord};
+use crate::domain::{Case, CaseId, Grade, Neighbour, Status, TriageRecord};
 use crate::error::Error;
 use crate::store::{Change, ImportCheckpoint, NewIdempotency, Update};
 
@@ -90,6 +90,18 @@ pub(super) fn reads(make: Make<'_>, dir: &Path) {
         ..a.clone()
     };
     assert_eq!(*many[1], light);
+    let near = store
+        .neighbours(&[
+            b.id.clone(),
+            CaseId("TS20200101-000009".into()),
+            a.id.clone(),
+        ])
+        .unwrap();
+    assert_eq!(
+        near.iter().map(|n| n.as_ref().clone()).collect::<Vec<_>>(),
+        vec![Neighbour::from(&b), Neighbour::from(&a)],
+        "neighbours: the same cases, in the order asked, unknown ids skipped"
+    );
     let scanned = store.scan(0, 10).unwrap();
     assert_eq!(
         scanned.iter().map(|c| &c.id).collect::<Vec<_>>(),
@@ -243,6 +255,10 @@ pub(super) fn updates(make: Make<'_>, dir: &Path) {
         store.get_many(std::slice::from_ref(&a.id)).unwrap()[0].status,
         Status::Triaged
     );
+    assert_eq!(
+        store.neighbours(std::slice::from_ref(&a.id)).unwrap()[0].status,
+        Status::Triaged
+    );
     let u = store
         .update(update(&a.id, |c| {
             c.status = Status::Handling;
@@ -256,6 +272,11 @@ pub(super) fn updates(make: Make<'_>, dir: &Path) {
         store.get_many(std::slice::from_ref(&a.id)).unwrap()[0].status,
         Status::Handling,
         "a read after the update sees it"
+    );
+    assert_eq!(
+        store.neighbours(std::slice::from_ref(&a.id)).unwrap()[0].status,
+        Status::Handling,
+        "a neighbour read after the update sees it"
     );
     let trail = store.audit(&a.id).unwrap();
     assert_eq!(trail.len(), 2);

@@ -1,6 +1,7 @@
-//! Light cases (without their intake triage) recently read, in memory.
+//! Cases recently read, in memory, of two kinds: light cases (without their intake triage) for
+//! lists and search hits, and neighbours (a dozen fields) for intake's comparisons.
 //!
-//! Every intake reads 30–60 earlier cases (its index neighbours) to compare with, and the same
+//! Every intake reads 30–40 earlier cases (its index neighbours) to compare with, and the same
 //! ones come up again and again. From SQLite each costs B-tree walks and, under steady intake,
 //! page faults: each read transaction that finds a newer commit drops the connection's page
 //! cache and memory map. The writer forgets every case it rewrites (updates, group links) once
@@ -11,29 +12,27 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use lru::LruCache;
 
-use crate::domain::{Case, CaseId};
+use crate::domain::{Case, CaseId, Neighbour};
 use crate::error::Result;
 
-/// Light cases kept unless configured (`memory.recent_cases`). Measured by hand on the load
-/// test's cases: about 1.9 KB each (the server's anonymous memory after the same run grew by
-/// 91 MB from 16,384 to 65,536 entries), so ~120 MB when full; at 16,384, three reads in five
-/// missed and went to SQLite.
-pub(super) const CAPACITY: usize = 65_536;
+/// Neighbours kept unless configured (`memory.recent_cases`). `tousu memory` on the load
+/// test's million cases: 57 MiB for 65,536 neighbours (about 0.9 KB each), where as many whole
+/// light cases had taken 158 MiB; so twice as many are kept in less memory than those were.
+/// (At 16,384 light cases, three reads in five had missed and gone to SQLite.)
+pub(super) const CAPACITY: usize = 131_072;
 
-/// The cache.
-pub(super) struct LightCache {
-    cases: LruCache<CaseId, Arc<Case>>,
+/// Light cases kept for lists, search hits and the event dispatcher: a page of hits is read
+/// again when a query is repeated or paged, not ten thousand cases later.
+pub(super) const LIGHT_CAPACITY: usize = 8_192;
+
+/// One kind of cached case.
+pub(super) struct LightCache<V> {
+    cases: LruCache<CaseId, Arc<V>>,
     /// Rewrites forgotten so far.
     epoch: u64,
 }
 
-impl Default for LightCache {
-    fn default() -> Self {
-        LightCache::with_capacity(CAPACITY)
-    }
-}
-
-impl LightCache {
+impl<V> LightCache<V> {
     /// A cache of at most `capacity` cases (at least one).
     pub fn with_capacity(capacity: usize) -> Self {
         LightCache {
@@ -43,7 +42,7 @@ impl LightCache {
     }
 
     /// The case, if cached.
-    pub fn get(&mut self, id: &CaseId) -> Option<Arc<Case>> {
+    pub fn get(&mut self, id: &CaseId) -> Option<Arc<V>> {
         self.cases.get(id).cloned()
     }
 
@@ -53,7 +52,7 @@ impl LightCache {
     }
 
     /// Caches cases read from the store since `epoch`, unless a case was rewritten since.
-    pub fn keep(&mut self, epoch: u64, cases: impl IntoIterator<Item = Arc<Case>>) {
+    pub fn keep(&mut self, epoch: u64, cases: impl IntoIterator<Item = (CaseId, Arc<V>)>) {
         if epoch == self.epoch {
             self.add_new(cases);
         }
@@ -61,9 +60,9 @@ impl LightCache {
 
     /// Caches cases just created (the writer, after their commit): no reader can hold an
     /// older copy of them.
-    pub fn add_new(&mut self, cases: impl IntoIterator<Item = Arc<Case>>) {
-        for case in cases {
-            self.cases.put(case.id.clone(), case);
+    pub fn add_new(&mut self, cases: impl IntoIterator<Item = (CaseId, Arc<V>)>) {
+        for (id, case) in cases {
+            self.cases.put(id, case);
         }
     }
 
@@ -76,23 +75,63 @@ impl LightCache {
     }
 }
 
+/// Both caches, which the writer keeps in step with its commits.
+pub(super) struct Recent {
+    pub light: Mutex<LightCache<Case>>,
+    pub neighbours: Mutex<LightCache<Neighbour>>,
+}
+
+impl Recent {
+    /// `neighbours` neighbours and [`LIGHT_CAPACITY`] light cases.
+    pub fn with_capacity(neighbours: usize) -> Self {
+        Recent {
+            light: Mutex::new(LightCache::with_capacity(LIGHT_CAPACITY)),
+            neighbours: Mutex::new(LightCache::with_capacity(neighbours)),
+        }
+    }
+
+    /// After a commit: caches the cases it created (without their triage record), as both
+    /// kinds, then forgets the cases it rewrote, each cache under one lock (a case created and
+    /// then linked in the same commit is never seen in its first version).
+    pub fn committed(&self, created: &[Arc<Case>], rewritten: &[CaseId]) {
+        let mut neighbours = lock(&self.neighbours);
+        neighbours.add_new(
+            created
+                .iter()
+                .map(|c| (c.id.clone(), Arc::new(Neighbour::from(c.as_ref())))),
+        );
+        if !rewritten.is_empty() {
+            neighbours.forget(rewritten);
+        }
+        drop(neighbours);
+        let mut light = lock(&self.light);
+        light.add_new(created.iter().map(|c| (c.id.clone(), Arc::clone(c))));
+        if !rewritten.is_empty() {
+            light.forget(rewritten);
+        }
+    }
+}
+
 /// The cases with `ids` (unknown ones left out), from `cache` where it has them; the others
 /// by `read_missing` (given their positions in `ids`, it answers `(position, case)` for those
 /// it found), which are then cached unless a case was rewritten while they were read.
-pub(super) fn read_through(
-    cache: &Mutex<LightCache>,
+pub(super) fn read_through<V>(
+    cache: &Mutex<LightCache<V>>,
     ids: &[CaseId],
-    read_missing: impl FnOnce(&[usize]) -> Result<Vec<(usize, Arc<Case>)>>,
-) -> Result<Vec<Arc<Case>>> {
+    read_missing: impl FnOnce(&[usize]) -> Result<Vec<(usize, Arc<V>)>>,
+) -> Result<Vec<Arc<V>>> {
     let (mut found, epoch) = {
         let mut cache = lock(cache);
-        let found: Vec<Option<Arc<Case>>> = ids.iter().map(|id| cache.get(id)).collect();
+        let found: Vec<Option<Arc<V>>> = ids.iter().map(|id| cache.get(id)).collect();
         (found, cache.epoch())
     };
     let missing: Vec<usize> = (0..ids.len()).filter(|&i| found[i].is_none()).collect();
     if !missing.is_empty() {
         let read = read_missing(&missing)?;
-        lock(cache).keep(epoch, read.iter().map(|(_, c)| Arc::clone(c)));
+        lock(cache).keep(
+            epoch,
+            read.iter().map(|(i, c)| (ids[*i].clone(), Arc::clone(c))),
+        );
         for (i, case) in read {
             found[i] = Some(case);
         }
@@ -110,15 +149,15 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 mod tests {
     use super::*;
 
-    fn case(id: &str, text: &str) -> Arc<Case> {
+    fn case(id: &str, text: &str) -> (CaseId, Arc<Case>) {
         let mut c = crate::store::conformance::sample_case(text, "2026-11-21T17:30:00Z");
         c.id = CaseId(id.into());
-        Arc::new(c)
+        (c.id.clone(), Arc::new(c))
     }
 
     #[test]
     fn a_read_that_overlaps_a_rewrite_is_not_kept() {
-        let mut cache = LightCache::default();
+        let mut cache = LightCache::with_capacity(CAPACITY);
         let before = cache.epoch();
         cache.keep(before, [case("A", "旧")]);
         assert_eq!(cache.get(&CaseId("A".into())).unwrap().text, "旧");

@@ -29,18 +29,20 @@ use rusqlite::{Connection, OptionalExtension, params};
 use self::alerts::AlertWrite;
 use self::checkpointer::Checkpointer;
 use self::events::EventWrite;
-use self::light::{LightCache, lock, read_through};
+use self::light::{Recent, lock, read_through};
 use self::mapping::CommitPace;
 pub use self::open::SqliteMemory;
 pub use self::packed::unpacked;
-use self::rows::{AUDIT_COLUMNS, audit_row, from_json, load, load_light, store_err, text};
+use self::rows::{
+    AUDIT_COLUMNS, audit_row, from_json, load, load_light, load_neighbour, store_err, text,
+};
 use self::writer::{Command, Writer};
 use super::{
     Access, AlertEntry, AuditEntry, AuditQuery, AuditRow, CaseStore, DeliveryOutcome, DueDelivery,
     DueEvent, EventCursor, FingerprintRow, ImportCheckpoint, KeptApart, NewAlert, NewCase,
     NewEvent, StoredAnswer, Update, Updated,
 };
-use crate::domain::{Alert, AlertRecord, AuditEvent, Case, CaseFacts, CaseId};
+use crate::domain::{Alert, AlertRecord, AuditEvent, Case, CaseFacts, CaseId, Neighbour};
 use crate::error::{Error, Result};
 
 /// Readers in the pool: enough for the request threads of a small machine.
@@ -53,7 +55,8 @@ pub struct SqliteStore {
     writer: Writer,
     _checkpointer: Checkpointer,
     salt: String,
-    light: Arc<Mutex<LightCache>>,
+    /// Light cases and neighbours read recently.
+    recent: Arc<Recent>,
     /// How often the writer commits: whether readers use the memory map.
     pace: Arc<CommitPace>,
     /// Pending alert deliveries.
@@ -101,6 +104,28 @@ impl SqliteStore {
         })
     }
 
+    /// The rows of `ids` at positions `missing`, each read by `load`, as `(position, row)` for
+    /// those found. One read transaction for all: one snapshot, and one check of the
+    /// write-ahead log instead of one per case (each check that finds a commit since the last
+    /// drops the connection's page cache and memory map).
+    fn read_each<V>(
+        &self,
+        ids: &[CaseId],
+        missing: &[usize],
+        load: impl Fn(&Connection, &CaseId) -> Result<Option<V>>,
+    ) -> Result<Vec<(usize, Arc<V>)>> {
+        self.read(|c| {
+            let _snapshot = c.unchecked_transaction().map_err(store_err)?;
+            let mut read = Vec::new();
+            for &i in missing {
+                if let Some(row) = load(c, &ids[i])? {
+                    read.push((i, Arc::new(row)));
+                }
+            }
+            Ok(read)
+        })
+    }
+
     fn alert_write(&self, w: AlertWrite) -> Result<alerts::AlertWritten> {
         self.writer.call(|reply| Command::Alerts(w, reply))
     }
@@ -129,20 +154,14 @@ impl CaseStore for SqliteStore {
     }
 
     fn get_many(&self, ids: &[CaseId]) -> Result<Vec<Arc<Case>>> {
-        read_through(&self.light, ids, |missing| {
-            self.read(|c| {
-                // One read transaction for all: one snapshot, and one check of the write-ahead
-                // log instead of one per case (each check that finds a commit since the last
-                // drops the connection's page cache and memory map).
-                let _snapshot = c.unchecked_transaction().map_err(store_err)?;
-                let mut read = Vec::new();
-                for &i in missing {
-                    if let Some(case) = load_light(c, &ids[i])? {
-                        read.push((i, Arc::new(case)));
-                    }
-                }
-                Ok(read)
-            })
+        read_through(&self.recent.light, ids, |missing| {
+            self.read_each(ids, missing, load_light)
+        })
+    }
+
+    fn neighbours(&self, ids: &[CaseId]) -> Result<Vec<Arc<Neighbour>>> {
+        read_through(&self.recent.neighbours, ids, |missing| {
+            self.read_each(ids, missing, load_neighbour)
         })
     }
 
@@ -462,10 +481,19 @@ mod tests {
             crate::domain::TriageRecord::of(&serde_json::json!({"category": "供水"})).unwrap(),
         );
         let a = store.insert(vec![n], None).unwrap().remove(0).unwrap();
-        let cached = lock(&store.light).get(&a.id).expect("a new case is cached");
+        let cached = lock(&store.recent.light)
+            .get(&a.id)
+            .expect("a new case is cached");
         let stored = store.read(|c| load_light(c, &a.id)).unwrap().unwrap();
         assert_eq!(*cached, stored);
         assert!(cached.triage.is_none() && a.triage.is_some());
+        let neighbour = lock(&store.recent.neighbours)
+            .get(&a.id)
+            .expect("and as a neighbour");
+        assert_eq!(
+            *neighbour,
+            store.read(|c| load_neighbour(c, &a.id)).unwrap().unwrap()
+        );
         store
             .update(Update {
                 id: a.id.clone(),
@@ -477,6 +505,8 @@ mod tests {
             })
             .unwrap();
         let read = store.get_many(std::slice::from_ref(&a.id)).unwrap();
+        assert_eq!(read[0].department.as_deref(), Some("维修"));
+        let read = store.neighbours(std::slice::from_ref(&a.id)).unwrap();
         assert_eq!(read[0].department.as_deref(), Some("维修"));
         // A bulk load does not churn the cache.
         store.bulk_load(true).unwrap();
@@ -492,7 +522,8 @@ mod tests {
             .remove(0)
             .unwrap();
         store.bulk_load(false).unwrap();
-        assert!(lock(&store.light).get(&b.id).is_none());
+        assert!(lock(&store.recent.light).get(&b.id).is_none());
+        assert!(lock(&store.recent.neighbours).get(&b.id).is_none());
     }
 
     #[test]

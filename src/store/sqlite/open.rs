@@ -11,7 +11,7 @@ use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::checkpointer::Checkpointer;
-use super::light::LightCache;
+use super::light::Recent;
 use super::mapping::CommitPace;
 use super::rows::store_err;
 use super::schema::{configure, migrate, reader_pragmas};
@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 pub struct SqliteMemory {
     /// Page cache of each connection, in MiB.
     pub page_cache_mib: usize,
-    /// Light cases kept for intake's comparisons.
+    /// Earlier cases kept for intake's comparisons (neighbours).
     pub recent_cases: usize,
 }
 
@@ -67,7 +67,7 @@ impl SqliteStore {
             );
         }
         let pending = Arc::new(AtomicUsize::new(alerts::pending(&conn)?));
-        let light = Arc::new(Mutex::new(LightCache::with_capacity(memory.recent_cases)));
+        let recent = Arc::new(Recent::with_capacity(memory.recent_cases));
         let pace = Arc::new(CommitPace::default());
         let failure = Arc::new(Mutex::new(None));
         let pragmas = reader_pragmas(memory.page_cache_mib);
@@ -87,14 +87,14 @@ impl SqliteStore {
             readers,
             writer: Writer::start(
                 conn,
-                Arc::clone(&light),
+                Arc::clone(&recent),
                 Arc::clone(&pace),
                 Arc::clone(&pending),
                 Arc::clone(&failure),
             )?,
             _checkpointer: Checkpointer::start(path)?,
             salt,
-            light,
+            recent,
             pace,
             pending,
             failure,

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use serde_json::{Map, Value};
 
-use crate::domain::{AuditEvent, Case, CaseFacts, CaseId, TriageRecord};
+use crate::domain::{AuditEvent, Case, CaseFacts, CaseId, Neighbour, TriageRecord};
 use crate::error::{Error, Result};
 use crate::store::FingerprintRow;
 
@@ -44,6 +44,19 @@ pub(super) fn load_light(conn: &Connection, id: &CaseId) -> Result<Option<Case>>
         .and_then(|mut st| st.query_row([id.as_str()], |r| text(r, 0)).optional())
         .map_err(store_err)?;
     doc.map(|d| from_json(&d)).transpose()
+}
+
+/// An earlier case as intake compares with it: the same document, its other fields skipped.
+pub(super) fn load_neighbour(conn: &Connection, id: &CaseId) -> Result<Option<Neighbour>> {
+    let doc: Option<String> = conn
+        .prepare_cached("SELECT doc FROM cases WHERE id = ?1")
+        .and_then(|mut st| st.query_row([id.as_str()], |r| text(r, 0)).optional())
+        .map_err(store_err)?;
+    doc.map(|d| {
+        serde_json::from_str(&d)
+            .map_err(|e| Error::Store(format!("a stored case does not parse: {e}")))
+    })
+    .transpose()
 }
 
 /// Writes a new case's row, with what it keeps apart: the text as received and the contact

@@ -16,7 +16,7 @@ use rusqlite::Connection;
 use super::alerts::{self, AlertWrite, AlertWritten};
 use super::commands::{apply, in_savepoint, insert_all, reveal, save_checkpoint};
 use super::events::{self, EventWrite, EventWritten};
-use super::light::{LightCache, lock};
+use super::light::{Recent, lock};
 use super::mapping::CommitPace;
 use super::pending::{Pending, created};
 use super::rows::store_err;
@@ -64,14 +64,14 @@ pub(super) struct Writer {
 impl Writer {
     pub fn start(
         conn: Connection,
-        light: Arc<Mutex<LightCache>>,
+        recent: Arc<Recent>,
         pace: Arc<CommitPace>,
         pending: Arc<AtomicUsize>,
         failure: Arc<Mutex<Option<String>>>,
     ) -> Result<Self> {
         let (tx, rx) = sync_channel(QUEUE);
         let depth = Arc::new(AtomicUsize::new(0));
-        let mut state = State::load(conn, light, pace, pending, failure)?;
+        let mut state = State::load(conn, recent, pace, pending, failure)?;
         let d = Arc::clone(&depth);
         let thread = std::thread::Builder::new()
             .name("tousu-store-writer".into())
@@ -116,15 +116,15 @@ struct State {
     conn: Connection,
     next_seq: u64,
     next_version: u64,
-    /// Light cases read recently; a case rewritten is dropped from it once committed.
-    light: Arc<Mutex<LightCache>>,
+    /// Cases read recently; a case rewritten is dropped from them once committed.
+    recent: Arc<Recent>,
     /// How often commits come, for the readers.
     pace: Arc<CommitPace>,
     /// Pending alert deliveries (kept in step after each commit).
     pending: Arc<AtomicUsize>,
     /// Why the last group could not commit, until one does (readiness).
     failure: Arc<Mutex<Option<String>>>,
-    /// Cases rewritten by the open transaction, for the light-case cache after commit.
+    /// Cases rewritten by the open transaction, for the caches after commit.
     rewritten: Vec<CaseId>,
     /// In a bulk load ([`crate::store::CaseStore::bulk_load`]).
     bulk: bool,
@@ -133,7 +133,7 @@ struct State {
 impl State {
     fn load(
         conn: Connection,
-        light: Arc<Mutex<LightCache>>,
+        recent: Arc<Recent>,
         pace: Arc<CommitPace>,
         pending: Arc<AtomicUsize>,
         failure: Arc<Mutex<Option<String>>>,
@@ -149,7 +149,7 @@ impl State {
             conn,
             next_seq: seq as u64 + 1,
             next_version: version as u64 + 1,
-            light,
+            recent,
             pace,
             pending,
             failure,
@@ -303,14 +303,16 @@ impl State {
         // complaints, a rising topic); not during a bulk load, which would only churn the
         // cache. Cached before the group's rewrites are forgotten: a case created and then
         // linked in the same group is not kept in its first version.
-        let mut light = lock(&self.light);
-        if !self.bulk {
-            light.add_new(pending.iter_mut().flat_map(created).map(light_copy));
-        }
-        if !rewritten.is_empty() {
-            light.forget(&rewritten);
-        }
-        drop(light);
+        let new: Vec<Arc<Case>> = if self.bulk {
+            Vec::new()
+        } else {
+            pending
+                .iter_mut()
+                .flat_map(created)
+                .map(light_copy)
+                .collect()
+        };
+        self.recent.committed(&new, &rewritten);
         for p in pending {
             p.answer();
         }
