@@ -90,7 +90,7 @@ pub use self::outbox::{
 pub use self::reads::{
     Access, AuditQuery, AuditRow, CheckFn, FingerprintRow, ImportCheckpoint, KeptApart,
 };
-pub use self::sqlite::{SqliteMemory, SqliteStore, unpacked};
+pub use self::sqlite::{LIGHT_CAPACITY, SqliteMemory, SqliteStore, unpacked};
 pub use self::writes::{
     ApplyFn, Change, Complete, MakeAnswer, NewCase, NewIdempotency, StoredAnswer, Update, Updated,
 };

@@ -207,7 +207,8 @@ fn memory_reports_each_view_per_case() {
         "near-duplicate bands",
         "work queues",
         "trends and topics",
-        "recent cases",
+        "recent cases (neighbour cache)",
+        "recent cases (light-case cache)",
     ] {
         let line = table.lines().find(|l| l.starts_with(part)).expect(part);
         let per_case: f64 = line.split_whitespace().last().unwrap().parse().unwrap();

@@ -52,7 +52,8 @@ pub struct Footprint {
 }
 
 /// Builds each view of `store` in turn, keeping them all, and measures what each added. The
-/// neighbour cache is filled with the newest `recent_cases` cases, as steady intake fills it.
+/// neighbour cache is filled with the newest `recent_cases` cases, as steady intake fills it,
+/// and the light-case cache with the newest [`crate::store::LIGHT_CAPACITY`].
 /// `None` where the process's memory cannot be read (not Linux).
 pub fn measure(
     store: &dyn CaseStore,
@@ -89,19 +90,36 @@ pub fn measure(
     watch.rebuild(store, &Progress::new("trends and topics", total))?;
     kept.push(Box::new(watch));
     record("trends and topics", &mut out);
-    // The newest cases (seqs count up from 1), read as intake reads its neighbours: they stay
-    // in the store's cache.
-    let mut after = total.saturating_sub(recent_cases as u64);
+    // The newest cases (seqs count up from 1), read as intake reads its neighbours, then as
+    // lists read them: they stay in the store's caches.
+    newest(store, total, recent_cases, |ids| {
+        store.neighbours(ids).map(drop)
+    })?;
+    record("recent cases (neighbour cache)", &mut out);
+    newest(store, total, crate::store::LIGHT_CAPACITY, |ids| {
+        store.get_many(ids).map(drop)
+    })?;
+    record("recent cases (light-case cache)", &mut out);
+    drop(kept);
+    Ok(Some(out))
+}
+
+/// Reads the newest `n` of the store's `total` cases by `read`, a thousand at a time.
+fn newest(
+    store: &dyn CaseStore,
+    total: u64,
+    n: usize,
+    read: impl Fn(&[crate::domain::CaseId]) -> Result<()>,
+) -> Result<()> {
+    let mut after = total.saturating_sub(n as u64);
     loop {
         let facts = store.facts(after, 1000)?;
         let Some(last) = facts.last() else { break };
         after = last.seq;
         let ids: Vec<_> = facts.into_iter().map(|f| f.id).collect();
-        store.neighbours(&ids)?;
+        read(&ids)?;
     }
-    record("recent cases (neighbour cache)", &mut out);
-    drop(kept);
-    Ok(Some(out))
+    Ok(())
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ pub(super) const CAPACITY: usize = 131_072;
 
 /// Light cases kept for lists, search hits and the event dispatcher: a page of hits is read
 /// again when a query is repeated or paged, not ten thousand cases later.
-pub(super) const LIGHT_CAPACITY: usize = 8_192;
+pub const LIGHT_CAPACITY: usize = 8_192;
 
 /// One kind of cached case.
 pub(super) struct LightCache<V> {

@@ -29,6 +29,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use self::alerts::AlertWrite;
 use self::checkpointer::Checkpointer;
 use self::events::EventWrite;
+pub use self::light::LIGHT_CAPACITY;
 use self::light::{Recent, lock, read_through};
 use self::mapping::CommitPace;
 pub use self::open::SqliteMemory;
