@@ -188,7 +188,7 @@ pub struct Case {
     pub metadata: Map<String, Value>,
     /// The triage as computed at intake (model output, rules, deadlines), for audit: kept and
     /// returned verbatim, never read back by the service. Absent from light reads (lists,
-    /// neighbours, the index), which do not need it.
+    /// the index), which do not need it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub triage: Option<TriageRecord>,
 }
@@ -225,10 +225,14 @@ impl PartialEq for TriageRecord {
 impl Case {
     /// Whether the case carries a resolution that can be suggested for similar cases.
     pub fn is_resolved(&self) -> bool {
-        self.resolution
-            .as_deref()
-            .is_some_and(|r| !r.trim().is_empty())
+        has_resolution(self.resolution.as_deref())
     }
+}
+
+/// Whether a resolution says anything (the index's `resolved` flag and the suggestions both
+/// go by it).
+pub(super) fn has_resolution(resolution: Option<&str>) -> bool {
+    resolution.is_some_and(|r| !r.trim().is_empty())
 }
 
 /// One entry of a case's audit trail: who changed what, when, from what to what.

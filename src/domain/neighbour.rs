@@ -51,9 +51,7 @@ pub struct Neighbour {
 impl Neighbour {
     /// Whether it carries a resolution that can be suggested for similar cases.
     pub fn is_resolved(&self) -> bool {
-        self.resolution
-            .as_deref()
-            .is_some_and(|r| !r.trim().is_empty())
+        super::case::has_resolution(self.resolution.as_deref())
     }
 }
 

@@ -45,7 +45,9 @@
 //! transaction: read, check and write are atomic.
 //!
 //! **Reads.** [`CaseStore::get`] returns the whole case (with its triage record); list reads
-//! (`get_many`, `by_contact`, `changed_since`, `scan`) return light cases, without it.
+//! (`get_many`, `by_contact`, `changed_since`, `scan`) return light cases, without it;
+//! [`CaseStore::neighbours`] returns a dozen fields of each. Every read after an update's
+//! commit sees it, cached or not.
 //!
 //! **Audit.** Every write of a case records an [`AuditEvent`] in the same transaction: `create`
 //! with the decisions made at intake, or the closure's action with the fields it changed. The

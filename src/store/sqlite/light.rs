@@ -21,8 +21,8 @@ use crate::error::Result;
 /// (At 16,384 light cases, three reads in five had missed and gone to SQLite.)
 pub(super) const CAPACITY: usize = 131_072;
 
-/// Light cases kept for lists, search hits and the event dispatcher: a page of hits is read
-/// again when a query is repeated or paged, not ten thousand cases later.
+/// Light cases kept for lists and search hits: a page of hits is read again when a query is
+/// repeated or paged, not ten thousand cases later.
 pub const LIGHT_CAPACITY: usize = 8_192;
 
 /// One kind of cached case.
@@ -66,6 +66,18 @@ impl<V> LightCache<V> {
         }
     }
 
+    /// After a commit: caches the cases it created, then forgets those it rewrote.
+    fn committed(
+        &mut self,
+        created: impl IntoIterator<Item = (CaseId, Arc<V>)>,
+        rewritten: &[CaseId],
+    ) {
+        self.add_new(created);
+        if !rewritten.is_empty() {
+            self.forget(rewritten);
+        }
+    }
+
     /// Forgets rewritten cases (the writer, after their commit).
     pub fn forget(&mut self, ids: &[CaseId]) {
         self.epoch += 1;
@@ -94,21 +106,16 @@ impl Recent {
     /// kinds, then forgets the cases it rewrote, each cache under one lock (a case created and
     /// then linked in the same commit is never seen in its first version).
     pub fn committed(&self, created: &[Arc<Case>], rewritten: &[CaseId]) {
-        let mut neighbours = lock(&self.neighbours);
-        neighbours.add_new(
+        lock(&self.neighbours).committed(
             created
                 .iter()
                 .map(|c| (c.id.clone(), Arc::new(Neighbour::from(c.as_ref())))),
+            rewritten,
         );
-        if !rewritten.is_empty() {
-            neighbours.forget(rewritten);
-        }
-        drop(neighbours);
-        let mut light = lock(&self.light);
-        light.add_new(created.iter().map(|c| (c.id.clone(), Arc::clone(c))));
-        if !rewritten.is_empty() {
-            light.forget(rewritten);
-        }
+        lock(&self.light).committed(
+            created.iter().map(|c| (c.id.clone(), Arc::clone(c))),
+            rewritten,
+        );
     }
 }
 
@@ -153,6 +160,21 @@ mod tests {
         let mut c = crate::store::conformance::sample_case(text, "2026-11-21T17:30:00Z");
         c.id = CaseId(id.into());
         (c.id.clone(), Arc::new(c))
+    }
+
+    #[test]
+    fn a_case_created_and_rewritten_in_one_commit_is_in_neither_cache() {
+        let recent = Recent::with_capacity(16);
+        let (a, first) = case("A", "旧");
+        let (b, other) = case("B", "别的");
+        recent.committed(&[first, other], std::slice::from_ref(&a));
+        assert!(lock(&recent.light).get(&a).is_none());
+        assert!(lock(&recent.neighbours).get(&a).is_none());
+        assert_eq!(lock(&recent.light).get(&b).unwrap().text, "别的");
+        assert_eq!(lock(&recent.neighbours).get(&b).unwrap().text, "别的");
+        // Either cache's readers that started before the commit keep nothing.
+        assert_eq!(lock(&recent.neighbours).epoch(), 1);
+        assert_eq!(lock(&recent.light).epoch(), 1);
     }
 
     #[test]

@@ -35,7 +35,8 @@ use self::mapping::CommitPace;
 pub use self::open::SqliteMemory;
 pub use self::packed::unpacked;
 use self::rows::{
-    AUDIT_COLUMNS, audit_row, from_json, load, load_light, load_neighbour, store_err, text,
+    AUDIT_COLUMNS, audit_row, from_json, load, load_light, load_neighbour, read_each, store_err,
+    text,
 };
 use self::writer::{Command, Writer};
 use super::{
@@ -105,28 +106,6 @@ impl SqliteStore {
         })
     }
 
-    /// The rows of `ids` at positions `missing`, each read by `load`, as `(position, row)` for
-    /// those found. One read transaction for all: one snapshot, and one check of the
-    /// write-ahead log instead of one per case (each check that finds a commit since the last
-    /// drops the connection's page cache and memory map).
-    fn read_each<V>(
-        &self,
-        ids: &[CaseId],
-        missing: &[usize],
-        load: impl Fn(&Connection, &CaseId) -> Result<Option<V>>,
-    ) -> Result<Vec<(usize, Arc<V>)>> {
-        self.read(|c| {
-            let _snapshot = c.unchecked_transaction().map_err(store_err)?;
-            let mut read = Vec::new();
-            for &i in missing {
-                if let Some(row) = load(c, &ids[i])? {
-                    read.push((i, Arc::new(row)));
-                }
-            }
-            Ok(read)
-        })
-    }
-
     fn alert_write(&self, w: AlertWrite) -> Result<alerts::AlertWritten> {
         self.writer.call(|reply| Command::Alerts(w, reply))
     }
@@ -156,13 +135,13 @@ impl CaseStore for SqliteStore {
 
     fn get_many(&self, ids: &[CaseId]) -> Result<Vec<Arc<Case>>> {
         read_through(&self.recent.light, ids, |missing| {
-            self.read_each(ids, missing, load_light)
+            self.read(|c| read_each(c, ids, missing, load_light))
         })
     }
 
     fn neighbours(&self, ids: &[CaseId]) -> Result<Vec<Arc<Neighbour>>> {
         read_through(&self.recent.neighbours, ids, |missing| {
-            self.read_each(ids, missing, load_neighbour)
+            self.read(|c| read_each(c, ids, missing, load_neighbour))
         })
     }
 

@@ -1,6 +1,8 @@
 //! Reading and writing case rows, audit events and fingerprints: the SQL both the writer and the
 //! readers share.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use serde_json::{Map, Value};
@@ -36,27 +38,44 @@ pub(super) fn load(conn: &Connection, id: &CaseId) -> Result<Option<Case>> {
     .transpose()
 }
 
-/// A case without the triage recorded at intake (lists, similarity, the index: the triage
+/// A case without the triage recorded at intake (lists, search hits, the index: the triage
 /// record is most of a case's bytes and none of them need it).
 pub(super) fn load_light(conn: &Connection, id: &CaseId) -> Result<Option<Case>> {
-    let doc: Option<String> = conn
-        .prepare_cached("SELECT doc FROM cases WHERE id = ?1")
-        .and_then(|mut st| st.query_row([id.as_str()], |r| text(r, 0)).optional())
-        .map_err(store_err)?;
-    doc.map(|d| from_json(&d)).transpose()
+    load_doc(conn, id)
 }
 
 /// An earlier case as intake compares with it: the same document, its other fields skipped.
 pub(super) fn load_neighbour(conn: &Connection, id: &CaseId) -> Result<Option<Neighbour>> {
+    load_doc(conn, id)
+}
+
+/// A case's document (without its triage record), read as `T`.
+fn load_doc<T: serde::de::DeserializeOwned>(conn: &Connection, id: &CaseId) -> Result<Option<T>> {
     let doc: Option<String> = conn
         .prepare_cached("SELECT doc FROM cases WHERE id = ?1")
         .and_then(|mut st| st.query_row([id.as_str()], |r| text(r, 0)).optional())
         .map_err(store_err)?;
-    doc.map(|d| {
-        serde_json::from_str(&d)
-            .map_err(|e| Error::Store(format!("a stored case does not parse: {e}")))
-    })
-    .transpose()
+    doc.map(|d| parse_doc(&d)).transpose()
+}
+
+/// The rows of `ids` at positions `missing`, each read by `load`, as `(position, row)` for
+/// those found. One read transaction for all: one snapshot, and one check of the write-ahead
+/// log instead of one per case (each check that finds a commit since the last drops the
+/// connection's page cache and memory map).
+pub(super) fn read_each<V>(
+    conn: &Connection,
+    ids: &[CaseId],
+    missing: &[usize],
+    load: impl Fn(&Connection, &CaseId) -> Result<Option<V>>,
+) -> Result<Vec<(usize, Arc<V>)>> {
+    let _snapshot = conn.unchecked_transaction().map_err(store_err)?;
+    let mut read = Vec::new();
+    for &i in missing {
+        if let Some(row) = load(conn, &ids[i])? {
+            read.push((i, Arc::new(row)));
+        }
+    }
+    Ok(read)
 }
 
 /// Writes a new case's row, with what it keeps apart: the text as received and the contact
@@ -274,6 +293,11 @@ pub(super) fn text(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<String
 }
 
 pub(super) fn from_json(doc: &str) -> Result<Case> {
+    parse_doc(doc)
+}
+
+/// A stored case's document as `T` (a whole case, or the fields a [`Neighbour`] reads).
+fn parse_doc<T: serde::de::DeserializeOwned>(doc: &str) -> Result<T> {
     serde_json::from_str(doc)
         .map_err(|e| Error::Store(format!("a stored case does not parse: {e}")))
 }

@@ -340,7 +340,8 @@ impl State {
     }
 }
 
-/// A new case as a neighbour read loads it: without its triage record (not copied either).
+/// A new case as a light read (`get_many`) loads it: without its triage record (not copied
+/// either). Its neighbour is made from this copy.
 fn light_copy(case: &mut Case) -> Arc<Case> {
     let triage = case.triage.take();
     let light = Arc::new(case.clone());
