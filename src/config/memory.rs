@@ -54,9 +54,10 @@ impl Memory {
             )));
         }
         if self.recent_cases == 0 {
-            return Err(Error::Invalid(
-                "memory.recent_cases is 0: give at least 1 (131072 is the default)".into(),
-            ));
+            return Err(Error::Invalid(format!(
+                "memory.recent_cases is 0: give at least 1 ({} is the default)",
+                Memory::default().recent_cases
+            )));
         }
         if !(15..=4096).contains(&self.index_writer_mib) {
             return Err(Error::Invalid(format!(

@@ -60,7 +60,7 @@ impl<V> LightCache<V> {
 
     /// Caches cases just created (the writer, after their commit): no reader can hold an
     /// older copy of them.
-    pub fn add_new(&mut self, cases: impl IntoIterator<Item = (CaseId, Arc<V>)>) {
+    fn add_new(&mut self, cases: impl IntoIterator<Item = (CaseId, Arc<V>)>) {
         for (id, case) in cases {
             self.cases.put(id, case);
         }
@@ -79,7 +79,7 @@ impl<V> LightCache<V> {
     }
 
     /// Forgets rewritten cases (the writer, after their commit).
-    pub fn forget(&mut self, ids: &[CaseId]) {
+    fn forget(&mut self, ids: &[CaseId]) {
         self.epoch += 1;
         for id in ids {
             self.cases.pop(id);
