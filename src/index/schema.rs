@@ -32,6 +32,9 @@ pub const FACETS: [&str; 7] = [
 pub struct Fields {
     pub id: Field,
     pub number: Field,
+    /// The case's row in the store (its `seq`): intake reads its neighbours by row, without
+    /// the descent of the store's index of case numbers.
+    pub seq: Field,
     pub title: Field,
     pub text: Field,
     pub received_at: Field,
@@ -57,6 +60,7 @@ impl Fields {
         // time and resolved flag of hundreds of hits, and numeric fast columns are far cheaper
         // than decompressing stored documents or a string column's dictionary.
         let number = b.add_u64_field("number", FAST);
+        let seq = b.add_u64_field("seq", FAST);
         let title = b.add_text_field("title", zh.clone());
         let text = b.add_text_field("text", zh);
         let received_at = b.add_date_field("received_at", INDEXED | FAST | STORED);
@@ -69,6 +73,7 @@ impl Fields {
             Fields {
                 id,
                 number,
+                seq,
                 title,
                 text,
                 received_at,
@@ -97,6 +102,7 @@ impl Fields {
         if let Some(n) = case.id.packed() {
             doc.add_u64(f.number, n);
         }
+        doc.add_u64(f.seq, case.seq);
         if let Some(t) = &case.title {
             doc.add_text(f.title, t);
         }

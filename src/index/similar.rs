@@ -103,6 +103,8 @@ impl SimilarQuery {
 pub struct SimilarHit {
     /// Case number.
     pub id: CaseId,
+    /// Its row in the store (its `seq`).
+    pub seq: Option<u64>,
     /// BM25 score of the case against the query words.
     pub score: f32,
     /// When it was received.
@@ -269,6 +271,7 @@ impl CaseIndex {
             }
             hits.push(SimilarHit {
                 id: CaseId::unpack(number),
+                seq: c.seq.first(doc),
                 score,
                 received_at: Timestamp::from_millisecond(at).unwrap_or(Timestamp::UNIX_EPOCH),
                 resolved,
@@ -369,6 +372,7 @@ impl HitColumnsCache {
 #[derive(Clone)]
 struct HitColumns {
     number: tantivy::columnar::Column<u64>,
+    seq: tantivy::columnar::Column<u64>,
     received_at: tantivy::columnar::Column<tantivy::DateTime>,
     resolved: tantivy::columnar::Column<u64>,
 }
@@ -378,6 +382,7 @@ impl HitColumns {
         let fast = segment.fast_fields();
         Ok(HitColumns {
             number: fast.u64("number").map_err(index_err)?,
+            seq: fast.u64("seq").map_err(index_err)?,
             received_at: fast.date("received_at").map_err(index_err)?,
             resolved: fast.u64("resolved").map_err(index_err)?,
         })

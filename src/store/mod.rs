@@ -90,7 +90,7 @@ pub use self::outbox::{
     NewAlert, NewEvent,
 };
 pub use self::reads::{
-    Access, AuditQuery, AuditRow, CheckFn, FingerprintRow, ImportCheckpoint, KeptApart,
+    Access, AuditQuery, AuditRow, CaseRef, CheckFn, FingerprintRow, ImportCheckpoint, KeptApart,
 };
 pub use self::sqlite::{LIGHT_CAPACITY, SqliteMemory, SqliteStore, unpacked};
 pub use self::writes::{
@@ -124,9 +124,9 @@ pub trait CaseStore: Send + Sync + 'static {
     fn get_many(&self, ids: &[CaseId]) -> Result<Vec<Arc<Case>>>;
 
     /// Earlier cases as intake compares with them ([`Neighbour`]: a dozen fields of each),
-    /// by id, in the order given; unknown ids are skipped. Shared, not copied: they come from
-    /// a cache of recent neighbours where it has them.
-    fn neighbours(&self, ids: &[CaseId]) -> Result<Vec<Arc<Neighbour>>>;
+    /// by number (read by row where given), in the order given; unknown ones are skipped.
+    /// Shared, not copied: they come from a cache of recent neighbours where it has them.
+    fn neighbours(&self, wanted: &[CaseRef]) -> Result<Vec<Arc<Neighbour>>>;
 
     /// Light cases of the complainant with this contact hash received at or after `since`,
     /// newest first, at most `limit`.

@@ -6,6 +6,25 @@ use jiff::Timestamp;
 use crate::domain::{AuditEvent, Case, CaseId};
 use crate::error::Result;
 
+/// A case to read: its number, and its row in the store when the caller knows it (the search
+/// index's hits carry it). A read by row skips the descent of the numbers' index: on a copy of
+/// the 1M-case load store, 35 random reads on a fresh connection took about 60 % less time
+/// by row than by number, not counting the rows' decompression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRef {
+    /// The case number.
+    pub id: CaseId,
+    /// The row (`seq`); a wrong one is not trusted: the row's number is checked.
+    pub seq: Option<u64>,
+}
+
+impl CaseRef {
+    /// A case known by its number only.
+    pub fn id(id: CaseId) -> Self {
+        CaseRef { id, seq: None }
+    }
+}
+
 /// See [`Access::check`].
 pub type CheckFn = Box<dyn FnOnce(&Case) -> Result<()> + Send>;
 

@@ -15,7 +15,8 @@ fn tokenizer() -> ChineseTokenizer {
 fn case(n: u64, text: &str, at: &str) -> Case {
     let mut c = crate::store::conformance::sample_case(text, at);
     c.id = CaseId(format!("TS20261122-{n:06}"));
-    c.seq = n;
+    // Rows numbered apart from the case numbers, for hits to show which they carry.
+    c.seq = 100 + n;
     c.version = n;
     c
 }
@@ -213,8 +214,12 @@ fn similar_finds_the_same_topic_and_filters_resolved() {
         )
         .unwrap();
     assert_eq!(
-        resolved.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
-        ["TS20261122-000003"]
+        resolved
+            .iter()
+            .map(|h| (h.id.as_str(), h.seq))
+            .collect::<Vec<_>>(),
+        [("TS20261122-000003", Some(103))],
+        "a hit carries its case's row in the store"
     );
 }
 

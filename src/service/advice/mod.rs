@@ -17,7 +17,7 @@ pub(crate) use self::neighbourhood::Neighbourhood;
 use crate::domain::{Case, CaseId, Neighbour, Remedy};
 use crate::error::Result;
 use crate::index::{CaseIndex, SimilarHit, SimilarRequest};
-use crate::store::CaseStore;
+use crate::store::{CaseRef, CaseStore};
 use crate::triage::{office_kind, reply};
 
 /// Candidates re-ranked per suggestion list.
@@ -242,17 +242,25 @@ impl Advisor {
 /// Voters: the closest resolved cases.
 const VOTERS: usize = 10;
 
+/// An index hit as the store reads it: by its row.
+pub(crate) fn case_ref(hit: &SimilarHit) -> CaseRef {
+    CaseRef {
+        id: hit.id.clone(),
+        seq: hit.seq,
+    }
+}
+
 /// The neighbours re-ranked for `limit` similar cases.
 pub(crate) fn similar_candidates(
     neighbours: &[SimilarHit],
     exclude: Option<&CaseId>,
     limit: usize,
-) -> Vec<CaseId> {
+) -> Vec<CaseRef> {
     neighbours
         .iter()
         .filter(|h| Some(&h.id) != exclude)
         .take(limit * 3)
-        .map(|h| h.id.clone())
+        .map(case_ref)
         .collect()
 }
 
@@ -260,12 +268,12 @@ pub(crate) fn similar_candidates(
 pub(crate) fn advice_candidates(
     neighbours: &[SimilarHit],
     before: Option<Timestamp>,
-) -> Vec<CaseId> {
+) -> Vec<CaseRef> {
     neighbours
         .iter()
         .filter(|h| h.resolved && before.is_none_or(|b| h.received_at < b))
         .take(CANDIDATES)
-        .map(|h| h.id.clone())
+        .map(case_ref)
         .collect()
 }
 

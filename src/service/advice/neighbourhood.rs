@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::domain::{CaseId, Neighbour};
 use crate::error::Result;
-use crate::store::CaseStore;
+use crate::store::{CaseRef, CaseStore};
 use crate::text::BigramProfile;
 
 /// An intake's text and the earlier cases read so far, with how alike each reads to it.
@@ -26,13 +26,13 @@ impl Neighbourhood {
         }
     }
 
-    /// Reads the cases with these ids in one go (one store transaction instead of one per
-    /// list), for [`Neighbourhood::ranked`] to find.
-    pub fn read_ahead(&mut self, store: &dyn CaseStore, ids: &[CaseId]) -> Result<()> {
-        let mut unread: Vec<CaseId> = Vec::with_capacity(ids.len());
-        for id in ids {
-            if !self.read.contains_key(id) && !unread.contains(id) {
-                unread.push(id.clone());
+    /// Reads these cases in one go (one store transaction instead of one per list), for
+    /// [`Neighbourhood::ranked`] to find.
+    pub fn read_ahead(&mut self, store: &dyn CaseStore, cases: &[CaseRef]) -> Result<()> {
+        let mut unread: Vec<CaseRef> = Vec::with_capacity(cases.len());
+        for c in cases {
+            if !self.read.contains_key(&c.id) && !unread.iter().any(|u| u.id == c.id) {
+                unread.push(c.clone());
             }
         }
         if !unread.is_empty() {
@@ -44,17 +44,17 @@ impl Neighbourhood {
         Ok(())
     }
 
-    /// The cases with these ids (unknown ones left out) and their bigram cosine with the
-    /// text, most alike first.
+    /// These cases (unknown ones left out) and their bigram cosine with the text, most alike
+    /// first.
     pub fn ranked(
         &mut self,
         store: &dyn CaseStore,
-        ids: &[CaseId],
+        cases: &[CaseRef],
     ) -> Result<Vec<(Arc<Neighbour>, f32)>> {
-        self.read_ahead(store, ids)?;
-        let mut ranked: Vec<(Arc<Neighbour>, f32)> = ids
+        self.read_ahead(store, cases)?;
+        let mut ranked: Vec<(Arc<Neighbour>, f32)> = cases
             .iter()
-            .filter_map(|id| self.read.get(id).cloned())
+            .filter_map(|c| self.read.get(&c.id).cloned())
             .collect();
         // Equal texts tie: the newer case first (its handling is the current practice), so
         // that the order does not depend on where the index happened to put each case.

@@ -11,9 +11,9 @@ use crate::domain::{CaseId, Grade, Links, Reason};
 use crate::error::Result;
 use crate::index::SimilarHit;
 use crate::service::DuplicateSettings;
-use crate::service::advice::Neighbourhood;
+use crate::service::advice::{Neighbourhood, case_ref};
 use crate::service::views::DuplicateView;
-use crate::store::{CaseStore, Change, Update};
+use crate::store::{CaseRef, CaseStore, Change, Update};
 use crate::text::{BigramProfile, Signature};
 use crate::triage::Escalation;
 
@@ -176,7 +176,7 @@ impl Linker<'_> {
     }
 
     /// The neighbours that may belong to the complaint's group: those in the window.
-    pub fn group_candidates(&self, probe: &Probe<'_>) -> Vec<CaseId> {
+    pub fn group_candidates(&self, probe: &Probe<'_>) -> Vec<CaseRef> {
         let from = probe.received_at - days(self.settings.group_window_days);
         let to = probe.received_at + SignedDuration::from_secs(1);
         probe
@@ -184,7 +184,7 @@ impl Linker<'_> {
             .iter()
             .filter(|h| h.received_at >= from && h.received_at < to)
             .take(GROUP_CANDIDATES)
-            .map(|h| h.id.clone())
+            .map(case_ref)
             .collect()
     }
 

@@ -7,7 +7,7 @@ use std::any::Any;
 use super::progress::Progress;
 use super::{DuplicateView, Watch, WorkView};
 use crate::error::Result;
-use crate::store::CaseStore;
+use crate::store::{CaseRef, CaseStore};
 
 /// The process's resident memory, split as the kernel counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,12 +92,13 @@ pub fn measure(
     record("trends and topics", &mut out);
     // The newest cases (seqs count up from 1), read as intake reads its neighbours, then as
     // lists read them: they stay in the store's caches.
-    newest(store, total, recent_cases, |ids| {
-        store.neighbours(ids).map(drop)
+    newest(store, total, recent_cases, |cases| {
+        store.neighbours(cases).map(drop)
     })?;
     record("recent cases (neighbour cache)", &mut out);
-    newest(store, total, crate::store::LIGHT_CAPACITY, |ids| {
-        store.get_many(ids).map(drop)
+    newest(store, total, crate::store::LIGHT_CAPACITY, |cases| {
+        let ids: Vec<_> = cases.iter().map(|c| c.id.clone()).collect();
+        store.get_many(&ids).map(drop)
     })?;
     record("recent cases (light-case cache)", &mut out);
     drop(kept);
@@ -109,15 +110,21 @@ fn newest(
     store: &dyn CaseStore,
     total: u64,
     n: usize,
-    read: impl Fn(&[crate::domain::CaseId]) -> Result<()>,
+    read: impl Fn(&[CaseRef]) -> Result<()>,
 ) -> Result<()> {
     let mut after = total.saturating_sub(n as u64);
     loop {
         let facts = store.facts(after, 1000)?;
         let Some(last) = facts.last() else { break };
         after = last.seq;
-        let ids: Vec<_> = facts.into_iter().map(|f| f.id).collect();
-        read(&ids)?;
+        let cases: Vec<_> = facts
+            .into_iter()
+            .map(|f| CaseRef {
+                id: f.id,
+                seq: Some(f.seq),
+            })
+            .collect();
+        read(&cases)?;
     }
     Ok(())
 }

@@ -40,9 +40,9 @@ use self::rows::{
 };
 use self::writer::{Command, Writer};
 use super::{
-    Access, AlertEntry, AuditEntry, AuditQuery, AuditRow, CaseStore, DeliveryOutcome, DueDelivery,
-    DueEvent, EventCursor, FingerprintRow, ImportCheckpoint, KeptApart, NewAlert, NewCase,
-    NewEvent, StoredAnswer, Update, Updated,
+    Access, AlertEntry, AuditEntry, AuditQuery, AuditRow, CaseRef, CaseStore, DeliveryOutcome,
+    DueDelivery, DueEvent, EventCursor, FingerprintRow, ImportCheckpoint, KeptApart, NewAlert,
+    NewCase, NewEvent, StoredAnswer, Update, Updated,
 };
 use crate::domain::{Alert, AlertRecord, AuditEvent, Case, CaseFacts, CaseId, Neighbour};
 use crate::error::{Error, Result};
@@ -139,9 +139,10 @@ impl CaseStore for SqliteStore {
         })
     }
 
-    fn neighbours(&self, ids: &[CaseId]) -> Result<Vec<Arc<Neighbour>>> {
-        read_through(&self.recent.neighbours, ids, |missing| {
-            self.read(|c| read_each(c, ids, missing, load_neighbour))
+    fn neighbours(&self, wanted: &[CaseRef]) -> Result<Vec<Arc<Neighbour>>> {
+        let ids: Vec<CaseId> = wanted.iter().map(|w| w.id.clone()).collect();
+        read_through(&self.recent.neighbours, &ids, |missing| {
+            self.read(|c| read_each(c, wanted, missing, load_neighbour))
         })
     }
 
@@ -472,7 +473,10 @@ mod tests {
             .expect("and as a neighbour");
         assert_eq!(
             *neighbour,
-            store.read(|c| load_neighbour(c, &a.id)).unwrap().unwrap()
+            store
+                .read(|c| load_neighbour(c, &CaseRef::id(a.id.clone())))
+                .unwrap()
+                .unwrap()
         );
         store
             .update(Update {
@@ -486,7 +490,7 @@ mod tests {
             .unwrap();
         let read = store.get_many(std::slice::from_ref(&a.id)).unwrap();
         assert_eq!(read[0].department.as_deref(), Some("维修"));
-        let read = store.neighbours(std::slice::from_ref(&a.id)).unwrap();
+        let read = store.neighbours(&[CaseRef::id(a.id.clone())]).unwrap();
         assert_eq!(read[0].department.as_deref(), Some("维修"));
         // A bulk load does not churn the cache.
         store.bulk_load(true).unwrap();

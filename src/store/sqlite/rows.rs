@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::domain::{AuditEvent, Case, CaseFacts, CaseId, Neighbour, TriageRecord};
 use crate::error::{Error, Result};
-use crate::store::FingerprintRow;
+use crate::store::{CaseRef, FingerprintRow};
 
 use super::packed::{Column, pack, unpack};
 
@@ -45,8 +45,22 @@ pub(super) fn load_light(conn: &Connection, id: &CaseId) -> Result<Option<Case>>
 }
 
 /// An earlier case as intake compares with it: the same document, its other fields skipped.
-pub(super) fn load_neighbour(conn: &Connection, id: &CaseId) -> Result<Option<Neighbour>> {
-    load_doc(conn, id)
+/// Read by its row when the caller gave one and the row holds that case, else by its number.
+pub(super) fn load_neighbour(conn: &Connection, wanted: &CaseRef) -> Result<Option<Neighbour>> {
+    let Some(seq) = wanted.seq else {
+        return load_doc(conn, &wanted.id);
+    };
+    let row: Option<(String, String)> = conn
+        .prepare_cached("SELECT id, doc FROM cases WHERE seq = ?1")
+        .and_then(|mut st| {
+            st.query_row([seq as i64], |r| Ok((r.get(0)?, text(r, 1)?)))
+                .optional()
+        })
+        .map_err(store_err)?;
+    match row {
+        Some((id, doc)) if id == wanted.id.as_str() => parse_doc(&doc).map(Some),
+        _ => load_doc(conn, &wanted.id),
+    }
 }
 
 /// A case's document (without its triage record), read as `T`.
@@ -62,11 +76,11 @@ fn load_doc<T: serde::de::DeserializeOwned>(conn: &Connection, id: &CaseId) -> R
 /// those found. One read transaction for all: one snapshot, and one check of the write-ahead
 /// log instead of one per case (each check that finds a commit since the last drops the
 /// connection's page cache and memory map).
-pub(super) fn read_each<V>(
+pub(super) fn read_each<K, V>(
     conn: &Connection,
-    ids: &[CaseId],
+    ids: &[K],
     missing: &[usize],
-    load: impl Fn(&Connection, &CaseId) -> Result<Option<V>>,
+    load: impl Fn(&Connection, &K) -> Result<Option<V>>,
 ) -> Result<Vec<(usize, Arc<V>)>> {
     let _snapshot = conn.unchecked_transaction().map_err(store_err)?;
     let mut read = Vec::new();
