@@ -10,6 +10,7 @@ mod alerts;
 mod events;
 mod facts;
 mod feed;
+mod neighbours;
 mod writes;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ use self::alerts::alert_queue;
 use self::events::event_queue;
 use self::facts::facts_follow_writes;
 use self::feed::{change_feed_order, durability, lookups};
+use self::neighbours::neighbour_reads;
 use self::writes::{batches, bulk_load, idempotency, linked_writes, numbering, reads, updates};
 use super::{CaseStore, Change, NewCase, Update};
 use crate::domain::{Case, CaseId, Channel, Corrections, Grade, Links, Status};
@@ -87,9 +89,10 @@ type Check = fn(Make<'_>, &Path);
 
 /// Runs every check of the contract on stores made by `make`.
 pub fn run(make: impl Fn(&Path) -> Box<dyn CaseStore>) {
-    let checks: [(&str, Check); 15] = [
+    let checks: [(&str, Check); 16] = [
         ("numbering", numbering),
         ("reads", reads),
+        ("neighbour reads", neighbour_reads),
         ("batches", batches),
         ("linked writes", linked_writes),
         ("updates", updates),

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::{Make, new_case, one, update};
-use crate::domain::{Case, CaseId, Grade, Neighbour, Status, TriageRecord};
+use crate::domain::{Case, CaseId, Grade, Status, TriageRecord};
 use crate::error::Error;
 use crate::store::{CaseRef, Change, ImportCheckpoint, NewIdempotency, Update};
 
@@ -90,46 +90,6 @@ pub(super) fn reads(make: Make<'_>, dir: &Path) {
         ..a.clone()
     };
     assert_eq!(*many[1], light);
-    let near = store
-        .neighbours(&[
-            CaseRef::id(b.id.clone()),
-            CaseRef::id(CaseId("TS20200101-000009".into())),
-            CaseRef::id(a.id.clone()),
-        ])
-        .unwrap();
-    assert_eq!(
-        near.iter().map(|n| n.as_ref().clone()).collect::<Vec<_>>(),
-        vec![Neighbour::from(&b), Neighbour::from(&a)],
-        "neighbours: the same cases, in the order asked, unknown ids skipped"
-    );
-    // Reopened, so that neighbours come from the store's rows, not from what a cache kept
-    // of the writes: by row where given; a row that holds another case does not count.
-    drop(store);
-    let store = make(dir);
-    let at = |c: &Case, seq: u64| CaseRef {
-        id: c.id.clone(),
-        seq: Some(seq),
-    };
-    let near = store
-        .neighbours(&[
-            at(&b, b.seq),
-            at(&a, b.seq),
-            CaseRef {
-                id: CaseId("TS20200101-000009".into()),
-                seq: Some(a.seq),
-            },
-            at(&a, a.seq + 1_000),
-        ])
-        .unwrap();
-    assert_eq!(
-        near.iter().map(|n| n.as_ref().clone()).collect::<Vec<_>>(),
-        vec![
-            Neighbour::from(&b),
-            Neighbour::from(&a),
-            Neighbour::from(&a)
-        ],
-        "neighbours by row: the case of the number asked, whatever the row given"
-    );
     let scanned = store.scan(0, 10).unwrap();
     assert_eq!(
         scanned.iter().map(|c| &c.id).collect::<Vec<_>>(),
