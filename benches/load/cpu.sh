@@ -6,6 +6,9 @@
 # second, the p99 and the server's CPU time (all its threads, from /proc/PID/stat) per request.
 # Alternate the builds, a round each, several times:
 #   TOUSU_BIN=path/to/tousu bash benches/load/cpu.sh [label]
+# Each build needs a store whose index has its schema (TOUSU_LOAD_STORE=…, after `tousu
+# reindex --data-dir STORE/db` with that build): an index of another schema is rebuilt at start,
+# and its merges would be charged to the first round.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 LABEL=${1:-build}
@@ -32,12 +35,17 @@ measure() {
   TOUSU_START=$4 TOUSU_SHARE=8000 TOUSU_BODIES="$STORE/bodies.txt" TOUSU_THINK_MS=$3 \
   TOUSU_PATH=$2 wrk -t2 -c32 -d20s --latency -H "Authorization: Bearer $INTAKE" \
     -s benches/load/cases.lua "http://127.0.0.1:$PORT" > "$DATA/wrk.out"
-  until [ "$(metric tousu_index_lag_versions)" = 0 ]; do sleep 0.5; done
-  n=$(awk '/requests in/ {print $1}' "$DATA/wrk.out")
+  until [ "$(metric tousu_index_lag_versions)" = 0 ]; do
+    kill -0 "$SERVER" 2>/dev/null || { echo "the server exited:"; tail -n 20 "$DATA/serve.log"; exit 1; }
+    sleep 0.5
+  done
+  # Answered requests only: failed ones (non-2xx) are printed, not counted.
+  n=$(awk '/requests in/ { n = $1 } /Non-2xx/ { bad = $NF } END { print n - bad }' "$DATA/wrk.out")
   awk -v label="$LABEL" -v name="$1" -v t=$(($(ticks) - t0)) -v n="$n" -v hz="$HZ" '
     /Requests\/sec/ { rps = $2 }
     /^ +99%/ { p99 = $2 }
-    END { printf "%s\t%s\t%.0f req/s\tp99 %s\tserver CPU %.3f ms a request\n", label, name, rps, p99, 1000 * t / hz / n }
+    /Non-2xx/ { bad = $NF }
+    END { printf "%s\t%s\t%.0f req/s\tp99 %s\tserver CPU %.3f ms a request%s\n", label, name, rps, p99, 1000 * t / hz / n, bad ? "\t" bad " non-2xx" : "" }
   ' "$DATA/wrk.out"
   sleep 3
 }

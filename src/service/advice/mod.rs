@@ -171,8 +171,8 @@ impl Advisor {
         exclude: Option<&CaseId>,
         limit: usize,
     ) -> Result<Vec<SimilarCase>> {
-        let ids = similar_candidates(neighbours, exclude, limit);
-        let ranked = read.ranked(self.store.as_ref(), &ids)?;
+        let wanted = similar_candidates(neighbours, exclude, limit);
+        let ranked = read.ranked(self.store.as_ref(), &wanted)?;
         Ok(ranked
             .iter()
             .take(limit)
@@ -203,8 +203,8 @@ impl Advisor {
         before: Option<Timestamp>,
         k: usize,
     ) -> Result<Advice> {
-        let ids = advice_candidates(neighbours, before);
-        let mut ranked = read.ranked(self.store.as_ref(), &ids)?;
+        let wanted = advice_candidates(neighbours, before);
+        let mut ranked = read.ranked(self.store.as_ref(), &wanted)?;
         ranked.retain(|(c, _)| c.is_resolved());
         let department = department_vote(&ranked);
         ranked.sort_by(|(a, sa), (b, sb)| {

@@ -195,11 +195,11 @@ impl Linker<'_> {
         probe: &Probe<'_>,
     ) -> Result<Option<GroupSignal>> {
         let s = self.settings;
-        let ids = self.group_candidates(probe);
+        let wanted = self.group_candidates(probe);
         let mut members = Vec::new();
         let mut complainants: HashSet<String> = HashSet::new();
         let own = probe.contact_hash.map(str::to_string);
-        for (c, score) in read.ranked(self.store, &ids)? {
+        for (c, score) in read.ranked(self.store, &wanted)? {
             if score < s.group_similarity {
                 continue;
             }

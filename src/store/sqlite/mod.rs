@@ -474,7 +474,15 @@ mod tests {
         assert_eq!(
             *neighbour,
             store
-                .read(|c| load_neighbour(c, &CaseRef::id(a.id.clone())))
+                .read(|c| {
+                    load_neighbour(
+                        c,
+                        &CaseRef {
+                            id: a.id.clone(),
+                            seq: Some(a.seq),
+                        },
+                    )
+                })
                 .unwrap()
                 .unwrap()
         );
@@ -490,7 +498,12 @@ mod tests {
             .unwrap();
         let read = store.get_many(std::slice::from_ref(&a.id)).unwrap();
         assert_eq!(read[0].department.as_deref(), Some("维修"));
-        let read = store.neighbours(&[CaseRef::id(a.id.clone())]).unwrap();
+        let read = store
+            .neighbours(&[CaseRef {
+                id: a.id.clone(),
+                seq: Some(a.seq),
+            }])
+            .unwrap();
         assert_eq!(read[0].department.as_deref(), Some("维修"));
         // A bulk load does not churn the cache.
         store.bulk_load(true).unwrap();

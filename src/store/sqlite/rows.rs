@@ -59,7 +59,12 @@ pub(super) fn load_neighbour(conn: &Connection, wanted: &CaseRef) -> Result<Opti
         .map_err(store_err)?;
     match row {
         Some((id, doc)) if id == wanted.id.as_str() => parse_doc(&doc).map(Some),
-        _ => load_doc(conn, &wanted.id),
+        _ => {
+            // Only an index that no longer matches its store gives a wrong row: each such read
+            // costs two lookups instead of one.
+            tracing::debug!(case = %wanted.id, seq, "an index hit's row holds another case; read by number");
+            load_doc(conn, &wanted.id)
+        }
     }
 }
 
@@ -72,20 +77,20 @@ fn load_doc<T: serde::de::DeserializeOwned>(conn: &Connection, id: &CaseId) -> R
     doc.map(|d| parse_doc(&d)).transpose()
 }
 
-/// The rows of `ids` at positions `missing`, each read by `load`, as `(position, row)` for
-/// those found. One read transaction for all: one snapshot, and one check of the write-ahead
+/// The rows `wanted` at positions `missing` (case numbers, or numbers and rows), each read by
+/// `load`, as `(position, row)` for those found. One read transaction for all: one snapshot, and one check of the write-ahead
 /// log instead of one per case (each check that finds a commit since the last drops the
 /// connection's page cache and memory map).
 pub(super) fn read_each<K, V>(
     conn: &Connection,
-    ids: &[K],
+    wanted: &[K],
     missing: &[usize],
     load: impl Fn(&Connection, &K) -> Result<Option<V>>,
 ) -> Result<Vec<(usize, Arc<V>)>> {
     let _snapshot = conn.unchecked_transaction().map_err(store_err)?;
     let mut read = Vec::new();
     for &i in missing {
-        if let Some(row) = load(conn, &ids[i])? {
+        if let Some(row) = load(conn, &wanted[i])? {
             read.push((i, Arc::new(row)));
         }
     }
