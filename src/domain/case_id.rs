@@ -53,6 +53,13 @@ impl CaseId {
 /// Room for the day's sequence number in a packed case number.
 const PACK: u64 = 1_000_000_000;
 
+/// So that reads keyed by case number take numbers and richer keys alike.
+impl AsRef<CaseId> for CaseId {
+    fn as_ref(&self) -> &CaseId {
+        self
+    }
+}
+
 impl fmt::Display for CaseId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

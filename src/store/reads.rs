@@ -24,6 +24,17 @@ impl CaseRef {
     pub fn id(id: CaseId) -> Self {
         CaseRef { id, seq: None }
     }
+
+    /// A case known by its number and its row.
+    pub fn at(id: CaseId, seq: u64) -> Self {
+        CaseRef { id, seq: Some(seq) }
+    }
+}
+
+impl AsRef<CaseId> for CaseRef {
+    fn as_ref(&self) -> &CaseId {
+        &self.id
+    }
 }
 
 /// See [`Access::check`].

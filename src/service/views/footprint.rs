@@ -119,10 +119,7 @@ fn newest(
         after = last.seq;
         let cases: Vec<_> = facts
             .into_iter()
-            .map(|f| CaseRef {
-                id: f.id,
-                seq: Some(f.seq),
-            })
+            .map(|f| CaseRef::at(f.id, f.seq))
             .collect();
         read(&cases)?;
     }

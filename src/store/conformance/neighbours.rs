@@ -32,18 +32,12 @@ pub(super) fn neighbour_reads(make: Make<'_>, dir: &Path) {
     // of the writes.
     drop(store);
     let store = make(dir);
-    let at = |c: &Case, seq: u64| CaseRef {
-        id: c.id.clone(),
-        seq: Some(seq),
-    };
+    let at = |c: &Case, seq: u64| CaseRef::at(c.id.clone(), seq);
     let near = store
         .neighbours(&[
             at(&b, b.seq),
             at(&a, b.seq),
-            CaseRef {
-                id: unknown(),
-                seq: Some(a.seq),
-            },
+            CaseRef::at(unknown(), a.seq),
             at(&a, a.seq + 1_000),
         ])
         .unwrap();

@@ -263,10 +263,7 @@ pub(super) fn updates(make: Make<'_>, dir: &Path) {
     );
     assert_eq!(
         store
-            .neighbours(&[CaseRef {
-                id: a.id.clone(),
-                seq: Some(a.seq),
-            }])
+            .neighbours(&[CaseRef::at(a.id.clone(), a.seq)])
             .unwrap()[0]
             .status,
         Status::Handling,

@@ -119,25 +119,27 @@ impl Recent {
     }
 }
 
-/// The cases with `ids` (unknown ones left out), from `cache` where it has them; the others
-/// by `read_missing` (given their positions in `ids`, it answers `(position, case)` for those
-/// it found), which are then cached unless a case was rewritten while they were read.
-pub(super) fn read_through<V>(
+/// The cases `wanted` (by number, or number and row; unknown ones left out), from `cache`
+/// where it has them; the others by `read_missing` (given their positions in `wanted`, it
+/// answers `(position, case)` for those it found), which are then cached unless a case was
+/// rewritten while they were read.
+pub(super) fn read_through<K: AsRef<CaseId>, V>(
     cache: &Mutex<LightCache<V>>,
-    ids: &[CaseId],
+    wanted: &[K],
     read_missing: impl FnOnce(&[usize]) -> Result<Vec<(usize, Arc<V>)>>,
 ) -> Result<Vec<Arc<V>>> {
     let (mut found, epoch) = {
         let mut cache = lock(cache);
-        let found: Vec<Option<Arc<V>>> = ids.iter().map(|id| cache.get(id)).collect();
+        let found: Vec<Option<Arc<V>>> = wanted.iter().map(|w| cache.get(w.as_ref())).collect();
         (found, cache.epoch())
     };
-    let missing: Vec<usize> = (0..ids.len()).filter(|&i| found[i].is_none()).collect();
+    let missing: Vec<usize> = (0..wanted.len()).filter(|&i| found[i].is_none()).collect();
     if !missing.is_empty() {
         let read = read_missing(&missing)?;
         lock(cache).keep(
             epoch,
-            read.iter().map(|(i, c)| (ids[*i].clone(), Arc::clone(c))),
+            read.iter()
+                .map(|(i, c)| (wanted[*i].as_ref().clone(), Arc::clone(c))),
         );
         for (i, case) in read {
             found[i] = Some(case);

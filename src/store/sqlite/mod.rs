@@ -140,8 +140,7 @@ impl CaseStore for SqliteStore {
     }
 
     fn neighbours(&self, wanted: &[CaseRef]) -> Result<Vec<Arc<Neighbour>>> {
-        let ids: Vec<CaseId> = wanted.iter().map(|w| w.id.clone()).collect();
-        read_through(&self.recent.neighbours, &ids, |missing| {
+        read_through(&self.recent.neighbours, wanted, |missing| {
             self.read(|c| read_each(c, wanted, missing, load_neighbour))
         })
     }
@@ -474,15 +473,7 @@ mod tests {
         assert_eq!(
             *neighbour,
             store
-                .read(|c| {
-                    load_neighbour(
-                        c,
-                        &CaseRef {
-                            id: a.id.clone(),
-                            seq: Some(a.seq),
-                        },
-                    )
-                })
+                .read(|c| load_neighbour(c, &CaseRef::at(a.id.clone(), a.seq)))
                 .unwrap()
                 .unwrap()
         );
@@ -499,10 +490,7 @@ mod tests {
         let read = store.get_many(std::slice::from_ref(&a.id)).unwrap();
         assert_eq!(read[0].department.as_deref(), Some("维修"));
         let read = store
-            .neighbours(&[CaseRef {
-                id: a.id.clone(),
-                seq: Some(a.seq),
-            }])
+            .neighbours(&[CaseRef::at(a.id.clone(), a.seq)])
             .unwrap();
         assert_eq!(read[0].department.as_deref(), Some("维修"));
         // A bulk load does not churn the cache.
