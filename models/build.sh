@@ -28,8 +28,11 @@ train() {
   $T train --profile $p --train $S/$p/train.jsonl --dev $S/$p/dev.jsonl --out models/$p \
     --baseline-predictions $S/$p/baseline-cv.jsonl --balance-classes --folds 5 "$@"
 }
-train telecom --dim 128 --lr 0.003 --grade-reasons
-train gov --dim 48 --ensemble 2 --lr 0.006 --batch-size 64 --grade-reasons
+# Both decide the category by a linear SVM over the same units (--category-svm 1: cost C 1,
+# balanced; chosen by benches/svm_tuning_probe.py over the same folds), the encoder serving the
+# grade (docs/models.md).
+train telecom --dim 128 --lr 0.003 --grade-reasons --category-svm 1
+train gov --dim 48 --ensemble 2 --lr 0.006 --batch-size 64 --grade-reasons --category-svm 1
 # gov ships its weights in f16 (10 MB; `tousu eval` gives the same figures in f16 as in f32), which
 # leaves room in the profile's 20 MB for its dispatch model below.
 $T halve-weights --model models/gov

@@ -48,6 +48,11 @@ pub struct ModelConfig {
     /// it costs nothing per prediction.
     #[serde(default)]
     pub sparse_head: bool,
+    /// Whether the category is a linear SVM over the units (`tousu train --category-svm`):
+    /// the sparse head then holds the category columns only, and the encoder's category head
+    /// weighs nothing (its biases are the SVM's).
+    #[serde(default)]
+    pub category_svm: bool,
 }
 
 impl ModelConfig {
@@ -59,6 +64,15 @@ impl ModelConfig {
     /// Columns of a folded row (and of the sparse head): categories, then the grade head's.
     pub fn columns(&self) -> usize {
         self.num_categories + self.grade_width()
+    }
+
+    /// Columns of the sparse head: the categories' alone under a category SVM, else all.
+    pub fn sparse_width(&self) -> usize {
+        if self.category_svm {
+            self.num_categories
+        } else {
+            self.columns()
+        }
     }
 }
 
@@ -140,7 +154,7 @@ impl ComplaintModel {
             .transpose()?;
         let sparse = cfg
             .sparse_head
-            .then(|| candle_nn::embedding(cfg.vocab_size, cfg.columns(), vb.pp(SPARSE_HEAD)))
+            .then(|| candle_nn::embedding(cfg.vocab_size, cfg.sparse_width(), vb.pp(SPARSE_HEAD)))
             .transpose()?;
         Ok(ComplaintModel {
             embedding,
@@ -169,7 +183,9 @@ impl ComplaintModel {
             if let Some(c) = &mut category {
                 *c = (&*c + s.narrow(1, 0, nc)?)?;
             }
-            if let Some(g) = &mut grade {
+            if let Some(g) = &mut grade
+                && s.dim(1)? > nc
+            {
                 *g = (&*g + s.narrow(1, nc, s.dim(1)? - nc)?)?;
             }
         }
@@ -222,7 +238,15 @@ impl FoldedModel {
         let w = Tensor::cat(&weights, 0)?; // [classes, dim]
         let mut table = model.embedding.embeddings().matmul(&w.t()?)?;
         if let Some(sparse) = &model.sparse {
-            table = (table + sparse.embeddings())?;
+            let sparse = sparse.embeddings();
+            let width = sparse.dim(1)?;
+            table = if width == table.dim(1)? {
+                (table + sparse)?
+            } else {
+                // A category SVM's table: the category columns only.
+                let rest = table.narrow(1, width, table.dim(1)? - width)?;
+                Tensor::cat(&[&(table.narrow(1, 0, width)? + sparse)?, &rest], 1)?
+            };
         }
         let columns = table.dim(1)?;
         let num_categories = model
@@ -382,6 +406,7 @@ mod tests {
             grade_temperature: 1.0,
             grade_reasons: false,
             sparse_head: false,
+            category_svm: false,
         }
     }
 
@@ -391,6 +416,12 @@ mod tests {
         // A sparse head folds into the same table: the same logits, exactly attributed.
         forward_shapes_and_exact_contributions_of(&ModelConfig {
             sparse_head: true,
+            ..cfg()
+        })?;
+        // So does a category SVM's table, of the category columns alone.
+        forward_shapes_and_exact_contributions_of(&ModelConfig {
+            sparse_head: true,
+            category_svm: true,
             ..cfg()
         })
     }

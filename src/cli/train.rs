@@ -130,6 +130,13 @@ pub struct HyperArgs {
     /// AdamW learning rate of the sparse head (default: --lr).
     #[arg(long)]
     sparse_lr: Option<f64>,
+    /// Decide the category by a linear SVM over the units' TF-IDF with this cost C (one
+    /// against the rest, squared hinge, solved on every training row at once; balanced with
+    /// --balance-classes), folded into the same table, instead of the encoder's category head.
+    /// The vocabulary is sized without it (the grade is the same recipe's); its table adds 4
+    /// bytes a unit and category to the weights, which fit the budget once halved.
+    #[arg(long, value_name = "C")]
+    category_svm: Option<f64>,
     /// Bytes of weights this model may take (the vocabulary is cut to fit): the profile's
     /// 20 MB less what its other models take, e.g. the dispatch model's.
     #[arg(long, default_value_t = TrainOptions::default().weight_budget)]
@@ -172,6 +179,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         sparse_head: h.sparse_head,
         sparse_decay: h.sparse_decay,
         sparse_lr: h.sparse_lr,
+        category_svm: h.category_svm,
         weight_budget: h.max_weight_bytes,
         stop_on: match h.stop_on {
             StopOnArg::Mean => StopOn::Mean,

@@ -79,6 +79,16 @@ fn render(c: &ModelCard<'_>) -> String {
         r.parameters,
         (r.parameters + r.vocab_size) as f64 * 4.0 / 1e6,
     );
+    if let Some(cost) = c.options.category_svm {
+        let _ = writeln!(
+            s,
+            "The category is not the encoder's: a linear SVM over the same units' TF-IDF decides \
+             it (one category against the rest, squared hinge, L2, cost C = {cost}, solved on \
+             every training row at once; `--category-svm`), its weights a float per unit and \
+             category in the same table. The encoder, sized and trained as without it, serves \
+             the grade.\n"
+        );
+    }
     let _ = writeln!(s, "## Data and terms\n\n{}\n", c.profile.data_terms);
     if let Some(cv) = c.cross_validation {
         let _ = writeln!(

@@ -311,3 +311,76 @@ fn a_sparse_head_is_trained_beside_the_encoder_and_folded_into_the_model() {
         |p: &tousu::classify::Prediction| p.category.as_ref().unwrap().probabilities.clone();
     assert_ne!(probabilities(&with[0]), probabilities(&without[0]));
 }
+
+#[test]
+fn a_category_svm_decides_the_category_from_the_units_alone() {
+    let pipeline = TextPipeline::new(Segmenter::new(SegmentConfig::default()));
+    let load = |f: &str| load_jsonl(&fixture(f), false).unwrap().examples;
+    let (tr, dev) = (load("tiny-train.jsonl"), load("tiny-dev.jsonl"));
+    let dir = tempfile::tempdir().unwrap();
+    let opts = TrainOptions {
+        category_svm: Some(1.0),
+        balance_classes: true,
+        ..options()
+    };
+    train(&pipeline, &tr, &dev, &opts, dir.path()).unwrap();
+
+    let model = Classifier::load(dir.path()).unwrap();
+    let cfg = model.config().clone();
+    assert!(cfg.category_svm && cfg.sparse_head);
+    let tensors = candle_core::safetensors::load(
+        dir.path().join("model.safetensors"),
+        &candle_core::Device::Cpu,
+    )
+    .unwrap();
+    // The table holds the category columns only; the encoder's category head weighs nothing.
+    assert_eq!(
+        tensors["sparse_head.weight"].dims(),
+        &[cfg.vocab_size, cfg.num_categories]
+    );
+    let head = tensors["category_head.weight"]
+        .abs()
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    assert_eq!(head, 0.0);
+    // The training rows are separable by their words: the SVM gets its own rows right.
+    let rows: Vec<_> = tr.iter().filter(|e| e.category.is_some()).collect();
+    let texts: Vec<_> = rows
+        .iter()
+        .map(|e| pipeline.prepare(e.title.as_deref(), &e.text).unwrap())
+        .collect();
+    let predicted = model.predict(&texts).unwrap();
+    let right = rows
+        .iter()
+        .zip(&predicted)
+        .filter(|(e, p)| {
+            let label = &p.category.as_ref().unwrap().label;
+            Some(label) == e.category.as_ref()
+        })
+        .count();
+    assert!(
+        right * 10 >= rows.len() * 9,
+        "{right} of {} right",
+        rows.len()
+    );
+    // The grade is still the encoder's.
+    assert!(predicted[0].grade.is_some());
+}
+
+#[test]
+fn a_category_svm_cost_must_be_positive() {
+    let pipeline = TextPipeline::new(Segmenter::new(SegmentConfig::default()));
+    let tr = load_jsonl(&fixture("tiny-train.jsonl"), false)
+        .unwrap()
+        .examples;
+    let dir = tempfile::tempdir().unwrap();
+    let opts = TrainOptions {
+        category_svm: Some(0.0),
+        ..options()
+    };
+    let err = train(&pipeline, &tr, &[], &opts, dir.path()).unwrap_err();
+    assert!(err.to_string().contains("--category-svm"), "{err}");
+}

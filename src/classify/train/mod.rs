@@ -22,6 +22,7 @@ use crate::text::{PreparedText, TextPipeline};
 mod fitting;
 mod options;
 mod steps;
+mod svm;
 
 use self::fitting::{Fitting, dev_metrics, merge_members};
 pub use self::options::{StopOn, TrainOptions, TrainReport};
@@ -61,6 +62,13 @@ pub fn train(
         .into_iter()
         .collect();
     let has_grade = train.iter().any(|e| e.grade.is_some());
+    if let Some(c) = opts.category_svm
+        && !(c.is_finite() && c > 0.0)
+    {
+        return Err(Error::Invalid(format!(
+            "--category-svm {c}: the SVM's cost C must be a positive number (1 is usual)"
+        )));
+    }
     if categories.is_empty() && !has_grade {
         return Err(Error::Invalid(
             "training data has neither `category` nor `grade` labels".into(),
@@ -101,6 +109,10 @@ pub fn train(
     let head_bytes = 4 * columns * (total_dim + 1);
     // Each unit costs `total_dim` embedding floats, its IDF float and, with a sparse head,
     // a float per column.
+    // A category SVM's table (a float per unit and category) is not counted: the vocabulary,
+    // and so the encoder and its grade, stay those of the same recipe without it. Its weights
+    // then exceed the budget by that table in f32 and fit it once halved (`tousu
+    // halve-weights`), as the shipped models are.
     let unit_bytes = 4 * (total_dim + 1 + if opts.sparse_head { columns } else { 0 });
     let budget = opts
         .weight_budget
@@ -192,6 +204,7 @@ pub fn train(
         grade_temperature: 1.0,
         grade_reasons: reasons,
         sparse_head: opts.sparse_head,
+        category_svm: false,
     };
 
     let device = Device::Cpu;
@@ -250,12 +263,26 @@ pub fn train(
     bar.finish_and_clear();
     let epochs_run = fitted.iter().map(|f| f.epochs_run).max().unwrap_or(0);
     let best_epoch = fitted.iter().map(|f| f.best_epoch).max().unwrap_or(0);
-    let tensors = if members == 1 {
+    let mut tensors = if members == 1 {
         fitted.pop().expect("one member").tensors
     } else {
         config.dim = total_dim;
         merge_members(&fitted, &idf, &device).map_err(model_err)?
     };
+    if let Some(c) = opts.category_svm
+        && !labels.category.is_empty()
+    {
+        let fitted = svm::fit(
+            &train_items,
+            &idf,
+            labels.category.len(),
+            c,
+            fitting.category_weights.as_deref(),
+            &device,
+        )
+        .map_err(model_err)?;
+        install_category_svm(&mut tensors, &mut config, fitted).map_err(model_err)?;
+    }
 
     let scorer = Classifier::from_parts(
         config.clone(),
@@ -315,6 +342,38 @@ pub fn train(
         dev_category,
         dev_grade,
     })
+}
+
+/// Makes the SVM the category: its weights the sparse table's category columns (the whole
+/// table when the model has no sparse head of its own), its biases the category head's, whose
+/// weights from the encoder become 0 (the encoder then serves the grade alone).
+fn install_category_svm(
+    tensors: &mut std::collections::HashMap<String, candle_core::Tensor>,
+    config: &mut ModelConfig,
+    svm: svm::CategorySvm,
+) -> candle_core::Result<()> {
+    use super::model::{CATEGORY_HEAD, SPARSE_HEAD};
+    let head = format!("{CATEGORY_HEAD}.weight");
+    if let Some(w) = tensors.get(&head) {
+        let zeros = w.zeros_like()?;
+        tensors.insert(head, zeros);
+    }
+    tensors.insert(format!("{CATEGORY_HEAD}.bias"), svm.bias);
+    let sparse = format!("{SPARSE_HEAD}.weight");
+    let categories = config.num_categories;
+    let table = match tensors.get(&sparse) {
+        Some(t) if t.dim(1)? > categories => {
+            let rest = t.narrow(1, categories, t.dim(1)? - categories)?;
+            candle_core::Tensor::cat(&[&svm.weights, &rest], 1)?
+        }
+        _ => {
+            config.category_svm = true;
+            svm.weights
+        }
+    };
+    tensors.insert(sparse, table);
+    config.sparse_head = true;
+    Ok(())
 }
 
 fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
@@ -382,6 +441,7 @@ mod tests {
             grade_temperature: 1.0,
             grade_reasons: false,
             sparse_head: true,
+            category_svm: false,
         };
         let members: Vec<Member> = (0..3).map(|s| member(&cfg, &idf, s)).collect();
         let bags: Vec<UnitBag> = texts.iter().map(|t| tokenizer.encode(t)).collect();

@@ -55,6 +55,9 @@ pub struct TrainOptions {
     /// AdamW learning rate of the sparse head (`None`: the model's): a weight that only its
     /// own unit's rows update needs larger steps than the shared ones.
     pub sparse_lr: Option<f64>,
+    /// The category as a linear SVM over the units with this cost `C`
+    /// ([`svm`](super::svm)), in place of the encoder's category head; `None`: the head.
+    pub category_svm: Option<f64>,
     /// Bytes of weights this model may take: the profile's budget
     /// ([`MAX_WEIGHT_BYTES`](super::MAX_WEIGHT_BYTES)) less what its other models (the
     /// dispatch model) take.
@@ -96,6 +99,7 @@ impl Default for TrainOptions {
             sparse_head: false,
             sparse_decay: 0.0,
             sparse_lr: None,
+            category_svm: None,
             weight_budget: super::MAX_WEIGHT_BYTES,
         }
     }

@@ -47,7 +47,7 @@ pub(super) fn init_weights(
     if cfg.sparse_head {
         vars.push((
             format!("{SPARSE_HEAD}.weight"),
-            Var::zeros((cfg.vocab_size, cfg.columns()), DType::F32, device)?,
+            Var::zeros((cfg.vocab_size, cfg.sparse_width()), DType::F32, device)?,
         ));
     }
     let mut data = varmap
