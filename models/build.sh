@@ -29,8 +29,9 @@ train() {
     --baseline-predictions $S/$p/baseline-cv.jsonl --balance-classes --folds 5 "$@"
 }
 # Both decide the category by a linear SVM over the same units (--category-svm 1: cost C 1,
-# balanced; chosen by benches/svm_tuning_probe.py over the same folds), the encoder serving the
-# grade (docs/models.md).
+# chosen by benches/svm_tuning_probe.py over the same folds; its classes balanced as the
+# encoder's, by --balance-classes), the encoder serving the grade (docs/models.md). gov's
+# weights are over 20 MB in f32 with its table and fit once halved, below.
 train telecom --dim 128 --lr 0.003 --grade-reasons --category-svm 1
 train gov --dim 48 --ensemble 2 --lr 0.006 --batch-size 64 --grade-reasons --category-svm 1
 # gov ships its weights in f16 (10 MB; `tousu eval` gives the same figures in f16 as in f32), which

@@ -48,9 +48,10 @@ pub struct ModelConfig {
     /// it costs nothing per prediction.
     #[serde(default)]
     pub sparse_head: bool,
-    /// Whether the category is a linear SVM over the units (`tousu train --category-svm`):
-    /// the sparse head then holds the category columns only, and the encoder's category head
-    /// weighs nothing (its biases are the SVM's).
+    /// Whether the sparse head holds the category columns only: a category SVM's table
+    /// (`tousu train --category-svm` without `--sparse-head`), the encoder's category head
+    /// weighing nothing (its biases are the SVM's). With `--sparse-head` too, the SVM takes
+    /// the category columns of the whole table and this stays false.
     #[serde(default)]
     pub category_svm: bool,
 }
@@ -89,7 +90,8 @@ pub fn grade_width(grade_head: bool, reasons: bool) -> usize {
 pub(crate) const EMBEDDING: &str = "encoder.embedding";
 pub(crate) const CATEGORY_HEAD: &str = "category_head";
 pub(crate) const GRADE_HEAD: &str = "grade_head";
-/// Per-unit weights of every column, `[vocab_size, columns]`, when `sparse_head` is set.
+/// Per-unit weights when `sparse_head` is set: of every column, `[vocab_size, columns]`, or of
+/// the categories alone, `[vocab_size, num_categories]`, when `category_svm` is set too.
 pub(crate) const SPARSE_HEAD: &str = "sparse_head";
 /// Per-unit inverse document frequency, shape `[vocab_size]`; not trained.
 pub(crate) const IDF: &str = "encoder.idf";

@@ -155,6 +155,8 @@ pub enum StopOnArg {
 }
 
 pub fn run(a: TrainArgs) -> anyhow::Result<()> {
+    // Training's warnings (a category SVM stopped short, weights over the budget) go to stderr.
+    super::open::init_logs();
     let h = &a.hyper;
     let options = TrainOptions {
         profile: a.profile.clone(),

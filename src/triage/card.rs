@@ -79,14 +79,21 @@ fn render(c: &ModelCard<'_>) -> String {
         r.parameters,
         (r.parameters + r.vocab_size) as f64 * 4.0 / 1e6,
     );
-    if let Some(cost) = c.options.category_svm {
+    if let Some(cost) = c.options.category_svm
+        && r.train_category > 0
+    {
         let _ = writeln!(
             s,
             "The category is not the encoder's: a linear SVM over the same units' TF-IDF decides \
-             it (one category against the rest, squared hinge, L2, cost C = {cost}, solved on \
+             it (one category against the rest, squared hinge, L2, cost C = {cost}{}, solved on \
              every training row at once; `--category-svm`), its weights a float per unit and \
              category in the same table. The encoder, sized and trained as without it, serves \
-             the grade.\n"
+             the grade.\n",
+            if c.options.balance_classes {
+                ", classes balanced"
+            } else {
+                ""
+            }
         );
     }
     let _ = writeln!(s, "## Data and terms\n\n{}\n", c.profile.data_terms);

@@ -366,8 +366,29 @@ fn a_category_svm_decides_the_category_from_the_units_alone() {
         "{right} of {} right",
         rows.len()
     );
-    // The grade is still the encoder's.
-    assert!(predicted[0].grade.is_some());
+    // The grade is the same recipe's, bit for bit: same vocabulary, same encoder.
+    let plain = tempfile::tempdir().unwrap();
+    let without = TrainOptions {
+        category_svm: None,
+        ..opts
+    };
+    train(&pipeline, &tr, &dev, &without, plain.path()).unwrap();
+    let plain = Classifier::load(plain.path())
+        .unwrap()
+        .predict(&texts)
+        .unwrap();
+    let grades = |p: &[tousu::classify::Prediction]| -> Vec<Vec<f32>> {
+        p.iter()
+            .map(|p| p.grade.as_ref().unwrap().probabilities.clone())
+            .collect()
+    };
+    assert_eq!(grades(&predicted), grades(&plain));
+    let categories = |p: &[tousu::classify::Prediction]| -> Vec<Vec<f32>> {
+        p.iter()
+            .map(|p| p.category.as_ref().unwrap().probabilities.clone())
+            .collect()
+    };
+    assert_ne!(categories(&predicted), categories(&plain));
 }
 
 #[test]

@@ -32,6 +32,9 @@ use self::steps::balanced_weights;
 /// capped, whatever `max_vocab` asks, so that embeddings, IDF, heads and the safetensors header
 /// fit in `MAX_WEIGHT_BYTES`.
 pub const MAX_WEIGHT_BYTES: usize = 20_000_000;
+/// A category SVM whose gradient is still above this share of where it started is reported
+/// as stopped short.
+const SVM_GRADIENT_WARNING: f32 = 0.01;
 /// Room for the safetensors header (tensor names, shapes, offsets: well under a kilobyte).
 const HEADER_RESERVE: usize = 16 * 1024;
 
@@ -281,6 +284,17 @@ pub fn train(
             &device,
         )
         .map_err(model_err)?;
+        // Fixed steps, not a stopping test: say how close they came.
+        tracing::info!(
+            gradient_left = fitted.gradient_left,
+            "category SVM fitted (its gradient over the gradient at zero)"
+        );
+        if fitted.gradient_left > SVM_GRADIENT_WARNING {
+            tracing::warn!(
+                gradient_left = fitted.gradient_left,
+                "the category SVM stopped short of its optimum (a large --category-svm C?)"
+            );
+        }
         install_category_svm(&mut tensors, &mut config, fitted).map_err(model_err)?;
     }
 
@@ -323,6 +337,17 @@ pub fn train(
     let weights_path = out_dir.join(WEIGHTS_FILE);
     candle_core::safetensors::save(&tensors, &weights_path)
         .map_err(|e| Error::bad_file(&weights_path, e.to_string()))?;
+    // Only a category SVM's table is outside the budget the vocabulary was sized by.
+    if let Ok(meta) = std::fs::metadata(&weights_path)
+        && meta.len() > opts.weight_budget.min(MAX_WEIGHT_BYTES) as u64
+    {
+        tracing::warn!(
+            bytes = meta.len(),
+            budget = opts.weight_budget.min(MAX_WEIGHT_BYTES),
+            "the weights are over the budget in f32 (the category SVM's table): halve them \
+             (`tousu halve-weights`) before shipping, or lower --dim"
+        );
+    }
     write_json(&out_dir.join(CONFIG_FILE), &config)?;
     write_json(&out_dir.join(LABELS_FILE), &labels)?;
 
