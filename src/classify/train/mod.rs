@@ -295,7 +295,7 @@ pub fn train(
                 "the category SVM stopped short of its optimum (a large --category-svm C?)"
             );
         }
-        install_category_svm(&mut tensors, &mut config, fitted).map_err(model_err)?;
+        svm::install(&mut tensors, &mut config, fitted).map_err(model_err)?;
     }
 
     let scorer = Classifier::from_parts(
@@ -367,38 +367,6 @@ pub fn train(
         dev_category,
         dev_grade,
     })
-}
-
-/// Makes the SVM the category: its weights the sparse table's category columns (the whole
-/// table when the model has no sparse head of its own), its biases the category head's, whose
-/// weights from the encoder become 0 (the encoder then serves the grade alone).
-fn install_category_svm(
-    tensors: &mut std::collections::HashMap<String, candle_core::Tensor>,
-    config: &mut ModelConfig,
-    svm: svm::CategorySvm,
-) -> candle_core::Result<()> {
-    use super::model::{CATEGORY_HEAD, SPARSE_HEAD};
-    let head = format!("{CATEGORY_HEAD}.weight");
-    if let Some(w) = tensors.get(&head) {
-        let zeros = w.zeros_like()?;
-        tensors.insert(head, zeros);
-    }
-    tensors.insert(format!("{CATEGORY_HEAD}.bias"), svm.bias);
-    let sparse = format!("{SPARSE_HEAD}.weight");
-    let categories = config.num_categories;
-    let table = match tensors.get(&sparse) {
-        Some(t) if t.dim(1)? > categories => {
-            let rest = t.narrow(1, categories, t.dim(1)? - categories)?;
-            candle_core::Tensor::cat(&[&svm.weights, &rest], 1)?
-        }
-        _ => {
-            config.category_svm = true;
-            svm.weights
-        }
-    };
-    tensors.insert(sparse, table);
-    config.sparse_head = true;
-    Ok(())
 }
 
 fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {

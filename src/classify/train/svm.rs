@@ -7,11 +7,15 @@
 //! model's own units and IDF, so the result folds into the model's table (one weight per unit
 //! and category) and costs nothing per prediction.
 
+use std::collections::HashMap;
+
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 
 use super::Item;
-use crate::classify::model::{batch_tensors, tfidf_weights};
+use crate::classify::model::{
+    CATEGORY_HEAD, ModelConfig, SPARSE_HEAD, batch_tensors, tfidf_weights,
+};
 
 /// Full-batch optimiser steps. The objective is convex and smooth; on the shipped profiles'
 /// rows 600 steps bring its gradient to a small share of where it started
@@ -78,6 +82,37 @@ pub(super) fn fit(
         bias: bias.as_tensor().copy()?,
         gradient_left: if at_zero > 0.0 { left / at_zero } else { 0.0 },
     })
+}
+
+/// Makes the SVM the category: its weights the sparse table's category columns (the whole
+/// table when the model has no sparse head of its own), its biases the category head's, whose
+/// weights from the encoder become 0 (the encoder then serves the grade alone).
+pub(super) fn install(
+    tensors: &mut HashMap<String, Tensor>,
+    config: &mut ModelConfig,
+    svm: CategorySvm,
+) -> candle_core::Result<()> {
+    let head = format!("{CATEGORY_HEAD}.weight");
+    if let Some(w) = tensors.get(&head) {
+        let zeros = w.zeros_like()?;
+        tensors.insert(head, zeros);
+    }
+    tensors.insert(format!("{CATEGORY_HEAD}.bias"), svm.bias);
+    let sparse = format!("{SPARSE_HEAD}.weight");
+    let categories = config.num_categories;
+    let table = match tensors.get(&sparse) {
+        Some(t) if t.dim(1)? > categories => {
+            let rest = t.narrow(1, categories, t.dim(1)? - categories)?;
+            Tensor::cat(&[&svm.weights, &rest], 1)?
+        }
+        _ => {
+            config.category_svm = true;
+            svm.weights
+        }
+    };
+    tensors.insert(sparse, table);
+    config.sparse_head = true;
+    Ok(())
 }
 
 /// The rows as tensors, with each (row, category) term's sign and cost.
