@@ -134,7 +134,8 @@ pub struct HyperArgs {
     /// against the rest, squared hinge, solved on every training row at once; balanced with
     /// --balance-classes), folded into the same table, instead of the encoder's category head.
     /// The vocabulary is sized without it (the grade is the same recipe's); its table adds 4
-    /// bytes a unit and category to the weights, which fit the budget once halved.
+    /// bytes a unit and category, which may put the f32 weights over --max-weight-bytes
+    /// (training warns: halve them with `tousu halve-weights`, or lower --max-vocab).
     #[arg(long, value_name = "C")]
     category_svm: Option<f64>,
     /// Bytes of weights this model may take (the vocabulary is cut to fit): the profile's

@@ -114,8 +114,8 @@ pub fn train(
     // a float per column.
     // A category SVM's table (a float per unit and category) is not counted: the vocabulary,
     // and so the encoder and its grade, stay those of the same recipe without it. Its weights
-    // then exceed the budget by that table in f32 and fit it once halved (`tousu
-    // halve-weights`), as the shipped models are.
+    // may then exceed the budget in f32 by that table (warned below after saving); halved
+    // (`tousu halve-weights`), as gov's are shipped, they take half.
     let unit_bytes = 4 * (total_dim + 1 + if opts.sparse_head { columns } else { 0 });
     let budget = opts
         .weight_budget
@@ -345,7 +345,7 @@ pub fn train(
             bytes = meta.len(),
             budget = opts.weight_budget.min(MAX_WEIGHT_BYTES),
             "the weights are over the budget in f32 (the category SVM's table): halve them \
-             (`tousu halve-weights`) before shipping, or lower --dim"
+             (`tousu halve-weights`) before shipping, or lower --max-vocab"
         );
     }
     write_json(&out_dir.join(CONFIG_FILE), &config)?;
