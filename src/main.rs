@@ -74,6 +74,11 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // Not the commands that talk to the network (`serve`, and `replay`, which may deliver
+    // alerts): a write to a closed socket must stay an error there, not end the process.
+    if !matches!(cli.command, Command::Serve(_) | Command::Replay(_)) {
+        cli::closed_pipe::end_quietly_on_closed_pipe();
+    }
     match cli.command {
         Command::Triage(a) => cli::triage::run(a),
         Command::Train(a) => cli::train::run(*a),

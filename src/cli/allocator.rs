@@ -8,7 +8,8 @@
 //! pages each fault zeroes 2 MiB, however little of it a request uses (7 % of the CPU under
 //! searches at a million cases, perf). Off by default, for the process only.
 //!
-//! The one place of the project with `unsafe` (two FFI calls with integer arguments).
+//! One of the two places of the project with `unsafe` (with `closed_pipe.rs`): two FFI calls
+//! with integer arguments.
 #![allow(unsafe_code)]
 
 use std::ffi::{c_int, c_long};

@@ -3,6 +3,7 @@
 pub mod agreement;
 pub mod allocator;
 pub mod audit;
+pub mod closed_pipe;
 pub mod data;
 pub mod dispatch_split;
 pub mod eval;

@@ -346,3 +346,30 @@ fn shipped_policies_route_every_category_of_their_model() {
         }
     }
 }
+
+/// `tousu … | head`: when the reader has gone, a printing command ends as Unix tools do (killed
+/// by SIGPIPE, nothing on stderr), not in a panic. The pipe's read end is closed before the
+/// command starts, so its first write finds it closed.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_a_printing_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = Command::new(env!("CARGO_BIN_EXE_tousu"))
+        .args(["triage", "--model", &model_arg(), "宽带断网三天了"])
+        .env("RUST_BACKTRACE", "0")
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert_eq!(
+        o.status.signal(),
+        Some(13),
+        "{:?}: {}",
+        o.status,
+        stderr(&o)
+    );
+}
