@@ -3,13 +3,11 @@
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// Prints a result line; a reader that closed the pipe early (`| head`) is not an error.
+/// Prints a result line. A reader that closed the pipe early (`| head`) ends the process
+/// quietly by SIGPIPE, as `cat` ends (exit status 141 in a shell): see `closed_pipe.rs`.
 pub fn emit(s: &str) -> anyhow::Result<()> {
     use std::io::Write;
-    match writeln!(std::io::stdout().lock(), "{s}") {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
-    }
+    Ok(writeln!(std::io::stdout().lock(), "{s}")?)
 }
 
 pub fn report_skipped(skipped: &[String]) {

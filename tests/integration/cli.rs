@@ -348,17 +348,22 @@ fn shipped_policies_route_every_category_of_their_model() {
 }
 
 /// `tousu … | head`: when the reader has gone, a printing command ends as Unix tools do (killed
-/// by SIGPIPE, nothing on stderr), not in a panic. The pipe's read end is closed before the
+/// by SIGPIPE, nothing on stderr), not in a panic (`agreement` prints its table with
+/// `println!`, which panicked on a closed pipe). The pipe's read end is closed before the
 /// command starts, so its first write finds it closed.
 #[cfg(unix)]
 #[test]
 fn a_closed_pipe_ends_a_printing_command_quietly() {
     use std::os::unix::process::ExitStatusExt;
     use std::process::{Command, Stdio};
+    let labels = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/labels/urgency/annotations.jsonl"
+    );
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
     let o = Command::new(env!("CARGO_BIN_EXE_tousu"))
-        .args(["triage", "--model", &model_arg(), "宽带断网三天了"])
+        .args(["agreement", labels])
         .env("RUST_BACKTRACE", "0")
         .stdout(writer)
         .stderr(Stdio::piped())
