@@ -17,9 +17,9 @@ e5-graded-256.npz) beside the TF-IDF (× 0.5, 1, 2), and alone: whether a pretra
 knows the grade better than the n-grams do (a teacher for distillation, as it cannot run in
 triage).
 
-With `--curve`, the learning curve instead: the LinearSVC of the reasons on a random 25, 50
-and 75 % of each training fold (three draws each, seeded) and on all of it, the test folds
-whole: how much more labels would lift the grade.
+With `--curve`, the learning curve instead (no e5): the LinearSVC of the reasons on a random
+25, 50 and 75 % of each training fold (drawn without replacement, three draws each, seeded) and
+on all of it, the test folds whole: how much more labels would lift the grade.
 
     python3 benches/reason_probe.py /tmp/tousu-splits/gov --curve
 """
@@ -65,7 +65,7 @@ z = np.array([reason_of(r) for r in R])
 assert all(GRADE[b] == a for a, b in zip(y, z)), "a reason that does not imply its text's grade"
 T = [text(r) for r in R]
 fold = np.array([fold_of(key(r), FOLDS) for r in R])
-E = e5(R, f"{splits}/e5-graded-256.npz") if with_e5 else None
+E = e5(R, f"{splits}/e5-graded-256.npz") if with_e5 and not curve else None
 
 
 def cv(target, model, to_grade, alpha=None):
@@ -96,7 +96,7 @@ def learning_curve():
         scores = []
         for _ in range(3 if share < 1 else 1):
             def fit_predict(tr, te):
-                kept = np.array(tr)[rng.random(len(tr)) < share]
+                kept = rng.choice(np.array(tr), round(share * len(tr)), replace=False)
                 _, X, Xt = tfidf(T, kept, te)
                 model = LinearSVC(C=1.0, class_weight="balanced").fit(X, z[kept])
                 return [GRADE[p] for p in model.predict(Xt)]
