@@ -2,9 +2,9 @@
 """Do the labels of rounds 2 and 3 help, on texts whose grades no model saw? Held out by halves:
 a profile's new labels (data/labels/urgency/annotations.jsonl after its first 1,500 lines,
 round 1) are cut in two by SHA-256 of their id (even: half 1, odd: half 2). Three models are
-trained by the shipped recipe without folds (`tousu split` and `tousu train` as
-models/build.sh runs them): h0 on round 1's labels alone, h1 with half 1's too, h2 with half
-2's. h0 and h2 are judged by `tousu eval` on half 1's grades, h0 and h1 on half 2's. Every
+trained by the shipped recipe without folds (`tousu split` as models/build.sh runs it,
+`tousu train` with the hyper-parameters of the command on the shipped model's card): h0 on
+round 1's labels alone, h1 with half 1's too, h2 with half 2's. h0 and h2 are judged by `tousu eval` on half 1's grades, h0 and h1 on half 2's. Every
 model sees the held-out half's texts with their categories (TipDM and COCC rows have one), never
 their grades.
 
@@ -24,7 +24,7 @@ root = os.path.join(here, "..")
 datasets = os.environ.get("TOUSU_DATASETS", os.path.join(root, "../shared/datasets"))
 tousu = os.environ.get("TOUSU_BIN", os.path.join(root, "target/release/tousu"))
 ROUND_1 = 1500
-# As models/build.sh: the split's data and the recipe of each profile.
+# As models/build.sh: the split's data of each profile.
 SPLIT = {
     "telecom": ["--data", f"{datasets}/cocc/train.jsonl", "--data", f"{datasets}/cocc/dev.jsonl",
                 "--data", f"{datasets}/urgency/labels.jsonl", "--source", "cocc",
@@ -33,12 +33,25 @@ SPLIT = {
             "--data", f"{datasets}/urgency/labels.jsonl", "--source", "tipdm",
             "--source", "tipdm-hotspots", "--dev-fraction", "0.2"],
 }
-RECIPE = {
-    "telecom": ["--balance-classes", "--dim", "128", "--lr", "0.003", "--grade-reasons",
-                "--category-svm", "1"],
-    "gov": ["--balance-classes", "--dim", "48", "--ensemble", "2", "--lr", "0.006",
-            "--batch-size", "64", "--grade-reasons", "--category-svm", "1"],
-}
+# Flags of the card's command that name files or folds, not the recipe.
+NOT_RECIPE = {"--profile", "--train", "--dev", "--out", "--baseline-predictions", "--folds"}
+
+
+def recipe(profile):
+    """The shipped model's hyper-parameters: its card's `tousu train` command without the
+    flags that name its files and folds."""
+    card = open(os.path.join(root, f"models/{profile}/README.md")).read()
+    words = next(line for line in card.splitlines() if line.startswith("tousu train ")).split()[2:]
+    out, i = [], 0
+    while i < len(words):
+        if words[i] in NOT_RECIPE:
+            i += 2
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
 SOURCES = {"telecom": {"cocc"}, "gov": {"tipdm", "hotspots"}}
 
 
@@ -65,7 +78,7 @@ def main(profile):
     for name in ("h0", "h1", "h2"):
         run("train", "--profile", profile, "--train", f"{out}/split-{name}/train.jsonl",
             "--dev", f"{out}/split-{name}/dev.jsonl", "--out", f"{out}/model-{name}",
-            *RECIPE[profile])
+            *recipe(profile))
     # Each half's graded rows, as the full split has them.
     for k in (1, 2):
         ids = {json.loads(line)["id"] for line in halves[k]}
@@ -88,4 +101,4 @@ def main(profile):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] in RECIPE else sys.exit(__doc__))
+    main(sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] in SPLIT else sys.exit(__doc__))
