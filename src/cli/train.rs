@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use tousu::classify::{
     DevRule, Example, ModelConfig, StopOn, TrainOptions, UnitConfig, load_many, split, train,
+    write_jsonl,
 };
 use tousu::text::{SegmentConfig, Segmenter, TextPipeline};
 use tousu::triage::{
@@ -54,6 +55,11 @@ pub struct TrainArgs {
     /// then hold out-of-fold predictions for every row (`benches/baseline_svm.py --folds`).
     #[arg(long)]
     folds: Option<usize>,
+    /// With `--folds`: write every graded row's out-of-fold prediction to this JSONL (the
+    /// model's grade probabilities and each rule that fired with its grade), to judge another
+    /// way of joining model and rules on the same predictions.
+    #[arg(long, requires = "folds")]
+    oof_grades: Option<PathBuf>,
     /// How the baseline predictions were made, for the card.
     #[arg(long, default_value = "TF-IDF char 1–3-grams + linear SVM")]
     baseline_name: String,
@@ -266,6 +272,9 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
                 &scratch,
             )?;
             let _ = std::fs::remove_dir_all(&scratch);
+            if let Some(path) = &a.oof_grades {
+                write_jsonl(path, &cv.model.graded)?;
+            }
             Some((cv, all))
         }
         None => None,

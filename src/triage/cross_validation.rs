@@ -160,6 +160,7 @@ pub fn pool<'a>(reports: impl Iterator<Item = &'a EvalReport>) -> EvalReport {
         grade,
         rule_parts: Vec::new(),
         errors: Vec::new(),
+        graded: reports.iter().flat_map(|r| r.graded.clone()).collect(),
     }
 }
 

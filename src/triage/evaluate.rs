@@ -50,6 +50,29 @@ pub struct EvalReport {
     /// for error analysis; `tousu eval --errors FILE` writes them as JSONL.
     #[serde(skip)]
     pub errors: Vec<EvalError>,
+    /// Every graded row: the model's probabilities and each rule that fired, so that another
+    /// way of joining the two can be judged on the same predictions (`tousu train --folds
+    /// --oof-grades FILE` writes the out-of-fold ones). Empty for baseline predictions.
+    #[serde(skip)]
+    pub graded: Vec<GradedRow>,
+}
+
+/// One graded row as the engine saw it: the label, the model's grade probabilities, and the
+/// rules that fired with the grade each requires.
+#[derive(Debug, Clone, Serialize)]
+pub struct GradedRow {
+    /// The row's id (or its text hash).
+    pub id: String,
+    /// Labelled grade.
+    pub grade: Grade,
+    /// The model's calibrated probabilities of 一般, 严重, 重大.
+    pub probabilities: Vec<f32>,
+    /// The model's grade before rules.
+    pub model_grade: Grade,
+    /// Each rule that fired (`reason:phrase`) and the grade it requires at least.
+    pub rules: Vec<(String, Grade)>,
+    /// The final grade: the model's, raised by the rules.
+    pub predicted_grade: Grade,
 }
 
 /// One misjudged row: what the data says, what tousu said, and who decided the grade.
@@ -128,6 +151,7 @@ pub fn evaluate(engine: &Engine, examples: &[Example]) -> Result<EvalReport> {
     let mut errors = Vec::new();
     let mut parts = engine.profile().rules.part_scorer();
     let mut major_points = empty_curve();
+    let mut graded = Vec::new();
     for ((e, truth), (text, p)) in examples
         .iter()
         .zip(&cat_truth)
@@ -161,16 +185,26 @@ pub fn evaluate(engine: &Engine, examples: &[Example]) -> Result<EvalReport> {
             let by_rules = raise(Grade::General, &g.rules).0;
             observe(&mut major_points, y, &probabilities, by_rules);
             grade_rules.push(y.index(), by_rules.index(), 1.0);
+            let fired: Vec<(String, Grade)> = g
+                .rules
+                .iter()
+                .map(|h| (format!("{}:{}", h.reason, h.phrase), h.grade))
+                .collect();
+            let model_grade = Grade::from_index(g.model.class).unwrap_or(Grade::General);
             if y != g.label {
                 error.grade = Some(y);
                 error.predicted_grade = Some(g.label);
-                error.model_grade = Grade::from_index(g.model.class);
-                error.rules = g
-                    .rules
-                    .iter()
-                    .map(|h| format!("{}:{}", h.reason, h.phrase))
-                    .collect();
+                error.model_grade = Some(model_grade);
+                error.rules = fired.iter().map(|(rule, _)| rule.clone()).collect();
             }
+            graded.push(GradedRow {
+                id: e.key(),
+                grade: y,
+                probabilities,
+                model_grade,
+                rules: fired,
+                predicted_grade: g.label,
+            });
         }
         if error.predicted_category.is_some() || error.predicted_grade.is_some() {
             errors.push(error);
@@ -187,6 +221,7 @@ pub fn evaluate(engine: &Engine, examples: &[Example]) -> Result<EvalReport> {
         }),
         rule_parts: parts.finish(),
         errors,
+        graded,
     })
 }
 
@@ -253,6 +288,7 @@ pub fn evaluate_predictions(
         grade: grade.metrics(&Labels::grades()).map(with_major),
         rule_parts: Vec::new(),
         errors: Vec::new(),
+        graded: Vec::new(),
     })
 }
 

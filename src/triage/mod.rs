@@ -17,7 +17,7 @@ pub use self::engine::{
     CategoryTriage, Complaint, DecidedBy, Engine, Escalation, GradeTriage, Triage,
 };
 pub use self::evaluate::{
-    BaselinePrediction, EvalReport, GradeMetrics, evaluate, evaluate_predictions,
+    BaselinePrediction, EvalReport, GradeMetrics, GradedRow, evaluate, evaluate_predictions,
 };
 pub use self::operating::{MAJOR_THRESHOLDS, MajorPoint};
 pub use self::profile::Profile;

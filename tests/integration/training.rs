@@ -155,6 +155,22 @@ fn cross_validation_judges_every_row_once_and_pools_the_folds() {
         .sum();
     assert!((category.accuracy - hits / cells as f64).abs() < 1e-9);
     assert!(cv.epochs() >= 1);
+    // Every graded row's out-of-fold prediction, once: the model's distribution, raised by
+    // the rules that fired and by nothing else.
+    let graded: Vec<_> = rows.iter().filter(|e| e.grade.is_some()).collect();
+    assert_eq!(cv.model.graded.len(), graded.len());
+    let mut ids: Vec<&str> = cv.model.graded.iter().map(|r| r.id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), graded.len());
+    for r in &cv.model.graded {
+        assert_eq!(r.probabilities.len(), 3);
+        assert!((r.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        let floor = r.rules.iter().map(|(_, g)| *g).max();
+        let raised = floor.map_or(r.model_grade, |f| f.max(r.model_grade));
+        assert_eq!(r.predicted_grade, raised, "{r:?}");
+    }
+    assert!(cv.model.graded.iter().any(|r| !r.rules.is_empty()));
     // The scratch models are removed.
     assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0);
     let err =
