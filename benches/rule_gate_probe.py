@@ -48,22 +48,25 @@ def main():
     print("|---|---|---|---|")
     model = [ORDER[r["model_grade"]] for r in rows]
     shipped = [ORDER[r["predicted_grade"]] for r in rows]
-    for name, pred in [("model alone", model), ("raised by every rule (shipped)", shipped)]:
+    for name, pred in [("model alone", model), ("as judged (the profile's rules_need_model)", shipped)]:
         f, (rec, prec), share = figures(truth, pred)
         print(f"| {name} | {f:.4f} | {rec:.3f} / {prec:.3f} | {share:.3f} |")
     for t in GATES:
         f, (rec, prec), share = figures(truth, [gated(r, t) for r in rows])
-        print(f"| rules where the model gives their grade ≥ {t} | {f:.4f} | {rec:.3f} / {prec:.3f} | {share:.3f} |")
-    # What the rules change: the rows where one raises the model's grade, by the reason of the
-    # highest rule, and how often the label is at the raised grade or above.
+        name = "every rule raises" if t == 0 else f"rules where the model gives their grade ≥ {t}"
+        print(f"| {name} | {f:.4f} | {rec:.3f} / {prec:.3f} | {share:.3f} |")
+    # What the rules change when every one raises: the rows where one raises the model's grade,
+    # by the reason of the highest rule, and how often the label is at that grade or above.
     raises = {}
     for r, t in zip(rows, truth):
-        if ORDER[r["predicted_grade"]] <= ORDER[r["model_grade"]]:
+        if not r["rules"]:
             continue
         top = max(r["rules"], key=lambda x: ORDER[x[1]])
+        if ORDER[top[1]] <= ORDER[r["model_grade"]]:
+            continue
         reason = top[0].split(":")[0]
         n, ok = raises.get(reason, (0, 0))
-        raises[reason] = (n + 1, ok + (t >= ORDER[r["predicted_grade"]]))
+        raises[reason] = (n + 1, ok + (t >= ORDER[top[1]]))
     print("\n| reason of the raising rule | raises | label at the raised grade or above |")
     print("|---|---|---|")
     for reason, (n, ok) in sorted(raises.items(), key=lambda x: -x[1][0]):

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::office_kind::{OTHER_OFFICE, canonical_department};
 use super::profile::Profile;
-use super::rules::{RuleHit, raise};
+use super::rules::{RuleHit, admitted, raise};
 use crate::classify::{Alternative, Classifier, Driver, Head, HeadPrediction};
 use crate::domain::{Deadline, Dispatch, DispatchOption, DispatchSource, Grade, Reason};
 use crate::error::{Error, Result};
@@ -72,8 +72,12 @@ pub struct GradeTriage {
     /// whose hits quote their evidence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_reason: Option<Reason>,
-    /// Every rule that fired, in the guideline's order.
+    /// Every rule that fired and set the grade's floor, in the guideline's order.
     pub rules: Vec<RuleHit>,
+    /// Rules that fired but asked for a grade the model gives less than the profile's
+    /// `[grade] rules_need_model`: shown as evidence, raising nothing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held_rules: Vec<RuleHit>,
     /// The phrases that drove the model's grade.
     pub drivers: Vec<Driver>,
 }
@@ -333,8 +337,13 @@ impl Engine {
         model: HeadPrediction,
         drivers: Vec<Driver>,
     ) -> GradeTriage {
-        let hits = self.profile.rules.apply(&text.masked);
         let model_grade = Grade::from_index(model.class).unwrap_or(Grade::General);
+        let (hits, held_rules) = admitted(
+            self.profile.rules.apply(&text.masked),
+            model_grade,
+            &model.probabilities,
+            self.profile.rules_need_model,
+        );
         let (label, decider) = raise(model_grade, &hits);
         // Condition the model's distribution on "grade ≥ the highest fired rule's grade".
         let floor = hits.iter().map(|h| h.grade).max().unwrap_or(Grade::General);
@@ -372,6 +381,7 @@ impl Engine {
             model,
             model_reason: None,
             rules: hits,
+            held_rules,
             drivers,
         }
     }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::engine::Engine;
 use super::operating::{MajorPoint, empty_curve, observe};
-use super::rules::{RulePartScore, raise};
+use super::rules::RulePartScore;
 use crate::classify::{Example, HeadMetrics, Labels};
 use crate::domain::Grade;
 use crate::error::{Error, Result};
@@ -69,9 +69,10 @@ pub struct GradedRow {
     pub probabilities: Vec<f32>,
     /// The model's grade before rules.
     pub model_grade: Grade,
-    /// Each rule that fired (`reason:phrase`) and the grade it requires at least.
+    /// Each rule that fired (`reason:phrase`) and the grade it requires at least, held back
+    /// by the profile's `rules_need_model` or not.
     pub rules: Vec<(String, Grade)>,
-    /// The final grade: the model's, raised by the rules.
+    /// The final grade: the model's, raised by the rules the profile admits.
     pub predicted_grade: Grade,
 }
 
@@ -182,12 +183,20 @@ pub fn evaluate(engine: &Engine, examples: &[Example]) -> Result<EvalReport> {
             let probabilities = pg.probabilities.clone();
             let g = engine.grade(text, pg, Vec::new());
             grade.push(y.index(), g.label.index(), g.confidence);
-            let by_rules = raise(Grade::General, &g.rules).0;
+            // The rules alone: every rule that fired, held back by the model or not.
+            let by_rules = g
+                .rules
+                .iter()
+                .chain(&g.held_rules)
+                .map(|h| h.grade)
+                .max()
+                .unwrap_or(Grade::General);
             observe(&mut major_points, y, &probabilities, by_rules);
             grade_rules.push(y.index(), by_rules.index(), 1.0);
             let fired: Vec<(String, Grade)> = g
                 .rules
                 .iter()
+                .chain(&g.held_rules)
                 .map(|h| (format!("{}:{}", h.reason, h.phrase), h.grade))
                 .collect();
             let model_grade = Grade::from_index(g.model.class).unwrap_or(Grade::General);

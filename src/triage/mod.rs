@@ -21,4 +21,6 @@ pub use self::evaluate::{
 };
 pub use self::operating::{MAJOR_THRESHOLDS, MajorPoint};
 pub use self::profile::Profile;
-pub use self::rules::{GradeRules, RuleHit, RulePartScore, RulePartScorer, RulesSpec, raise};
+pub use self::rules::{
+    GradeRules, RuleHit, RulePartScore, RulePartScorer, RulesSpec, admitted, raise,
+};

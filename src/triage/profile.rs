@@ -42,12 +42,25 @@ struct ProfileFile {
     /// Replaces the common rules entirely when present.
     #[serde(default)]
     rules: Option<RulesSpec>,
+    /// How the rules and the model make one grade.
+    #[serde(default)]
+    grade: GradeSection,
     /// Routing and time limits.
     #[serde(default)]
     policy: Option<PolicySpec>,
     /// The handling process: its steps, who takes them, root causes, approvals.
     #[serde(default)]
     process: Option<ProcessSpec>,
+}
+
+/// `[grade]` of a profile file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GradeSection {
+    /// A rule raises the model's grade only where the model gives the rule's grade (or a
+    /// higher one) at least this probability; 0: every rule raises.
+    #[serde(default)]
+    rules_need_model: f32,
 }
 
 /// A loaded profile.
@@ -61,6 +74,9 @@ pub struct Profile {
     pub data_terms: String,
     /// The grade rules.
     pub rules: GradeRules,
+    /// The least probability the model must give a rule's grade (or a higher one) for the
+    /// rule to raise the grade to it ([`admitted`](super::rules::admitted)); 0: every rule.
+    pub rules_need_model: f32,
     /// Routing and time limits, when the profile sets them.
     pub policy: Option<Policy>,
     /// The handling process (none: cases stay as triaged).
@@ -83,6 +99,7 @@ impl Profile {
                 description: String::new(),
                 data_terms: String::new(),
                 rules: GradeRules::from_spec(common_rules()?, &BTreeMap::new(), &BTreeMap::new())?,
+                rules_need_model: 0.0,
                 policy: None,
                 process: Process::none(),
             }),
@@ -109,6 +126,13 @@ impl Profile {
             &file.dropped,
         )
         .map_err(|e| Error::bad_file(path, e.to_string()))?;
+        let need = file.grade.rules_need_model;
+        if !(0.0..1.0).contains(&need) {
+            return Err(Error::bad_file(
+                path,
+                format!("[grade] rules_need_model = {need}: a probability from 0 up to (not) 1"),
+            ));
+        }
         let policy = file
             .policy
             .map(Policy::from_spec)
@@ -125,6 +149,7 @@ impl Profile {
             description: file.description,
             data_terms: file.data_terms.trim().to_string(),
             rules,
+            rules_need_model: need,
             policy,
             process,
         })
@@ -148,6 +173,23 @@ mod tests {
             assert!(!p.data_terms.is_empty());
         }
         assert_eq!(Profile::builtin("custom").unwrap().name, "custom");
+    }
+
+    #[test]
+    fn the_model_a_rule_needs_is_a_probability_under_one() {
+        assert_eq!(Profile::builtin("telecom").unwrap().rules_need_model, 0.0);
+        assert_eq!(Profile::builtin("gov").unwrap().rules_need_model, 0.1);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        for bad in ["1.0", "-0.1"] {
+            std::fs::write(
+                &path,
+                format!("name = \"x\"\n[grade]\nrules_need_model = {bad}\n"),
+            )
+            .unwrap();
+            let err = Profile::load(&path).unwrap_err().to_string();
+            assert!(err.contains("rules_need_model"), "{err}");
+        }
     }
 
     #[test]

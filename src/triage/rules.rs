@@ -276,6 +276,22 @@ pub fn raise(model: Grade, hits: &[RuleHit]) -> (Grade, Option<&RuleHit>) {
     }
 }
 
+/// The rules that may raise the model's grade, and those held back: a rule whose grade is above
+/// the model's raises it only where the model gives that grade or a higher one at least `need`
+/// (its probabilities of 一般, 严重, 重大). Where the model all but rules a grade out, the rules
+/// that ask for it were wrong more often than right (gov, out of fold: docs/models.md); a rule
+/// at or under the model's grade raises nothing and stays as evidence.
+pub fn admitted(
+    hits: Vec<RuleHit>,
+    model: Grade,
+    probabilities: &[f32],
+    need: f32,
+) -> (Vec<RuleHit>, Vec<RuleHit>) {
+    let from = |g: Grade| -> f32 { probabilities.iter().skip(g.index()).sum() };
+    hits.into_iter()
+        .partition(|h| need <= 0.0 || h.grade <= model || from(h.grade) >= need)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,6 +299,28 @@ mod tests {
 
     fn rules() -> GradeRules {
         Profile::builtin("telecom").unwrap().rules
+    }
+
+    #[test]
+    fn a_rule_raises_only_where_the_model_gives_its_grade_enough() {
+        let hits = rules().apply("家里燃气泄漏，已经再次反映");
+        let safety = |hits: &[RuleHit]| hits.iter().any(|h| h.reason == Reason::Safety);
+        assert!(safety(&hits) && hits.iter().any(|h| h.grade == Grade::Serious));
+        // The model says 一般 and gives 重大 0.05: the 重大 rule is held back at 0.1, the 严重
+        // one (0.25 for 严重 or higher) raises.
+        let p = [0.75, 0.2, 0.05];
+        let (raising, held) = admitted(hits.clone(), Grade::General, &p, 0.1);
+        assert!(!safety(&raising) && safety(&held));
+        assert_eq!(raise(Grade::General, &raising).0, Grade::Serious);
+        // At 0.05, or with no need set, every rule raises.
+        for need in [0.05, 0.0] {
+            let (raising, held) = admitted(hits.clone(), Grade::General, &p, need);
+            assert!(held.is_empty());
+            assert_eq!(raise(Grade::General, &raising).0, Grade::Major);
+        }
+        // A rule at or under the model's grade is never held back.
+        let (_, held) = admitted(hits, Grade::Major, &[0.0, 0.0, 1.0], 0.5);
+        assert!(held.is_empty());
     }
 
     #[test]

@@ -421,3 +421,34 @@ fn a_category_svm_cost_must_be_positive() {
     let err = train(&pipeline, &tr, &[], &opts, dir.path()).unwrap_err();
     assert!(err.to_string().contains("--category-svm"), "{err}");
 }
+
+#[test]
+fn a_profile_can_hold_back_a_rule_the_model_all_but_rules_out() {
+    let dir = tempfile::tempdir().unwrap();
+    train_into(dir.path());
+    let text = "营业厅门口燃气泄漏，一直没人处理";
+    let complaint = tousu::triage::Complaint {
+        title: None,
+        text,
+        received_at: None,
+    };
+    let safety = |hits: &[tousu::triage::RuleHit]| hits.iter().any(|h| h.reason.code() == "safety");
+    // As built in, the safety rule raises the grade to 重大 whatever the model says.
+    let plain = tousu::triage::Engine::load(dir.path(), None).unwrap();
+    let g = plain.triage(&complaint).unwrap().grade.unwrap();
+    assert!(safety(&g.rules) && g.held_rules.is_empty(), "{g:?}");
+    assert_eq!(g.label.label(), "重大");
+    // A profile that needs the model to give 重大 0.99 holds it back: the answer shows it as
+    // evidence, and the grade is the model's (no other rule asks for more here).
+    let profile = dir.path().join("strict.toml");
+    std::fs::write(
+        &profile,
+        "name = \"telecom\"\n[grade]\nrules_need_model = 0.99\n",
+    )
+    .unwrap();
+    let strict = tousu::triage::Engine::load(dir.path(), Some(&profile)).unwrap();
+    let g = strict.triage(&complaint).unwrap().grade.unwrap();
+    assert!(g.model.probabilities[2] < 0.99, "{g:?}");
+    assert!(safety(&g.held_rules) && !safety(&g.rules), "{g:?}");
+    assert_eq!(g.label.label(), g.model.label, "{g:?}");
+}
