@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""One grade pattern measured one alternative at a time: the bar `tousu eval --rules` applies to
-a whole phrase or pattern (the text at the rule's grade or above on at least 60 % of the graded
-texts it fires on, at least 3), applied to each alternative of the pattern's last group, as if
-the pattern named only that one. Says which words of a broad pattern to narrow away.
+"""One grade pattern measured one alternative at a time: the bar the profiles' rules are held to
+(the text at the rule's grade or above on at least 60 % of the graded texts it fires on, at
+least 3; `tousu eval --rules` prints it per phrase and pattern), applied to each alternative of
+the pattern's last group, as if the pattern named only that one. Says which words of a broad
+pattern to narrow away. It matches the split's texts as they are, without the rules' masking and
+negation handling, so its counts can differ a little from `tousu eval --rules`.
     python3 benches/pattern_nouns.py data/profiles/gov.toml group 0 /tmp/tousu-splits/gov/train.jsonl
 (REASON and INDEX pick the pattern in the profile's [extra_patterns]; the split as models/build.sh
 makes it.) Python's `re` reads these patterns as Rust's `regex` does (no look-around in them).

@@ -2,8 +2,9 @@
 """Would the grade rules do better raising only where the model does not rule their grade
 out? Reads the out-of-fold predictions `tousu train --folds 5 --oof-grades FILE` writes (each
 graded row: the label, the model's probabilities of 一般 / 严重 / 重大, each rule that fired
-with the grade it requires) and judges, on the same predictions, the grade raised by every
-rule (as shipped) and by only the rules whose grade (or higher) the model gives at least t.
+with the grade it requires) and judges, on the same predictions, the grade as the profile made
+it, raised by every rule, and by only the rules whose grade (or higher) the model gives at
+least t (the profile's `[grade] rules_min_model_probability`).
     python3 benches/rule_gate_probe.py /tmp/oof-gov.jsonl
 (the file from models/build.sh's `tousu train` line for a profile, with --oof-grades added).
 """
@@ -48,7 +49,7 @@ def main():
     print("|---|---|---|---|")
     model = [ORDER[r["model_grade"]] for r in rows]
     shipped = [ORDER[r["predicted_grade"]] for r in rows]
-    for name, pred in [("model alone", model), ("as judged (the profile's rules_need_model)", shipped)]:
+    for name, pred in [("model alone", model), ("as judged (the profile's rules_min_model_probability)", shipped)]:
         f, (rec, prec), share = figures(truth, pred)
         print(f"| {name} | {f:.4f} | {rec:.3f} / {prec:.3f} | {share:.3f} |")
     for t in GATES:

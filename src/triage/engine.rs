@@ -72,10 +72,12 @@ pub struct GradeTriage {
     /// whose hits quote their evidence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_reason: Option<Reason>,
-    /// Every rule that fired and set the grade's floor, in the guideline's order.
+    /// Every rule that fired and may raise the grade (the profile admits it; one at or under
+    /// the model's grade raises nothing), in the guideline's order, then facts found outside
+    /// the text (repeat and group links).
     pub rules: Vec<RuleHit>,
     /// Rules that fired but asked for a grade the model gives less than the profile's
-    /// `[grade] rules_need_model`: shown as evidence, raising nothing.
+    /// `[grade] rules_min_model_probability`: shown as evidence, raising nothing.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub held_rules: Vec<RuleHit>,
     /// The phrases that drove the model's grade.
@@ -83,8 +85,9 @@ pub struct GradeTriage {
 }
 
 impl GradeTriage {
-    /// The reason codes behind the grade: the deciding one first, then every other rule that
-    /// fired, each once.
+    /// The reason codes behind the grade: the deciding one first, then every other rule in
+    /// [`GradeTriage::rules`], each once (rules held back are not reasons: they raised nothing
+    /// and wake no alert).
     pub fn reasons(&self) -> Vec<Reason> {
         let mut reasons: Vec<Reason> = self.reason.into_iter().collect();
         for hit in &self.rules {
@@ -342,7 +345,7 @@ impl Engine {
             self.profile.rules.apply(&text.masked),
             model_grade,
             &model.probabilities,
-            self.profile.rules_need_model,
+            self.profile.rules_min_model_probability,
         );
         let (label, decider) = raise(model_grade, &hits);
         // Condition the model's distribution on "grade ≥ the highest fired rule's grade".

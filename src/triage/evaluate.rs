@@ -70,7 +70,7 @@ pub struct GradedRow {
     /// The model's grade before rules.
     pub model_grade: Grade,
     /// Each rule that fired (`reason:phrase`) and the grade it requires at least, held back
-    /// by the profile's `rules_need_model` or not.
+    /// by the profile's `rules_min_model_probability` or not.
     pub rules: Vec<(String, Grade)>,
     /// The final grade: the model's, raised by the rules the profile admits.
     pub predicted_grade: Grade,
@@ -101,7 +101,8 @@ pub struct EvalError {
     /// The model's grade before rules.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_grade: Option<Grade>,
-    /// Rules that fired: `reason:phrase`.
+    /// Rules that fired: `reason:phrase`, with ` (held back)` after those the profile did not
+    /// let raise the grade (`[grade] rules_min_model_probability`).
     pub rules: Vec<String>,
     /// The masked text, for reading.
     pub text: String,
@@ -191,7 +192,19 @@ pub fn evaluate(engine: &Engine, examples: &[Example]) -> Result<EvalReport> {
                 .map(|h| h.grade)
                 .max()
                 .unwrap_or(Grade::General);
-            observe(&mut major_points, y, &probabilities, by_rules);
+            let asked: Vec<Grade> = g
+                .rules
+                .iter()
+                .chain(&g.held_rules)
+                .map(|h| h.grade)
+                .collect();
+            observe(
+                &mut major_points,
+                y,
+                &probabilities,
+                &asked,
+                engine.profile().rules_min_model_probability,
+            );
             grade_rules.push(y.index(), by_rules.index(), 1.0);
             let fired: Vec<(String, Grade)> = g
                 .rules
@@ -204,7 +217,16 @@ pub fn evaluate(engine: &Engine, examples: &[Example]) -> Result<EvalReport> {
                 error.grade = Some(y);
                 error.predicted_grade = Some(g.label);
                 error.model_grade = Some(model_grade);
-                error.rules = fired.iter().map(|(rule, _)| rule.clone()).collect();
+                error.rules = g
+                    .rules
+                    .iter()
+                    .map(|h| format!("{}:{}", h.reason, h.phrase))
+                    .chain(
+                        g.held_rules
+                            .iter()
+                            .map(|h| format!("{}:{} (held back)", h.reason, h.phrase)),
+                    )
+                    .collect();
             }
             graded.push(GradedRow {
                 id: e.key(),

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::rules::admits;
 use crate::classify::{ClassScores, confusion_scores};
 use crate::domain::Grade;
 
@@ -55,9 +56,16 @@ pub fn empty_curve() -> Vec<MajorPoint> {
         .collect()
 }
 
-/// Counts one graded row: its label, the model's grade probabilities (一般, 严重, 重大) and the
-/// grade the rules require at least.
-pub fn observe(curve: &mut [MajorPoint], truth: Grade, probabilities: &[f32], floor: Grade) {
+/// Counts one graded row: its label, the model's grade probabilities (一般, 严重, 重大), the
+/// grade each rule that fired asks for, and how much the profile's rules need the model to give
+/// their grade ([`admits`]: at each point against the grade the model is then called).
+pub fn observe(
+    curve: &mut [MajorPoint],
+    truth: Grade,
+    probabilities: &[f32],
+    rules: &[Grade],
+    need: f32,
+) {
     let [general, serious, major] = [0, 1, 2].map(|i| probabilities.get(i).copied());
     let (Some(general), Some(serious), Some(major)) = (general, serious, major) else {
         return;
@@ -70,7 +78,14 @@ pub fn observe(curve: &mut [MajorPoint], truth: Grade, probabilities: &[f32], fl
         } else {
             0
         };
-        point.confusion[truth.index()][model.max(floor.index())] += 1;
+        let called = Grade::from_index(model).unwrap_or(Grade::General);
+        let floor = rules
+            .iter()
+            .filter(|r| admits(**r, called, probabilities, need))
+            .max()
+            .copied()
+            .unwrap_or(Grade::General);
+        point.confusion[truth.index()][called.max(floor).index()] += 1;
     }
 }
 
@@ -96,14 +111,15 @@ mod tests {
         let mut curve = empty_curve();
         // A 重大 complaint the model finds 30 % 重大; a 一般 one it finds 12 % 重大 but a rule
         // requires 严重; a 严重 one at 50 %.
-        observe(&mut curve, Grade::Major, &[0.4, 0.3, 0.3], Grade::General);
+        observe(&mut curve, Grade::Major, &[0.4, 0.3, 0.3], &[], 0.0);
         observe(
             &mut curve,
             Grade::General,
             &[0.8, 0.08, 0.12],
-            Grade::Serious,
+            &[Grade::Serious],
+            0.0,
         );
-        observe(&mut curve, Grade::Serious, &[0.1, 0.4, 0.5], Grade::General);
+        observe(&mut curve, Grade::Serious, &[0.1, 0.4, 0.5], &[], 0.0);
         let at = |t: f32| {
             curve
                 .iter()
@@ -124,6 +140,25 @@ mod tests {
         assert_eq!(at(0.55).major_precision(), 0.0);
         // 一般 row predicted 严重, 严重 right, 重大 predicted 一般: only 严重 scores.
         assert!((at(0.55).macro_f1() - (2.0 * 0.5 / 1.5) / 3.0).abs() < 1e-9);
+
+        // A profile whose rules need the model to give their grade 0.25: the 一般 one's 严重
+        // rule (the model gives 严重 or more 0.2) is held back wherever it is not called 重大.
+        let mut gated = empty_curve();
+        observe(
+            &mut gated,
+            Grade::General,
+            &[0.8, 0.08, 0.12],
+            &[Grade::Serious],
+            0.25,
+        );
+        let point = |t: f32| {
+            gated
+                .iter()
+                .find(|p| (p.threshold - t).abs() < 1e-6)
+                .unwrap()
+        };
+        assert_eq!(point(0.30).confusion[0], [1, 0, 0]);
+        assert_eq!(point(0.10).confusion[0], [0, 0, 1]);
 
         // Pooling two halves gives the whole.
         let pooled = pool_curves([curve.as_slice(), curve.as_slice()].into_iter());

@@ -60,7 +60,7 @@ struct GradeSection {
     /// A rule raises the model's grade only where the model gives the rule's grade (or a
     /// higher one) at least this probability; 0: every rule raises.
     #[serde(default)]
-    rules_need_model: f32,
+    rules_min_model_probability: f32,
 }
 
 /// A loaded profile.
@@ -76,7 +76,7 @@ pub struct Profile {
     pub rules: GradeRules,
     /// The least probability the model must give a rule's grade (or a higher one) for the
     /// rule to raise the grade to it ([`admitted`](super::rules::admitted)); 0: every rule.
-    pub rules_need_model: f32,
+    pub rules_min_model_probability: f32,
     /// Routing and time limits, when the profile sets them.
     pub policy: Option<Policy>,
     /// The handling process (none: cases stay as triaged).
@@ -99,7 +99,7 @@ impl Profile {
                 description: String::new(),
                 data_terms: String::new(),
                 rules: GradeRules::from_spec(common_rules()?, &BTreeMap::new(), &BTreeMap::new())?,
-                rules_need_model: 0.0,
+                rules_min_model_probability: 0.0,
                 policy: None,
                 process: Process::none(),
             }),
@@ -126,11 +126,14 @@ impl Profile {
             &file.dropped,
         )
         .map_err(|e| Error::bad_file(path, e.to_string()))?;
-        let need = file.grade.rules_need_model;
+        let need = file.grade.rules_min_model_probability;
         if !(0.0..1.0).contains(&need) {
             return Err(Error::bad_file(
                 path,
-                format!("[grade] rules_need_model = {need}: a probability from 0 up to (not) 1"),
+                format!(
+                    "[grade] rules_min_model_probability = {need}: give a probability at least 0 \
+                     and under 1 (0: every rule raises)"
+                ),
             ));
         }
         let policy = file
@@ -149,7 +152,7 @@ impl Profile {
             description: file.description,
             data_terms: file.data_terms.trim().to_string(),
             rules,
-            rules_need_model: need,
+            rules_min_model_probability: need,
             policy,
             process,
         })
@@ -177,18 +180,35 @@ mod tests {
 
     #[test]
     fn the_model_a_rule_needs_is_a_probability_under_one() {
-        assert_eq!(Profile::builtin("telecom").unwrap().rules_need_model, 0.0);
-        assert_eq!(Profile::builtin("gov").unwrap().rules_need_model, 0.1);
+        assert_eq!(
+            Profile::builtin("telecom")
+                .unwrap()
+                .rules_min_model_probability,
+            0.0
+        );
+        assert_eq!(
+            Profile::builtin("gov").unwrap().rules_min_model_probability,
+            0.1
+        );
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "name = \"x\"\n[grade]\nrules_min_model_probability = 0.25\n",
+        )
+        .unwrap();
+        assert_eq!(
+            Profile::load(&path).unwrap().rules_min_model_probability,
+            0.25
+        );
         for bad in ["1.0", "-0.1"] {
             std::fs::write(
                 &path,
-                format!("name = \"x\"\n[grade]\nrules_need_model = {bad}\n"),
+                format!("name = \"x\"\n[grade]\nrules_min_model_probability = {bad}\n"),
             )
             .unwrap();
             let err = Profile::load(&path).unwrap_err().to_string();
-            assert!(err.contains("rules_need_model"), "{err}");
+            assert!(err.contains("rules_min_model_probability"), "{err}");
         }
     }
 

@@ -287,9 +287,13 @@ pub fn admitted(
     probabilities: &[f32],
     need: f32,
 ) -> (Vec<RuleHit>, Vec<RuleHit>) {
-    let from = |g: Grade| -> f32 { probabilities.iter().skip(g.index()).sum() };
     hits.into_iter()
-        .partition(|h| need <= 0.0 || h.grade <= model || from(h.grade) >= need)
+        .partition(|h| admits(h.grade, model, probabilities, need))
+}
+
+/// Whether a rule asking for `rule` may raise the model's grade `model` ([`admitted`]).
+pub fn admits(rule: Grade, model: Grade, probabilities: &[f32], need: f32) -> bool {
+    need <= 0.0 || rule <= model || probabilities.iter().skip(rule.index()).sum::<f32>() >= need
 }
 
 #[cfg(test)]
@@ -318,9 +322,23 @@ mod tests {
             assert!(held.is_empty());
             assert_eq!(raise(Grade::General, &raising).0, Grade::Major);
         }
-        // A rule at or under the model's grade is never held back.
-        let (_, held) = admitted(hits, Grade::Major, &[0.0, 0.0, 1.0], 0.5);
+        // A rule at or under the model's grade is never held back, however little the model
+        // gives that grade.
+        let (_, held) = admitted(hits, Grade::Major, &[0.5, 0.45, 0.05], 0.5);
         assert!(held.is_empty());
+        // "Or higher": a 严重 rule counts the model's 重大 too (0.08 + 0.12 ≥ 0.1).
+        assert!(admits(
+            Grade::Serious,
+            Grade::General,
+            &[0.8, 0.08, 0.12],
+            0.1
+        ));
+        assert!(!admits(
+            Grade::Major,
+            Grade::General,
+            &[0.8, 0.08, 0.12],
+            0.15
+        ));
     }
 
     #[test]
