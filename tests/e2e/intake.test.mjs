@@ -71,6 +71,21 @@ for (const size of [{ width: 1366, height: 768 }, { width: 1920, height: 1080 }]
   });
 }
 
+test('a rule the gov profile holds back is shown as evidence that raised nothing', async () => {
+  const p = await open(browser);
+  await signIn(p.page, server.base, 'xu');
+  await p.page.waitForURL(`${server.base}/intake`);
+  // A suggestion that names a hazard in passing: the safety phrase 危险 fires, but the model
+  // gives 重大 under the profile's 0.1, so the grade stays the model's.
+  await p.page.getByLabel('投诉内容').fill('建议在公园里多设置一些长椅，另外湖边没有护栏有点危险');
+  await p.page.locator('#pv-held').waitFor({ timeout: 10_000 });
+  const held = await p.page.locator('#pv-held li').allTextContents();
+  assert.ok(held.some((t) => t.includes('危险') && t.includes('重大') && t.includes('未据此升级')), JSON.stringify(held));
+  assert.notEqual((await p.page.locator('#pv-grade .chip').textContent()).trim(), '重大');
+  assert.deepEqual(p.unexpected(), []);
+  await p.context.close();
+});
+
 test('the form is filled and submitted from the keyboard alone; the same caller again is flagged a repeat', async () => {
   const p = await open(browser);
   await signIn(p.page, server.base, 'xu');

@@ -153,6 +153,10 @@ function drawJudgement(/** @type {any} */ c, /** @type {any} */ t) {
   for (const r of t?.grade?.rules ?? []) {
     append(g, el('div', { class: 'rule' }, `规则「${REASONS[r.reason] ?? r.reason}」命中“`, el('mark', { class: 'hl-rule' }, r.phrase ?? ''), `” → ${r.grade}`));
   }
+  // Held back by the profile: the model gives the rule's grade too little (evidence only).
+  for (const r of t?.grade?.held_rules ?? []) {
+    append(g, el('div', { class: 'rule muted small' }, `规则「${REASONS[r.reason] ?? r.reason}」命中“${r.phrase ?? ''}” → ${r.grade}，模型不支持该等级，未采纳`));
+  }
   for (const r of c.reasons ?? []) {
     if (!(t?.grade?.rules ?? []).some((/** @type {any} */ x) => x.reason === r)) append(g, el('div', { class: 'muted small' }, `理由：${REASONS[r] ?? r}`));
   }

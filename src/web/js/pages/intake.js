@@ -105,6 +105,9 @@ function verdict(/** @type {any} */ a) {
 function why(/** @type {any} */ a) {
   const rules = (a.grade?.rules ?? []).map((/** @type {any} */ r) =>
     el('li', {}, `${REASONS[r.reason] ?? r.reason} → `, gradeChip(r.grade), `：${r.phrase}`));
+  // Rules the profile held back (the model gives their grade too little): evidence, no raise.
+  const held = (a.grade?.held_rules ?? []).map((/** @type {any} */ r) =>
+    el('li', {}, `${REASONS[r.reason] ?? r.reason} → ${r.grade}：${r.phrase}（模型不支持该等级，未据此升级）`));
   const phrases = (/** @type {any[]} */ ds) => ds.map((d) => d.phrase).join('、');
   return el('div', { class: 'why' },
     el('h3', {}, '依据'),
@@ -115,6 +118,7 @@ function why(/** @type {any} */ a) {
     a.category?.drivers?.length ? el('p', {}, `分类依据：${phrases(a.category.drivers)}`) : null,
     a.grade?.drivers?.length ? el('p', {}, `分级依据：${phrases(a.grade.drivers)}`) : null,
     rules.length ? el('ul', { class: 'rules', 'aria-label': '命中的分级规则' }, ...rules) : null,
+    held.length ? el('ul', { class: 'rules muted', id: 'pv-held', 'aria-label': '命中但未采纳的分级规则' }, ...held) : null,
   );
 }
 
