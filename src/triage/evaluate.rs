@@ -184,20 +184,16 @@ pub fn evaluate(engine: &Engine, examples: &[Example]) -> Result<EvalReport> {
             let probabilities = pg.probabilities.clone();
             let g = engine.grade(text, pg, Vec::new());
             grade.push(y.index(), g.label.index(), g.confidence);
-            // The rules alone: every rule that fired, held back by the model or not.
-            let by_rules = g
+            // Every rule that fired, held back by the profile or not: what the rules alone
+            // would grade, and what the operating points gate again at each threshold.
+            let fired: Vec<(String, Grade)> = g
                 .rules
                 .iter()
                 .chain(&g.held_rules)
-                .map(|h| h.grade)
-                .max()
-                .unwrap_or(Grade::General);
-            let asked: Vec<Grade> = g
-                .rules
-                .iter()
-                .chain(&g.held_rules)
-                .map(|h| h.grade)
+                .map(|h| (format!("{}:{}", h.reason, h.phrase), h.grade))
                 .collect();
+            let asked: Vec<Grade> = fired.iter().map(|(_, grade)| *grade).collect();
+            let by_rules = asked.iter().copied().max().unwrap_or(Grade::General);
             observe(
                 &mut major_points,
                 y,
@@ -206,26 +202,22 @@ pub fn evaluate(engine: &Engine, examples: &[Example]) -> Result<EvalReport> {
                 engine.profile().rules_min_model_probability,
             );
             grade_rules.push(y.index(), by_rules.index(), 1.0);
-            let fired: Vec<(String, Grade)> = g
-                .rules
-                .iter()
-                .chain(&g.held_rules)
-                .map(|h| (format!("{}:{}", h.reason, h.phrase), h.grade))
-                .collect();
             let model_grade = Grade::from_index(g.model.class).unwrap_or(Grade::General);
             if y != g.label {
                 error.grade = Some(y);
                 error.predicted_grade = Some(g.label);
                 error.model_grade = Some(model_grade);
-                error.rules = g
-                    .rules
+                // The held ones come after the admitted ones in `fired`.
+                error.rules = fired
                     .iter()
-                    .map(|h| format!("{}:{}", h.reason, h.phrase))
-                    .chain(
-                        g.held_rules
-                            .iter()
-                            .map(|h| format!("{}:{} (held back)", h.reason, h.phrase)),
-                    )
+                    .enumerate()
+                    .map(|(i, (rule, _))| {
+                        if i < g.rules.len() {
+                            rule.clone()
+                        } else {
+                            format!("{rule} (held back)")
+                        }
+                    })
                     .collect();
             }
             graded.push(GradedRow {
